@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+#! Installs everything Asgard Monitor needs to build and test, skipping what is already there.
+# Idempotent: safe to run on every CI run and on a fresh machine.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+WASM_BINDGEN_VERSION="0.2.130"   # must match the `wasm-bindgen = "=..."` pin in Cargo.toml
+CARGO_LEPTOS_VERSION="0.3.10"    # 0.3.11 needs rustc 1.96
+export PATH="$HOME/.cargo/bin:$here/end2end/node_modules/.bin:$PATH"
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  say "installing Chromium for the browser tests"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ -f "$here/end2end/package-lock.json" ] && [ ! -x "$here/end2end/node_modules/.bin/playwright" ]; then
+  say "installing the end-to-end test packages"
+  (cd "$here/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+# wasm-opt (only needed for release builds) comes from the npm package `binaryen` in end2end/.
+
+say "ready"

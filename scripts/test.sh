@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+#! Runs every check and test: formatting, lints, unit and integration tests, and the browser tests.
+# Usage: scripts/test.sh   (installs what is missing first; see scripts/setup.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "formatting"
+cargo fmt --check
+
+step "lints (server and browser builds)"
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests"
+cargo leptos test
+
+step "browser tests (real server, real Chromium)"
+cargo leptos build
+(cd end2end && npx playwright test)

@@ -1,0 +1,101 @@
+//! Watches `runs/` for files that appear, change or disappear, whoever writes them, and feeds the index.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify_debouncer_mini::notify::{self, PollWatcher, RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{new_debouncer_opt, Config, DebounceEventResult, Debouncer};
+
+use crate::index::Index;
+use crate::storage::run_id_from_file_name;
+
+/// Events for one file closer together than this are merged into one.
+const DEBOUNCE: Duration = Duration::from_millis(15);
+
+/// How the watcher learns of changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WatchMode {
+    /// The operating system's change events (inotify), falling back to polling when they are unavailable.
+    Native,
+    /// Compare the directory every interval: for filesystems without change events, such as NFS.
+    Poll(Duration),
+}
+
+/// Keeps the watch alive; dropping it stops watching.
+pub enum StorageWatcher {
+    Native(Debouncer<RecommendedWatcher>),
+    Poll(Debouncer<PollWatcher>),
+}
+
+impl StorageWatcher {
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Native(_) => "native",
+            Self::Poll(_) => "poll",
+        }
+    }
+}
+
+/// Starts watching the index's storage.
+pub fn watch(index: Arc<Index>, mode: WatchMode) -> notify::Result<StorageWatcher> {
+    let runs_dir = index.storage().root().join("runs");
+    match mode {
+        WatchMode::Native => {
+            match start::<RecommendedWatcher>(&runs_dir, index.clone(), notify::Config::default()) {
+                Ok(d) => Ok(StorageWatcher::Native(d)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "file change events unavailable; polling every second instead");
+                    watch(index, WatchMode::Poll(Duration::from_secs(1)))
+                }
+            }
+        }
+        WatchMode::Poll(interval) => {
+            // The poll watcher compares modification times in whole seconds; comparing contents as well
+            // catches the several writes a second that a live simulation makes.
+            let config = notify::Config::default()
+                .with_poll_interval(interval)
+                .with_compare_contents(true);
+            start::<PollWatcher>(&runs_dir, index, config).map(StorageWatcher::Poll)
+        }
+    }
+}
+
+fn start<W: notify::Watcher>(
+    runs_dir: &Path,
+    index: Arc<Index>,
+    notify_config: notify::Config,
+) -> notify::Result<Debouncer<W>> {
+    let config = Config::default()
+        .with_timeout(DEBOUNCE)
+        .with_notify_config(notify_config);
+    let rescan_index = index.clone();
+    let mut debouncer =
+        new_debouncer_opt::<_, W>(config, move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                let ids: BTreeSet<_> = events
+                    .iter()
+                    .filter_map(|e| e.path.file_name())
+                    .filter_map(|name| run_id_from_file_name(&name.to_string_lossy()))
+                    .collect();
+                for id in ids {
+                    index.refresh_run(id);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "watcher error; rescanning the storage");
+                if let Err(e) = index.rescan() {
+                    tracing::error!(error = %e, "rescan failed");
+                }
+            }
+        })?;
+    debouncer
+        .watcher()
+        .watch(runs_dir, RecursiveMode::NonRecursive)?;
+    // Pick up anything written between the index's first scan and the watch starting.
+    if let Err(e) = rescan_index.rescan() {
+        tracing::error!(error = %e, "rescan failed");
+    }
+    Ok(debouncer)
+}

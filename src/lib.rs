@@ -1,0 +1,28 @@
+//! Asgard Monitor: a live web dashboard over a storage directory of simulation runs and results.
+//!
+//! One crate built two ways: with `ssr` it is the `asgard` server (storage, index, watcher, REST, SSE and
+//! server-side rendering); with `hydrate` it is the WASM front end that hydrates the pages and draws plots.
+
+pub mod error;
+pub mod model;
+pub mod plots;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod demo;
+#[cfg(feature = "ssr")]
+pub mod index;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+/// The browser entry point: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+}

@@ -1,0 +1,222 @@
+//! `Solution1D`: the computed solution against the expected one, on shared axes, with a legend.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::ResultPayload;
+use crate::plots::reduce::reduce_min_max;
+use crate::plots::{finite_range, Display};
+
+pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
+
+/// The data of a `Solution1D` result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Solution1D {
+    pub x: Vec<f64>,
+    pub computed: Vec<f64>,
+    pub expected: Option<Vec<f64>>,
+}
+
+impl Solution1D {
+    /// Takes the fields out of a result, checking what the plot relies on.
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let one_d = |name: &str| -> Result<Option<Vec<f64>>, String> {
+            match payload.array(name) {
+                None => Ok(None),
+                Some(a) if a.shape.len() == 1 => Ok(Some(a.values.clone())),
+                Some(a) => Err(format!(
+                    "field `{name}`: expected a 1-D array, found shape {:?}",
+                    a.shape
+                )),
+            }
+        };
+        let computed = one_d("computed")?.ok_or("missing field `computed`")?;
+        let x = one_d("x")?.unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
+        let expected = one_d("expected")?;
+        for (name, len) in [
+            ("computed", computed.len()),
+            ("expected", expected.as_ref().map_or(x.len(), Vec::len)),
+        ] {
+            if len != x.len() {
+                return Err(format!(
+                    "field `{name}`: expected {} values like `x`, found {len}",
+                    x.len()
+                ));
+            }
+        }
+        Ok(Self {
+            x,
+            computed,
+            expected,
+        })
+    }
+}
+
+/// Draws the plot onto `area`, which it fills. Long series are reduced to about two points per pixel column.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution1D,
+    display: &Display,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    area.fill(&WHITE).map_err(err)?;
+    let (x_lo, x_hi) = finite_range([data.x.as_slice()]);
+    let (y_lo, y_hi) = finite_range(
+        [data.computed.as_slice()]
+            .into_iter()
+            .chain(data.expected.as_deref()),
+    );
+    let pad = (y_hi - y_lo) * 0.05;
+
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64);
+    if let Some(title) = &display.title {
+        builder.caption(title, ("sans-serif", 18));
+    }
+    let mut chart = builder
+        .build_cartesian_2d(x_lo..x_hi, (y_lo - pad)..(y_hi + pad))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(235, 235, 235))
+        .x_desc(display.labels.x.as_deref().unwrap_or("x"))
+        .y_desc(display.labels.y.as_deref().unwrap_or("u"))
+        .draw()
+        .map_err(err)?;
+
+    let buckets = (area.dim_in_pixel().0 as usize).max(100);
+    let style = |color: RGBColor| ShapeStyle::from(color).stroke_width(2);
+    if let Some(expected) = &data.expected {
+        chart
+            .draw_series(LineSeries::new(
+                reduce_min_max(&data.x, expected, buckets),
+                style(EXPECTED_COLOR),
+            ))
+            .map_err(err)?
+            .label("expected")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], style(EXPECTED_COLOR))
+            });
+    }
+    chart
+        .draw_series(LineSeries::new(
+            reduce_min_max(&data.x, &data.computed, buckets),
+            style(COMPUTED_COLOR),
+        ))
+        .map_err(err)?
+        .label("computed")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style(COMPUTED_COLOR)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(err)?;
+    area.present().map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{FieldValue, NumArray, ResultId, RunId};
+
+    fn payload(fields: Vec<(&str, Vec<f64>)>) -> ResultPayload {
+        ResultPayload {
+            id: ResultId(uuid::Uuid::nil()),
+            run_id: RunId(uuid::Uuid::nil()),
+            result_type: "Solution1D".into(),
+            timestamp: String::new(),
+            display_json: "{}".into(),
+            fields: fields
+                .into_iter()
+                .map(|(n, v)| {
+                    (
+                        n.to_owned(),
+                        FieldValue::Array(NumArray {
+                            shape: vec![v.len()],
+                            dtype: "<f8".into(),
+                            values: v,
+                        }),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn render(data: &Solution1D, display: &Display) -> String {
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+            draw(&area, data, display).expect("draws");
+        }
+        svg
+    }
+
+    #[test]
+    fn draws_both_lines_title_labels_and_legend() {
+        let x: Vec<f64> = (0..50).map(|i| i as f64 / 49.0).collect();
+        let data = Solution1D::from_payload(&payload(vec![
+            ("x", x.clone()),
+            ("computed", x.iter().map(|v| v * v).collect()),
+            ("expected", x.iter().map(|v| v * v + 0.01).collect()),
+        ]))
+        .unwrap();
+        let display = Display::from_json(
+            r#"{"title": "Heat", "labels": {"x": "position", "y": "temperature"}}"#,
+        );
+        let svg = render(&data, &display);
+        for text in ["Heat", "position", "temperature", "computed", "expected"] {
+            assert!(svg.contains(text), "{text} missing from the plot");
+        }
+        let computed = format!(
+            "stroke=\"#{:02X}{:02X}{:02X}\"",
+            COMPUTED_COLOR.0, COMPUTED_COLOR.1, COMPUTED_COLOR.2
+        );
+        let expected = format!(
+            "stroke=\"#{:02X}{:02X}{:02X}\"",
+            EXPECTED_COLOR.0, EXPECTED_COLOR.1, EXPECTED_COLOR.2
+        );
+        assert!(
+            svg.matches(&computed).count() >= 2,
+            "computed line and its legend swatch"
+        );
+        assert!(
+            svg.matches(&expected).count() >= 2,
+            "expected line and its legend swatch"
+        );
+    }
+
+    #[test]
+    fn without_expected_draws_one_line() {
+        let data = Solution1D::from_payload(&payload(vec![
+            ("x", vec![0.0, 1.0, 2.0]),
+            ("computed", vec![1.0, 2.0, 1.0]),
+        ]))
+        .unwrap();
+        let svg = render(&data, &Display::default());
+        assert!(svg.contains("computed"));
+        assert!(!svg.contains(">expected<"));
+    }
+
+    #[test]
+    fn mismatched_lengths_are_explained() {
+        let err = Solution1D::from_payload(&payload(vec![
+            ("x", vec![0.0, 1.0]),
+            ("computed", vec![1.0]),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.contains("`computed`") && err.contains("expected 2"),
+            "{err}"
+        );
+    }
+}

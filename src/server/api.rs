@@ -1,0 +1,76 @@
+//! The REST API: `/api/runs`, `/api/run`, `/api/result`. Errors are JSON `{"error": "..."}`.
+
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::AppError;
+use crate::model::{ResultId, RunId, RunSummary};
+use crate::server::AppState;
+use crate::storage::payload_to_json;
+
+#[derive(Deserialize)]
+pub struct IdQuery {
+    id: Option<String>,
+}
+
+impl IdQuery {
+    /// The `id` parameter as a typed id; a path is never built from the raw text.
+    fn parse<T: std::str::FromStr<Err = crate::model::InvalidId>>(&self) -> Result<T, AppError> {
+        let raw = self
+            .id
+            .as_deref()
+            .ok_or_else(|| AppError::BadRequest("missing query parameter `id`".into()))?;
+        Ok(raw.parse()?)
+    }
+}
+
+/// `GET /api/runs`: every run, newest first, from the in-memory index.
+pub async fn list_runs(State(state): State<AppState>) -> Json<Vec<RunSummary>> {
+    Json(state.index.list())
+}
+
+/// `GET /api/run?id=`: the run with every result resolved.
+pub async fn get_run(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+) -> Result<Json<Value>, AppError> {
+    let id: RunId = q.parse()?;
+    let storage = state.index.storage().clone();
+    let (run, results) = tokio::task::spawn_blocking(move || storage.get_run(id)).await??;
+    let results: Vec<Value> = results
+        .into_iter()
+        .zip(&run.results)
+        .map(|(result, rid)| match result {
+            Ok(payload) => payload_to_json(&payload),
+            Err(e) => json!({ "id": rid, "error": AppError::from(e).to_string() }),
+        })
+        .collect();
+    let mut body = serde_json::to_value(&run).map_err(|_| AppError::Internal)?;
+    body["result_count"] = json!(run.results.len());
+    body["results"] = Value::Array(results);
+    Ok(Json(body))
+}
+
+/// `DELETE /api/run?id=`: deletes the run, its results and their files.
+pub async fn delete_run(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+) -> Result<Json<Value>, AppError> {
+    let id: RunId = q.parse()?;
+    let index = state.index.clone();
+    tokio::task::spawn_blocking(move || index.delete_run(id)).await??;
+    Ok(Json(json!({ "deleted": id })))
+}
+
+/// `GET /api/result?id=`: one result with its arrays inline.
+pub async fn get_result(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+) -> Result<Json<Value>, AppError> {
+    let id: ResultId = q.parse()?;
+    let storage = state.index.storage().clone();
+    let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
+    Ok(Json(payload_to_json(&payload)))
+}

@@ -1,0 +1,71 @@
+//! The HTTP server: `router(state)` for tests, `serve(listener, ...)` for the binary.
+
+mod api;
+mod config;
+mod sse;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use config::leptos_options;
+
+use crate::index::Index;
+use crate::ui::{shell, App};
+
+/// What every handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub index: Arc<Index>,
+    pub leptos_options: LeptosOptions,
+    /// Turns `true` when the server starts shutting down; open SSE streams end on it.
+    pub shutting_down: watch::Receiver<bool>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The whole application: REST API, SSE, server functions, pages and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/api/runs", get(api::list_runs))
+        .route("/api/run", get(api::get_run).delete(api::delete_run))
+        .route("/api/result", get(api::get_result))
+        .route("/api/updates", get(sse::updates))
+        .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then ends every open SSE stream and waits for requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    index: Arc<Index>,
+    leptos_options: LeptosOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (tx, shutting_down) = watch::channel(false);
+    let state = AppState {
+        index,
+        leptos_options,
+        shutting_down,
+    };
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = tx.send(true);
+        })
+        .await
+}

@@ -1,0 +1,54 @@
+//! File-system primitives that make writes safe: atomic replace and a per-run lock across processes.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// Writes a file so that a reader sees either the old content or all of the new: the bytes go to a temporary
+/// file in the same directory (named `.tmp-*`, which readers and the watcher ignore), are flushed to disk, and
+/// the temporary file is renamed over `path`.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&File) -> io::Result<()>) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let tmp = tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir)?;
+    write(tmp.as_file())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (see [`write_atomic`]).
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic(path, |mut f| f.write_all(bytes))
+}
+
+/// An exclusive advisory lock (`flock`), held until dropped. Every writer of a run's file, in any process,
+/// takes the run's lock around its read-modify-write, so that two writers adding results both land.
+pub struct FileLock {
+    file: File,
+}
+
+impl FileLock {
+    pub fn acquire(path: &Path) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        file.lock()?;
+        Ok(Self { file })
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// Removes a file, treating one that is already gone as removed.
+pub fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}

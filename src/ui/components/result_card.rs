@@ -1,0 +1,78 @@
+//! One result on the run page: a renderer chosen by `result_type`, or a generic view of its fields.
+
+use leptos::prelude::*;
+
+use crate::model::{FieldStorage, ResultSummary};
+use crate::ui::components::solution1d::Solution1DPlot;
+use crate::ui::format_timestamp;
+
+#[component]
+pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
+    let heading = summary
+        .title
+        .clone()
+        .unwrap_or_else(|| summary.result_type.clone());
+    let body = match (&summary.problem, summary.result_type.as_str()) {
+        (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
+        (None, "Solution1D") => view! { <Solution1DPlot id=summary.id /> }.into_any(),
+        (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
+    };
+    view! {
+        <section
+            class="result"
+            data-result-id=summary.id.to_string()
+            data-result-type=summary.result_type.clone()
+        >
+            <header>
+                <h2>{heading}</h2>
+                <span class="type">{summary.result_type.clone()}</span>
+                <span class="muted">{format_timestamp(&summary.timestamp)}</span>
+            </header>
+            {body}
+        </section>
+    }
+}
+
+/// The generic renderer: every field with its shape, element type and where it is stored.
+#[component]
+fn FieldTable(summary: ResultSummary) -> impl IntoView {
+    view! {
+        <p class="muted">"This result type has no dedicated plot yet; its fields:"</p>
+        <table class="fields">
+            <thead>
+                <tr>
+                    <th>"Field"</th>
+                    <th>"Shape"</th>
+                    <th>"Type"</th>
+                    <th>"Stored"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {summary
+                    .fields
+                    .into_iter()
+                    .map(|f| {
+                        let shape = format!(
+                            "[{}]",
+                            f.shape.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                        );
+                        let stored = match f.storage {
+                            FieldStorage::Inline => "inline",
+                            FieldStorage::Npy => ".npy file",
+                        };
+                        view! {
+                            <tr>
+                                <td>
+                                    <code>{f.name}</code>
+                                </td>
+                                <td>{shape}</td>
+                                <td>{f.dtype}</td>
+                                <td>{stored}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

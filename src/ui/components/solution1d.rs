@@ -1,0 +1,67 @@
+//! The `Solution1D` renderer: fetches the arrays (postcard) in the browser and draws them on a canvas.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::model::ResultId;
+
+/// The canvas's drawing buffer; CSS scales it to the card's width.
+const WIDTH: u32 = 800;
+const HEIGHT: u32 = 400;
+
+#[component]
+pub fn Solution1DPlot(id: ResultId) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let (drawn, set_drawn) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+
+    #[cfg(feature = "hydrate")]
+    {
+        let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
+        Effect::new(move |_| {
+            let (Some(result), Some(element)) = (data.get(), canvas.get()) else {
+                return;
+            };
+            match result
+                .map_err(|e| e.to_string())
+                .and_then(|payload| browser::draw(element, &payload))
+            {
+                Ok(()) => set_drawn.set(true),
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, set_drawn, set_error);
+
+    view! {
+        <div class="plot">
+            <canvas
+                node_ref=canvas
+                width=WIDTH
+                height=HEIGHT
+                data-drawn=move || drawn.get().to_string()
+            ></canvas>
+            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use plotters::prelude::IntoDrawingArea;
+    use plotters_canvas::CanvasBackend;
+    use web_sys::HtmlCanvasElement;
+
+    use crate::model::ResultPayload;
+    use crate::plots::solution1d::{draw as draw_plot, Solution1D};
+    use crate::plots::Display;
+
+    pub fn draw(canvas: HtmlCanvasElement, payload: &ResultPayload) -> Result<(), String> {
+        let data = Solution1D::from_payload(payload)?;
+        let display = Display::from_json(&payload.display_json);
+        let backend = CanvasBackend::with_canvas_object(canvas)
+            .ok_or("this browser gave no 2-D canvas context")?;
+        draw_plot(&backend.into_drawing_area(), &data, &display)
+    }
+}

@@ -1,0 +1,4 @@
+//! The pages, one module per route.
+
+pub mod run;
+pub mod runs;

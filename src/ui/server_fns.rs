@@ -1,0 +1,52 @@
+//! Server functions: how the pages read the storage. Result arrays travel postcard-encoded, never as JSON.
+
+use leptos::prelude::*;
+use server_fn::codec::Postcard;
+
+use crate::error::AppError;
+use crate::model::{ResultPayload, RunDetail, RunSummary};
+
+/// Every run, newest first, from the index.
+#[server(prefix = "/_fn")]
+pub async fn list_runs() -> Result<Vec<RunSummary>, AppError> {
+    Ok(ssr::state()?.index.list())
+}
+
+/// A run and the layout of its results.
+#[server(prefix = "/_fn")]
+pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
+    let id = id.parse()?;
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.storage().run_detail(id)).await??)
+}
+
+/// One result with its arrays, in postcard's binary encoding.
+#[server(prefix = "/_fn", output = Postcard)]
+pub async fn result_data(id: String) -> Result<ResultPayload, AppError> {
+    let id = id.parse()?;
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??)
+}
+
+/// Deletes a run, its results and their files.
+#[server(prefix = "/_fn")]
+pub async fn delete_run(id: String) -> Result<(), AppError> {
+    let id = id.parse()?;
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.delete_run(id)).await??)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use leptos::prelude::use_context;
+
+    use crate::error::AppError;
+    use crate::server::AppState;
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("server function called without the application state in context");
+            AppError::Internal
+        })
+    }
+}

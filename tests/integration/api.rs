@@ -1,0 +1,267 @@
+//! The REST API through the axum router (no network).
+
+use std::fs;
+use std::sync::Arc;
+
+use asgard::index::Index;
+use asgard::server::{router, AppState};
+use asgard::storage::AsgardStorage;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::support::{display, solution_1d, temp_storage};
+
+fn app(storage: &AsgardStorage) -> (axum::Router, Arc<Index>) {
+    let index = Index::build(storage.clone()).unwrap();
+    let (_tx, shutting_down) = tokio::sync::watch::channel(false);
+    let leptos_options = LeptosOptions::builder().output_name("asgard").build();
+    (
+        router(AppState {
+            index: index.clone(),
+            leptos_options,
+            shutting_down,
+        }),
+        index,
+    )
+}
+
+async fn call(app: &axum::Router, method: Method, uri: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, body)
+}
+
+#[tokio::test]
+async fn runs_lists_newest_first_with_result_counts() {
+    let (_dir, storage) = temp_storage();
+    let older = storage.create_run("older", None, None).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let newer = storage
+        .create_run("newer", Some("u_t = u_xx"), None)
+        .unwrap();
+    storage
+        .add_result(newer.id, "Solution1D", solution_1d(10), display("a"))
+        .unwrap();
+    storage
+        .add_result(newer.id, "Solution1D", solution_1d(10), display("b"))
+        .unwrap();
+    let (app, _) = app(&storage);
+
+    let (status, body) = call(&app, Method::GET, "/api/runs").await;
+    assert_eq!(status, StatusCode::OK);
+    let runs = body.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["id"], newer.id.to_string());
+    assert_eq!(runs[0]["result_count"], 2);
+    assert_eq!(runs[0]["equation"], "u_t = u_xx");
+    assert_eq!(runs[1]["id"], older.id.to_string());
+    assert_eq!(runs[1]["result_count"], 0);
+}
+
+#[tokio::test]
+async fn run_returns_results_ready_to_render() {
+    let (_dir, storage) = temp_storage();
+    let storage = storage.with_inline_threshold(10);
+    let run = storage.create_run("r", None, None).unwrap();
+    let result = storage
+        .add_result(run.id, "Solution1D", solution_1d(40), display("npy-backed"))
+        .unwrap();
+    let (app, _) = app(&storage);
+
+    let (status, body) = call(&app, Method::GET, &format!("/api/run?id={}", run.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["name"], "r");
+    assert_eq!(body["result_count"], 1);
+    let first = &body["results"][0];
+    assert_eq!(first["id"], result.to_string());
+    assert_eq!(first["display"]["title"], "npy-backed");
+    assert_eq!(
+        first["data"]["x"].as_array().unwrap().len(),
+        40,
+        "the .npy array is resolved inline"
+    );
+}
+
+#[tokio::test]
+async fn result_resolves_arrays() {
+    let (_dir, storage) = temp_storage();
+    let storage = storage.with_inline_threshold(10);
+    let run = storage.create_run("r", None, None).unwrap();
+    let result = storage
+        .add_result(run.id, "Solution1D", solution_1d(25), display("t"))
+        .unwrap();
+    let (app, _) = app(&storage);
+    let (status, body) = call(&app, Method::GET, &format!("/api/result?id={result}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["result_type"], "Solution1D");
+    assert_eq!(body["run_id"], run.id.to_string());
+    let computed = body["data"]["computed"].as_array().unwrap();
+    assert_eq!(computed.len(), 25);
+    assert!((computed[1].as_f64().unwrap() - (6.0f64 / 25.0).sin()).abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn errors_are_json_with_the_right_status() {
+    let (_dir, storage) = temp_storage();
+    let storage = storage.with_inline_threshold(10);
+    let run = storage.create_run("r", None, None).unwrap();
+    let damaged = storage
+        .add_result(run.id, "Solution1D", solution_1d(20), display("t"))
+        .unwrap();
+    fs::remove_file(
+        storage
+            .root()
+            .join("files")
+            .join(format!("{damaged}_x.npy")),
+    )
+    .unwrap();
+    let (app, _) = app(&storage);
+    let unknown = "67e55044-10b1-426f-9247-bb680e5fe0c8";
+    let cases = [
+        (
+            Method::GET,
+            "/api/run?id=../../etc/passwd".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "expected a UUID",
+        ),
+        (
+            Method::GET,
+            "/api/run".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "missing query parameter `id`",
+        ),
+        (
+            Method::GET,
+            format!("/api/run?id={unknown}"),
+            StatusCode::NOT_FOUND,
+            "no run with id",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/run?id={unknown}"),
+            StatusCode::NOT_FOUND,
+            "no run with id",
+        ),
+        (
+            Method::DELETE,
+            "/api/run?id=nope".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "expected a UUID",
+        ),
+        (
+            Method::GET,
+            format!("/api/result?id={unknown}"),
+            StatusCode::NOT_FOUND,
+            "no result with id",
+        ),
+        (
+            Method::GET,
+            "/api/result?id=%00".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "expected a UUID",
+        ),
+        (
+            Method::GET,
+            format!("/api/result?id={damaged}"),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "is missing",
+        ),
+    ];
+    for (method, uri, expected_status, expected_text) in cases {
+        let (status, body) = call(&app, method.clone(), &uri).await;
+        assert_eq!(status, expected_status, "{method} {uri}: {body}");
+        let message = body["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {uri}: not a JSON error: {body}"));
+        assert!(message.contains(expected_text), "{method} {uri}: {message}");
+        assert!(
+            !message.contains(storage.root().to_str().unwrap()),
+            "server path leaked: {message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn delete_removes_the_run_from_disk_and_listing() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("doomed", None, None).unwrap();
+    storage
+        .add_result(run.id, "Solution1D", solution_1d(5), display("t"))
+        .unwrap();
+    let (app, _) = app(&storage);
+    let (status, body) = call(&app, Method::DELETE, &format!("/api/run?id={}", run.id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!storage.run_path(run.id).exists());
+    let (_, runs) = call(&app, Method::GET, "/api/runs").await;
+    assert_eq!(
+        runs.as_array().unwrap().len(),
+        0,
+        "the listing is current without waiting for the watcher"
+    );
+    let (status, _) = call(&app, Method::GET, &format!("/api/run?id={}", run.id)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_corrupt_run_never_takes_the_listing_down() {
+    let (_dir, storage) = temp_storage();
+    let good = storage.create_run("good", None, None).unwrap();
+    let bad = storage.create_run("bad", None, None).unwrap();
+    fs::write(storage.run_path(bad.id), b"\x00\x01 not json").unwrap();
+    let (app, _) = app(&storage);
+    let (status, body) = call(&app, Method::GET, "/api/runs").await;
+    assert_eq!(status, StatusCode::OK);
+    let runs = body.as_array().unwrap();
+    assert_eq!(runs.len(), 2);
+    let bad_row = runs.iter().find(|r| r["id"] == bad.id.to_string()).unwrap();
+    assert!(bad_row["problem"].as_str().unwrap().contains("is damaged"));
+    assert!(runs
+        .iter()
+        .any(|r| r["id"] == good.id.to_string() && r.get("problem").is_none()));
+    let (status, body) = call(&app, Method::GET, &format!("/api/run?id={}", bad.id)).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body["error"].as_str().unwrap().contains("is damaged"));
+}
+
+#[tokio::test]
+async fn the_dashboard_pages_render_on_the_server() {
+    let (_dir, storage) = temp_storage();
+    let run = storage
+        .create_run("Rendered run", Some("E = mc^2"), None)
+        .unwrap();
+    storage
+        .add_result(
+            run.id,
+            "Solution1D",
+            solution_1d(5),
+            display("Rendered result"),
+        )
+        .unwrap();
+    let (app, _) = app(&storage);
+    let (status, body) = call(&app, Method::GET, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    let html = body.as_str().unwrap();
+    assert!(
+        html.contains("Rendered run") && html.contains("E = mc^2"),
+        "run list is server-rendered"
+    );
+    let (status, body) = call(&app, Method::GET, &format!("/run/{}", run.id)).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = body.as_str().unwrap();
+    assert!(
+        html.contains("Rendered result") && html.contains("<canvas"),
+        "run page is server-rendered"
+    );
+}

@@ -1,0 +1,131 @@
+//! Live updates through a real server on a loopback port: the watcher sees writes from other processes and
+//! `/api/updates` streams them.
+
+use std::time::Duration;
+
+use asgard::index::{watch, Index, WatchMode};
+use asgard::model::StorageEvent;
+use asgard::server::serve;
+use leptos::config::LeptosOptions;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+use crate::support::{asgard, path_str, temp_storage};
+
+/// Reads an SSE response until `until` returns true on what has arrived, or the deadline passes.
+async fn read_until(
+    stream: &mut TcpStream,
+    received: &mut String,
+    until: impl Fn(&str) -> bool,
+) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 4096];
+    while !until(received) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Err(_) => return false,
+            Ok(Ok(n)) => received.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Ok(Err(e)) => panic!("reading the stream: {e}"),
+        }
+    }
+    true
+}
+
+async fn live_round_trip(mode: WatchMode) {
+    let (_dir, storage) = temp_storage();
+    let index = Index::build(storage.clone()).unwrap();
+    let _watcher = watch(index.clone(), mode).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let options = LeptosOptions::builder().output_name("asgard").build();
+    let server = tokio::spawn(serve(listener, index.clone(), options, async {
+        let _ = stopped.await;
+    }));
+
+    let mut sse = TcpStream::connect(addr).await.unwrap();
+    sse.write_all(
+        b"GET /api/updates HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut received = String::new();
+    assert!(
+        read_until(&mut sse, &mut received, |r| r.contains("event: ready")).await,
+        "no ready event: {received}"
+    );
+
+    // Another process writes a run with results through the Rust API.
+    let out = asgard(&["demo", "--storage", path_str(storage.root())])
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_ids = storage.list_run_ids().unwrap();
+    assert_eq!(run_ids.len(), 2);
+    for id in &run_ids {
+        let event = serde_json::to_string(&StorageEvent::RunCreated { run_id: *id }).unwrap();
+        assert!(
+            read_until(&mut sse, &mut received, |r| r.contains(&event)).await,
+            "run_created for {id} did not arrive: {received}"
+        );
+    }
+    assert_eq!(index.len(), 2, "the index follows the disk");
+
+    // A result appended by another process arrives as result_added, with its ids.
+    let run = run_ids[0];
+    let out = asgard(&[
+        "demo",
+        "--storage",
+        path_str(storage.root()),
+        "--into",
+        &run.to_string(),
+        "--count",
+        "1",
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert!(out.status.success());
+    let result = *storage.read_run(run).unwrap().results.last().unwrap();
+    let added = serde_json::to_string(&StorageEvent::ResultAdded {
+        run_id: run,
+        result_id: result,
+    })
+    .unwrap();
+    assert!(
+        read_until(&mut sse, &mut received, |r| r.contains(&added)).await,
+        "no result_added: {received}"
+    );
+
+    // Removing a file by hand is a deletion like any other.
+    std::fs::remove_file(storage.run_path(run)).unwrap();
+    let deleted = serde_json::to_string(&StorageEvent::RunDeleted { run_id: run }).unwrap();
+    assert!(
+        read_until(&mut sse, &mut received, |r| r.contains(&deleted)).await,
+        "no run_deleted: {received}"
+    );
+
+    // Shutting down ends the stream, so the server stops promptly.
+    stop.send(()).unwrap();
+    let mut rest = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), sse.read_to_string(&mut rest)).await;
+    assert!(ended.is_ok(), "the SSE stream did not end on shutdown");
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_by_other_processes_arrive_as_events() {
+    live_round_trip(WatchMode::Native).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_mode_sees_the_same_changes() {
+    live_round_trip(WatchMode::Poll(Duration::from_millis(50))).await;
+}
