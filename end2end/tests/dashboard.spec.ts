@@ -23,7 +23,13 @@ test("the run page draws a Solution1D on a canvas", async ({ page }) => {
   const id = writeRun({ name: "Drawn run" });
   const [data, display] = solution1d(500, "Standing wave");
   const result = addResult(id, "Solution1D", data, display);
+  const arrays = page.waitForResponse((r) => r.url().includes("/_fn/result_data"));
   await page.goto(`/run/${id}`);
+  // The arrays travel in postcard's binary encoding, not as JSON text.
+  const response = await arrays;
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-type"]).toContain("postcard");
+  expect((await response.body()).byteLength).toBeLessThan(3 * 500 * 9 + 1024);
   const card = resultCard(page, result);
   await expect(card).toContainText("Standing wave");
   const canvas = card.locator('canvas[data-drawn="true"]');

@@ -22,13 +22,14 @@ pub async fn updates(
             Ok(event) => Event::default()
                 .event(event.name())
                 .json_data(&event)
-                .unwrap_or_else(|_| Event::default().event("resync").data("")),
+                .unwrap_or_else(|_| Event::default().event("resync").data("0")),
             Err(BroadcastStreamRecvError::Lagged(missed)) => {
                 Event::default().event("resync").data(missed.to_string())
             }
         })
     });
-    let ready = stream::once(async { Ok(Event::default().event("ready").data("")) });
+    // Browsers drop events without data, so `ready` carries an empty JSON object.
+    let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
     let mut shutting_down = state.shutting_down.clone();
     let stream = ready.chain(events).take_until(async move {
         let _ = shutting_down.wait_for(|&down| down).await;

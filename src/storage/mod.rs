@@ -418,7 +418,7 @@ impl AsgardStorage {
                 let missing = record
                     .data
                     .values()
-                    .filter_map(|v| NpyRef::from_value(v))
+                    .filter_map(NpyRef::from_value)
                     .find_map(|r| match r {
                         Ok(r)
                             if r.is_plain_file_name()

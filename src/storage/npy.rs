@@ -127,7 +127,7 @@ impl_from_array!(f64 => F64, f32 => F32, i64 => I64, i32 => I32);
 /// Reads a `.npy` file of any supported element type (f64, f32, i64, i32, u32, u8, bool), in C or Fortran order,
 /// as a row-major `f64` array.
 pub fn read_as_f64(path: &Path) -> Result<NumArray, String> {
-    let readers: [fn(&Path) -> Result<Result<NumArray, String>, String>; 7] = [
+    let readers: [TypedReader; 7] = [
         |p| read_typed::<f64>(p, "<f8"),
         |p| read_typed::<f32>(p, "<f4"),
         |p| read_typed::<i64>(p, "<i8"),
@@ -147,6 +147,9 @@ pub fn read_as_f64(path: &Path) -> Result<NumArray, String> {
         "expected a dtype of f8, f4, i8, i4, u4, u1 or bool, found {found}"
     ))
 }
+
+/// Reads one element type: `Ok(Err(descriptor))` when the file holds another.
+type TypedReader = fn(&Path) -> Result<Result<NumArray, String>, String>;
 
 /// `Ok(Err(descriptor))` when the file holds another element type.
 fn read_typed<T: ReadableElement + ToF64>(

@@ -78,3 +78,21 @@ pub fn format_timestamp(ts: &str) -> String {
         _ => ts.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::format_timestamp;
+
+    #[test]
+    fn timestamps_are_shown_to_the_second() {
+        assert_eq!(
+            format_timestamp("2026-11-27T00:13:37.123456Z"),
+            "2026-11-27 00:13:37 UTC"
+        );
+        assert_eq!(
+            format_timestamp("2026-11-27T00:13:37+02:00"),
+            "2026-11-27 00:13:37"
+        );
+        assert_eq!(format_timestamp("yesterday"), "yesterday");
+    }
+}

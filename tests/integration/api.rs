@@ -234,34 +234,3 @@ async fn a_corrupt_run_never_takes_the_listing_down() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body["error"].as_str().unwrap().contains("is damaged"));
 }
-
-#[tokio::test]
-async fn the_dashboard_pages_render_on_the_server() {
-    let (_dir, storage) = temp_storage();
-    let run = storage
-        .create_run("Rendered run", Some("E = mc^2"), None)
-        .unwrap();
-    storage
-        .add_result(
-            run.id,
-            "Solution1D",
-            solution_1d(5),
-            display("Rendered result"),
-        )
-        .unwrap();
-    let (app, _) = app(&storage);
-    let (status, body) = call(&app, Method::GET, "/").await;
-    assert_eq!(status, StatusCode::OK);
-    let html = body.as_str().unwrap();
-    assert!(
-        html.contains("Rendered run") && html.contains("E = mc^2"),
-        "run list is server-rendered"
-    );
-    let (status, body) = call(&app, Method::GET, &format!("/run/{}", run.id)).await;
-    assert_eq!(status, StatusCode::OK);
-    let html = body.as_str().unwrap();
-    assert!(
-        html.contains("Rendered result") && html.contains("<canvas"),
-        "run page is server-rendered"
-    );
-}
