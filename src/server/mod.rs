@@ -25,8 +25,30 @@ use crate::ui::{shell, App};
 pub struct AppState {
     pub index: Arc<Index>,
     pub leptos_options: LeptosOptions,
-    /// Turns `true` when the server starts shutting down; open SSE streams end on it.
-    pub shutting_down: watch::Receiver<bool>,
+    /// Set to `true` when the server starts shutting down; open SSE streams end on it.
+    shutting_down: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    pub fn new(index: Arc<Index>, leptos_options: LeptosOptions) -> Self {
+        let (shutting_down, _) = watch::channel(false);
+        Self {
+            index,
+            leptos_options,
+            shutting_down: Arc::new(shutting_down),
+        }
+    }
+
+    /// Resolves once the server has started shutting down.
+    pub async fn until_shutdown(&self) {
+        let mut receiver = self.shutting_down.subscribe();
+        let _ = receiver.wait_for(|&down| down).await;
+    }
+
+    /// Ends every open SSE stream.
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.send_replace(true);
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -56,16 +78,12 @@ pub async fn serve(
     leptos_options: LeptosOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let (tx, shutting_down) = watch::channel(false);
-    let state = AppState {
-        index,
-        leptos_options,
-        shutting_down,
-    };
-    axum::serve(listener, router(state))
+    let state = AppState::new(index, leptos_options);
+    let app = router(state.clone());
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
-            let _ = tx.send(true);
+            state.begin_shutdown();
         })
         .await
 }

@@ -30,9 +30,8 @@ pub async fn updates(
     });
     // Browsers drop events without data, so `ready` carries an empty JSON object.
     let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });
-    let mut shutting_down = state.shutting_down.clone();
-    let stream = ready.chain(events).take_until(async move {
-        let _ = shutting_down.wait_for(|&down| down).await;
-    });
+    let stream = ready
+        .chain(events)
+        .take_until(async move { state.until_shutdown().await });
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

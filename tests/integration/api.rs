@@ -17,16 +17,8 @@ use crate::support::{display, solution_1d, temp_storage};
 
 fn app(storage: &AsgardStorage) -> (axum::Router, Arc<Index>) {
     let index = Index::build(storage.clone()).unwrap();
-    let (_tx, shutting_down) = tokio::sync::watch::channel(false);
     let leptos_options = LeptosOptions::builder().output_name("asgard").build();
-    (
-        router(AppState {
-            index: index.clone(),
-            leptos_options,
-            shutting_down,
-        }),
-        index,
-    )
+    (router(AppState::new(index.clone(), leptos_options)), index)
 }
 
 async fn call(app: &axum::Router, method: Method, uri: &str) -> (StatusCode, Value) {

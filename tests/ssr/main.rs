@@ -24,16 +24,8 @@ fn temp_storage() -> (tempfile::TempDir, AsgardStorage) {
 
 fn app(storage: &AsgardStorage) -> (axum::Router, Arc<Index>) {
     let index = Index::build(storage.clone()).unwrap();
-    let (_tx, shutting_down) = tokio::sync::watch::channel(false);
     let leptos_options = LeptosOptions::builder().output_name("asgard").build();
-    (
-        router(AppState {
-            index: index.clone(),
-            leptos_options,
-            shutting_down,
-        }),
-        index,
-    )
+    (router(AppState::new(index.clone(), leptos_options)), index)
 }
 
 async fn get_html(app: &axum::Router, uri: &str) -> (StatusCode, String) {
