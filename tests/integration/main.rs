@@ -2,6 +2,7 @@
 //! through a real server, the watcher and writers in other processes.
 
 mod api;
+mod cli;
 mod live;
 mod storage;
 mod support;
