@@ -66,9 +66,9 @@ test("a result added while the run page is open is drawn without reload", async 
   await expectNotReloaded(page);
 });
 
-test("a result of another type is shown by the generic renderer", async ({ page }) => {
+test("a result of a type without a plot is shown by the generic renderer", async ({ page }) => {
   const id = writeRun({ name: "Generic" });
-  const result = addResult(id, "Solution2D", { values: [[1, 2, 3], [4, 5, 6]] }, { title: "Grid" });
+  const result = addResult(id, "QuantumTomography", { values: [[1, 2, 3], [4, 5, 6]] }, { title: "Grid" });
   await page.goto(`/run/${id}`);
   const card = resultCard(page, result);
   await expect(card).toContainText("Grid");

@@ -1,10 +1,144 @@
 //! Plots: pure functions from result data to any plotters `DrawingBackend` (a canvas in the browser, SVG in
 //! tests). Nothing here does I/O or knows about storage.
 
+pub mod ensemble;
+pub mod optimization;
 pub mod reduce;
+pub mod sequence;
 pub mod solution1d;
+pub mod solution2d;
 
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use serde::Deserialize;
+
+use crate::model::ResultPayload;
+
+/// What drawing returns: an error says what is wrong with the data or the drawing.
+pub type DrawResult = Result<(), String>;
+
+/// The result types with a plot of their own; others are shown as a table of fields.
+pub fn has_plot(result_type: &str) -> bool {
+    matches!(
+        result_type,
+        "Solution1D"
+            | "Solution2D"
+            | "StochasticEnsemble"
+            | "DiscreteSequence"
+            | "OptimizationResult"
+    )
+}
+
+/// Draws any result with a plot of its own onto `area`.
+pub fn draw_result<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    payload: &ResultPayload,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let display = Display::from_json(&payload.display_json);
+    match payload.result_type.as_str() {
+        "Solution1D" => solution1d::draw(
+            area,
+            &solution1d::Solution1D::from_payload(payload)?,
+            &display,
+        ),
+        "Solution2D" => solution2d::draw(
+            area,
+            &solution2d::Solution2D::from_payload(payload)?,
+            &display,
+        ),
+        "StochasticEnsemble" => {
+            ensemble::draw(area, &ensemble::Ensemble::from_payload(payload)?, &display)
+        }
+        "DiscreteSequence" => {
+            sequence::draw(area, &sequence::Sequence::from_payload(payload)?, &display)
+        }
+        "OptimizationResult" => optimization::draw(
+            area,
+            &optimization::Optimization::from_payload(payload)?,
+            &display,
+        ),
+        other => Err(format!("no plot for result type {other:?}")),
+    }
+}
+
+/// A 1-D numeric field, if present.
+pub fn vector(payload: &ResultPayload, name: &str) -> Result<Option<Vec<f64>>, String> {
+    match payload.field(name) {
+        None => Ok(None),
+        Some(crate::model::FieldValue::Array(a)) if a.shape.len() == 1 => {
+            Ok(Some(a.values.clone()))
+        }
+        Some(crate::model::FieldValue::Array(a)) => Err(format!(
+            "field `{name}`: expected a 1-D array, found shape {:?}",
+            a.shape
+        )),
+        Some(_) => Err(format!("field `{name}`: expected numbers")),
+    }
+}
+
+/// A 2-D numeric field as (rows, columns, row-major values), if present.
+pub fn matrix(
+    payload: &ResultPayload,
+    name: &str,
+) -> Result<Option<(usize, usize, Vec<f64>)>, String> {
+    match payload.field(name) {
+        None => Ok(None),
+        Some(crate::model::FieldValue::Array(a)) => match a.shape.as_slice() {
+            [rows, cols] => Ok(Some((*rows, *cols, a.values.clone()))),
+            other => Err(format!(
+                "field `{name}`: expected a 2-D array, found shape {other:?}"
+            )),
+        },
+        Some(_) => Err(format!("field `{name}`: expected numbers")),
+    }
+}
+
+/// Checks that an optional field has `len` values like the field it goes with.
+pub fn check_len(name: &str, values: Option<&[f64]>, len: usize, like: &str) -> Result<(), String> {
+    match values {
+        Some(v) if v.len() != len => Err(format!(
+            "field `{name}`: expected {len} values like `{like}`, found {}",
+            v.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Turns a plotters drawing error into text.
+pub fn drawing_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> String {
+    e.to_string()
+}
+
+/// The same chart frame everywhere: margins, label areas and the title from `display`.
+pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: Option<&'b str>,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(64);
+    if let Some(title) = title {
+        builder.caption(title, ("sans-serif", 18));
+    }
+    builder
+}
+
+/// The light grid colour of every chart.
+pub const GRID: RGBColor = RGBColor(235, 235, 235);
+/// Series colours, in order (the Tableau 10 palette).
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
 
 /// The common part of a result's `display` object.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -12,6 +146,9 @@ use serde::Deserialize;
 pub struct Display {
     pub title: Option<String>,
     pub labels: Labels,
+    /// The whole object, for the options of each type.
+    #[serde(skip)]
+    pub raw: String,
 }
 
 /// Axis labels from `display.labels`.
@@ -25,7 +162,9 @@ pub struct Labels {
 impl Display {
     /// Reads the display object; anything unexpected falls back to defaults rather than failing the plot.
     pub fn from_json(text: &str) -> Self {
-        serde_json::from_str(text).unwrap_or_default()
+        let mut display: Self = serde_json::from_str(text).unwrap_or_default();
+        display.raw = text.to_owned();
+        display
     }
 }
 
@@ -44,4 +183,101 @@ pub fn finite_range<'a>(series: impl IntoIterator<Item = &'a [f64]>) -> (f64, f6
         return (lo - pad, hi + pad);
     }
     (lo, hi)
+}
+
+/// The `q`-quantile (0 ≤ q ≤ 1) of the finite values, interpolating linearly between order statistics
+/// (NumPy's default). `None` when there is no finite value.
+pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::model::{FieldValue, NumArray, ResultId, RunId};
+
+    /// A payload with numeric fields given as (name, shape, row-major values).
+    pub fn payload(
+        result_type: &str,
+        fields: &[(&str, Vec<usize>, Vec<f64>)],
+        display: &str,
+    ) -> ResultPayload {
+        ResultPayload {
+            id: ResultId(uuid::Uuid::nil()),
+            run_id: RunId(uuid::Uuid::nil()),
+            result_type: result_type.into(),
+            timestamp: String::new(),
+            display_json: display.into(),
+            fields: fields
+                .iter()
+                .map(|(name, shape, values)| {
+                    let array = NumArray {
+                        shape: shape.clone(),
+                        dtype: "<f8".into(),
+                        values: values.clone(),
+                    };
+                    ((*name).to_owned(), FieldValue::Array(array))
+                })
+                .collect(),
+        }
+    }
+
+    /// Draws onto an SVG of 800 × 400 and returns the document.
+    pub fn render_svg(draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> DrawResult) -> String {
+        let mut svg = String::new();
+        {
+            let area = SVGBackend::with_string(&mut svg, (800, 400)).into_drawing_area();
+            draw(&area).expect("draws");
+        }
+        svg
+    }
+
+    /// Whether the SVG has a text element whose whole content is `text`.
+    pub fn has_text(svg: &str, text: &str) -> bool {
+        svg.contains(&format!(">{text}\n</text>")) || svg.contains(&format!(">\n{text}\n</text>"))
+    }
+
+    /// The SVG attribute plotters writes for a colour.
+    pub fn stroke(c: RGBColor) -> String {
+        format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2)
+    }
+
+    #[test]
+    fn quantiles_match_values_computed_by_hand() {
+        let v = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0];
+        // sorted: 1 1 2 3 4 5 6 9
+        assert_eq!(quantile(&v, 0.0), Some(1.0));
+        assert_eq!(quantile(&v, 1.0), Some(9.0));
+        assert_eq!(quantile(&v, 0.5), Some(3.5)); // between 3 and 4
+        assert!((quantile(&v, 0.025).unwrap() - 1.0).abs() < 1e-12); // pos 0.175, between 1 and 1
+        assert!((quantile(&v, 0.975).unwrap() - 8.475).abs() < 1e-12); // pos 6.825: 6 + 0.825 * 3
+        assert_eq!(quantile(&[f64::NAN, 2.0], 0.5), Some(2.0), "NaN is skipped");
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn every_plotted_type_dispatches() {
+        for t in [
+            "Solution1D",
+            "Solution2D",
+            "StochasticEnsemble",
+            "DiscreteSequence",
+            "OptimizationResult",
+        ] {
+            assert!(has_plot(t));
+        }
+        assert!(!has_plot("PhysicsAnimation"));
+        let err = draw_result(
+            &SVGBackend::new("/dev/null", (10, 10)).into_drawing_area(),
+            &payload("X", &[], "{}"),
+        );
+        assert!(err.unwrap_err().contains("no plot"));
+    }
 }

@@ -9,6 +9,7 @@ use crate::plots::{finite_range, Display};
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
+pub const ERROR_COLOR: RGBColor = RGBColor(148, 103, 189);
 
 /// The data of a `Solution1D` result.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,35 @@ impl Solution1D {
     }
 }
 
+impl Solution1D {
+    /// `computed − expected` at each point, when `expected` is given.
+    pub fn error(&self) -> Option<Vec<f64>> {
+        let expected = self.expected.as_ref()?;
+        Some(
+            self.computed
+                .iter()
+                .zip(expected)
+                .map(|(c, e)| c - e)
+                .collect(),
+        )
+    }
+
+    /// The largest absolute error and the root-mean-square error, over finite points.
+    pub fn error_stats(&self) -> Option<(f64, f64)> {
+        let finite: Vec<f64> = self
+            .error()?
+            .into_iter()
+            .filter(|e| e.is_finite())
+            .collect();
+        if finite.is_empty() {
+            return None;
+        }
+        let max_abs = finite.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+        let rms = (finite.iter().map(|e| e * e).sum::<f64>() / finite.len() as f64).sqrt();
+        Some((max_abs, rms))
+    }
+}
+
 /// Draws the plot onto `area`, which it fills. Long series are reduced to about two points per pixel column.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -64,6 +94,16 @@ where
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&WHITE).map_err(err)?;
+    let whole = area;
+    let height = whole.dim_in_pixel().1;
+    let (main_area, error_area) = match data.expected {
+        Some(_) => {
+            let (top, bottom) = whole.split_vertically(height * 68 / 100);
+            (top, Some(bottom))
+        }
+        None => (whole.clone(), None),
+    };
+    let area = &main_area;
     let (x_lo, x_hi) = finite_range([data.x.as_slice()]);
     let (y_lo, y_hi) = finite_range(
         [data.computed.as_slice()]
@@ -120,7 +160,32 @@ where
         .border_style(RGBColor(200, 200, 200))
         .draw()
         .map_err(err)?;
-    area.present().map_err(err)?;
+    if let (Some(error_area), Some((max_abs, rms))) = (error_area, data.error_stats()) {
+        let error = data.error().unwrap_or_default();
+        let (e_lo, e_hi) = finite_range([error.as_slice()]);
+        let caption =
+            format!("error = computed − expected:  max |error| = {max_abs:.3e},  RMS = {rms:.3e}");
+        let mut chart = ChartBuilder::on(&error_area)
+            .margin(12)
+            .x_label_area_size(30)
+            .y_label_area_size(64)
+            .caption(caption, ("sans-serif", 14))
+            .build_cartesian_2d(x_lo..x_hi, e_lo..e_hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .light_line_style(RGBColor(235, 235, 235))
+            .y_labels(4)
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(
+                reduce_min_max(&data.x, &error, buckets),
+                style(ERROR_COLOR),
+            ))
+            .map_err(err)?;
+    }
+    whole.present().map_err(err)?;
     Ok(())
 }
 
@@ -196,6 +261,30 @@ mod tests {
     }
 
     #[test]
+    fn error_statistics_match_values_computed_by_hand() {
+        let data = Solution1D::from_payload(&payload(vec![
+            ("x", vec![0.0, 1.0, 2.0, 3.0]),
+            ("computed", vec![1.0, 2.0, 3.0, 4.0]),
+            ("expected", vec![1.0, 2.5, 2.0, 4.0]),
+        ]))
+        .unwrap();
+        assert_eq!(data.error().unwrap(), vec![0.0, -0.5, 1.0, 0.0]);
+        let (max_abs, rms) = data.error_stats().unwrap();
+        assert_eq!(max_abs, 1.0);
+        assert!((rms - (1.25f64 / 4.0).sqrt()).abs() < 1e-12);
+        let svg = render(&data, &Display::default());
+        assert!(
+            svg.contains("max |error| = 1.000e0"),
+            "the caption gives the statistics"
+        );
+        let error_stroke = format!(
+            "stroke=\"#{:02X}{:02X}{:02X}\"",
+            ERROR_COLOR.0, ERROR_COLOR.1, ERROR_COLOR.2
+        );
+        assert!(svg.contains(&error_stroke), "the error panel is drawn");
+    }
+
+    #[test]
     fn without_expected_draws_one_line() {
         let data = Solution1D::from_payload(&payload(vec![
             ("x", vec![0.0, 1.0, 2.0]),
@@ -203,8 +292,8 @@ mod tests {
         ]))
         .unwrap();
         let svg = render(&data, &Display::default());
-        assert!(svg.contains("computed"));
-        assert!(!svg.contains(">expected<"));
+        assert!(crate::plots::tests::has_text(&svg, "computed"));
+        assert!(!crate::plots::tests::has_text(&svg, "expected"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Components shared by the pages.
 
+pub mod plot;
 pub mod result_card;
-pub mod solution1d;
 pub mod status;

@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 
 use crate::model::{FieldStorage, ResultSummary};
-use crate::ui::components::solution1d::Solution1DPlot;
+use crate::plots::has_plot;
+use crate::ui::components::plot::ResultPlot;
 use crate::ui::format_timestamp;
 
 #[component]
@@ -14,7 +15,7 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         .unwrap_or_else(|| summary.result_type.clone());
     let body = match (&summary.problem, summary.result_type.as_str()) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
-        (None, "Solution1D") => view! { <Solution1DPlot id=summary.id /> }.into_any(),
+        (None, t) if has_plot(t) => view! { <ResultPlot id=summary.id /> }.into_any(),
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
     view! {

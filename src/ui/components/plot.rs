@@ -1,4 +1,5 @@
-//! The `Solution1D` renderer: fetches the arrays (postcard) in the browser and draws them on a canvas.
+//! A result's plot: fetches the arrays (postcard) in the browser and draws them on a canvas with the renderer
+//! of the result's type (`plots::draw_result`).
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -7,10 +8,10 @@ use crate::model::ResultId;
 
 /// The canvas's drawing buffer; CSS scales it to the card's width.
 const WIDTH: u32 = 800;
-const HEIGHT: u32 = 400;
+const HEIGHT: u32 = 440;
 
 #[component]
-pub fn Solution1DPlot(id: ResultId) -> impl IntoView {
+pub fn ResultPlot(id: ResultId) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
@@ -54,14 +55,11 @@ mod browser {
     use web_sys::HtmlCanvasElement;
 
     use crate::model::ResultPayload;
-    use crate::plots::solution1d::{draw as draw_plot, Solution1D};
-    use crate::plots::Display;
+    use crate::plots::draw_result;
 
     pub fn draw(canvas: HtmlCanvasElement, payload: &ResultPayload) -> Result<(), String> {
-        let data = Solution1D::from_payload(payload)?;
-        let display = Display::from_json(&payload.display_json);
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or("this browser gave no 2-D canvas context")?;
-        draw_plot(&backend.into_drawing_area(), &data, &display)
+        draw_result(&backend.into_drawing_area(), payload)
     }
 }

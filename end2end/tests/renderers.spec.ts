@@ -1,0 +1,70 @@
+// Each result type with a plot of its own, checked by the colours its renderer puts on the canvas.
+import { expect, test, type Page } from "@playwright/test";
+
+import { canvasPixels, resultCard } from "./support/page";
+import { addResult, solution1d, writeRun } from "./support/storage";
+
+async function drawnCanvas(page: Page, runId: string, resultId: string) {
+  await page.goto(`/run/${runId}`);
+  const canvas = resultCard(page, resultId).locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  return canvas;
+}
+
+test("Solution1D with expected values adds an error panel with max and RMS error", async ({ page }) => {
+  const id = writeRun({ name: "With error panel" });
+  const [data, display] = solution1d(400, "Error panel");
+  const result = addResult(id, "Solution1D", data, display);
+  const canvas = await drawnCanvas(page, id, result);
+  expect((await canvasPixels(canvas, [148, 103, 189])).colour).toBeGreaterThan(100);
+});
+
+test("Solution2D is a viridis heatmap whose extremes take the colormap's end colours", async ({ page }) => {
+  const id = writeRun({ name: "Heatmap" });
+  const values = Array.from({ length: 20 }, (_, j) => Array.from({ length: 30 }, (_, i) => i + j));
+  const result = addResult(id, "Solution2D", { values }, { title: "Potential" });
+  const canvas = await drawnCanvas(page, id, result);
+  expect((await canvasPixels(canvas, [68, 1, 84])).colour).toBeGreaterThan(50);
+  expect((await canvasPixels(canvas, [254, 232, 37])).colour).toBeGreaterThan(50);
+});
+
+test("StochasticEnsemble draws the mean, the confidence band and the final-time histogram", async ({ page }) => {
+  const id = writeRun({ name: "Ensemble" });
+  const t = Array.from({ length: 50 }, (_, k) => k / 49);
+  const paths = Array.from({ length: 40 }, (_, i) => t.map((tk) => Math.sin(6 * tk + i) * tk + (i - 20) * 0.02 * tk));
+  const result = addResult(id, "StochasticEnsemble", { t, paths }, { title: "Paths", confidence: 0.9, bins: 10 });
+  const canvas = await drawnCanvas(page, id, result);
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100); // mean
+  expect((await canvasPixels(canvas, [255, 223, 195])).colour).toBeGreaterThan(500); // band, orange at 25%
+  expect((await canvasPixels(canvas, [86, 179, 86])).colour).toBeGreaterThan(200); // histogram bars
+});
+
+test("DiscreteSequence draws steps with markers and the expected overlay", async ({ page }) => {
+  const id = writeRun({ name: "Sequence" });
+  const values = [1, 3, 2, 5, 4, 6, 2, 7];
+  const result = addResult(id, "DiscreteSequence", { values, expected: values.map((v) => v + 1) }, { title: "Counts" });
+  const canvas = await drawnCanvas(page, id, result);
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(200);
+  expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(200);
+});
+
+test("OptimizationResult draws the loss and one line per named parameter", async ({ page }) => {
+  const id = writeRun({ name: "Optimisation" });
+  const loss = Array.from({ length: 100 }, (_, k) => 1000 * Math.exp(-k / 10));
+  const params = loss.map((_, k) => [Math.tanh(k / 20), Math.cos(k / 15)]);
+  const result = addResult(id, "OptimizationResult", { loss, params, param_names: ["a", "b"] }, { title: "Fit" });
+  const canvas = await drawnCanvas(page, id, result);
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100);
+  expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
+  expect((await canvasPixels(canvas, [44, 160, 44])).colour).toBeGreaterThan(100);
+});
+
+test("a malformed result shows its error in its own card and the others still draw", async ({ page }) => {
+  const id = writeRun({ name: "One bad result" });
+  const bad = addResult(id, "Solution2D", { values: [[1, 2, 3]], x: [0, 1] }, { title: "Bad axes" });
+  const [data, display] = solution1d(50, "Good");
+  const good = addResult(id, "Solution1D", data, display);
+  await page.goto(`/run/${id}`);
+  await expect(resultCard(page, bad).locator(".problem")).toContainText("`x`");
+  await expect(resultCard(page, good).locator('canvas[data-drawn="true"]')).toBeVisible();
+});

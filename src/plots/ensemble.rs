@@ -1,0 +1,290 @@
+//! `StochasticEnsemble`: a sample of the paths, their mean and a confidence band from per-time quantiles,
+//! and a histogram of the values at the final time.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use crate::model::ResultPayload;
+use crate::plots::{
+    chart_builder, drawing_error, finite_range, matrix, quantile, vector, Display, DrawResult, GRID,
+};
+
+pub const PATH_COLOR: RGBColor = RGBColor(120, 144, 176);
+pub const MEAN_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub const BAND_COLOR: RGBColor = RGBColor(255, 127, 14);
+pub const HISTOGRAM_COLOR: RGBColor = RGBColor(44, 160, 44);
+/// At most this many paths are drawn; the statistics use all of them.
+const MAX_PATHS_DRAWN: usize = 60;
+
+/// The ensemble's options in `display`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct EnsembleOptions {
+    pub confidence: f64,
+    pub bins: usize,
+}
+
+impl Default for EnsembleOptions {
+    fn default() -> Self {
+        Self {
+            confidence: 0.95,
+            bins: 30,
+        }
+    }
+}
+
+/// The data of a `StochasticEnsemble`: `t[n]` and `paths[m][n]`, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ensemble {
+    pub t: Vec<f64>,
+    pub m: usize,
+    pub paths: Vec<f64>,
+}
+
+/// Per-time statistics of the ensemble.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    pub mean: Vec<f64>,
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
+
+impl Ensemble {
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let t = vector(payload, "t")?.ok_or("missing field `t`")?;
+        let (m, n, paths) = matrix(payload, "paths")?.ok_or("missing field `paths`")?;
+        if n != t.len() {
+            return Err(format!(
+                "field `paths`: expected shape [m, {}] like `t`, found [{m}, {n}]",
+                t.len()
+            ));
+        }
+        Ok(Self { t, m, paths })
+    }
+
+    fn path(&self, i: usize) -> &[f64] {
+        let n = self.t.len();
+        &self.paths[i * n..(i + 1) * n]
+    }
+
+    /// The values of every path at time index `k`.
+    pub fn at(&self, k: usize) -> Vec<f64> {
+        (0..self.m).map(|i| self.path(i)[k]).collect()
+    }
+
+    /// The mean and the central `confidence` interval at each time, over finite values.
+    pub fn band(&self, confidence: f64) -> Band {
+        let tail = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
+        let mut band = Band {
+            mean: Vec::new(),
+            lower: Vec::new(),
+            upper: Vec::new(),
+        };
+        for k in 0..self.t.len() {
+            let values = self.at(k);
+            let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            band.mean.push(if finite.is_empty() {
+                f64::NAN
+            } else {
+                finite.iter().sum::<f64>() / finite.len() as f64
+            });
+            band.lower.push(quantile(&values, tail).unwrap_or(f64::NAN));
+            band.upper
+                .push(quantile(&values, 1.0 - tail).unwrap_or(f64::NAN));
+        }
+        band
+    }
+}
+
+/// Counts of `values` in `bins` equal bins over their finite range: (bin edges, counts).
+pub fn histogram(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
+    let bins = bins.max(1);
+    let (lo, hi) = finite_range([values]);
+    let width = (hi - lo) / bins as f64;
+    let edges = (0..=bins).map(|i| lo + width * i as f64).collect();
+    let mut counts = vec![0; bins];
+    for v in values.iter().filter(|v| v.is_finite()) {
+        let i = (((v - lo) / width) as usize).min(bins - 1);
+        counts[i] += 1;
+    }
+    (edges, counts)
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Ensemble,
+    display: &Display,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let options: EnsembleOptions = serde_json::from_str(&display.raw).unwrap_or_default();
+    area.fill(&WHITE).map_err(drawing_error)?;
+    if data.t.is_empty() || data.m == 0 {
+        return Err("the ensemble has no paths or no times".into());
+    }
+    let band = data.band(options.confidence);
+    let width = area.dim_in_pixel().0;
+    let (paths_area, hist_area) = area.split_horizontally(width * 7 / 10);
+
+    let (t_lo, t_hi) = finite_range([data.t.as_slice()]);
+    let (y_lo, y_hi) = finite_range([data.paths.as_slice()]);
+    let mut chart = chart_builder(&paths_area, display.title.as_deref())
+        .build_cartesian_2d(t_lo..t_hi, y_lo..y_hi)
+        .map_err(drawing_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .x_desc(display.labels.x.as_deref().unwrap_or("t"))
+        .y_desc(display.labels.y.as_deref().unwrap_or("X"))
+        .draw()
+        .map_err(drawing_error)?;
+
+    let points = |ys: &[f64]| -> Vec<(f64, f64)> {
+        data.t
+            .iter()
+            .zip(ys)
+            .filter(|(t, y)| t.is_finite() && y.is_finite())
+            .map(|(t, y)| (*t, *y))
+            .collect()
+    };
+    let stride = data.m.div_ceil(MAX_PATHS_DRAWN).max(1);
+    for i in (0..data.m).step_by(stride) {
+        chart
+            .draw_series(LineSeries::new(points(data.path(i)), PATH_COLOR.mix(0.35)))
+            .map_err(drawing_error)?;
+    }
+    let mut outline = points(&band.lower);
+    outline.extend(points(&band.upper).into_iter().rev());
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            outline,
+            BAND_COLOR.mix(0.25).filled(),
+        )))
+        .map_err(drawing_error)?
+        .label(format!("{:.0}% band", options.confidence * 100.0))
+        .legend(|(x, y)| {
+            Rectangle::new([(x, y - 5), (x + 20, y + 5)], BAND_COLOR.mix(0.25).filled())
+        });
+    chart
+        .draw_series(LineSeries::new(
+            points(&band.mean),
+            ShapeStyle::from(MEAN_COLOR).stroke_width(3),
+        ))
+        .map_err(drawing_error)?
+        .label("mean")
+        .legend(|(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 20, y)],
+                ShapeStyle::from(MEAN_COLOR).stroke_width(3),
+            )
+        });
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(drawing_error)?;
+
+    // The distribution at the final time.
+    let last = data.at(data.t.len() - 1);
+    let (edges, counts) = histogram(&last, options.bins);
+    let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
+    let mut hist = chart_builder(
+        &hist_area,
+        Some(&format!("at t = {}", data.t[data.t.len() - 1])),
+    )
+    .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
+    .map_err(drawing_error)?;
+    hist.configure_mesh()
+        .disable_mesh()
+        .x_desc("count")
+        .y_labels(5)
+        .draw()
+        .map_err(drawing_error)?;
+    hist.draw_series(
+        counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(i, c)| {
+                Rectangle::new(
+                    [(0.0, edges[i]), (*c as f64, edges[i + 1])],
+                    HISTOGRAM_COLOR.mix(0.8).filled(),
+                )
+            }),
+    )
+    .map_err(drawing_error)?;
+    area.present().map_err(drawing_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::tests::{payload, render_svg, stroke};
+
+    fn four_paths() -> Ensemble {
+        // Four paths over three times; at each time the values are 0, 1, 2, 3 (+ t).
+        let t = vec![0.0, 1.0, 2.0];
+        let paths: Vec<f64> = (0..4)
+            .flat_map(|i| t.iter().map(move |t| i as f64 + t))
+            .collect();
+        Ensemble::from_payload(&payload(
+            "StochasticEnsemble",
+            &[("t", vec![3], t), ("paths", vec![4, 3], paths)],
+            "{}",
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn band_matches_quantiles_computed_by_hand() {
+        let band = four_paths().band(0.5);
+        // At t = 0 the values are 0 1 2 3: mean 1.5, 25% quantile 0.75, 75% quantile 2.25.
+        assert_eq!(band.mean, vec![1.5, 2.5, 3.5]);
+        assert_eq!(band.lower, vec![0.75, 1.75, 2.75]);
+        assert_eq!(band.upper, vec![2.25, 3.25, 4.25]);
+    }
+
+    #[test]
+    fn histogram_counts_every_finite_value_once() {
+        let (edges, counts) = histogram(&[0.0, 0.1, 0.5, 0.9, 1.0, f64::NAN], 2);
+        assert_eq!(edges, vec![0.0, 0.5, 1.0]);
+        assert_eq!(counts, vec![2, 3]);
+    }
+
+    #[test]
+    fn draws_paths_band_mean_and_histogram() {
+        let svg = render_svg(|area| {
+            draw(
+                area,
+                &four_paths(),
+                &Display::from_json(r#"{"title": "GBM", "confidence": 0.9}"#),
+            )
+        });
+        assert!(
+            svg.contains("GBM")
+                && svg.contains("90% band")
+                && svg.contains("mean")
+                && svg.contains("at t = 2")
+        );
+        assert!(svg.contains(&stroke(MEAN_COLOR)));
+        assert!(svg.contains(&stroke(PATH_COLOR)), "the paths");
+        assert!(svg.contains("<polygon"), "the band");
+    }
+
+    #[test]
+    fn paths_must_match_times() {
+        let p = payload(
+            "StochasticEnsemble",
+            &[
+                ("t", vec![2], vec![0.0, 1.0]),
+                ("paths", vec![1, 3], vec![0.0; 3]),
+            ],
+            "{}",
+        );
+        assert!(Ensemble::from_payload(&p).unwrap_err().contains("`paths`"));
+    }
+}

@@ -1,0 +1,230 @@
+//! `OptimizationResult`: the loss curve (log scale when it spans more than two decades) and, when given, the
+//! evolution of each parameter labelled by `param_names`.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::{FieldValue, ResultPayload};
+use crate::plots::reduce::reduce_min_max;
+use crate::plots::{
+    chart_builder, check_len, drawing_error, finite_range, matrix, vector, Display, DrawResult,
+    GRID, PALETTE,
+};
+
+pub const LOSS_COLOR: RGBColor = RGBColor(31, 119, 180);
+
+/// The data of an `OptimizationResult`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Optimization {
+    pub step: Vec<f64>,
+    pub loss: Vec<f64>,
+    /// One series per parameter, each of `loss.len()` values.
+    pub params: Vec<(String, Vec<f64>)>,
+}
+
+impl Optimization {
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let loss = vector(payload, "loss")?.ok_or("missing field `loss`")?;
+        let k = loss.len();
+        let step = vector(payload, "step")?;
+        check_len("step", step.as_deref(), k, "loss")?;
+        let step = step.unwrap_or_else(|| (0..k).map(|i| i as f64).collect());
+        let names: Vec<String> = match payload.field("param_names") {
+            Some(FieldValue::Json(text)) => serde_json::from_str(text)
+                .map_err(|_| "field `param_names`: expected a list of strings".to_owned())?,
+            Some(FieldValue::Array(a)) => a.values.iter().map(|v| v.to_string()).collect(),
+            None => Vec::new(),
+        };
+        let params = match matrix(payload, "params")? {
+            None => Vec::new(),
+            Some((rows, p, values)) => {
+                if rows != k {
+                    return Err(format!(
+                        "field `params`: expected shape [{k}, p] like `loss`, found [{rows}, {p}]"
+                    ));
+                }
+                if !names.is_empty() && names.len() != p {
+                    return Err(format!(
+                        "field `param_names`: expected {p} names, found {}",
+                        names.len()
+                    ));
+                }
+                (0..p)
+                    .map(|j| {
+                        let name = names.get(j).cloned().unwrap_or_else(|| format!("θ{j}"));
+                        (name, (0..k).map(|i| values[i * p + j]).collect())
+                    })
+                    .collect()
+            }
+        };
+        Ok(Self { step, loss, params })
+    }
+
+    /// Whether the loss is positive and spans more than two decades, so reads best on a log axis.
+    pub fn wants_log_scale(&self) -> bool {
+        let positive: Vec<f64> = self
+            .loss
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .collect();
+        let (lo, hi) = finite_range([positive.as_slice()]);
+        positive.iter().all(|v| *v > 0.0) && lo > 0.0 && hi / lo > 100.0
+    }
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Optimization,
+    display: &Display,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(drawing_error)?;
+    let height = area.dim_in_pixel().1;
+    let (loss_area, params_area) = if data.params.is_empty() {
+        (area.clone(), None)
+    } else {
+        let (top, bottom) = area.split_vertically(height * 55 / 100);
+        (top, Some(bottom))
+    };
+    let (x_lo, x_hi) = finite_range([data.step.as_slice()]);
+    let buckets = (area.dim_in_pixel().0 as usize).max(100);
+    let loss_points = reduce_min_max(&data.step, &data.loss, buckets);
+    let x_label = display.labels.x.as_deref().unwrap_or("step");
+    let style = ShapeStyle::from(LOSS_COLOR).stroke_width(2);
+    let builder = || chart_builder(&loss_area, display.title.as_deref());
+    if data.wants_log_scale() {
+        let (lo, hi) = finite_range([data.loss.as_slice()]);
+        let mut chart = builder()
+            .build_cartesian_2d(x_lo..x_hi, (lo * 0.8..hi * 1.25).log_scale())
+            .map_err(drawing_error)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID)
+            .x_desc(x_label)
+            .y_desc("loss (log)")
+            .draw()
+            .map_err(drawing_error)?;
+        chart
+            .draw_series(LineSeries::new(loss_points, style))
+            .map_err(drawing_error)?;
+    } else {
+        let (lo, hi) = finite_range([data.loss.as_slice()]);
+        let pad = (hi - lo) * 0.05;
+        let mut chart = builder()
+            .build_cartesian_2d(x_lo..x_hi, (lo - pad)..(hi + pad))
+            .map_err(drawing_error)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID)
+            .x_desc(x_label)
+            .y_desc("loss")
+            .draw()
+            .map_err(drawing_error)?;
+        chart
+            .draw_series(LineSeries::new(loss_points, style))
+            .map_err(drawing_error)?;
+    }
+
+    if let Some(params_area) = params_area {
+        let all: Vec<&[f64]> = data.params.iter().map(|(_, v)| v.as_slice()).collect();
+        let (lo, hi) = finite_range(all);
+        let pad = (hi - lo) * 0.05;
+        let mut chart = chart_builder(&params_area, None)
+            .build_cartesian_2d(x_lo..x_hi, (lo - pad)..(hi + pad))
+            .map_err(drawing_error)?;
+        chart
+            .configure_mesh()
+            .light_line_style(GRID)
+            .x_desc(x_label)
+            .y_desc("parameters")
+            .draw()
+            .map_err(drawing_error)?;
+        for (j, (name, values)) in data.params.iter().enumerate() {
+            let color = PALETTE[(j + 1) % PALETTE.len()];
+            let style = ShapeStyle::from(color).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(
+                    reduce_min_max(&data.step, values, buckets),
+                    style,
+                ))
+                .map_err(drawing_error)?
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()
+            .map_err(drawing_error)?;
+    }
+    area.present().map_err(drawing_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::tests::{payload, render_svg, stroke};
+
+    fn with_names(loss: Vec<f64>) -> ResultPayload {
+        let k = loss.len();
+        let params: Vec<f64> = (0..k).flat_map(|i| [i as f64, -(i as f64)]).collect();
+        let mut p = payload(
+            "OptimizationResult",
+            &[("loss", vec![k], loss), ("params", vec![k, 2], params)],
+            r#"{"title": "Fit"}"#,
+        );
+        p.fields.push((
+            "param_names".into(),
+            FieldValue::Json(r#"["alpha", "beta"]"#.into()),
+        ));
+        p
+    }
+
+    #[test]
+    fn log_scale_only_past_two_decades() {
+        let steep = Optimization::from_payload(&with_names(vec![100.0, 1.0, 0.5])).unwrap();
+        let shallow = Optimization::from_payload(&with_names(vec![10.0, 1.0, 0.5])).unwrap();
+        let negative = Optimization::from_payload(&with_names(vec![1000.0, 1.0, -1.0])).unwrap();
+        assert!(steep.wants_log_scale());
+        assert!(!shallow.wants_log_scale());
+        assert!(!negative.wants_log_scale());
+    }
+
+    #[test]
+    fn draws_loss_and_named_parameters() {
+        let p = with_names(vec![1000.0, 10.0, 1.0, 0.1]);
+        let data = Optimization::from_payload(&p).unwrap();
+        assert_eq!(data.params[1].0, "beta");
+        assert_eq!(data.params[1].1, vec![0.0, -1.0, -2.0, -3.0]);
+        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)));
+        assert!(
+            svg.contains("Fit")
+                && svg.contains("loss (log)")
+                && svg.contains("alpha")
+                && svg.contains("beta")
+        );
+        assert!(
+            svg.contains(&stroke(LOSS_COLOR))
+                && svg.contains(&stroke(PALETTE[1]))
+                && svg.contains(&stroke(PALETTE[2]))
+        );
+    }
+
+    #[test]
+    fn wrong_number_of_names_is_explained() {
+        let mut p = with_names(vec![1.0, 0.5]);
+        p.fields.retain(|(n, _)| n != "param_names");
+        p.fields.push((
+            "param_names".into(),
+            FieldValue::Json(r#"["only one"]"#.into()),
+        ));
+        assert!(Optimization::from_payload(&p)
+            .unwrap_err()
+            .contains("expected 2 names"));
+    }
+}

@@ -1,0 +1,160 @@
+//! `DiscreteSequence`: a step plot with a marker at each value, expected values overlaid when given.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::ResultPayload;
+use crate::plots::{
+    chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
+};
+
+pub const VALUE_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
+
+/// The data of a `DiscreteSequence`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sequence {
+    pub index: Vec<f64>,
+    pub values: Vec<f64>,
+    pub expected: Option<Vec<f64>>,
+}
+
+impl Sequence {
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let values = vector(payload, "values")?.ok_or("missing field `values`")?;
+        let index = vector(payload, "index")?;
+        let expected = vector(payload, "expected")?;
+        check_len("index", index.as_deref(), values.len(), "values")?;
+        check_len("expected", expected.as_deref(), values.len(), "values")?;
+        let index = index.unwrap_or_else(|| (0..values.len()).map(|i| i as f64).collect());
+        Ok(Self {
+            index,
+            values,
+            expected,
+        })
+    }
+}
+
+/// The corners of a step plot: each value holds until the next index.
+pub fn steps(index: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(values.len() * 2);
+    for (i, (&x, &y)) in index.iter().zip(values).enumerate() {
+        if !(x.is_finite() && y.is_finite()) {
+            continue;
+        }
+        if let Some(&(_, previous)) = out.last() {
+            out.push((x, previous));
+        }
+        out.push((x, y));
+        if i + 1 == values.len() {
+            break;
+        }
+    }
+    out
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Sequence,
+    display: &Display,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(drawing_error)?;
+    let (x_lo, x_hi) = finite_range([data.index.as_slice()]);
+    let (y_lo, y_hi) = finite_range(
+        [data.values.as_slice()]
+            .into_iter()
+            .chain(data.expected.as_deref()),
+    );
+    let (x_pad, y_pad) = ((x_hi - x_lo) * 0.03, (y_hi - y_lo) * 0.08);
+    let mut chart = chart_builder(area, display.title.as_deref())
+        .build_cartesian_2d(
+            (x_lo - x_pad)..(x_hi + x_pad),
+            (y_lo - y_pad)..(y_hi + y_pad),
+        )
+        .map_err(drawing_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .x_desc(display.labels.x.as_deref().unwrap_or("n"))
+        .y_desc(display.labels.y.as_deref().unwrap_or("value"))
+        .draw()
+        .map_err(drawing_error)?;
+
+    let mut series = vec![("values", VALUE_COLOR, &data.values)];
+    if let Some(expected) = &data.expected {
+        series.push(("expected", EXPECTED_COLOR, expected));
+    }
+    for (name, color, values) in series {
+        chart
+            .draw_series(LineSeries::new(
+                steps(&data.index, values),
+                ShapeStyle::from(color).stroke_width(2),
+            ))
+            .map_err(drawing_error)?
+            .label(name)
+            .legend(move |(x, y)| {
+                PathElement::new(
+                    vec![(x, y), (x + 20, y)],
+                    ShapeStyle::from(color).stroke_width(2),
+                )
+            });
+        let markers = data
+            .index
+            .iter()
+            .zip(values.iter())
+            .filter(|(x, y)| x.is_finite() && y.is_finite());
+        chart
+            .draw_series(markers.map(|(x, y)| Circle::new((*x, *y), 4, color.filled())))
+            .map_err(drawing_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(drawing_error)?;
+    area.present().map_err(drawing_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::tests::{has_text, payload, render_svg, stroke};
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_index() {
+        assert_eq!(
+            steps(&[0.0, 1.0, 3.0], &[5.0, 2.0, 4.0]),
+            vec![(0.0, 5.0), (1.0, 5.0), (1.0, 2.0), (3.0, 2.0), (3.0, 4.0)]
+        );
+    }
+
+    #[test]
+    fn draws_steps_markers_and_expected() {
+        let p = payload(
+            "DiscreteSequence",
+            &[
+                ("values", vec![4], vec![1.0, 3.0, 2.0, 5.0]),
+                ("expected", vec![4], vec![1.0, 2.0, 3.0, 4.0]),
+            ],
+            r#"{"title": "Counts"}"#,
+        );
+        let data = Sequence::from_payload(&p).unwrap();
+        assert_eq!(
+            data.index,
+            vec![0.0, 1.0, 2.0, 3.0],
+            "index defaults to 0..n"
+        );
+        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)));
+        assert!(has_text(&svg, "Counts") && has_text(&svg, "values") && has_text(&svg, "expected"));
+        assert!(svg.contains(&stroke(VALUE_COLOR)) && svg.contains(&stroke(EXPECTED_COLOR)));
+        assert!(
+            svg.matches("<circle").count() >= 8,
+            "a marker per value of both series"
+        );
+    }
+}

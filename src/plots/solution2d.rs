@@ -1,0 +1,189 @@
+//! `Solution2D`: a heatmap in the viridis colormap, with a colour bar and axes from `x` and `y` when given.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::model::ResultPayload;
+use crate::plots::{
+    chart_builder, check_len, drawing_error, finite_range, matrix, vector, Display, DrawResult,
+};
+
+/// The colour of the smallest value (viridis' first colour).
+pub const LOW_COLOR: RGBColor = RGBColor(68, 1, 84);
+/// The colour of the largest value (viridis' last colour).
+pub const HIGH_COLOR: RGBColor = RGBColor(254, 232, 37);
+
+/// The data of a `Solution2D` result: `values[ny][nx]`, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Solution2D {
+    pub nx: usize,
+    pub ny: usize,
+    pub values: Vec<f64>,
+    pub x: Option<Vec<f64>>,
+    pub y: Option<Vec<f64>>,
+}
+
+impl Solution2D {
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let (ny, nx, values) = matrix(payload, "values")?.ok_or("missing field `values`")?;
+        let x = vector(payload, "x")?;
+        let y = vector(payload, "y")?;
+        check_len("x", x.as_deref(), nx, "values[0]")?;
+        check_len("y", y.as_deref(), ny, "values")?;
+        Ok(Self {
+            nx,
+            ny,
+            values,
+            x,
+            y,
+        })
+    }
+
+    /// The value range, for the colour scale.
+    pub fn range(&self) -> (f64, f64) {
+        finite_range([self.values.as_slice()])
+    }
+}
+
+/// The centre coordinates of `n` cells along an axis, and the axis range covering whole cells.
+fn axis(coords: Option<&[f64]>, n: usize) -> (Vec<f64>, f64, f64, f64) {
+    let centres: Vec<f64> =
+        coords.map_or_else(|| (0..n).map(|i| i as f64).collect(), <[f64]>::to_vec);
+    let step = if n > 1 {
+        (centres[n - 1] - centres[0]) / (n - 1) as f64
+    } else {
+        1.0
+    };
+    let step = if step == 0.0 || !step.is_finite() {
+        1.0
+    } else {
+        step
+    };
+    let (first, last) = (
+        centres.first().copied().unwrap_or(0.0),
+        centres.last().copied().unwrap_or(0.0),
+    );
+    let (lo, hi) = (
+        first.min(last) - step.abs() / 2.0,
+        first.max(last) + step.abs() / 2.0,
+    );
+    (centres, step.abs(), lo, hi)
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution2D,
+    display: &Display,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(drawing_error)?;
+    if data.nx == 0 || data.ny == 0 {
+        return Err("`values` is empty".into());
+    }
+    let (min, max) = data.range();
+    let width = area.dim_in_pixel().0;
+    let (plot_area, bar_area) = area.split_horizontally(width.saturating_sub(110));
+
+    let (xs, dx, x_lo, x_hi) = axis(data.x.as_deref(), data.nx);
+    let (ys, dy, y_lo, y_hi) = axis(data.y.as_deref(), data.ny);
+    let mut chart = chart_builder(&plot_area, display.title.as_deref())
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+        .map_err(drawing_error)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(display.labels.x.as_deref().unwrap_or("x"))
+        .y_desc(display.labels.y.as_deref().unwrap_or("y"))
+        .draw()
+        .map_err(drawing_error)?;
+    let cells = (0..data.ny)
+        .flat_map(|j| (0..data.nx).map(move |i| (i, j)))
+        .filter_map(|(i, j)| {
+            let v = data.values[j * data.nx + i];
+            v.is_finite().then(|| {
+                let (cx, cy) = (xs[i], ys[j]);
+                Rectangle::new(
+                    [
+                        (cx - dx / 2.0, cy - dy / 2.0),
+                        (cx + dx / 2.0, cy + dy / 2.0),
+                    ],
+                    ViridisRGB::get_color_normalized(v, min, max).filled(),
+                )
+            })
+        });
+    chart.draw_series(cells).map_err(drawing_error)?;
+
+    // The colour bar: the scale from min to max, with its own axis.
+    let mut bar = ChartBuilder::on(&bar_area)
+        .margin_top(if display.title.is_some() { 40 } else { 12 })
+        .margin_bottom(54)
+        .margin_left(4)
+        .margin_right(30)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..1.0, min..max)
+        .map_err(drawing_error)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .draw()
+        .map_err(drawing_error)?;
+    let steps = 64;
+    bar.draw_series((0..steps).map(|k| {
+        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+        let (v0, v1) = (min + (max - min) * a, min + (max - min) * b);
+        Rectangle::new(
+            [(0.0, v0), (1.0, v1)],
+            ViridisRGB::get_color_normalized((v0 + v1) / 2.0, min, max).filled(),
+        )
+    }))
+    .map_err(drawing_error)?;
+    area.present().map_err(drawing_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::tests::{payload, render_svg};
+
+    #[test]
+    fn draws_extremes_in_viridis_end_colours_with_a_colour_bar() {
+        let p = payload(
+            "Solution2D",
+            &[("values", vec![2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 10.0])],
+            r#"{"title": "Field"}"#,
+        );
+        let data = Solution2D::from_payload(&p).unwrap();
+        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)));
+        let hex = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        assert!(
+            svg.contains(&hex(LOW_COLOR)),
+            "the minimum cell and the bar's bottom"
+        );
+        assert!(
+            svg.contains(&hex(HIGH_COLOR)),
+            "the maximum cell and the bar's top"
+        );
+        assert!(svg.contains("Field"));
+        assert!(
+            svg.matches("<rect").count() >= 6 + 64,
+            "six cells and the bar's steps"
+        );
+    }
+
+    #[test]
+    fn mismatched_axes_are_explained() {
+        let p = payload(
+            "Solution2D",
+            &[
+                ("values", vec![2, 3], vec![0.0; 6]),
+                ("x", vec![2], vec![0.0, 1.0]),
+            ],
+            "{}",
+        );
+        let err = Solution2D::from_payload(&p).unwrap_err();
+        assert!(err.contains("`x`") && err.contains("expected 3"), "{err}");
+    }
+}
