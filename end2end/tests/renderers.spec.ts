@@ -68,3 +68,42 @@ test("a malformed result shows its error in its own card and the others still dr
   await expect(resultCard(page, bad).locator(".problem")).toContainText("`x`");
   await expect(resultCard(page, good).locator('canvas[data-drawn="true"]')).toBeVisible();
 });
+
+test("PhysicsAnimation plays, pauses, scrubs and stops at the end without loop", async ({ page }) => {
+  const id = writeRun({ name: "Animation" });
+  const frames = 60;
+  const positions = Array.from({ length: frames }, (_, f) => {
+    const a = (f / frames) * 2 * Math.PI;
+    return [[Math.cos(a), Math.sin(a)], [-Math.cos(a) / 2, -Math.sin(a) / 2]];
+  });
+  const result = addResult(id, "PhysicsAnimation", { positions }, { title: "Orbit", fps: 30 });
+  await page.goto(`/run/${id}`);
+  const card = resultCard(page, result);
+  const canvas = card.locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  await expect(canvas).toHaveAttribute("data-frame", "0");
+  const still = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+
+  await card.getByRole("button", { name: "Play" }).click();
+  await expect(canvas).not.toHaveAttribute("data-frame", "0");
+  await card.getByRole("button", { name: "Pause" }).click();
+  const paused = await canvas.getAttribute("data-frame");
+  await page.waitForTimeout(300);
+  await expect(canvas).toHaveAttribute("data-frame", paused!);
+  expect(await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(still);
+
+  // The scrubber jumps to a frame, and the caption shows that frame's time (frame 45 at 30 fps: t = 1.5).
+  await card.locator("input.scrubber").evaluate((input: HTMLInputElement) => {
+    input.value = "45";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await expect(canvas).toHaveAttribute("data-frame", "45");
+  await expect(card).toContainText("frame 46 of 60");
+
+  // Without loop, playing stops on the last frame.
+  await card.locator("input.loop").uncheck();
+  await card.locator("select.speed").selectOption("4");
+  await card.getByRole("button", { name: "Play" }).click();
+  await expect(canvas).toHaveAttribute("data-frame", String(frames - 1));
+  await expect(card.getByRole("button", { name: "Play" })).toBeVisible();
+});

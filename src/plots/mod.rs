@@ -1,6 +1,7 @@
 //! Plots: pure functions from result data to any plotters `DrawingBackend` (a canvas in the browser, SVG in
 //! tests). Nothing here does I/O or knows about storage.
 
+pub mod animation;
 pub mod ensemble;
 pub mod optimization;
 pub mod reduce;

@@ -21,6 +21,8 @@ pub struct Solution2D {
     pub values: Vec<f64>,
     pub x: Option<Vec<f64>>,
     pub y: Option<Vec<f64>>,
+    /// The colour scale's range, when it must stay fixed (animation frames); else the values' range.
+    pub scale: Option<(f64, f64)>,
 }
 
 impl Solution2D {
@@ -36,12 +38,14 @@ impl Solution2D {
             values,
             x,
             y,
+            scale: None,
         })
     }
 
     /// The value range, for the colour scale.
     pub fn range(&self) -> (f64, f64) {
-        finite_range([self.values.as_slice()])
+        self.scale
+            .unwrap_or_else(|| finite_range([self.values.as_slice()]))
     }
 }
 

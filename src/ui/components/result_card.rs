@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::model::{FieldStorage, ResultSummary};
 use crate::plots::has_plot;
+use crate::ui::components::animation::AnimationPlot;
 use crate::ui::components::plot::ResultPlot;
 use crate::ui::format_timestamp;
 
@@ -15,6 +16,7 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         .unwrap_or_else(|| summary.result_type.clone());
     let body = match (&summary.problem, summary.result_type.as_str()) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
+        (None, "PhysicsAnimation") => view! { <AnimationPlot id=summary.id /> }.into_any(),
         (None, t) if has_plot(t) => view! { <ResultPlot id=summary.id /> }.into_any(),
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };

@@ -1,0 +1,292 @@
+//! `PhysicsAnimation`: one frame at a time — bodies with fading trails (`positions[f][b][2]`), or a heatmap
+//! per frame (`frames[f][ny][nx]`) on a colour scale fixed across frames.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use serde::Deserialize;
+
+use crate::model::{FieldValue, ResultPayload};
+use crate::plots::solution2d::{self, Solution2D};
+use crate::plots::{
+    chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
+    PALETTE,
+};
+
+/// How many earlier frames a body's trail shows.
+pub const TRAIL: usize = 40;
+
+/// The animation's options in `display`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct AnimationOptions {
+    pub fps: f64,
+}
+
+impl Default for AnimationOptions {
+    fn default() -> Self {
+        Self { fps: 30.0 }
+    }
+}
+
+/// What moves.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frames {
+    /// `b` bodies per frame, row-major `[f][b][2]`.
+    Bodies { bodies: usize, positions: Vec<f64> },
+    /// A field per frame, row-major `[f][ny][nx]`.
+    Fields {
+        ny: usize,
+        nx: usize,
+        values: Vec<f64>,
+    },
+}
+
+/// The data of a `PhysicsAnimation`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Animation {
+    pub count: usize,
+    pub frames: Frames,
+    pub t: Option<Vec<f64>>,
+    pub fps: f64,
+}
+
+impl Animation {
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let array = |name: &str| match payload.field(name) {
+            Some(FieldValue::Array(a)) => Some(a),
+            _ => None,
+        };
+        let (count, frames) = if let Some(a) = array("positions") {
+            match a.shape.as_slice() {
+                [f, b, 2] => (
+                    *f,
+                    Frames::Bodies {
+                        bodies: *b,
+                        positions: a.values.clone(),
+                    },
+                ),
+                other => {
+                    return Err(format!(
+                        "field `positions`: expected shape [f, b, 2], found {other:?}"
+                    ))
+                }
+            }
+        } else if let Some(a) = array("frames") {
+            match a.shape.as_slice() {
+                [f, ny, nx] => (
+                    *f,
+                    Frames::Fields {
+                        ny: *ny,
+                        nx: *nx,
+                        values: a.values.clone(),
+                    },
+                ),
+                other => {
+                    return Err(format!(
+                        "field `frames`: expected shape [f, ny, nx], found {other:?}"
+                    ))
+                }
+            }
+        } else {
+            return Err(
+                "expected field `positions` [f, b, 2] or `frames` [f, ny, nx], found neither"
+                    .into(),
+            );
+        };
+        let t = vector(payload, "t")?;
+        check_len("t", t.as_deref(), count, "the frames")?;
+        let options: AnimationOptions =
+            serde_json::from_str(&payload.display_json).unwrap_or_default();
+        let fps = if options.fps.is_finite() && options.fps > 0.0 {
+            options.fps.min(240.0)
+        } else {
+            30.0
+        };
+        Ok(Self {
+            count,
+            frames,
+            t,
+            fps,
+        })
+    }
+
+    /// The time of a frame: `t[frame]`, or `frame / fps` without `t`.
+    pub fn time_of(&self, frame: usize) -> f64 {
+        self.t
+            .as_ref()
+            .and_then(|t| t.get(frame).copied())
+            .unwrap_or(frame as f64 / self.fps)
+    }
+}
+
+/// Draws frame `frame` (clamped to the last) onto `area`.
+pub fn draw_frame<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Animation,
+    frame: usize,
+    display: &Display,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    if data.count == 0 {
+        return Err("the animation has no frames".into());
+    }
+    let frame = frame.min(data.count - 1);
+    let title = format!(
+        "{}t = {:.4}",
+        display
+            .title
+            .as_deref()
+            .map_or(String::new(), |t| format!("{t} — ")),
+        data.time_of(frame)
+    );
+    match &data.frames {
+        Frames::Fields { ny, nx, values } => {
+            let size = ny * nx;
+            let field = Solution2D {
+                nx: *nx,
+                ny: *ny,
+                values: values[frame * size..(frame + 1) * size].to_vec(),
+                x: None,
+                y: None,
+                scale: Some(finite_range([values.as_slice()])),
+            };
+            let frame_display = Display {
+                title: Some(title),
+                ..display.clone()
+            };
+            solution2d::draw(area, &field, &frame_display)
+        }
+        Frames::Bodies { bodies, positions } => {
+            area.fill(&WHITE).map_err(drawing_error)?;
+            let xs: Vec<f64> = positions.iter().step_by(2).copied().collect();
+            let ys: Vec<f64> = positions.iter().skip(1).step_by(2).copied().collect();
+            let ((x_lo, x_hi), (y_lo, y_hi)) =
+                (finite_range([xs.as_slice()]), finite_range([ys.as_slice()]));
+            let (x_pad, y_pad) = ((x_hi - x_lo) * 0.08, (y_hi - y_lo) * 0.08);
+            let mut chart = chart_builder(area, Some(&title))
+                .build_cartesian_2d(
+                    (x_lo - x_pad)..(x_hi + x_pad),
+                    (y_lo - y_pad)..(y_hi + y_pad),
+                )
+                .map_err(drawing_error)?;
+            chart
+                .configure_mesh()
+                .light_line_style(GRID)
+                .x_desc(display.labels.x.as_deref().unwrap_or("x"))
+                .y_desc(display.labels.y.as_deref().unwrap_or("y"))
+                .draw()
+                .map_err(drawing_error)?;
+            let at = |f: usize, b: usize| {
+                let i = (f * bodies + b) * 2;
+                (positions[i], positions[i + 1])
+            };
+            let first = frame.saturating_sub(TRAIL);
+            for b in 0..*bodies {
+                let color = PALETTE[b % PALETTE.len()];
+                // The trail fades from the body's colour back to nothing.
+                for f in first..frame {
+                    let age = (frame - f) as f64 / TRAIL as f64;
+                    let (p, q) = (at(f, b), at(f + 1, b));
+                    if [p.0, p.1, q.0, q.1].iter().all(|v| v.is_finite()) {
+                        let style = ShapeStyle::from(color.mix(0.8 * (1.0 - age))).stroke_width(2);
+                        chart
+                            .draw_series(std::iter::once(PathElement::new(vec![p, q], style)))
+                            .map_err(drawing_error)?;
+                    }
+                }
+                let (x, y) = at(frame, b);
+                if x.is_finite() && y.is_finite() {
+                    chart
+                        .draw_series(std::iter::once(Circle::new((x, y), 7, color.filled())))
+                        .map_err(drawing_error)?;
+                }
+            }
+            area.present().map_err(drawing_error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plots::tests::{payload, render_svg};
+
+    fn orbit(frames: usize) -> ResultPayload {
+        let positions: Vec<f64> = (0..frames)
+            .flat_map(|f| {
+                let a = f as f64 * 0.1;
+                [a.cos(), a.sin(), -a.cos(), -a.sin()]
+            })
+            .collect();
+        payload(
+            "PhysicsAnimation",
+            &[("positions", vec![frames, 2, 2], positions)],
+            r#"{"title": "Orbit", "fps": 10}"#,
+        )
+    }
+
+    #[test]
+    fn time_comes_from_t_or_fps() {
+        let data = Animation::from_payload(&orbit(20)).unwrap();
+        assert_eq!(data.count, 20);
+        assert_eq!(data.time_of(5), 0.5, "frame 5 at 10 fps");
+        let mut with_t = orbit(3);
+        with_t.fields.push(
+            payload("", &[("t", vec![3], vec![0.0, 2.0, 4.0])], "{}")
+                .fields
+                .remove(0),
+        );
+        assert_eq!(Animation::from_payload(&with_t).unwrap().time_of(2), 4.0);
+    }
+
+    #[test]
+    fn a_frame_draws_bodies_trails_and_its_time() {
+        let data = Animation::from_payload(&orbit(50)).unwrap();
+        let display = Display::from_json(r#"{"title": "Orbit"}"#);
+        let svg = render_svg(|area| draw_frame(area, &data, 45, &display));
+        assert!(svg.contains("Orbit — t = 4.5000"));
+        assert_eq!(svg.matches("<circle").count(), 2, "one disc per body");
+        assert!(
+            svg.matches("<polyline").count() >= 2 * TRAIL,
+            "a trail segment per earlier frame and body"
+        );
+        let other = render_svg(|area| draw_frame(area, &data, 10, &display));
+        assert_ne!(svg, other, "frames differ");
+    }
+
+    #[test]
+    fn field_frames_share_one_colour_scale() {
+        let values: Vec<f64> = (0..2 * 2 * 3).map(f64::from).collect();
+        let p = payload(
+            "PhysicsAnimation",
+            &[("frames", vec![2, 2, 3], values)],
+            "{}",
+        );
+        let data = Animation::from_payload(&p).unwrap();
+        let svg = render_svg(|area| draw_frame(area, &data, 0, &Display::default()));
+        assert!(svg.contains("t = 0.0000"));
+        assert!(
+            !svg.contains("fill=\"#FEE825\""),
+            "frame 0 lies below the overall maximum"
+        );
+    }
+
+    #[test]
+    fn wrong_shapes_are_explained() {
+        let p = payload(
+            "PhysicsAnimation",
+            &[("positions", vec![4, 2, 3], vec![0.0; 24])],
+            "{}",
+        );
+        assert!(Animation::from_payload(&p)
+            .unwrap_err()
+            .contains("[f, b, 2]"));
+        assert!(
+            Animation::from_payload(&payload("PhysicsAnimation", &[], "{}"))
+                .unwrap_err()
+                .contains("neither")
+        );
+    }
+}

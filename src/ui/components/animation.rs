@@ -1,0 +1,186 @@
+//! The `PhysicsAnimation` player: play/pause, a frame scrubber, speed and loop, drawing each frame on a canvas.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::model::ResultId;
+
+#[component]
+pub fn AnimationPlot(id: ResultId) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let player = Player {
+        frame: RwSignal::new(0),
+        count: RwSignal::new(0),
+        playing: RwSignal::new(false),
+        speed: RwSignal::new(1.0),
+        looping: RwSignal::new(true),
+        drawn: RwSignal::new(false),
+        error: RwSignal::new(None),
+    };
+    #[cfg(feature = "hydrate")]
+    browser::start(id, canvas, player);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+    let Player {
+        frame,
+        count,
+        playing,
+        speed,
+        looping,
+        drawn,
+        error,
+    } = player;
+
+    view! {
+        <div class="plot animation">
+            <canvas
+                node_ref=canvas
+                width=800
+                height=440
+                data-drawn=move || drawn.get().to_string()
+                data-frame=move || frame.get().to_string()
+            ></canvas>
+            <div class="controls">
+                <button class="play" on:click=move |_| playing.update(|p| *p = !*p)>
+                    {move || if playing.get() { "Pause" } else { "Play" }}
+                </button>
+                <input
+                    type="range"
+                    class="scrubber"
+                    aria-label="Frame"
+                    min="0"
+                    max=move || count.get().saturating_sub(1).to_string()
+                    prop:value=move || frame.get().to_string()
+                    on:input=move |ev| {
+                        if let Ok(f) = event_target_value(&ev).parse() {
+                            playing.set(false);
+                            frame.set(f);
+                        }
+                    }
+                />
+                <label>
+                    "Speed "
+                    <select
+                        class="speed"
+                        on:change=move |ev| speed.set(event_target_value(&ev).parse().unwrap_or(1.0))
+                    >
+                        <option value="0.25">"¼×"</option>
+                        <option value="0.5">"½×"</option>
+                        <option value="1" selected>"1×"</option>
+                        <option value="2">"2×"</option>
+                        <option value="4">"4×"</option>
+                    </select>
+                </label>
+                <label>
+                    <input
+                        type="checkbox"
+                        class="loop"
+                        prop:checked=move || looping.get()
+                        on:change=move |ev| looping.set(event_target_checked(&ev))
+                    />
+                    " Loop"
+                </label>
+                <span class="muted">
+                    {move || format!("frame {} of {}", frame.get() + 1, count.get())}
+                </span>
+            </div>
+            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
+        </div>
+    }
+}
+
+/// The player's state, shared by the controls and the browser loop.
+#[derive(Clone, Copy)]
+struct Player {
+    frame: RwSignal<usize>,
+    count: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    speed: RwSignal<f64>,
+    looping: RwSignal<bool>,
+    drawn: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use leptos::html::Canvas;
+    use leptos::prelude::*;
+    use plotters::prelude::IntoDrawingArea;
+    use plotters_canvas::CanvasBackend;
+
+    use super::Player;
+    use crate::model::ResultId;
+    use crate::plots::animation::{draw_frame, Animation};
+    use crate::plots::Display;
+
+    pub fn start(id: ResultId, canvas: NodeRef<Canvas>, player: Player) {
+        let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
+        let loaded: RwSignal<Option<Arc<(Animation, Display)>>> = RwSignal::new(None);
+
+        Effect::new(move |_| {
+            let Some(result) = data.get() else { return };
+            let parsed = result.map_err(|e| e.to_string()).and_then(|payload| {
+                Animation::from_payload(&payload)
+                    .map(|a| (a, Display::from_json(&payload.display_json)))
+            });
+            match parsed {
+                Ok((animation, display)) => {
+                    player.count.set(animation.count);
+                    tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
+                    loaded.set(Some(Arc::new((animation, display))));
+                }
+                Err(e) => player.error.set(Some(e)),
+            }
+        });
+
+        Effect::new(move |_| {
+            let (Some(loaded), Some(element), frame) =
+                (loaded.get(), canvas.get(), player.frame.get())
+            else {
+                return;
+            };
+            let (animation, display) = &*loaded;
+            let drawn = CanvasBackend::with_canvas_object(element)
+                .ok_or_else(|| "this browser gave no 2-D canvas context".to_owned())
+                .and_then(|backend| {
+                    draw_frame(&backend.into_drawing_area(), animation, frame, display)
+                });
+            match drawn {
+                Ok(()) => player.drawn.set(true),
+                Err(e) => player.error.set(Some(e)),
+            }
+        });
+    }
+
+    /// Advances the frame while playing, `speed` frames per tick on average.
+    fn tick_every(interval: Duration, player: Player) {
+        let owed = std::cell::Cell::new(0.0);
+        let handle = set_interval_with_handle(
+            move || {
+                if !player.playing.get_untracked() {
+                    return;
+                }
+                let due = owed.get() + player.speed.get_untracked();
+                let steps = due.floor();
+                owed.set(due - steps);
+                let (count, frame) = (player.count.get_untracked(), player.frame.get_untracked());
+                let next = frame + steps as usize;
+                if next < count {
+                    player.frame.set(next);
+                } else if player.looping.get_untracked() {
+                    player.frame.set(next % count.max(1));
+                } else {
+                    player.frame.set(count.saturating_sub(1));
+                    player.playing.set(false);
+                }
+            },
+            interval,
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
+}
