@@ -59,7 +59,9 @@ mod ssr {
         fn from(e: storage::Error) -> Self {
             use storage::Error as E;
             match e {
-                E::RunNotFound(_) | E::ResultNotFound(_) => Self::NotFound(e.to_string()),
+                E::RunNotFound(_) | E::ResultNotFound(_) | E::NoArrayFile { .. } => {
+                    Self::NotFound(e.to_string())
+                }
                 E::InvalidData(_) => Self::BadRequest(e.to_string()),
                 E::Corrupt { .. } => Self::Damaged(e.to_string()),
                 other => {

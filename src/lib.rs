@@ -4,6 +4,7 @@
 //! server-side rendering); with `hydrate` it is the WASM front end that hydrates the pages and draws plots.
 
 pub mod error;
+pub mod export;
 pub mod model;
 pub mod plots;
 pub mod ui;

@@ -1,8 +1,11 @@
 // Each result type with a plot of its own, checked by the colours its renderer puts on the canvas.
 import { expect, test, type Page } from "@playwright/test";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 
 import { canvasPixels, resultCard } from "./support/page";
-import { addResult, solution1d, writeRun } from "./support/storage";
+import { addResult, addResultWithId, solution1d, storage, writeNpy, writeRun } from "./support/storage";
 
 async function drawnCanvas(page: Page, runId: string, resultId: string) {
   await page.goto(`/run/${runId}`);
@@ -106,4 +109,33 @@ test("PhysicsAnimation plays, pauses, scrubs and stops at the end without loop",
   await card.getByRole("button", { name: "Play" }).click();
   await expect(canvas).toHaveAttribute("data-frame", String(frames - 1));
   await expect(card.getByRole("button", { name: "Play" })).toBeVisible();
+});
+
+test("a plot exports its figure as PNG, its data as CSV and its original .npy files", async ({ page }) => {
+  const id = writeRun({ name: "Exports" });
+  const resultId = randomUUID();
+  const n = 1500;
+  const x = Array.from({ length: n }, (_, i) => i / (n - 1));
+  const computed = x.map((v) => Math.cos(4 * v));
+  addResultWithId(id, resultId, "Solution1D", { x: writeNpy(resultId, "x", x), computed }, { title: "Exported" });
+  const canvas = await drawnCanvas(page, id, resultId);
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100);
+  const card = resultCard(page, resultId);
+
+  const png = page.waitForEvent("download");
+  await card.getByRole("button", { name: "PNG" }).click();
+  const download = await png;
+  expect(download.suggestedFilename()).toBe(`${resultId}.png`);
+  const bytes = readFileSync((await download.path())!);
+  expect(bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
+
+  const csv = await (await page.request.get(await card.getByRole("link", { name: "CSV" }).getAttribute("href") ?? "")).text();
+  const lines = csv.trim().split("\n");
+  expect(lines[0]).toBe("x,computed");
+  expect(lines).toHaveLength(n + 1);
+  expect(Number(lines[n].split(",")[1])).toBeCloseTo(Math.cos(4), 12);
+
+  const npy = await page.request.get(await card.getByRole("link", { name: "x.npy" }).getAttribute("href") ?? "");
+  expect(npy.status()).toBe(200);
+  expect((await npy.body()).equals(readFileSync(path.join(storage(), "files", `${resultId}_x.npy`)))).toBe(true);
 });

@@ -1,6 +1,8 @@
 //! The REST API: `/api/runs`, `/api/run`, `/api/result`. Errors are JSON `{"error": "..."}`.
 
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -13,6 +15,7 @@ use crate::storage::payload_to_json;
 #[derive(Deserialize)]
 pub struct IdQuery {
     id: Option<String>,
+    field: Option<String>,
 }
 
 impl IdQuery {
@@ -73,4 +76,58 @@ pub async fn get_result(
     let storage = state.index.storage().clone();
     let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
     Ok(Json(payload_to_json(&payload)))
+}
+
+/// `GET /api/result/csv?id=[&field=]`: the full data as CSV — one field, or the 1-D fields side by side.
+pub async fn result_csv(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+) -> Result<Response, AppError> {
+    let id: ResultId = q.parse()?;
+    let storage = state.index.storage().clone();
+    let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
+    let csv = match &q.field {
+        Some(field) => crate::export::field_csv(&payload, field),
+        None => crate::export::columns_csv(&payload),
+    }
+    .map_err(AppError::BadRequest)?;
+    let name = format!(
+        "{id}{}.csv",
+        q.field
+            .as_deref()
+            .map(|f| format!("_{f}"))
+            .unwrap_or_default()
+    );
+    Ok(download(&name, "text/csv; charset=utf-8", csv.into_bytes()))
+}
+
+/// `GET /api/result/npy?id=&field=`: the field's original `.npy` file.
+pub async fn result_npy(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+) -> Result<Response, AppError> {
+    let id: ResultId = q.parse()?;
+    let field = q
+        .field
+        .clone()
+        .ok_or_else(|| AppError::BadRequest("missing query parameter `field`".into()))?;
+    let storage = state.index.storage().clone();
+    let (name, bytes) =
+        tokio::task::spawn_blocking(move || storage.read_array_file(id, &field)).await??;
+    Ok(download(&name, "application/octet-stream", bytes))
+}
+
+fn download(file_name: &str, content_type: &str, body: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        file_name.replace(['"', '\\'], "_")
+    );
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/runs", get(api::list_runs))
         .route("/api/run", get(api::get_run).delete(api::delete_run))
         .route("/api/result", get(api::get_result))
+        .route("/api/result/csv", get(api::result_csv))
+        .route("/api/result/npy", get(api::result_npy))
         .route("/api/updates", get(sse::updates))
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -44,6 +44,8 @@ pub enum Error {
     ResultNotFound(ResultId),
     #[error("invalid result: {0}")]
     InvalidData(String),
+    #[error("result {result} has no field `{field}` stored in a .npy file")]
+    NoArrayFile { result: ResultId, field: String },
 }
 
 /// A value given for a data field: any JSON, or a numeric array. Either is stored inline or in a `.npy` file
@@ -513,6 +515,31 @@ impl AsgardStorage {
             path: PathBuf::from("files").join(&reference.file),
             message: e,
         })
+    }
+
+    /// The original `.npy` file of one field: its file name and bytes.
+    pub fn read_array_file(&self, id: ResultId, field: &str) -> Result<(String, Vec<u8>)> {
+        let record = self.read_result(id)?;
+        let missing = || Error::NoArrayFile {
+            result: id,
+            field: field.to_owned(),
+        };
+        let reference = record
+            .data
+            .get(field)
+            .and_then(NpyRef::from_value)
+            .ok_or_else(missing)?;
+        let reference = reference.map_err(|message| Error::Corrupt {
+            path: Self::rel_result(id),
+            message,
+        })?;
+        if !reference.is_plain_file_name() {
+            return Err(missing());
+        }
+        let rel = PathBuf::from("files").join(&reference.file);
+        let bytes = std::fs::read(self.root.join(&rel))
+            .map_err(|source| Error::Io { path: rel, source })?;
+        Ok((reference.file, bytes))
     }
 
     /// A run with all its results, arrays resolved.

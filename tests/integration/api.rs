@@ -226,3 +226,73 @@ async fn a_corrupt_run_never_takes_the_listing_down() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body["error"].as_str().unwrap().contains("is damaged"));
 }
+
+async fn call_raw(app: &axum::Router, uri: &str) -> (StatusCode, String, Vec<u8>) {
+    let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let disposition = response
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, disposition, bytes)
+}
+
+#[tokio::test]
+async fn exports_full_data_as_csv_and_original_npy_files() {
+    let (_dir, storage) = temp_storage();
+    let storage = storage.with_inline_threshold(10);
+    let run = storage.create_run("r", None, None).unwrap();
+    let big = storage
+        .add_result(run.id, "Solution1D", solution_1d(25), display("big"))
+        .unwrap();
+    let small = storage
+        .add_result(run.id, "Solution1D", solution_1d(5), display("small"))
+        .unwrap();
+    let (app, _) = app(&storage);
+
+    let (status, disposition, body) = call_raw(&app, &format!("/api/result/csv?id={big}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(disposition.contains(&format!("{big}.csv")), "{disposition}");
+    let csv = String::from_utf8(body).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "x,computed");
+    assert_eq!(lines.len(), 26, "every point, not a reduction");
+    assert_eq!(
+        lines[2],
+        format!("{},{}", 1.0 / 25.0, (6.0f64 / 25.0).sin())
+    );
+
+    let (status, _, body) =
+        call_raw(&app, &format!("/api/result/csv?id={big}&field=computed")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .starts_with("computed\n0\n"));
+
+    let (status, disposition, body) =
+        call_raw(&app, &format!("/api/result/npy?id={big}&field=x")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(disposition.contains(&format!("{big}_x.npy")));
+    assert_eq!(&body[..6], b"\x93NUMPY");
+    assert_eq!(
+        body,
+        std::fs::read(storage.root().join("files").join(format!("{big}_x.npy"))).unwrap()
+    );
+
+    let (status, _, body) = call_raw(&app, &format!("/api/result/npy?id={small}&field=x")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "inline fields have no file");
+    assert!(String::from_utf8_lossy(&body).contains("no field `x` stored in a .npy file"));
+    let (status, _, _) = call_raw(&app, &format!("/api/result/csv?id={big}&field=nope")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _, _) = call_raw(&app, &format!("/api/result/npy?id={big}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -40,19 +40,7 @@ export function writeRun(spec: RunSpec): string {
 }
 
 export function addResult(runId: string, resultType: string, data: Record<string, unknown>, display: object): string {
-  const id = randomUUID();
-  writeAtomic(path.join(storage(), "results", `${id}.json`), {
-    id,
-    run_id: runId,
-    result_type: resultType,
-    timestamp: new Date().toISOString(),
-    data,
-    display,
-  });
-  const run = JSON.parse(readFileSync(runFile(runId), "utf8"));
-  run.results.push(id);
-  writeAtomic(runFile(runId), run);
-  return id;
+  return addResultWithId(runId, randomUUID(), resultType, data, display);
 }
 
 export function solution1d(n: number, title: string): [Record<string, number[]>, object] {
@@ -64,3 +52,38 @@ export function solution1d(n: number, title: string): [Record<string, number[]>,
 }
 
 export const runExists = (id: string): boolean => existsSync(runFile(id));
+
+/// Writes a 1-D float64 array as `files/{resultId}_{field}.npy` (NumPy format 1.0) and returns its reference.
+export function writeNpy(resultId: string, field: string, values: number[]): object {
+  const file = `${resultId}_${field}.npy`;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${values.length},), }`;
+  header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
+  const prefix = Buffer.alloc(10);
+  prefix.write("\x93NUMPY", 0, "latin1");
+  prefix.writeUInt8(1, 6);
+  prefix.writeUInt8(0, 7);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => data.writeDoubleLE(v, 8 * i));
+  const target = path.join(storage(), "files", file);
+  const tmp = path.join(storage(), "files", `.tmp-${randomUUID()}`);
+  writeFileSync(tmp, Buffer.concat([prefix, Buffer.from(header, "latin1"), data]));
+  renameSync(tmp, target);
+  return { $npy: file, shape: [values.length], dtype: "<f8" };
+}
+
+/// Like `addResult`, with the result id chosen first so that array files can be named after it.
+export function addResultWithId(runId: string, resultId: string, resultType: string, data: Record<string, unknown>, display: object): string {
+  writeAtomic(path.join(storage(), "results", `${resultId}.json`), {
+    id: resultId,
+    run_id: runId,
+    result_type: resultType,
+    timestamp: new Date().toISOString(),
+    data,
+    display,
+  });
+  const run = JSON.parse(readFileSync(runFile(runId), "utf8"));
+  run.results.push(resultId);
+  writeAtomic(runFile(runId), run);
+  return resultId;
+}

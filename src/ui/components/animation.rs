@@ -4,9 +4,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::model::ResultId;
+use crate::ui::components::export::ExportLinks;
 
 #[component]
-pub fn AnimationPlot(id: ResultId) -> impl IntoView {
+pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let player = Player {
         frame: RwSignal::new(0),
@@ -84,6 +85,7 @@ pub fn AnimationPlot(id: ResultId) -> impl IntoView {
                     {move || format!("frame {} of {}", frame.get() + 1, count.get())}
                 </span>
             </div>
+            <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
     }

@@ -5,13 +5,14 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::model::ResultId;
+use crate::ui::components::export::ExportLinks;
 
 /// The canvas's drawing buffer; CSS scales it to the card's width.
 const WIDTH: u32 = 800;
 const HEIGHT: u32 = 440;
 
 #[component]
-pub fn ResultPlot(id: ResultId) -> impl IntoView {
+pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
@@ -43,6 +44,7 @@ pub fn ResultPlot(id: ResultId) -> impl IntoView {
                 height=HEIGHT
                 data-drawn=move || drawn.get().to_string()
             ></canvas>
+            <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
     }

@@ -14,10 +14,18 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         .title
         .clone()
         .unwrap_or_else(|| summary.result_type.clone());
+    let npy_fields: Vec<String> = summary
+        .fields
+        .iter()
+        .filter(|f| f.storage == FieldStorage::Npy)
+        .map(|f| f.name.clone())
+        .collect();
     let body = match (&summary.problem, summary.result_type.as_str()) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
-        (None, "PhysicsAnimation") => view! { <AnimationPlot id=summary.id /> }.into_any(),
-        (None, t) if has_plot(t) => view! { <ResultPlot id=summary.id /> }.into_any(),
+        (None, "PhysicsAnimation") => {
+            view! { <AnimationPlot id=summary.id npy_fields /> }.into_any()
+        }
+        (None, t) if has_plot(t) => view! { <ResultPlot id=summary.id npy_fields /> }.into_any(),
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
     view! {

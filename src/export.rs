@@ -1,0 +1,157 @@
+//! Result data as CSV, for download. Pure formatting: no I/O.
+
+use std::fmt::Write;
+
+use crate::model::{FieldValue, NumArray, ResultPayload};
+
+/// The whole of one field as CSV: a 1-D array is one column; a 2-D array one line per row; higher dimensions
+/// one line per innermost row, led by its index columns. Non-numeric fields are refused.
+pub fn field_csv(payload: &ResultPayload, name: &str) -> Result<String, String> {
+    let array = match payload.field(name) {
+        Some(FieldValue::Array(a)) => a,
+        Some(FieldValue::Json(_)) => {
+            return Err(format!("field `{name}` is not numeric, so has no CSV form"))
+        }
+        None => return Err(format!("result has no field `{name}`")),
+    };
+    let mut out = String::new();
+    match array.shape.as_slice() {
+        [] => writeln!(
+            out,
+            "{name}\n{}",
+            number(array.values.first().copied().unwrap_or(f64::NAN))
+        ),
+        [_] => {
+            writeln!(out, "{name}").ok();
+            array
+                .values
+                .iter()
+                .try_for_each(|v| writeln!(out, "{}", number(*v)))
+        }
+        shape => write_nd(&mut out, array, shape),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn write_nd(out: &mut String, array: &NumArray, shape: &[usize]) -> std::fmt::Result {
+    let (outer, inner) = shape.split_at(shape.len() - 1);
+    let width = inner[0];
+    let header: Vec<String> = (0..outer.len())
+        .map(|d| format!("i{d}"))
+        .chain((0..width).map(|j| format!("c{j}")))
+        .collect();
+    writeln!(out, "{}", header.join(","))?;
+    for (row, values) in array.values.chunks(width.max(1)).enumerate() {
+        let mut index = Vec::with_capacity(outer.len());
+        let mut rest = row;
+        for size in outer.iter().rev() {
+            index.push(rest % size.max(&1));
+            rest /= size.max(&1);
+        }
+        index.reverse();
+        let cells: Vec<String> = index
+            .iter()
+            .map(ToString::to_string)
+            .chain(values.iter().map(|v| number(*v)))
+            .collect();
+        writeln!(out, "{}", cells.join(","))?;
+    }
+    Ok(())
+}
+
+/// The 1-D numeric fields that share the first one's length, side by side (`x,computed,expected`).
+pub fn columns_csv(payload: &ResultPayload) -> Result<String, String> {
+    let columns: Vec<(&str, &NumArray)> = payload
+        .fields
+        .iter()
+        .filter_map(|(n, v)| match v {
+            FieldValue::Array(a) if a.shape.len() == 1 => Some((n.as_str(), a)),
+            _ => None,
+        })
+        .collect();
+    let Some((_, first)) = columns.first() else {
+        return Err("this result has no 1-D numeric field; ask for one field with `field=`".into());
+    };
+    let len = first.len();
+    let columns: Vec<_> = columns
+        .into_iter()
+        .filter(|(_, a)| a.len() == len)
+        .collect();
+    let mut out = columns
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for i in 0..len {
+        let cells: Vec<String> = columns.iter().map(|(_, a)| number(a.values[i])).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Shortest exact form; empty for NaN (so spreadsheets see a gap), `inf`/`-inf` for infinities.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ResultId, RunId};
+
+    fn payload(fields: Vec<(&str, Vec<usize>, Vec<f64>)>) -> ResultPayload {
+        ResultPayload {
+            id: ResultId(uuid::Uuid::nil()),
+            run_id: RunId(uuid::Uuid::nil()),
+            result_type: "T".into(),
+            timestamp: String::new(),
+            display_json: "{}".into(),
+            fields: fields
+                .into_iter()
+                .map(|(n, shape, values)| {
+                    (
+                        n.to_owned(),
+                        FieldValue::Array(NumArray {
+                            shape,
+                            dtype: "<f8".into(),
+                            values,
+                        }),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn columns_side_by_side() {
+        let p = payload(vec![
+            ("x", vec![3], vec![0.0, 0.5, 1.0]),
+            ("u", vec![3], vec![1.0, f64::NAN, 3.25]),
+            ("m", vec![1, 3], vec![0.0; 3]),
+        ]);
+        assert_eq!(columns_csv(&p).unwrap(), "x,u\n0,1\n0.5,\n1,3.25\n");
+    }
+
+    #[test]
+    fn matrices_and_higher_dimensions() {
+        let p = payload(vec![
+            ("m", vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
+            ("c", vec![2, 2, 2], (0..8).map(f64::from).collect()),
+        ]);
+        assert_eq!(field_csv(&p, "m").unwrap(), "i0,c0,c1\n0,1,2\n1,3,4\n");
+        assert_eq!(
+            field_csv(&p, "c").unwrap(),
+            "i0,i1,c0,c1\n0,0,0,1\n0,1,2,3\n1,0,4,5\n1,1,6,7\n"
+        );
+        assert!(field_csv(&p, "nope")
+            .unwrap_err()
+            .contains("no field `nope`"));
+    }
+}
