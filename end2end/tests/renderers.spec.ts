@@ -139,3 +139,28 @@ test("a plot exports its figure as PNG, its data as CSV and its original .npy fi
   expect(npy.status()).toBe(200);
   expect((await npy.body()).equals(readFileSync(path.join(storage(), "files", `${resultId}_x.npy`)))).toBe(true);
 });
+
+test("hovering a Solution1D reads out the nearest point", async ({ page }) => {
+  const id = writeRun({ name: "Hover" });
+  const x = Array.from({ length: 101 }, (_, i) => i / 100);
+  const result = addResult(id, "Solution1D", { x, computed: x.map((v) => v * v), expected: x.map((v) => v * v + 1) }, { title: "Squares" });
+  const canvas = await drawnCanvas(page, id, result);
+  const readout = resultCard(page, result).getByTestId("readout");
+  const box = (await canvas.boundingBox())!;
+
+  const readAt = async (fraction: number) => {
+    await page.mouse.move(box.x + box.width * fraction, box.y + box.height * 0.3);
+    await expect(readout).toContainText("computed");
+    const match = /x = ([\d.]+), computed = ([\d.e-]+), expected = ([\d.e-]+)/.exec((await readout.textContent())!);
+    expect(match).not.toBeNull();
+    const [xv, computed, expected] = match!.slice(1).map(Number);
+    expect(computed).toBeCloseTo(xv * xv, 10);
+    expect(expected).toBeCloseTo(xv * xv + 1, 10);
+    return xv;
+  };
+  const left = await readAt(0.3);
+  const right = await readAt(0.7);
+  expect(right).toBeGreaterThan(left);
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height + 40);
+  await expect(readout).toHaveText("");
+});

@@ -30,6 +30,26 @@ pub fn has_plot(result_type: &str) -> bool {
     )
 }
 
+/// Where a drawn chart's x axis lies on the canvas, to turn a pointer position back into data.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    /// The x range shown.
+    pub x: (f64, f64),
+    /// The plotting area's first and last pixel column.
+    pub px: (i32, i32),
+}
+
+impl Frame {
+    /// The data x under pixel column `px`, if it is inside the plotting area.
+    pub fn data_x(&self, px: i32) -> Option<f64> {
+        let (left, right) = self.px;
+        if px < left || px > right || right <= left {
+            return None;
+        }
+        Some(self.x.0 + (self.x.1 - self.x.0) * f64::from(px - left) / f64::from(right - left))
+    }
+}
+
 /// Draws any result with a plot of its own onto `area`.
 pub fn draw_result<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -44,7 +64,8 @@ where
             area,
             &solution1d::Solution1D::from_payload(payload)?,
             &display,
-        ),
+        )
+        .map(|_| ()),
         "Solution2D" => solution2d::draw(
             area,
             &solution2d::Solution2D::from_payload(payload)?,

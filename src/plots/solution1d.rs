@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::model::ResultPayload;
 use crate::plots::reduce::reduce_min_max;
-use crate::plots::{finite_range, Display};
+use crate::plots::{finite_range, Display, Frame};
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
@@ -55,6 +55,22 @@ impl Solution1D {
 }
 
 impl Solution1D {
+    /// The point nearest to `x`, described for the hover read-out.
+    pub fn readout(&self, x: f64) -> Option<String> {
+        let i = (0..self.x.len())
+            .filter(|&i| self.x[i].is_finite())
+            .min_by(|&a, &b| (self.x[a] - x).abs().total_cmp(&(self.x[b] - x).abs()))?;
+        let mut text = format!(
+            "x = {}, computed = {}",
+            short(self.x[i]),
+            short(self.computed[i])
+        );
+        if let Some(expected) = &self.expected {
+            text.push_str(&format!(", expected = {}", short(expected[i])));
+        }
+        Some(text)
+    }
+
     /// `computed − expected` at each point, when `expected` is given.
     pub fn error(&self) -> Option<Vec<f64>> {
         let expected = self.expected.as_ref()?;
@@ -83,12 +99,22 @@ impl Solution1D {
     }
 }
 
+/// Six significant digits, as a person reads them.
+fn short(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{v:.5e}")
+    }
+}
+
 /// Draws the plot onto `area`, which it fills. Long series are reduced to about two points per pixel column.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Solution1D,
     display: &Display,
-) -> Result<(), String>
+) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
 {
@@ -123,6 +149,11 @@ where
     let mut chart = builder
         .build_cartesian_2d(x_lo..x_hi, (y_lo - pad)..(y_hi + pad))
         .map_err(err)?;
+    let (px_x, _) = chart.plotting_area().get_pixel_range();
+    let frame = Frame {
+        x: (x_lo, x_hi),
+        px: (px_x.start, px_x.end),
+    };
     chart
         .configure_mesh()
         .light_line_style(RGBColor(235, 235, 235))
@@ -186,7 +217,7 @@ where
             .map_err(err)?;
     }
     whole.present().map_err(err)?;
-    Ok(())
+    Ok(frame)
 }
 
 #[cfg(test)]
@@ -282,6 +313,43 @@ mod tests {
             ERROR_COLOR.0, ERROR_COLOR.1, ERROR_COLOR.2
         );
         assert!(svg.contains(&error_stroke), "the error panel is drawn");
+    }
+
+    #[test]
+    fn readout_names_the_nearest_point() {
+        let data = Solution1D::from_payload(&payload(vec![
+            ("x", vec![0.0, 1.0, 2.0]),
+            ("computed", vec![10.0, 20.5, 1e-9]),
+            ("expected", vec![10.0, 20.0, 0.0]),
+        ]))
+        .unwrap();
+        assert_eq!(
+            data.readout(0.9).unwrap(),
+            "x = 1, computed = 20.5, expected = 20"
+        );
+        assert_eq!(
+            data.readout(7.0).unwrap(),
+            "x = 2, computed = 1.00000e-9, expected = 0"
+        );
+    }
+
+    #[test]
+    fn the_frame_maps_pixels_to_x() {
+        let data = Solution1D::from_payload(&payload(vec![
+            ("x", vec![0.0, 10.0]),
+            ("computed", vec![0.0, 1.0]),
+        ]))
+        .unwrap();
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        let frame = draw(&area, &data, &Display::default()).unwrap();
+        assert_eq!(frame.data_x(frame.px.0), Some(0.0));
+        assert_eq!(frame.data_x(frame.px.1), Some(10.0));
+        assert_eq!(
+            frame.data_x(frame.px.1 + 5),
+            None,
+            "outside the plotting area"
+        );
     }
 
     #[test]

@@ -16,9 +16,11 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
+    let readout = RwSignal::new(None::<String>);
 
     #[cfg(feature = "hydrate")]
-    {
+    let hover = {
+        let hover = RwSignal::new(None::<std::sync::Arc<browser::Hover>>);
         let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
         Effect::new(move |_| {
             let (Some(result), Some(element)) = (data.get(), canvas.get()) else {
@@ -28,13 +30,24 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 .map_err(|e| e.to_string())
                 .and_then(|payload| browser::draw(element, &payload))
             {
-                Ok(()) => set_drawn.set(true),
+                Ok(found) => {
+                    hover.set(found.map(std::sync::Arc::new));
+                    set_drawn.set(true);
+                }
                 Err(e) => set_error.set(Some(e)),
             }
         });
-    }
+        hover
+    };
     #[cfg(not(feature = "hydrate"))]
     let _ = (id, set_drawn, set_error);
+
+    let on_move = move |_event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let (Some(h), Some(c)) = (hover.get_untracked(), canvas.get_untracked()) {
+            readout.set(h.readout(&c, &_event));
+        }
+    };
 
     view! {
         <div class="plot">
@@ -43,7 +56,12 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 width=WIDTH
                 height=HEIGHT
                 data-drawn=move || drawn.get().to_string()
+                on:mousemove=on_move
+                on:mouseleave=move |_| readout.set(None)
             ></canvas>
+            <div class="readout" data-testid="readout">
+                {move || readout.get().unwrap_or_default()}
+            </div>
             <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
@@ -54,14 +72,41 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
 mod browser {
     use plotters::prelude::IntoDrawingArea;
     use plotters_canvas::CanvasBackend;
-    use web_sys::HtmlCanvasElement;
+    use web_sys::{HtmlCanvasElement, MouseEvent};
 
     use crate::model::ResultPayload;
     use crate::plots::draw_result;
+    use crate::plots::solution1d::{self, Solution1D};
+    use crate::plots::{Display, Frame};
 
-    pub fn draw(canvas: HtmlCanvasElement, payload: &ResultPayload) -> Result<(), String> {
+    /// What the hover read-out needs: the data and where its x axis was drawn.
+    pub struct Hover {
+        data: Solution1D,
+        frame: Frame,
+    }
+
+    impl Hover {
+        pub fn readout(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) -> Option<String> {
+            // The canvas is scaled by CSS: map the pointer from CSS pixels to buffer pixels.
+            let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
+            let px = (f64::from(event.offset_x()) * scale).round() as i32;
+            self.data.readout(self.frame.data_x(px)?)
+        }
+    }
+
+    /// Draws the result; for plots with a hover read-out, returns what it needs.
+    pub fn draw(
+        canvas: HtmlCanvasElement,
+        payload: &ResultPayload,
+    ) -> Result<Option<Hover>, String> {
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or("this browser gave no 2-D canvas context")?;
-        draw_result(&backend.into_drawing_area(), payload)
+        let area = backend.into_drawing_area();
+        if payload.result_type == "Solution1D" {
+            let data = Solution1D::from_payload(payload)?;
+            let frame = solution1d::draw(&area, &data, &Display::from_json(&payload.display_json))?;
+            return Ok(Some(Hover { data, frame }));
+        }
+        draw_result(&area, payload).map(|()| None)
     }
 }
