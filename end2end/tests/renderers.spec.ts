@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { canvasPixels, resultCard } from "./support/page";
+import { canvasPixels, galleryShot, resultCard } from "./support/page";
 import { addResult, addResultWithId, solution1d, storage, writeNpy, writeRun } from "./support/storage";
 
 async function drawnCanvas(page: Page, runId: string, resultId: string) {
@@ -20,6 +20,7 @@ test("Solution1D with expected values adds an error panel with max and RMS error
   const result = addResult(id, "Solution1D", data, display);
   const canvas = await drawnCanvas(page, id, result);
   expect((await canvasPixels(canvas, [148, 103, 189])).colour).toBeGreaterThan(100);
+  await galleryShot(resultCard(page, result), "Solution1D");
 });
 
 test("Solution2D is a viridis heatmap whose extremes take the colormap's end colours", async ({ page }) => {
@@ -29,6 +30,7 @@ test("Solution2D is a viridis heatmap whose extremes take the colormap's end col
   const canvas = await drawnCanvas(page, id, result);
   expect((await canvasPixels(canvas, [68, 1, 84])).colour).toBeGreaterThan(50);
   expect((await canvasPixels(canvas, [254, 232, 37])).colour).toBeGreaterThan(50);
+  await galleryShot(resultCard(page, result), "Solution2D");
 });
 
 test("StochasticEnsemble draws the mean, the confidence band and the final-time histogram", async ({ page }) => {
@@ -40,6 +42,7 @@ test("StochasticEnsemble draws the mean, the confidence band and the final-time 
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100); // mean
   expect((await canvasPixels(canvas, [255, 223, 195])).colour).toBeGreaterThan(500); // band, orange at 25%
   expect((await canvasPixels(canvas, [86, 179, 86])).colour).toBeGreaterThan(200); // histogram bars
+  await galleryShot(resultCard(page, result), "StochasticEnsemble");
 });
 
 test("DiscreteSequence draws steps with markers and the expected overlay", async ({ page }) => {
@@ -49,6 +52,7 @@ test("DiscreteSequence draws steps with markers and the expected overlay", async
   const canvas = await drawnCanvas(page, id, result);
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(200);
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(200);
+  await galleryShot(resultCard(page, result), "DiscreteSequence");
 });
 
 test("OptimizationResult draws the loss and one line per named parameter", async ({ page }) => {
@@ -60,6 +64,7 @@ test("OptimizationResult draws the loss and one line per named parameter", async
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100);
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
   expect((await canvasPixels(canvas, [44, 160, 44])).colour).toBeGreaterThan(100);
+  await galleryShot(resultCard(page, result), "OptimizationResult");
 });
 
 test("a malformed result shows its error in its own card and the others still draw", async ({ page }) => {
@@ -102,6 +107,7 @@ test("PhysicsAnimation plays, pauses, scrubs and stops at the end without loop",
   });
   await expect(canvas).toHaveAttribute("data-frame", "45");
   await expect(card).toContainText("frame 46 of 60");
+  await galleryShot(card, "PhysicsAnimation");
 
   // Without loop, playing stops on the last frame.
   await card.locator("input.loop").uncheck();

@@ -206,6 +206,7 @@ where
         chart
             .configure_mesh()
             .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 12))
             .y_labels(4)
             .draw()
             .map_err(err)?;

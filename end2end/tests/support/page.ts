@@ -32,3 +32,10 @@ export async function canvasPixels(canvas: Locator, rgb: [number, number, number
     return { ink, colour };
   }, rgb);
 }
+
+/// With UPDATE_GALLERY=1, saves the card as docs/gallery/{name}.png: the README's gallery is taken from real
+/// runs by this suite, so the pictures stay true.
+export async function galleryShot(card: Locator, name: string): Promise<void> {
+  if (process.env.UPDATE_GALLERY !== "1") return;
+  await card.screenshot({ path: `${__dirname}/../../../docs/gallery/${name}.png` });
+}
