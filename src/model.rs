@@ -185,6 +185,17 @@ impl ResultPayload {
         self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
+    /// How many NaN and infinite values the numeric fields hold: plots skip them and say so.
+    pub fn non_finite_count(&self) -> usize {
+        self.fields
+            .iter()
+            .filter_map(|(_, v)| match v {
+                FieldValue::Array(a) => Some(a.values.iter().filter(|v| !v.is_finite()).count()),
+                FieldValue::Json(_) => None,
+            })
+            .sum()
+    }
+
     pub fn array(&self, name: &str) -> Option<&NumArray> {
         match self.field(name) {
             Some(FieldValue::Array(a)) => Some(a),

@@ -170,3 +170,23 @@ test("hovering a Solution1D reads out the nearest point", async ({ page }) => {
   await page.mouse.move(box.x + box.width / 2, box.y + box.height + 40);
   await expect(readout).toHaveText("");
 });
+
+test("awkward data still draws: NaN and infinities counted, one point, constant, empty, unicode", async ({ page }) => {
+  const id = writeRun({ name: "Awkward data" });
+  const long = "Température ∂u/∂t — ".repeat(8);
+  // JSON has no NaN or Infinity: JavaScript writes 1e400 (Infinity) as null, like a missing value.
+  const withGaps = addResult(id, "Solution1D", { x: [0, 1, 2, 3, 4], computed: [1, null, 3, 1e400, 2] }, { title: long, labels: { x: "位置", y: "温度" } });
+  const single = addResult(id, "Solution1D", { x: [0.5], computed: [1] }, { title: "One point" });
+  const constant = addResult(id, "DiscreteSequence", { values: [7, 7, 7, 7] }, { title: "Constant" });
+  const tiny = addResult(id, "OptimizationResult", { loss: [1e12, 1, 1e-12] }, { title: "Twenty-four decades" });
+  const empty = addResult(id, "Solution1D", { x: [], computed: [] }, { title: "Empty" });
+  await page.goto(`/run/${id}`);
+  for (const result of [withGaps, single, constant, tiny, empty]) {
+    await expect(resultCard(page, result).locator('canvas[data-drawn="true"]')).toBeVisible();
+    await expect(resultCard(page, result).locator(".problem")).toHaveCount(0);
+  }
+  await expect(resultCard(page, withGaps).getByTestId("skipped")).toHaveText("2 NaN or infinite values not drawn");
+  await expect(resultCard(page, single).getByTestId("skipped")).toHaveCount(0);
+  const line = await canvasPixels(resultCard(page, withGaps).locator("canvas"), [31, 119, 180]);
+  expect(line.colour).toBeGreaterThan(50);
+});

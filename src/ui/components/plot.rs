@@ -17,6 +17,7 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
     let readout = RwSignal::new(None::<String>);
+    let skipped = RwSignal::new(0usize);
 
     #[cfg(feature = "hydrate")]
     let hover = {
@@ -26,6 +27,9 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
             let (Some(result), Some(element)) = (data.get(), canvas.get()) else {
                 return;
             };
+            if let Ok(payload) = &result {
+                skipped.set(payload.non_finite_count());
+            }
             match result
                 .map_err(|e| e.to_string())
                 .and_then(|payload| browser::draw(element, &payload))
@@ -62,6 +66,17 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
             <div class="readout" data-testid="readout">
                 {move || readout.get().unwrap_or_default()}
             </div>
+            {move || {
+                let n = skipped.get();
+                (n > 0)
+                    .then(|| {
+                        view! {
+                            <p class="note" data-testid="skipped">
+                                {format!("{n} NaN or infinite value{} not drawn", if n == 1 { "" } else { "s" })}
+                            </p>
+                        }
+                    })
+            }}
             <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
