@@ -190,3 +190,43 @@ test("awkward data still draws: NaN and infinities counted, one point, constant,
   const line = await canvasPixels(resultCard(page, withGaps).locator("canvas"), [31, 119, 180]);
   expect(line.colour).toBeGreaterThan(50);
 });
+
+test("a Solution1D zooms by drag and wheel, pans with shift-drag, and resets on double-click", async ({ page }) => {
+  const id = writeRun({ name: "Zoom" });
+  const x = Array.from({ length: 1001 }, (_, i) => i / 1000);
+  const result = addResult(id, "Solution1D", { x, computed: x.map((v) => Math.sin(40 * v)) }, { title: "Zoomable" });
+  const canvas = await drawnCanvas(page, id, result);
+  const box = (await canvas.boundingBox())!;
+  const y = box.y + box.height * 0.4;
+  const view = async () => ((await canvas.getAttribute("data-view")) ?? "").split(",").filter(Boolean).map(Number);
+  const before = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+
+  await page.mouse.move(box.x + box.width * 0.35, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.55, y, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-view", "");
+  const [lo, hi] = await view();
+  expect(lo).toBeGreaterThan(0.1);
+  expect(hi).toBeLessThan(0.9);
+  expect(hi - lo).toBeGreaterThan(0.1);
+  expect(hi - lo).toBeLessThan(0.4);
+  expect(await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(before);
+
+  await page.keyboard.down("Shift");
+  await page.mouse.move(box.x + box.width * 0.6, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.4, y, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  const [panLo, panHi] = await view();
+  expect(panLo).toBeGreaterThan(lo);
+  expect(panHi - panLo).toBeCloseTo(hi - lo, 9);
+
+  await page.mouse.move(box.x + box.width * 0.5, y);
+  await page.mouse.wheel(0, -200);
+  await expect.poll(async () => { const [a, b] = await view(); return b - a; }).toBeLessThan(panHi - panLo);
+
+  await page.mouse.dblclick(box.x + box.width * 0.5, y);
+  await expect(canvas).toHaveAttribute("data-view", "");
+});

@@ -118,6 +118,60 @@ pub fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    draw_in(area, data, display, None)
+}
+
+/// Draws only `view` (an x range) of the data, the y axis fitted to what is visible: zooming in shows detail
+/// down to the raw points.
+pub fn draw_view<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution1D,
+    display: &Display,
+    view: Option<(f64, f64)>,
+) -> Result<Frame, String>
+where
+    DB::ErrorType: 'static,
+{
+    match view {
+        Some((lo, hi)) if lo < hi => draw_in(area, &data.window(lo, hi), display, Some((lo, hi))),
+        _ => draw_in(area, data, display, None),
+    }
+}
+
+impl Solution1D {
+    /// The points whose x lies in `[lo, hi]`, with one neighbour each side so lines reach the edges.
+    pub fn window(&self, lo: f64, hi: f64) -> Self {
+        let inside: Vec<usize> = (0..self.x.len())
+            .filter(|&i| self.x[i] >= lo && self.x[i] <= hi)
+            .collect();
+        let (first, last) = match (inside.first(), inside.last()) {
+            (Some(&f), Some(&l)) => (f.saturating_sub(1), (l + 1).min(self.x.len() - 1)),
+            _ => {
+                return Self {
+                    x: Vec::new(),
+                    computed: Vec::new(),
+                    expected: self.expected.as_ref().map(|_| Vec::new()),
+                }
+            }
+        };
+        let range = first..=last;
+        Self {
+            x: self.x[range.clone()].to_vec(),
+            computed: self.computed[range.clone()].to_vec(),
+            expected: self.expected.as_ref().map(|e| e[range].to_vec()),
+        }
+    }
+}
+
+fn draw_in<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution1D,
+    display: &Display,
+    x_range: Option<(f64, f64)>,
+) -> Result<Frame, String>
+where
+    DB::ErrorType: 'static,
+{
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&WHITE).map_err(err)?;
     let whole = area;
@@ -130,7 +184,7 @@ where
         None => (whole.clone(), None),
     };
     let area = &main_area;
-    let (x_lo, x_hi) = finite_range([data.x.as_slice()]);
+    let (x_lo, x_hi) = x_range.unwrap_or_else(|| finite_range([data.x.as_slice()]));
     let (y_lo, y_hi) = finite_range(
         [data.computed.as_slice()]
             .into_iter()
@@ -351,6 +405,21 @@ mod tests {
             None,
             "outside the plotting area"
         );
+    }
+
+    #[test]
+    fn a_view_keeps_the_points_inside_and_one_neighbour_each_side() {
+        let x: Vec<f64> = (0..10).map(f64::from).collect();
+        let data =
+            Solution1D::from_payload(&payload(vec![("x", x.clone()), ("computed", x)])).unwrap();
+        let window = data.window(3.5, 6.0);
+        assert_eq!(window.x, vec![3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(window.computed, window.x);
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (640, 360)).into_drawing_area();
+        let frame = draw_view(&area, &data, &Display::default(), Some((3.5, 6.0))).unwrap();
+        assert_eq!(frame.x, (3.5, 6.0), "the axis shows exactly the view");
+        assert!(data.window(20.0, 30.0).x.is_empty());
     }
 
     #[test]

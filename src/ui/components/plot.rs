@@ -1,5 +1,7 @@
 //! A result's plot: fetches the arrays (postcard) in the browser and draws them on a canvas with the renderer
-//! of the result's type (`plots::draw_result`).
+//! of the result's type (`plots::draw_result`). `Solution1D` plots also read out the point under the pointer
+//! and zoom: drag to zoom into an x range, shift-drag to pan, the wheel to zoom about the pointer, and
+//! double-click to reset.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -18,13 +20,16 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let readout = RwSignal::new(None::<String>);
     let skipped = RwSignal::new(0usize);
+    // The x range shown, when zoomed.
+    let view = RwSignal::new(None::<(f64, f64)>);
 
     #[cfg(feature = "hydrate")]
-    let hover = {
-        let hover = RwSignal::new(None::<std::sync::Arc<browser::Hover>>);
+    let interaction = browser::Interaction::new();
+    #[cfg(feature = "hydrate")]
+    {
         let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
         Effect::new(move |_| {
-            let (Some(result), Some(element)) = (data.get(), canvas.get()) else {
+            let (Some(result), Some(element), view) = (data.get(), canvas.get(), view.get()) else {
                 return;
             };
             if let Ok(payload) = &result {
@@ -32,24 +37,47 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
             }
             match result
                 .map_err(|e| e.to_string())
-                .and_then(|payload| browser::draw(element, &payload))
+                .and_then(|payload| browser::draw(element, &payload, view))
             {
-                Ok(found) => {
-                    hover.set(found.map(std::sync::Arc::new));
+                Ok(hover) => {
+                    interaction.hover.set(hover.map(std::sync::Arc::new));
                     set_drawn.set(true);
                 }
                 Err(e) => set_error.set(Some(e)),
             }
         });
-        hover
-    };
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = (id, set_drawn, set_error);
 
+    // The handlers do their work only in the browser; on the server they are never called.
     let on_move = move |_event: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        if let (Some(h), Some(c)) = (hover.get_untracked(), canvas.get_untracked()) {
-            readout.set(h.readout(&c, &_event));
+        if let Some(c) = canvas.get_untracked() {
+            readout.set(interaction.readout(&c, &_event));
+        }
+    };
+    let on_down = move |_event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(c) = canvas.get_untracked() {
+            interaction.press(&c, &_event);
+        }
+    };
+    let on_up = move |_event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(c) = canvas.get_untracked() {
+            if let Some(range) = interaction.release(&c, &_event) {
+                view.set(Some(range));
+            }
+        }
+    };
+    let on_wheel = move |_event: leptos::ev::WheelEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(c) = canvas.get_untracked() {
+            if let Some(range) = interaction.wheel(&c, &_event) {
+                _event.prevent_default();
+                view.set(Some(range));
+            }
         }
     };
 
@@ -60,8 +88,13 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 width=WIDTH
                 height=HEIGHT
                 data-drawn=move || drawn.get().to_string()
+                data-view=move || view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
                 on:mousemove=on_move
                 on:mouseleave=move |_| readout.set(None)
+                on:mousedown=on_down
+                on:mouseup=on_up
+                on:wheel=on_wheel
+                on:dblclick=move |_| view.set(None)
             ></canvas>
             <div class="readout" data-testid="readout">
                 {move || readout.get().unwrap_or_default()}
@@ -85,41 +118,115 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod browser {
+    use std::sync::Arc;
+
+    use leptos::prelude::*;
     use plotters::prelude::IntoDrawingArea;
     use plotters_canvas::CanvasBackend;
-    use web_sys::{HtmlCanvasElement, MouseEvent};
+    use web_sys::{HtmlCanvasElement, MouseEvent, WheelEvent};
 
     use crate::model::ResultPayload;
     use crate::plots::draw_result;
     use crate::plots::solution1d::{self, Solution1D};
     use crate::plots::{Display, Frame};
 
-    /// What the hover read-out needs: the data and where its x axis was drawn.
+    /// A drag shorter than this many pixels is a click, not a zoom.
+    const MIN_DRAG: i32 = 5;
+
+    /// What the read-out and zoom need: the data and where its x axis was drawn.
     pub struct Hover {
         data: Solution1D,
         frame: Frame,
     }
 
-    impl Hover {
+    /// The pointer's state over one plot.
+    #[derive(Clone, Copy)]
+    pub struct Interaction {
+        pub hover: RwSignal<Option<Arc<Hover>>>,
+        /// Where a drag started (buffer pixels) and whether it pans.
+        drag: RwSignal<Option<(i32, bool)>>,
+    }
+
+    /// The pointer's x in canvas buffer pixels (the canvas is scaled by CSS).
+    fn buffer_x(canvas: &HtmlCanvasElement, event: &MouseEvent) -> i32 {
+        let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
+        (f64::from(event.offset_x()) * scale).round() as i32
+    }
+
+    impl Interaction {
+        pub fn new() -> Self {
+            Self {
+                hover: RwSignal::new(None),
+                drag: RwSignal::new(None),
+            }
+        }
+
         pub fn readout(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) -> Option<String> {
-            // The canvas is scaled by CSS: map the pointer from CSS pixels to buffer pixels.
-            let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
-            let px = (f64::from(event.offset_x()) * scale).round() as i32;
-            self.data.readout(self.frame.data_x(px)?)
+            let hover = self.hover.get_untracked()?;
+            hover
+                .data
+                .readout(hover.frame.data_x(buffer_x(canvas, event))?)
+        }
+
+        pub fn press(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) {
+            self.drag
+                .set(Some((buffer_x(canvas, event), event.shift_key())));
+        }
+
+        /// Ends a drag: the x range to show next, if it was a zoom or a pan.
+        pub fn release(
+            &self,
+            canvas: &HtmlCanvasElement,
+            event: &MouseEvent,
+        ) -> Option<(f64, f64)> {
+            let (start, pan) = self.drag.get_untracked()?;
+            self.drag.set(None);
+            let hover = self.hover.get_untracked()?;
+            let frame = hover.frame;
+            let end = buffer_x(canvas, event).clamp(frame.px.0, frame.px.1);
+            let start = start.clamp(frame.px.0, frame.px.1);
+            if (end - start).abs() < MIN_DRAG {
+                return None;
+            }
+            let (a, b) = (frame.data_x(start)?, frame.data_x(end)?);
+            if pan {
+                let shift = a - b;
+                Some((frame.x.0 + shift, frame.x.1 + shift))
+            } else {
+                Some((a.min(b), a.max(b)))
+            }
+        }
+
+        /// Zooms about the pointer: in on wheel up, out on wheel down.
+        pub fn wheel(&self, canvas: &HtmlCanvasElement, event: &WheelEvent) -> Option<(f64, f64)> {
+            let hover = self.hover.get_untracked()?;
+            let frame = hover.frame;
+            let at = frame.data_x(buffer_x(canvas, event))?;
+            let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
+            Some((
+                at - (at - frame.x.0) * factor,
+                at + (frame.x.1 - at) * factor,
+            ))
         }
     }
 
-    /// Draws the result; for plots with a hover read-out, returns what it needs.
+    /// Draws the result; for plots with a read-out and zoom, returns what they need.
     pub fn draw(
         canvas: HtmlCanvasElement,
         payload: &ResultPayload,
+        view: Option<(f64, f64)>,
     ) -> Result<Option<Hover>, String> {
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or("this browser gave no 2-D canvas context")?;
         let area = backend.into_drawing_area();
         if payload.result_type == "Solution1D" {
             let data = Solution1D::from_payload(payload)?;
-            let frame = solution1d::draw(&area, &data, &Display::from_json(&payload.display_json))?;
+            let frame = solution1d::draw_view(
+                &area,
+                &data,
+                &Display::from_json(&payload.display_json),
+                view,
+            )?;
             return Ok(Some(Hover { data, frame }));
         }
         draw_result(&area, payload).map(|()| None)
