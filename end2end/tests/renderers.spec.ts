@@ -41,8 +41,18 @@ test("StochasticEnsemble draws the mean, the confidence band and the final-time 
   const canvas = await drawnCanvas(page, id, result);
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100); // mean
   expect((await canvasPixels(canvas, [255, 223, 195])).colour).toBeGreaterThan(500); // band, orange at 25%
-  expect((await canvasPixels(canvas, [86, 179, 86])).colour).toBeGreaterThan(200); // histogram bars
+  const histogramAtEnd = (await canvasPixels(canvas, [86, 179, 86])).colour;
+  expect(histogramAtEnd).toBeGreaterThan(200); // histogram bars
   await galleryShot(resultCard(page, result), "StochasticEnsemble");
+
+  // The slider moves the histogram: at t = 0 every path starts at 0, so one bar holds them all.
+  const before = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  await resultCard(page, result).locator("input.time-slider").evaluate((input: HTMLInputElement) => {
+    input.value = "0";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(before);
+  expect((await canvasPixels(canvas, [86, 179, 86])).colour).not.toBe(histogramAtEnd);
 });
 
 test("DiscreteSequence draws steps with markers and the expected overlay", async ({ page }) => {
@@ -65,6 +75,13 @@ test("OptimizationResult draws the loss and one line per named parameter", async
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
   expect((await canvasPixels(canvas, [44, 160, 44])).colour).toBeGreaterThan(100);
   await galleryShot(resultCard(page, result), "OptimizationResult");
+
+  // Six decades of loss: the log axis is on by default and can be switched off.
+  const log = resultCard(page, result).locator("input.log-scale");
+  await expect(log).toBeChecked();
+  const before = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  await log.uncheck();
+  await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(before);
 });
 
 test("a malformed result shows its error in its own card and the others still draw", async ({ page }) => {

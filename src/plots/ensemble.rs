@@ -111,10 +111,12 @@ pub fn histogram(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
     (edges, counts)
 }
 
+/// Draws the ensemble, with the histogram at time index `time_index` (default: the last), marked on the paths.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Ensemble,
     display: &Display,
+    time_index: Option<usize>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -125,6 +127,7 @@ where
         return Err("the ensemble has no paths or no times".into());
     }
     let band = data.band(options.confidence);
+    let k = time_index.unwrap_or(data.t.len() - 1).min(data.t.len() - 1);
     let width = area.dim_in_pixel().0;
     let (paths_area, hist_area) = area.split_horizontally(width * 7 / 10);
 
@@ -180,6 +183,17 @@ where
                 ShapeStyle::from(MEAN_COLOR).stroke_width(3),
             )
         });
+    // The time of the histogram, marked on the paths.
+    let t_mark = data.t[k];
+    if t_mark.is_finite() {
+        let marker = ShapeStyle::from(HISTOGRAM_COLOR).stroke_width(2);
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(t_mark, y_lo), (t_mark, y_hi)],
+                marker,
+            )))
+            .map_err(drawing_error)?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -189,15 +203,12 @@ where
         .map_err(drawing_error)?;
 
     // The distribution at the final time.
-    let last = data.at(data.t.len() - 1);
+    let last = data.at(k);
     let (edges, counts) = histogram(&last, options.bins);
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let mut hist = chart_builder(
-        &hist_area,
-        Some(&format!("at t = {}", data.t[data.t.len() - 1])),
-    )
-    .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
-    .map_err(drawing_error)?;
+    let mut hist = chart_builder(&hist_area, Some(&format!("at t = {}", data.t[k])))
+        .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
+        .map_err(drawing_error)?;
     hist.configure_mesh()
         .disable_mesh()
         .x_desc("count")
@@ -262,6 +273,7 @@ mod tests {
                 area,
                 &four_paths(),
                 &Display::from_json(r#"{"title": "GBM", "confidence": 0.9}"#),
+                None,
             )
         });
         assert!(
@@ -273,6 +285,18 @@ mod tests {
         assert!(svg.contains(&stroke(MEAN_COLOR)));
         assert!(svg.contains(&stroke(PATH_COLOR)), "the paths");
         assert!(svg.contains("<polygon"), "the band");
+    }
+
+    #[test]
+    fn the_histogram_follows_the_chosen_time() {
+        let at = |k| render_svg(|area| draw(area, &four_paths(), &Display::default(), k));
+        let first = at(Some(0));
+        assert!(first.contains("at t = 0"), "the caption names the time");
+        assert!(
+            at(Some(99)).contains("at t = 2"),
+            "an index past the end means the last time"
+        );
+        assert_ne!(first, at(Some(1)));
     }
 
     #[test]

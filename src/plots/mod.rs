@@ -50,10 +50,20 @@ impl Frame {
     }
 }
 
+/// What the user chose in a plot's controls; `None` leaves the renderer's default.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Choices {
+    /// `StochasticEnsemble`: the time index of the histogram (default: the last).
+    pub time_index: Option<usize>,
+    /// `OptimizationResult`: a log-scale loss axis (default: when the loss spans more than two decades).
+    pub log_scale: Option<bool>,
+}
+
 /// Draws any result with a plot of its own onto `area`.
 pub fn draw_result<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     payload: &ResultPayload,
+    choices: Choices,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -71,9 +81,12 @@ where
             &solution2d::Solution2D::from_payload(payload)?,
             &display,
         ),
-        "StochasticEnsemble" => {
-            ensemble::draw(area, &ensemble::Ensemble::from_payload(payload)?, &display)
-        }
+        "StochasticEnsemble" => ensemble::draw(
+            area,
+            &ensemble::Ensemble::from_payload(payload)?,
+            &display,
+            choices.time_index,
+        ),
         "DiscreteSequence" => {
             sequence::draw(area, &sequence::Sequence::from_payload(payload)?, &display)
         }
@@ -81,6 +94,7 @@ where
             area,
             &optimization::Optimization::from_payload(payload)?,
             &display,
+            choices.log_scale,
         ),
         other => Err(format!("no plot for result type {other:?}")),
     }
@@ -299,6 +313,7 @@ pub mod tests {
         let err = draw_result(
             &SVGBackend::new("/dev/null", (10, 10)).into_drawing_area(),
             &payload("X", &[], "{}"),
+            Choices::default(),
         );
         assert!(err.unwrap_err().contains("no plot"));
     }

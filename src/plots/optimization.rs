@@ -73,10 +73,12 @@ impl Optimization {
     }
 }
 
+/// Draws the loss and parameters; `log_scale` forces the loss axis (a log axis only where every loss is positive).
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Optimization,
     display: &Display,
+    log_scale: Option<bool>,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -95,7 +97,8 @@ where
     let x_label = display.labels.x.as_deref().unwrap_or("step");
     let style = ShapeStyle::from(LOSS_COLOR).stroke_width(2);
     let builder = || chart_builder(&loss_area, display.title.as_deref());
-    if data.wants_log_scale() {
+    let all_positive = data.loss.iter().filter(|v| v.is_finite()).all(|v| *v > 0.0);
+    if log_scale.unwrap_or_else(|| data.wants_log_scale()) && all_positive {
         let (lo, hi) = finite_range([data.loss.as_slice()]);
         let mut chart = builder()
             .build_cartesian_2d(x_lo..x_hi, (lo * 0.8..hi * 1.25).log_scale())
@@ -201,7 +204,7 @@ mod tests {
         let data = Optimization::from_payload(&p).unwrap();
         assert_eq!(data.params[1].0, "beta");
         assert_eq!(data.params[1].1, vec![0.0, -1.0, -2.0, -3.0]);
-        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)));
+        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json), None));
         assert!(
             svg.contains("Fit")
                 && svg.contains("loss (log)")
@@ -212,6 +215,24 @@ mod tests {
             svg.contains(&stroke(LOSS_COLOR))
                 && svg.contains(&stroke(PALETTE[1]))
                 && svg.contains(&stroke(PALETTE[2]))
+        );
+    }
+
+    #[test]
+    fn the_log_axis_can_be_switched() {
+        let p = with_names(vec![1000.0, 10.0, 1.0, 0.1]);
+        let data = Optimization::from_payload(&p).unwrap();
+        let linear = render_svg(|area| draw(area, &data, &Display::default(), Some(false)));
+        assert!(!linear.contains("loss (log)") && linear.contains("loss"));
+        let shallow = Optimization::from_payload(&with_names(vec![2.0, 1.0])).unwrap();
+        assert!(
+            render_svg(|area| draw(area, &shallow, &Display::default(), Some(true)))
+                .contains("loss (log)")
+        );
+        let negative = Optimization::from_payload(&with_names(vec![2.0, -1.0])).unwrap();
+        assert!(
+            !render_svg(|area| draw(area, &negative, &Display::default(), Some(true)))
+                .contains("loss (log)")
         );
     }
 

@@ -7,6 +7,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::model::ResultId;
+use crate::plots::Choices;
 use crate::ui::components::export::ExportLinks;
 
 /// The canvas's drawing buffer; CSS scales it to the card's width.
@@ -14,7 +15,7 @@ const WIDTH: u32 = 800;
 const HEIGHT: u32 = 440;
 
 #[component]
-pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
+pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
@@ -22,6 +23,10 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     let skipped = RwSignal::new(0usize);
     // The x range shown, when zoomed.
     let view = RwSignal::new(None::<(f64, f64)>);
+    // The type's own controls: the ensemble's histogram time, the optimisation's log axis.
+    let choices = RwSignal::new(Choices::default());
+    let times = RwSignal::new(0usize);
+    let auto_log = RwSignal::new(false);
 
     #[cfg(feature = "hydrate")]
     let interaction = browser::Interaction::new();
@@ -29,15 +34,22 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
     {
         let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
         Effect::new(move |_| {
-            let (Some(result), Some(element), view) = (data.get(), canvas.get(), view.get()) else {
+            let (Some(result), Some(element), view, choices) =
+                (data.get(), canvas.get(), view.get(), choices.get())
+            else {
                 return;
             };
             if let Ok(payload) = &result {
                 skipped.set(payload.non_finite_count());
+                times.set(payload.array("t").map_or(0, |t| t.len()));
+                auto_log.set(
+                    crate::plots::optimization::Optimization::from_payload(payload)
+                        .is_ok_and(|o| o.wants_log_scale()),
+                );
             }
             match result
                 .map_err(|e| e.to_string())
-                .and_then(|payload| browser::draw(element, &payload, view))
+                .and_then(|payload| browser::draw(element, &payload, view, choices))
             {
                 Ok(hover) => {
                     interaction.hover.set(hover.map(std::sync::Arc::new));
@@ -48,7 +60,7 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (id, set_drawn, set_error);
+    let _ = (id, set_drawn, set_error, auto_log);
 
     // The handlers do their work only in the browser; on the server they are never called.
     let on_move = move |_event: leptos::ev::MouseEvent| {
@@ -81,6 +93,49 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         }
     };
 
+    let controls = match result_type.as_str() {
+        "StochasticEnsemble" => view! {
+            <div class="controls">
+                <label>
+                    "Histogram at time "
+                    <input
+                        type="range"
+                        class="time-slider"
+                        aria-label="Histogram time"
+                        min="0"
+                        max=move || times.get().saturating_sub(1).to_string()
+                        prop:value=move || {
+                            choices.get().time_index.unwrap_or(times.get().saturating_sub(1)).to_string()
+                        }
+                        on:input=move |ev| {
+                            let index = event_target_value(&ev).parse().ok();
+                            choices.update(|c| c.time_index = index);
+                        }
+                    />
+                </label>
+            </div>
+        }
+        .into_any(),
+        "OptimizationResult" => view! {
+            <div class="controls">
+                <label>
+                    <input
+                        type="checkbox"
+                        class="log-scale"
+                        prop:checked=move || choices.get().log_scale.unwrap_or(auto_log.get())
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            choices.update(|c| c.log_scale = Some(on));
+                        }
+                    />
+                    " Log-scale loss"
+                </label>
+            </div>
+        }
+        .into_any(),
+        _ => ().into_any(),
+    };
+
     view! {
         <div class="plot">
             <canvas
@@ -96,6 +151,7 @@ pub fn ResultPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 on:wheel=on_wheel
                 on:dblclick=move |_| view.set(None)
             ></canvas>
+            {controls}
             <div class="readout" data-testid="readout">
                 {move || readout.get().unwrap_or_default()}
             </div>
@@ -128,7 +184,7 @@ mod browser {
     use crate::model::ResultPayload;
     use crate::plots::draw_result;
     use crate::plots::solution1d::{self, Solution1D};
-    use crate::plots::{Display, Frame};
+    use crate::plots::{Choices, Display, Frame};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
     const MIN_DRAG: i32 = 5;
@@ -215,6 +271,7 @@ mod browser {
         canvas: HtmlCanvasElement,
         payload: &ResultPayload,
         view: Option<(f64, f64)>,
+        choices: Choices,
     ) -> Result<Option<Hover>, String> {
         let backend = CanvasBackend::with_canvas_object(canvas)
             .ok_or("this browser gave no 2-D canvas context")?;
@@ -229,6 +286,6 @@ mod browser {
             )?;
             return Ok(Some(Hover { data, frame }));
         }
-        draw_result(&area, payload).map(|()| None)
+        draw_result(&area, payload, choices).map(|()| None)
     }
 }

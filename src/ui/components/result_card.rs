@@ -25,7 +25,9 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         (None, "PhysicsAnimation") => {
             view! { <AnimationPlot id=summary.id npy_fields /> }.into_any()
         }
-        (None, t) if has_plot(t) => view! { <ResultPlot id=summary.id npy_fields /> }.into_any(),
+        (None, t) if has_plot(t) => {
+            view! { <ResultPlot id=summary.id result_type=t.to_owned() npy_fields /> }.into_any()
+        }
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
     view! {
