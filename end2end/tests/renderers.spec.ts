@@ -31,6 +31,14 @@ test("Solution2D is a viridis heatmap whose extremes take the colormap's end col
   expect((await canvasPixels(canvas, [68, 1, 84])).colour).toBeGreaterThan(50);
   expect((await canvasPixels(canvas, [254, 232, 37])).colour).toBeGreaterThan(50);
   await galleryShot(resultCard(page, result), "Solution2D");
+
+  // Hovering reads out the cell under the pointer: here value = x + y.
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  const readout = resultCard(page, result).getByTestId("readout");
+  await expect(readout).toContainText("value");
+  const [x, y, value] = /x = (\d+), y = (\d+), value = (\d+)/.exec((await readout.textContent())!)!.slice(1).map(Number);
+  expect(value).toBe(x + y);
 });
 
 test("StochasticEnsemble draws the mean, the confidence band and the final-time histogram", async ({ page }) => {

@@ -50,6 +50,34 @@ impl Frame {
     }
 }
 
+/// Where a drawn chart's two axes lie on the canvas (y grows upwards, pixels downwards).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame2D {
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+    pub px: (i32, i32),
+    pub py: (i32, i32),
+}
+
+impl Frame2D {
+    /// The data point under pixel (`px`, `py`), if it is inside the plotting area.
+    pub fn data_xy(&self, px: i32, py: i32) -> Option<(f64, f64)> {
+        let x = Frame {
+            x: self.x,
+            px: self.px,
+        }
+        .data_x(px)?;
+        let (top, bottom) = self.py;
+        if py < top || py > bottom || bottom <= top {
+            return None;
+        }
+        Some((
+            x,
+            self.y.1 - (self.y.1 - self.y.0) * f64::from(py - top) / f64::from(bottom - top),
+        ))
+    }
+}
+
 /// What the user chose in a plot's controls; `None` leaves the renderer's default.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Choices {

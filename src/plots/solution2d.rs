@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use crate::model::ResultPayload;
 use crate::plots::{
     chart_builder, check_len, drawing_error, finite_range, matrix, vector, Display, DrawResult,
+    Frame2D,
 };
 
 /// The colour of the smallest value (viridis' first colour).
@@ -82,6 +83,37 @@ pub fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    draw_with_frame(area, data, display).map(|_| ())
+}
+
+impl Solution2D {
+    /// The cell nearest to (`x`, `y`), described for the hover read-out.
+    pub fn readout(&self, x: f64, y: f64) -> Option<String> {
+        let nearest = |centres: &[f64], v: f64| {
+            (0..centres.len())
+                .min_by(|&a, &b| (centres[a] - v).abs().total_cmp(&(centres[b] - v).abs()))
+        };
+        let (xs, ..) = axis(self.x.as_deref(), self.nx);
+        let (ys, ..) = axis(self.y.as_deref(), self.ny);
+        let (i, j) = (nearest(&xs, x)?, nearest(&ys, y)?);
+        Some(format!(
+            "x = {}, y = {}, value = {}",
+            xs[i],
+            ys[j],
+            self.values[j * self.nx + i]
+        ))
+    }
+}
+
+/// Draws the heatmap and returns where its axes lie on the canvas.
+pub fn draw_with_frame<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution2D,
+    display: &Display,
+) -> Result<Frame2D, String>
+where
+    DB::ErrorType: 'static,
+{
     area.fill(&WHITE).map_err(drawing_error)?;
     if data.nx == 0 || data.ny == 0 {
         return Err("`values` is empty".into());
@@ -95,6 +127,13 @@ where
     let mut chart = chart_builder(&plot_area, display.title.as_deref())
         .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
         .map_err(drawing_error)?;
+    let (px, py) = chart.plotting_area().get_pixel_range();
+    let frame = Frame2D {
+        x: (x_lo, x_hi),
+        y: (y_lo, y_hi),
+        px: (px.start, px.end),
+        py: (py.start, py.end),
+    };
     chart
         .configure_mesh()
         .disable_mesh()
@@ -144,7 +183,8 @@ where
         )
     }))
     .map_err(drawing_error)?;
-    area.present().map_err(drawing_error)
+    area.present().map_err(drawing_error)?;
+    Ok(frame)
 }
 
 #[cfg(test)]
@@ -175,6 +215,33 @@ mod tests {
             svg.matches("<rect").count() >= 6 + 64,
             "six cells and the bar's steps"
         );
+    }
+
+    #[test]
+    fn hover_reads_the_cell_under_the_pointer() {
+        let p = payload(
+            "Solution2D",
+            &[
+                ("values", vec![2, 3], vec![0.0, 1.0, 2.0, 3.0, 4.0, 10.0]),
+                ("x", vec![3], vec![10.0, 20.0, 30.0]),
+            ],
+            "{}",
+        );
+        let data = Solution2D::from_payload(&p).unwrap();
+        assert_eq!(
+            data.readout(29.0, 0.8).unwrap(),
+            "x = 30, y = 1, value = 10"
+        );
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (800, 400)).into_drawing_area();
+        let frame = draw_with_frame(&area, &data, &Display::default()).unwrap();
+        let (x, y) = frame.data_xy(frame.px.0, frame.py.0).unwrap();
+        assert_eq!(
+            (x, y),
+            (5.0, 1.5),
+            "the top-left corner is the first column's left edge and the top row's top"
+        );
+        assert!(frame.data_xy(frame.px.1 + 3, frame.py.0).is_none());
     }
 
     #[test]

@@ -184,15 +184,26 @@ mod browser {
     use crate::model::ResultPayload;
     use crate::plots::draw_result;
     use crate::plots::solution1d::{self, Solution1D};
-    use crate::plots::{Choices, Display, Frame};
+    use crate::plots::solution2d::{self, Solution2D};
+    use crate::plots::{Choices, Display, Frame, Frame2D};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
     const MIN_DRAG: i32 = 5;
 
-    /// What the read-out and zoom need: the data and where its x axis was drawn.
-    pub struct Hover {
-        data: Solution1D,
-        frame: Frame,
+    /// What the read-out and zoom need: the data and where its axes were drawn.
+    pub enum Hover {
+        Line { data: Solution1D, frame: Frame },
+        Heatmap { data: Solution2D, frame: Frame2D },
+    }
+
+    impl Hover {
+        /// The x axis of a line plot, the one that zooms.
+        fn line_frame(&self) -> Option<Frame> {
+            match self {
+                Self::Line { frame, .. } => Some(*frame),
+                Self::Heatmap { .. } => None,
+            }
+        }
     }
 
     /// The pointer's state over one plot.
@@ -209,6 +220,12 @@ mod browser {
         (f64::from(event.offset_x()) * scale).round() as i32
     }
 
+    /// The pointer's y in canvas buffer pixels.
+    fn buffer_y(canvas: &HtmlCanvasElement, event: &MouseEvent) -> i32 {
+        let scale = f64::from(canvas.height()) / f64::from(canvas.client_height().max(1));
+        (f64::from(event.offset_y()) * scale).round() as i32
+    }
+
     impl Interaction {
         pub fn new() -> Self {
             Self {
@@ -218,10 +235,13 @@ mod browser {
         }
 
         pub fn readout(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) -> Option<String> {
-            let hover = self.hover.get_untracked()?;
-            hover
-                .data
-                .readout(hover.frame.data_x(buffer_x(canvas, event))?)
+            match &*self.hover.get_untracked()? {
+                Hover::Line { data, frame } => data.readout(frame.data_x(buffer_x(canvas, event))?),
+                Hover::Heatmap { data, frame } => {
+                    let (x, y) = frame.data_xy(buffer_x(canvas, event), buffer_y(canvas, event))?;
+                    data.readout(x, y)
+                }
+            }
         }
 
         pub fn press(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) {
@@ -237,8 +257,7 @@ mod browser {
         ) -> Option<(f64, f64)> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
-            let hover = self.hover.get_untracked()?;
-            let frame = hover.frame;
+            let frame = self.hover.get_untracked()?.line_frame()?;
             let end = buffer_x(canvas, event).clamp(frame.px.0, frame.px.1);
             let start = start.clamp(frame.px.0, frame.px.1);
             if (end - start).abs() < MIN_DRAG {
@@ -255,8 +274,7 @@ mod browser {
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
         pub fn wheel(&self, canvas: &HtmlCanvasElement, event: &WheelEvent) -> Option<(f64, f64)> {
-            let hover = self.hover.get_untracked()?;
-            let frame = hover.frame;
+            let frame = self.hover.get_untracked()?.line_frame()?;
             let at = frame.data_x(buffer_x(canvas, event))?;
             let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
             Some((
@@ -284,7 +302,16 @@ mod browser {
                 &Display::from_json(&payload.display_json),
                 view,
             )?;
-            return Ok(Some(Hover { data, frame }));
+            return Ok(Some(Hover::Line { data, frame }));
+        }
+        if payload.result_type == "Solution2D" {
+            let data = Solution2D::from_payload(payload)?;
+            let frame = solution2d::draw_with_frame(
+                &area,
+                &data,
+                &Display::from_json(&payload.display_json),
+            )?;
+            return Ok(Some(Hover::Heatmap { data, frame }));
         }
         draw_result(&area, payload, choices).map(|()| None)
     }
