@@ -71,6 +71,14 @@ test("DiscreteSequence draws steps with markers and the expected overlay", async
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(200);
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(200);
   await galleryShot(resultCard(page, result), "DiscreteSequence");
+
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  const readout = resultCard(page, result).getByTestId("readout");
+  await expect(readout).toContainText("value");
+  const [n, value, expected] = /n = (\d+), value = (\d+), expected = (\d+)/.exec((await readout.textContent())!)!.slice(1).map(Number);
+  expect(value).toBe(values[n]);
+  expect(expected).toBe(values[n] + 1);
 });
 
 test("OptimizationResult draws the loss and one line per named parameter", async ({ page }) => {
@@ -83,6 +91,14 @@ test("OptimizationResult draws the loss and one line per named parameter", async
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
   expect((await canvasPixels(canvas, [44, 160, 44])).colour).toBeGreaterThan(100);
   await galleryShot(resultCard(page, result), "OptimizationResult");
+
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.25);
+  const readout = resultCard(page, result).getByTestId("readout");
+  await expect(readout).toContainText("loss");
+  const [step, lossValue] = /step = (\d+), loss = ([\d.e-]+)/.exec((await readout.textContent())!)!.slice(1).map(Number);
+  expect(lossValue / loss[step]).toBeCloseTo(1, 4);
+  await expect(readout).toContainText(", a = ");
 
   // Six decades of loss: the log axis is on by default and can be switched off.
   const log = resultCard(page, result).locator("input.log-scale");

@@ -50,6 +50,28 @@ impl Frame {
     }
 }
 
+/// Plots whose hover read-out names the point nearest to a data x.
+pub trait ReadOut {
+    fn readout(&self, x: f64) -> Option<String>;
+}
+
+/// The index of the finite value in `xs` nearest to `x`.
+pub fn nearest_index(xs: &[f64], x: f64) -> Option<usize> {
+    (0..xs.len())
+        .filter(|&i| xs[i].is_finite())
+        .min_by(|&a, &b| (xs[a] - x).abs().total_cmp(&(xs[b] - x).abs()))
+}
+
+/// Six significant digits, as a person reads them.
+pub fn short_number(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        format!("{v:.5e}")
+    }
+}
+
 /// Where a drawn chart's two axes lie on the canvas (y grows upwards, pixels downwards).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Frame2D {
@@ -116,14 +138,15 @@ where
             choices.time_index,
         ),
         "DiscreteSequence" => {
-            sequence::draw(area, &sequence::Sequence::from_payload(payload)?, &display)
+            sequence::draw(area, &sequence::Sequence::from_payload(payload)?, &display).map(|_| ())
         }
         "OptimizationResult" => optimization::draw(
             area,
             &optimization::Optimization::from_payload(payload)?,
             &display,
             choices.log_scale,
-        ),
+        )
+        .map(|_| ()),
         other => Err(format!("no plot for result type {other:?}")),
     }
 }

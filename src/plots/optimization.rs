@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use crate::model::{FieldValue, ResultPayload};
 use crate::plots::reduce::reduce_min_max;
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, matrix, vector, Display, DrawResult,
-    GRID, PALETTE,
+    chart_builder, check_len, drawing_error, finite_range, matrix, nearest_index, short_number,
+    vector, Display, Frame, ReadOut, GRID, PALETTE,
 };
 
 pub const LOSS_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -74,12 +74,27 @@ impl Optimization {
 }
 
 /// Draws the loss and parameters; `log_scale` forces the loss axis (a log axis only where every loss is positive).
+impl ReadOut for Optimization {
+    fn readout(&self, x: f64) -> Option<String> {
+        let i = nearest_index(&self.step, x)?;
+        let mut text = format!(
+            "step = {}, loss = {}",
+            short_number(self.step[i]),
+            short_number(self.loss[i])
+        );
+        for (name, values) in &self.params {
+            text.push_str(&format!(", {name} = {}", short_number(values[i])));
+        }
+        Some(text)
+    }
+}
+
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Optimization,
     display: &Display,
     log_scale: Option<bool>,
-) -> DrawResult
+) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
 {
@@ -97,12 +112,17 @@ where
     let x_label = display.labels.x.as_deref().unwrap_or("step");
     let style = ShapeStyle::from(LOSS_COLOR).stroke_width(2);
     let builder = || chart_builder(&loss_area, display.title.as_deref());
+    let mut frame = Frame {
+        x: (x_lo, x_hi),
+        px: (0, 0),
+    };
     let all_positive = data.loss.iter().filter(|v| v.is_finite()).all(|v| *v > 0.0);
     if log_scale.unwrap_or_else(|| data.wants_log_scale()) && all_positive {
         let (lo, hi) = finite_range([data.loss.as_slice()]);
         let mut chart = builder()
             .build_cartesian_2d(x_lo..x_hi, (lo * 0.8..hi * 1.25).log_scale())
             .map_err(drawing_error)?;
+        frame.px = pixel_columns(chart.plotting_area().get_pixel_range().0);
         chart
             .configure_mesh()
             .light_line_style(GRID)
@@ -119,6 +139,7 @@ where
         let mut chart = builder()
             .build_cartesian_2d(x_lo..x_hi, (lo - pad)..(hi + pad))
             .map_err(drawing_error)?;
+        frame.px = pixel_columns(chart.plotting_area().get_pixel_range().0);
         chart
             .configure_mesh()
             .light_line_style(GRID)
@@ -165,7 +186,12 @@ where
             .draw()
             .map_err(drawing_error)?;
     }
-    area.present().map_err(drawing_error)
+    area.present().map_err(drawing_error)?;
+    Ok(frame)
+}
+
+fn pixel_columns(range: std::ops::Range<i32>) -> (i32, i32) {
+    (range.start, range.end)
 }
 
 #[cfg(test)]
@@ -204,7 +230,13 @@ mod tests {
         let data = Optimization::from_payload(&p).unwrap();
         assert_eq!(data.params[1].0, "beta");
         assert_eq!(data.params[1].1, vec![0.0, -1.0, -2.0, -3.0]);
-        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json), None));
+        assert_eq!(
+            data.readout(1.4).unwrap(),
+            "step = 1, loss = 10, alpha = 1, beta = -1"
+        );
+        let svg = render_svg(|area| {
+            draw(area, &data, &Display::from_json(&p.display_json), None).map(|_| ())
+        });
         assert!(
             svg.contains("Fit")
                 && svg.contains("loss (log)")
@@ -222,18 +254,19 @@ mod tests {
     fn the_log_axis_can_be_switched() {
         let p = with_names(vec![1000.0, 10.0, 1.0, 0.1]);
         let data = Optimization::from_payload(&p).unwrap();
-        let linear = render_svg(|area| draw(area, &data, &Display::default(), Some(false)));
+        let linear =
+            render_svg(|area| draw(area, &data, &Display::default(), Some(false)).map(|_| ()));
         assert!(!linear.contains("loss (log)") && linear.contains("loss"));
         let shallow = Optimization::from_payload(&with_names(vec![2.0, 1.0])).unwrap();
-        assert!(
-            render_svg(|area| draw(area, &shallow, &Display::default(), Some(true)))
-                .contains("loss (log)")
-        );
+        assert!(render_svg(
+            |area| draw(area, &shallow, &Display::default(), Some(true)).map(|_| ())
+        )
+        .contains("loss (log)"));
         let negative = Optimization::from_payload(&with_names(vec![2.0, -1.0])).unwrap();
-        assert!(
-            !render_svg(|area| draw(area, &negative, &Display::default(), Some(true)))
-                .contains("loss (log)")
-        );
+        assert!(!render_svg(
+            |area| draw(area, &negative, &Display::default(), Some(true)).map(|_| ())
+        )
+        .contains("loss (log)"));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use plotters::prelude::*;
 
 use crate::model::ResultPayload;
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
+    chart_builder, check_len, drawing_error, finite_range, nearest_index, short_number, vector,
+    Display, Frame, ReadOut, GRID,
 };
 
 pub const VALUE_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -35,6 +36,21 @@ impl Sequence {
     }
 }
 
+impl ReadOut for Sequence {
+    fn readout(&self, x: f64) -> Option<String> {
+        let i = nearest_index(&self.index, x)?;
+        let mut text = format!(
+            "n = {}, value = {}",
+            short_number(self.index[i]),
+            short_number(self.values[i])
+        );
+        if let Some(expected) = &self.expected {
+            text.push_str(&format!(", expected = {}", short_number(expected[i])));
+        }
+        Some(text)
+    }
+}
+
 /// The corners of a step plot: each value holds until the next index.
 pub fn steps(index: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
     let mut out = Vec::with_capacity(values.len() * 2);
@@ -57,7 +73,7 @@ pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Sequence,
     display: &Display,
-) -> DrawResult
+) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
 {
@@ -75,6 +91,11 @@ where
             (y_lo - y_pad)..(y_hi + y_pad),
         )
         .map_err(drawing_error)?;
+    let (px, _) = chart.plotting_area().get_pixel_range();
+    let frame = Frame {
+        x: (x_lo - x_pad, x_hi + x_pad),
+        px: (px.start, px.end),
+    };
     chart
         .configure_mesh()
         .light_line_style(GRID)
@@ -117,7 +138,8 @@ where
         .border_style(RGBColor(200, 200, 200))
         .draw()
         .map_err(drawing_error)?;
-    area.present().map_err(drawing_error)
+    area.present().map_err(drawing_error)?;
+    Ok(frame)
 }
 
 #[cfg(test)]
@@ -149,7 +171,8 @@ mod tests {
             vec![0.0, 1.0, 2.0, 3.0],
             "index defaults to 0..n"
         );
-        let svg = render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)));
+        let svg =
+            render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)).map(|_| ()));
         assert!(has_text(&svg, "Counts") && has_text(&svg, "values") && has_text(&svg, "expected"));
         assert!(svg.contains(&stroke(VALUE_COLOR)) && svg.contains(&stroke(EXPECTED_COLOR)));
         assert!(

@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::model::ResultPayload;
 use crate::plots::reduce::reduce_min_max;
-use crate::plots::{finite_range, Display, Frame};
+use crate::plots::{finite_range, nearest_index, short_number, Display, Frame, ReadOut};
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
@@ -57,16 +57,14 @@ impl Solution1D {
 impl Solution1D {
     /// The point nearest to `x`, described for the hover read-out.
     pub fn readout(&self, x: f64) -> Option<String> {
-        let i = (0..self.x.len())
-            .filter(|&i| self.x[i].is_finite())
-            .min_by(|&a, &b| (self.x[a] - x).abs().total_cmp(&(self.x[b] - x).abs()))?;
+        let i = nearest_index(&self.x, x)?;
         let mut text = format!(
             "x = {}, computed = {}",
-            short(self.x[i]),
-            short(self.computed[i])
+            short_number(self.x[i]),
+            short_number(self.computed[i])
         );
         if let Some(expected) = &self.expected {
-            text.push_str(&format!(", expected = {}", short(expected[i])));
+            text.push_str(&format!(", expected = {}", short_number(expected[i])));
         }
         Some(text)
     }
@@ -99,13 +97,9 @@ impl Solution1D {
     }
 }
 
-/// Six significant digits, as a person reads them.
-fn short(v: f64) -> String {
-    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
-        let s = format!("{v:.6}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        format!("{v:.5e}")
+impl ReadOut for Solution1D {
+    fn readout(&self, x: f64) -> Option<String> {
+        Solution1D::readout(self, x)
     }
 }
 

@@ -183,25 +183,37 @@ mod browser {
 
     use crate::model::ResultPayload;
     use crate::plots::draw_result;
+    use crate::plots::optimization::{self, Optimization};
+    use crate::plots::sequence::{self, Sequence};
     use crate::plots::solution1d::{self, Solution1D};
     use crate::plots::solution2d::{self, Solution2D};
-    use crate::plots::{Choices, Display, Frame, Frame2D};
+    use crate::plots::{Choices, Display, Frame, Frame2D, ReadOut};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
     const MIN_DRAG: i32 = 5;
 
     /// What the read-out and zoom need: the data and where its axes were drawn.
     pub enum Hover {
-        Line { data: Solution1D, frame: Frame },
-        Heatmap { data: Solution2D, frame: Frame2D },
+        /// A plot over x; `zooms` when it redraws a view of x.
+        Line {
+            data: Box<dyn ReadOut + Send + Sync>,
+            frame: Frame,
+            zooms: bool,
+        },
+        Heatmap {
+            data: Solution2D,
+            frame: Frame2D,
+        },
     }
 
     impl Hover {
-        /// The x axis of a line plot, the one that zooms.
-        fn line_frame(&self) -> Option<Frame> {
+        /// The x axis of a plot that zooms.
+        fn zoom_frame(&self) -> Option<Frame> {
             match self {
-                Self::Line { frame, .. } => Some(*frame),
-                Self::Heatmap { .. } => None,
+                Self::Line {
+                    frame, zooms: true, ..
+                } => Some(*frame),
+                _ => None,
             }
         }
     }
@@ -236,7 +248,9 @@ mod browser {
 
         pub fn readout(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) -> Option<String> {
             match &*self.hover.get_untracked()? {
-                Hover::Line { data, frame } => data.readout(frame.data_x(buffer_x(canvas, event))?),
+                Hover::Line { data, frame, .. } => {
+                    data.readout(frame.data_x(buffer_x(canvas, event))?)
+                }
                 Hover::Heatmap { data, frame } => {
                     let (x, y) = frame.data_xy(buffer_x(canvas, event), buffer_y(canvas, event))?;
                     data.readout(x, y)
@@ -257,7 +271,7 @@ mod browser {
         ) -> Option<(f64, f64)> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
-            let frame = self.hover.get_untracked()?.line_frame()?;
+            let frame = self.hover.get_untracked()?.zoom_frame()?;
             let end = buffer_x(canvas, event).clamp(frame.px.0, frame.px.1);
             let start = start.clamp(frame.px.0, frame.px.1);
             if (end - start).abs() < MIN_DRAG {
@@ -274,7 +288,7 @@ mod browser {
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
         pub fn wheel(&self, canvas: &HtmlCanvasElement, event: &WheelEvent) -> Option<(f64, f64)> {
-            let frame = self.hover.get_untracked()?.line_frame()?;
+            let frame = self.hover.get_untracked()?.zoom_frame()?;
             let at = frame.data_x(buffer_x(canvas, event))?;
             let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
             Some((
@@ -302,7 +316,30 @@ mod browser {
                 &Display::from_json(&payload.display_json),
                 view,
             )?;
-            return Ok(Some(Hover::Line { data, frame }));
+            return Ok(Some(Hover::Line {
+                data: Box::new(data),
+                frame,
+                zooms: true,
+            }));
+        }
+        let display = Display::from_json(&payload.display_json);
+        if payload.result_type == "DiscreteSequence" {
+            let data = Sequence::from_payload(payload)?;
+            let frame = sequence::draw(&area, &data, &display)?;
+            return Ok(Some(Hover::Line {
+                data: Box::new(data),
+                frame,
+                zooms: false,
+            }));
+        }
+        if payload.result_type == "OptimizationResult" {
+            let data = Optimization::from_payload(payload)?;
+            let frame = optimization::draw(&area, &data, &display, choices.log_scale)?;
+            return Ok(Some(Hover::Line {
+                data: Box::new(data),
+                frame,
+                zooms: false,
+            }));
         }
         if payload.result_type == "Solution2D" {
             let data = Solution2D::from_payload(payload)?;
