@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 use crate::model::ResultPayload;
 use crate::plots::{
-    chart_builder, drawing_error, finite_range, matrix, quantile, vector, Display, DrawResult, GRID,
+    chart_builder, draw_legend, drawing_error, finite_range, matrix, quantile, vector, Display,
+    DrawResult, GRID,
 };
 
 pub const PATH_COLOR: RGBColor = RGBColor(120, 144, 176);
@@ -194,13 +195,7 @@ where
             )))
             .map_err(drawing_error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(drawing_error)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
     // The distribution at the final time.
     let last = data.at(k);

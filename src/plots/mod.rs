@@ -215,6 +215,23 @@ pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
     builder
 }
 
+/// The legend box every chart uses, at `position`.
+pub fn draw_legend<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'_, DB, CT>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .draw()
+        .map_err(drawing_error)
+}
+
 /// The light grid colour of every chart.
 pub const GRID: RGBColor = RGBColor(235, 235, 235);
 /// Series colours, in order (the Tableau 10 palette).

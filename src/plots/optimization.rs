@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use crate::model::{FieldValue, ResultPayload};
 use crate::plots::reduce::reduce_min_max;
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, matrix, nearest_index, short_number,
-    vector, Display, Frame, ReadOut, GRID, PALETTE,
+    chart_builder, check_len, draw_legend, drawing_error, finite_range, matrix, nearest_index,
+    short_number, vector, Display, Frame, ReadOut, GRID, PALETTE,
 };
 
 pub const LOSS_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -178,13 +178,7 @@ where
                 .label(name.as_str())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .draw()
-            .map_err(drawing_error)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     area.present().map_err(drawing_error)?;
     Ok(frame)

@@ -5,8 +5,8 @@ use plotters::prelude::*;
 
 use crate::model::ResultPayload;
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, nearest_index, short_number, vector,
-    Display, Frame, ReadOut, GRID,
+    chart_builder, check_len, draw_legend, drawing_error, finite_range, nearest_index,
+    short_number, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const VALUE_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -131,13 +131,7 @@ where
             .draw_series(markers.map(|(x, y)| Circle::new((*x, *y), 4, color.filled())))
             .map_err(drawing_error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(drawing_error)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     area.present().map_err(drawing_error)?;
     Ok(frame)
 }

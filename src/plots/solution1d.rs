@@ -5,7 +5,9 @@ use plotters::prelude::*;
 
 use crate::model::ResultPayload;
 use crate::plots::reduce::reduce_min_max;
-use crate::plots::{finite_range, nearest_index, short_number, Display, Frame, ReadOut};
+use crate::plots::{
+    draw_legend, finite_range, nearest_index, short_number, Display, Frame, ReadOut,
+};
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
@@ -232,13 +234,7 @@ where
         .map_err(err)?
         .label("computed")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style(COMPUTED_COLOR)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     if let (Some(error_area), Some((max_abs, rms))) = (error_area, data.error_stats()) {
         let error = data.error().unwrap_or_default();
         let (e_lo, e_hi) = finite_range([error.as_slice()]);
