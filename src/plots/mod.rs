@@ -216,8 +216,8 @@ pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
 }
 
 /// The legend box every chart uses, at `position`.
-pub fn draw_legend<DB: DrawingBackend, CT: plotters::coord::CoordTranslate>(
-    chart: &mut ChartContext<'_, DB, CT>,
+pub fn draw_legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
     position: SeriesLabelPosition,
 ) -> DrawResult
 where
