@@ -23,7 +23,7 @@ test("the run page draws a Solution1D on a canvas", async ({ page }) => {
   const id = writeRun({ name: "Drawn run" });
   const [data, display] = solution1d(500, "Standing wave");
   const result = addResult(id, "Solution1D", data, display);
-  const arrays = page.waitForResponse((r) => r.url().includes("/_fn/result_data"));
+  const arrays = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
   await page.goto(`/run/${id}`);
   // The arrays travel in postcard's binary encoding, not as JSON text.
   const response = await arrays;

@@ -271,3 +271,40 @@ test("a Solution1D zooms by drag and wheel, pans with shift-drag, and resets on 
   await page.mouse.dblclick(box.x + box.width * 0.5, y);
   await expect(canvas).toHaveAttribute("data-view", "");
 });
+
+test("a long series is reduced on the server, keeps its spike, and shows raw points when zoomed in", async ({ page }) => {
+  const id = writeRun({ name: "Long series" });
+  const resultId = randomUUID();
+  const n = 200_000;
+  const x = Array.from({ length: n }, (_, i) => i / n);
+  const computed = x.map((v) => Math.sin(20 * v));
+  computed[123_457] = 25; // one sample far above the rest
+  const data = { x: writeNpy(resultId, "x", x), computed: writeNpy(resultId, "computed", computed) };
+  const first = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
+  addResultWithId(id, resultId, "Solution1D", data, { title: "200,000 points" });
+  await page.goto(`/run/${id}`);
+  const response = await first;
+  // 200,000 points are 1.6 MB per field; the reduction sends a (min, max) pair per pixel column.
+  expect((await response.body()).byteLength).toBeLessThan(60_000);
+  const canvas = resultCard(page, resultId).locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+
+  // The spike is drawn: the computed colour reaches the top rows of the plotting area.
+  const topInk = await canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext("2d")!.getImageData(0, 40, c.width, 40).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - 31) < 20 && Math.abs(data[i + 1] - 119) < 20 && Math.abs(data[i + 2] - 180) < 20) n++;
+    return n;
+  });
+  expect(topInk).toBeGreaterThan(0);
+
+  const box = (await canvas.boundingBox())!;
+  const readout = resultCard(page, resultId).getByTestId("readout");
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await expect(readout).toContainText("computed ∈");
+
+  // Zoom in about the pointer until few enough points are in view to come raw.
+  for (let i = 0; i < 24; i++) await page.mouse.wheel(0, -100);
+  await page.mouse.move(box.x + box.width * 0.5 + 1, box.y + box.height * 0.5);
+  await expect(readout).toContainText("computed = ", { timeout: 10_000 });
+});

@@ -19,6 +19,100 @@ pub struct Solution1D {
     pub x: Vec<f64>,
     pub computed: Vec<f64>,
     pub expected: Option<Vec<f64>>,
+    /// Set when the server reduced the data (see [`reduce_for_view`]): rows come in (min, max) pairs per column,
+    /// and the error and its statistics were computed from the full data.
+    pub reduced: Option<Reduced>,
+}
+
+/// What a reduced `Solution1D` carries besides its rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reduced {
+    /// The number of points the rows stand for.
+    pub points: usize,
+    pub error: Option<Vec<f64>>,
+    pub error_stats: Option<(f64, f64)>,
+}
+
+/// Field names of a reduced `Solution1D`, beside `x`, `computed` and `expected`.
+const REDUCED_POINTS: &str = "reduced_points";
+const REDUCED_ERROR: &str = "reduced_error";
+const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
+
+/// Reduces a `Solution1D` payload for a plot `columns` pixels wide showing `view` (default: all of x). When more
+/// points than four per column fall in the view, each series becomes a (min, max) pair of rows per column, so no
+/// spike is lost; the error (computed − expected) is reduced the same way from the full data, and its max and RMS
+/// are computed from the full data. Fewer points come back raw, cut to the view. Other types come back as they are.
+pub fn reduce_for_view(
+    payload: ResultPayload,
+    columns: usize,
+    view: Option<(f64, f64)>,
+) -> Result<ResultPayload, String> {
+    if payload.result_type != "Solution1D" {
+        return Ok(payload);
+    }
+    let data = Solution1D::from_payload(&payload)?;
+    let range = view
+        .filter(|(lo, hi)| lo < hi)
+        .unwrap_or_else(|| finite_range([data.x.as_slice()]));
+    let inside = data
+        .x
+        .iter()
+        .filter(|x| **x >= range.0 && **x <= range.1)
+        .count();
+    let array = |values: Vec<f64>| {
+        crate::model::FieldValue::Array(crate::model::NumArray {
+            shape: vec![values.len()],
+            dtype: "<f8".into(),
+            values,
+        })
+    };
+    let mut out = ResultPayload {
+        fields: Vec::new(),
+        ..payload
+    };
+    if inside <= 4 * columns {
+        let window = match view {
+            Some((lo, hi)) => data.window(lo, hi),
+            None => data,
+        };
+        out.fields.push(("x".into(), array(window.x)));
+        out.fields.push(("computed".into(), array(window.computed)));
+        if let Some(expected) = window.expected {
+            out.fields.push(("expected".into(), array(expected)));
+        }
+        return Ok(out);
+    }
+    let error = data.error();
+    let mut series: Vec<&[f64]> = vec![&data.computed];
+    series.extend(data.expected.as_deref());
+    series.extend(error.as_deref());
+    let (centres, bands) = crate::plots::reduce::reduce_columns(&data.x, &series, range, columns);
+    let pairs = |band: &crate::plots::reduce::ColumnBand| -> Vec<f64> {
+        band.min
+            .iter()
+            .zip(&band.max)
+            .flat_map(|(lo, hi)| [*lo, *hi])
+            .collect()
+    };
+    out.fields.push((
+        "x".into(),
+        array(centres.iter().flat_map(|c| [*c, *c]).collect()),
+    ));
+    out.fields
+        .push(("computed".into(), array(pairs(&bands[0]))));
+    if data.expected.is_some() {
+        out.fields
+            .push(("expected".into(), array(pairs(&bands[1]))));
+        out.fields
+            .push((REDUCED_ERROR.into(), array(pairs(&bands[2]))));
+        if let Some((max_abs, rms)) = data.error_stats() {
+            out.fields
+                .push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
+        }
+    }
+    out.fields
+        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
+    Ok(out)
 }
 
 impl Solution1D {
@@ -48,10 +142,18 @@ impl Solution1D {
                 ));
             }
         }
+        let reduced = payload.array(REDUCED_POINTS).map(|points| Reduced {
+            points: points.values.first().copied().unwrap_or(0.0) as usize,
+            error: payload.array(REDUCED_ERROR).map(|e| e.values.clone()),
+            error_stats: payload
+                .array(REDUCED_ERROR_STATS)
+                .and_then(|s| Some((*s.values.first()?, *s.values.get(1)?))),
+        });
         Ok(Self {
             x,
             computed,
             expected,
+            reduced,
         })
     }
 }
@@ -60,6 +162,26 @@ impl Solution1D {
     /// The point nearest to `x`, described for the hover read-out.
     pub fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.x, x)?;
+        if self.reduced.is_some() {
+            // Rows come in (min, max) pairs per pixel column: name the column's range.
+            let p = i - i % 2;
+            let span = |v: &[f64]| {
+                format!(
+                    "[{}, {}]",
+                    short_number(v[p]),
+                    short_number(v[(p + 1).min(v.len() - 1)])
+                )
+            };
+            let mut text = format!(
+                "x ≈ {}, computed ∈ {}",
+                short_number(self.x[p]),
+                span(&self.computed)
+            );
+            if let Some(expected) = &self.expected {
+                text.push_str(&format!(", expected ∈ {}", span(expected)));
+            }
+            return Some(text);
+        }
         let mut text = format!(
             "x = {}, computed = {}",
             short_number(self.x[i]),
@@ -73,6 +195,9 @@ impl Solution1D {
 
     /// `computed − expected` at each point, when `expected` is given.
     pub fn error(&self) -> Option<Vec<f64>> {
+        if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.clone()) {
+            return Some(error);
+        }
         let expected = self.expected.as_ref()?;
         Some(
             self.computed
@@ -85,6 +210,9 @@ impl Solution1D {
 
     /// The largest absolute error and the root-mean-square error, over finite points.
     pub fn error_stats(&self) -> Option<(f64, f64)> {
+        if let Some(stats) = self.reduced.as_ref().and_then(|r| r.error_stats) {
+            return Some(stats);
+        }
         let finite: Vec<f64> = self
             .error()?
             .into_iter()
@@ -147,6 +275,10 @@ impl Solution1D {
                     x: Vec::new(),
                     computed: Vec::new(),
                     expected: self.expected.as_ref().map(|_| Vec::new()),
+                    reduced: self.reduced.as_ref().map(|r| Reduced {
+                        error: r.error.as_ref().map(|_| Vec::new()),
+                        ..r.clone()
+                    }),
                 }
             }
         };
@@ -154,7 +286,11 @@ impl Solution1D {
         Self {
             x: self.x[range.clone()].to_vec(),
             computed: self.computed[range.clone()].to_vec(),
-            expected: self.expected.as_ref().map(|e| e[range].to_vec()),
+            expected: self.expected.as_ref().map(|e| e[range.clone()].to_vec()),
+            reduced: self.reduced.as_ref().map(|r| Reduced {
+                error: r.error.as_ref().map(|e| e[range].to_vec()),
+                ..r.clone()
+            }),
         }
     }
 }
@@ -410,6 +546,51 @@ mod tests {
         let frame = draw_view(&area, &data, &Display::default(), Some((3.5, 6.0))).unwrap();
         assert_eq!(frame.x, (3.5, 6.0), "the axis shows exactly the view");
         assert!(data.window(20.0, 30.0).x.is_empty());
+    }
+
+    #[test]
+    fn reduction_keeps_spikes_and_exact_error_statistics() {
+        let n = 100_000;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        let mut computed: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+        let expected = computed.clone();
+        computed[54_321] += 7.0;
+        let full = payload(vec![
+            ("x", x),
+            ("computed", computed),
+            ("expected", expected),
+        ]);
+        let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
+        let data = Solution1D::from_payload(&reduced).unwrap();
+        assert_eq!(data.x.len(), 1600, "a (min, max) pair per column");
+        assert_eq!(data.reduced.as_ref().unwrap().points, n);
+        let top = data.computed.iter().cloned().fold(f64::MIN, f64::max);
+        assert!(
+            (top - (0.54321f64.sin() + 7.0)).abs() < 1e-12,
+            "the spike survives the reduction"
+        );
+        let (max_abs, rms) = data.error_stats().unwrap();
+        assert_eq!(max_abs, 7.0);
+        assert!(
+            (rms - (49.0 / n as f64).sqrt()).abs() < 1e-12,
+            "RMS over the full data, not the columns"
+        );
+        assert!(
+            data.readout(0.54321).unwrap().starts_with("x ≈ 0.54"),
+            "{:?}",
+            data.readout(0.54321)
+        );
+
+        // Zoomed far enough in, the raw points come back.
+        let zoomed =
+            Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap())
+                .unwrap();
+        assert!(zoomed.reduced.is_none());
+        assert_eq!(
+            zoomed.x.len(),
+            1001 + 2,
+            "the points in the view and one neighbour each side"
+        );
     }
 
     #[test]

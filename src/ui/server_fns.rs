@@ -1,7 +1,7 @@
 //! Server functions: how the pages read the storage. Result arrays travel postcard-encoded, never as JSON.
 
 use leptos::prelude::*;
-use server_fn::codec::Postcard;
+use server_fn::codec::{Json, Postcard};
 
 use crate::error::AppError;
 use crate::model::{ResultPayload, RunDetail, RunSummary};
@@ -26,6 +26,21 @@ pub async fn result_data(id: String) -> Result<ResultPayload, AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
     Ok(tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??)
+}
+
+/// One result as a plot `columns` pixels wide showing `view` needs it: a long `Solution1D` is reduced on the
+/// server to a (min, max) pair per pixel column (`plots::solution1d::reduce_for_view`); other types come whole.
+#[server(prefix = "/_fn", input = Json, output = Postcard)]
+pub async fn result_view(
+    id: String,
+    columns: u32,
+    view: Option<(f64, f64)>,
+) -> Result<ResultPayload, AppError> {
+    let id = id.parse()?;
+    let index = ssr::state()?.index;
+    let payload = tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??;
+    crate::plots::solution1d::reduce_for_view(payload, columns.clamp(16, 4096) as usize, view)
+        .map_err(AppError::Damaged)
 }
 
 /// Deletes a run, its results and their files.

@@ -32,7 +32,10 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
     let interaction = browser::Interaction::new();
     #[cfg(feature = "hydrate")]
     {
-        let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
+        // Re-fetched on zoom: the server reduces long series to what the canvas can show of the view.
+        let data = LocalResource::new(move || {
+            crate::ui::server_fns::result_view(id.to_string(), WIDTH, view.get())
+        });
         Effect::new(move |_| {
             let (Some(result), Some(element), view, choices) =
                 (data.get(), canvas.get(), view.get(), choices.get())
