@@ -1,0 +1,299 @@
+//! Reading the storage: runs, their list rows and details, and results with their arrays resolved. An
+//! unreadable file becomes a `problem` on its own row, never an error for the whole listing.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+
+use super::npy;
+use super::{
+    format, inline_shape, nest_numbers, AsgardStorage, Error, NpyRef, Result, ResultRecord,
+    RunRecord,
+};
+use crate::model::{
+    FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, RunDetail, RunId, RunSummary,
+};
+
+impl AsgardStorage {
+    /// Reads `runs/{id}.json`.
+    pub fn read_run(&self, id: RunId) -> Result<RunRecord> {
+        let run: RunRecord = self
+            .read_json(&Self::rel_run(id))?
+            .ok_or(Error::RunNotFound(id))?;
+        if run.id != id {
+            return Err(Error::Corrupt {
+                path: Self::rel_run(id),
+                message: format!("expected id {id} (the file name), found {}", run.id),
+            });
+        }
+        Ok(run)
+    }
+
+    /// The ids of every `runs/*.json`, in no particular order.
+    pub fn list_run_ids(&self) -> Result<Vec<RunId>> {
+        let dir = self.root.join("runs");
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: "runs".into(),
+            source,
+        })?;
+        Ok(entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| run_id_from_file_name(&e.file_name().to_string_lossy()))
+            .collect())
+    }
+
+    /// The list row of a run; `None` when its file does not exist. An unreadable file gives a row that says
+    /// what is wrong, so that one bad file never hides the others.
+    pub fn run_summary(&self, id: RunId) -> Option<RunSummary> {
+        match self.read_run(id) {
+            Ok(run) => Some(summarize(&run)),
+            Err(Error::RunNotFound(_)) => None,
+            Err(e) => Some(RunSummary {
+                id,
+                name: id.to_string(),
+                timestamp: modified_rfc3339(&self.run_path(id)).unwrap_or_default(),
+                equation: None,
+                circuit: None,
+                status: None,
+                result_count: 0,
+                problem: Some(e.to_string()),
+            }),
+        }
+    }
+
+    /// Every run's list row, newest first.
+    pub fn list_runs(&self) -> Result<Vec<RunSummary>> {
+        let mut runs: Vec<RunSummary> = self
+            .list_run_ids()?
+            .into_iter()
+            .filter_map(|id| self.run_summary(id))
+            .collect();
+        runs.sort_by_key(|r| std::cmp::Reverse(timestamp_key(&r.timestamp)));
+        Ok(runs)
+    }
+
+    /// Reads `results/{id}.json` without loading its arrays.
+    pub fn read_result(&self, id: ResultId) -> Result<ResultRecord> {
+        self.read_json(&Self::rel_result(id))?
+            .ok_or(Error::ResultNotFound(id))
+    }
+
+    /// A run with the layout of each of its results (shapes, types), but no array data.
+    pub fn run_detail(&self, id: RunId) -> Result<RunDetail> {
+        let run = self.read_run(id)?;
+        let results = run
+            .results
+            .iter()
+            .map(|&rid| self.result_summary(rid))
+            .collect();
+        Ok(RunDetail {
+            summary: summarize(&run),
+            metadata_json: serde_json::to_string(&run.metadata).expect("a JSON map serializes"),
+            results,
+        })
+    }
+
+    fn result_summary(&self, id: ResultId) -> ResultSummary {
+        match self.read_result(id) {
+            Ok(record) => {
+                let fields: Vec<_> = record
+                    .data
+                    .iter()
+                    .map(|(name, v)| format::field_info(name, v))
+                    .collect();
+                let missing = record
+                    .data
+                    .values()
+                    .filter_map(NpyRef::from_value)
+                    .find_map(|r| match r {
+                        Ok(r)
+                            if r.is_plain_file_name()
+                                && self.root.join("files").join(&r.file).is_file() =>
+                        {
+                            None
+                        }
+                        Ok(r) => Some(format!("files/{} is missing", r.file)),
+                        Err(e) => Some(e),
+                    });
+                ResultSummary {
+                    id,
+                    title: record
+                        .display
+                        .get("title")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    result_type: record.result_type,
+                    timestamp: record.timestamp,
+                    fields,
+                    problem: missing.map(|m| format!("results/{id}.json is damaged: {m}")),
+                }
+            }
+            Err(e) => ResultSummary {
+                id,
+                result_type: String::new(),
+                timestamp: String::new(),
+                title: None,
+                fields: Vec::new(),
+                problem: Some(e.to_string()),
+            },
+        }
+    }
+
+    /// A result with every array field read, whether inline or in a `.npy` file.
+    pub fn get_result(&self, id: ResultId) -> Result<ResultPayload> {
+        let record = self.read_result(id)?;
+        let mut fields = Vec::with_capacity(record.data.len());
+        for (name, value) in &record.data {
+            let field = match NpyRef::from_value(value) {
+                Some(reference) => FieldValue::Array(self.read_npy_ref(id, name, reference)?),
+                None => match inline_shape(value) {
+                    Some((shape, true)) => {
+                        let mut values = Vec::new();
+                        format::flatten_numbers(value, &mut values);
+                        FieldValue::Array(NumArray {
+                            shape,
+                            dtype: "<f8".to_owned(),
+                            values,
+                        })
+                    }
+                    _ => FieldValue::Json(value.to_string()),
+                },
+            };
+            fields.push((name.clone(), field));
+        }
+        Ok(ResultPayload {
+            id,
+            run_id: record.run_id,
+            result_type: record.result_type,
+            timestamp: record.timestamp,
+            display_json: record.display.to_string(),
+            fields,
+        })
+    }
+
+    fn read_npy_ref(
+        &self,
+        id: ResultId,
+        field: &str,
+        reference: std::result::Result<NpyRef, String>,
+    ) -> Result<NumArray> {
+        let corrupt = |message: String| Error::Corrupt {
+            path: Self::rel_result(id),
+            message,
+        };
+        let reference = reference.map_err(|e| corrupt(format!("field `{field}`: {e}")))?;
+        if !reference.is_plain_file_name() {
+            return Err(corrupt(format!(
+                "field `{field}`: expected a .npy file name inside files/, found {:?}",
+                reference.file
+            )));
+        }
+        let path = self.root.join("files").join(&reference.file);
+        if !path.is_file() {
+            return Err(corrupt(format!(
+                "field `{field}`: files/{} is missing",
+                reference.file
+            )));
+        }
+        npy::read_as_f64(&path).map_err(|e| Error::Corrupt {
+            path: PathBuf::from("files").join(&reference.file),
+            message: e,
+        })
+    }
+
+    /// The original `.npy` file of one field: its file name and bytes.
+    pub fn read_array_file(&self, id: ResultId, field: &str) -> Result<(String, Vec<u8>)> {
+        let record = self.read_result(id)?;
+        let missing = || Error::NoArrayFile {
+            result: id,
+            field: field.to_owned(),
+        };
+        let reference = record
+            .data
+            .get(field)
+            .and_then(NpyRef::from_value)
+            .ok_or_else(missing)?;
+        let reference = reference.map_err(|message| Error::Corrupt {
+            path: Self::rel_result(id),
+            message,
+        })?;
+        if !reference.is_plain_file_name() {
+            return Err(missing());
+        }
+        let rel = PathBuf::from("files").join(&reference.file);
+        let bytes = std::fs::read(self.root.join(&rel))
+            .map_err(|source| Error::Io { path: rel, source })?;
+        Ok((reference.file, bytes))
+    }
+
+    /// A run with all its results, arrays resolved.
+    pub fn get_run(&self, id: RunId) -> Result<(RunRecord, Vec<Result<ResultPayload>>)> {
+        let run = self.read_run(id)?;
+        let results = run
+            .results
+            .iter()
+            .map(|&rid| self.get_result(rid))
+            .collect();
+        Ok((run, results))
+    }
+}
+
+/// `runs/{uuid}.json` → the run id; anything else (temporary files, stray names) → `None`.
+pub fn run_id_from_file_name(name: &str) -> Option<RunId> {
+    let stem = name.strip_suffix(".json")?;
+    let id: RunId = stem.parse().ok()?;
+    (id.to_string() == stem).then_some(id)
+}
+
+/// The list row of a readable run.
+pub fn summarize(run: &RunRecord) -> RunSummary {
+    RunSummary {
+        id: run.id,
+        name: run.name.clone(),
+        timestamp: run.timestamp.clone(),
+        equation: run.equation.clone(),
+        circuit: run.circuit.clone(),
+        status: Some(run.status),
+        result_count: run.results.len(),
+        problem: None,
+    }
+}
+
+/// A sort key for RFC 3339 timestamps written by any writer (`Z` or offsets, any precision); unparseable
+/// timestamps sort last.
+pub fn timestamp_key(timestamp: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(timestamp)
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(i64::MIN)
+}
+
+fn modified_rfc3339(path: &Path) -> Option<String> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(
+        chrono::DateTime::<chrono::Utc>::from(modified)
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+    )
+}
+
+/// A resolved result as the REST API returns it: the stored record with every array inline.
+pub fn payload_to_json(payload: &ResultPayload) -> Value {
+    let data: Map<String, Value> = payload
+        .fields
+        .iter()
+        .map(|(name, field)| {
+            let value = match field {
+                FieldValue::Array(a) => nest_numbers(&a.shape, &a.values),
+                FieldValue::Json(text) => serde_json::from_str(text).unwrap_or(Value::Null),
+            };
+            (name.clone(), value)
+        })
+        .collect();
+    json!({
+        "id": payload.id,
+        "run_id": payload.run_id,
+        "result_type": payload.result_type,
+        "timestamp": payload.timestamp,
+        "data": data,
+        "display": serde_json::from_str::<Value>(&payload.display_json).unwrap_or(Value::Null),
+    })
+}

@@ -1,0 +1,216 @@
+//! Writing to the storage: runs, results, status and deletion, each file atomic and each run change locked.
+
+use std::io;
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::fs::{remove_if_exists, write_atomic};
+use super::{
+    format, inline_shape, now_rfc3339, AsgardStorage, DataValue, Error, NpyArray, Result,
+    ResultRecord, RunRecord,
+};
+use crate::model::{ResultId, RunId, RunStatus};
+
+impl AsgardStorage {
+    /// Creates a run with status `running` and no results.
+    pub fn create_run(
+        &self,
+        name: &str,
+        equation: Option<&str>,
+        circuit: Option<&str>,
+    ) -> Result<RunRecord> {
+        let run = RunRecord {
+            id: RunId(Uuid::new_v4()),
+            name: name.to_owned(),
+            timestamp: now_rfc3339(),
+            equation: equation.map(str::to_owned),
+            circuit: circuit.map(str::to_owned),
+            status: RunStatus::Running,
+            metadata: Map::new(),
+            results: Vec::new(),
+        };
+        self.write_json(&Self::rel_run(run.id), &run)?;
+        Ok(run)
+    }
+
+    /// Reads, changes and rewrites a run's file under its lock.
+    fn update_run(&self, id: RunId, change: impl FnOnce(&mut RunRecord)) -> Result<()> {
+        let _lock = self.lock_run(id)?;
+        let mut run = self.read_run(id)?;
+        change(&mut run);
+        self.write_json(&Self::rel_run(id), &run)
+    }
+
+    /// Sets a run's status.
+    pub fn set_status(&self, id: RunId, status: RunStatus) -> Result<()> {
+        self.update_run(id, |run| run.status = status)
+    }
+
+    /// Sets one key of a run's free-form metadata.
+    pub fn set_metadata(&self, id: RunId, key: &str, value: Value) -> Result<()> {
+        self.update_run(id, |run| {
+            run.metadata.insert(key.to_owned(), value);
+        })
+    }
+
+    /// Stores a result and appends it to its run. Arrays larger than the inline threshold go to `.npy` files.
+    /// Fields are checked against the schema of a known `result_type`; an unknown type is stored as it is.
+    pub fn add_result(
+        &self,
+        run_id: RunId,
+        result_type: &str,
+        data: impl IntoIterator<Item = (String, DataValue)>,
+        display: Value,
+    ) -> Result<ResultId> {
+        if !self.run_path(run_id).exists() {
+            return Err(Error::RunNotFound(run_id));
+        }
+        if !display.is_object() {
+            return Err(Error::InvalidData(format!(
+                "`display` must be a JSON object, found {display}"
+            )));
+        }
+        let id = ResultId(Uuid::new_v4());
+        let mut prepared: Vec<(String, DataValue)> = Vec::new();
+        for (name, value) in data {
+            check_field_name(&name)?;
+            let value = match value {
+                DataValue::Json(v) => match inline_shape(&v) {
+                    Some((shape, true))
+                        if shape.iter().product::<usize>() > self.inline_threshold =>
+                    {
+                        DataValue::Array(NpyArray::from_json(&shape, &v))
+                    }
+                    _ => DataValue::Json(v),
+                },
+                DataValue::Array(a) if a.len() <= self.inline_threshold => {
+                    DataValue::Json(a.to_json())
+                }
+                array => array,
+            };
+            prepared.push((name, value));
+        }
+        let shape_of = |field: &str| {
+            prepared
+                .iter()
+                .find(|(n, _)| n == field)
+                .and_then(|(_, v)| match v {
+                    DataValue::Json(v) => inline_shape(v).map(|(s, _)| s),
+                    DataValue::Array(a) => Some(a.shape()),
+                })
+        };
+        format::validate(result_type, &shape_of).map_err(Error::InvalidData)?;
+
+        let mut fields = Map::new();
+        let mut written = Vec::new();
+        for (name, value) in prepared {
+            let stored = match value {
+                DataValue::Json(v) => v,
+                DataValue::Array(a) => {
+                    let file = format!("{id}_{name}.npy");
+                    let rel = PathBuf::from("files").join(&file);
+                    write_atomic(&self.root.join(&rel), |f| {
+                        a.write(f).map_err(io::Error::other)
+                    })
+                    .map_err(|source| Error::Io {
+                        path: rel.clone(),
+                        source,
+                    })?;
+                    written.push(rel);
+                    json!({ "$npy": file, "shape": a.shape(), "dtype": a.dtype() })
+                }
+            };
+            fields.insert(name, stored);
+        }
+        let record = ResultRecord {
+            id,
+            run_id,
+            result_type: result_type.to_owned(),
+            timestamp: now_rfc3339(),
+            data: fields,
+            display,
+        };
+        self.write_json(&Self::rel_result(id), &record)?;
+        written.push(Self::rel_result(id));
+
+        if let Err(e) = self.update_run(run_id, |run| run.results.push(id)) {
+            // The run went away (or is unreadable) while we wrote: leave nothing behind.
+            for rel in written {
+                let _ = remove_if_exists(&self.root.join(rel));
+            }
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    /// Deletes a run, its results and their array files. The run file goes first, so the run leaves the list
+    /// at once; a run whose file is unreadable is still deleted.
+    pub fn delete_run(&self, id: RunId) -> Result<()> {
+        let _lock = self.lock_run(id)?;
+        let result_ids = match self.read_run(id) {
+            Ok(run) => run.results,
+            Err(Error::RunNotFound(_)) => return Err(Error::RunNotFound(id)),
+            Err(_) => self.result_ids_of_run(id),
+        };
+        let io = |path: PathBuf| move |source| Error::Io { path, source };
+        remove_if_exists(&self.run_path(id)).map_err(io(Self::rel_run(id)))?;
+        for rid in result_ids {
+            self.delete_result_files(rid)?;
+            remove_if_exists(&self.result_path(rid)).map_err(io(Self::rel_result(rid)))?;
+        }
+        let _ = remove_if_exists(&self.root.join(format!(".locks/{id}.lock")));
+        Ok(())
+    }
+
+    /// Results that name `run_id`, found by reading every result file: only for runs whose own file is damaged.
+    fn result_ids_of_run(&self, run_id: RunId) -> Vec<ResultId> {
+        let Ok(entries) = std::fs::read_dir(self.root.join("results")) else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let id = name.strip_suffix(".json")?.parse().ok().map(ResultId)?;
+                let record = self.read_result(id).ok()?;
+                (record.run_id == run_id).then_some(id)
+            })
+            .collect()
+    }
+
+    fn delete_result_files(&self, id: ResultId) -> Result<()> {
+        let prefix = format!("{id}_");
+        let dir = self.root.join("files");
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+            path: "files".into(),
+            source,
+        })?;
+        for entry in entries.filter_map(|e| e.ok()) {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                remove_if_exists(&entry.path()).map_err(|source| Error::Io {
+                    path: PathBuf::from("files").join(entry.file_name()),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_field_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidData(format!(
+            "field name {name:?}: expected 1 to 128 letters, digits, '_', '-' or '.', not starting with '.'"
+        )))
+    }
+}
