@@ -1,5 +1,9 @@
 //! Reducing long series to what a plot of a given width can show, without losing peaks.
 
+use crate::model::ResultPayload;
+use crate::plots::finite_range;
+use crate::plots::solution1d::{Solution1D, REDUCED_ERROR, REDUCED_ERROR_STATS, REDUCED_POINTS};
+
 /// Splits the points into `buckets` runs of consecutive samples and keeps, for each, the samples with the
 /// smallest and largest `y` (in their original order). A line through the result looks the same as one
 /// through every point at that width, whatever the series' length. Non-finite `y` values are skipped.
@@ -38,6 +42,83 @@ pub fn reduce_min_max(x: &[f64], y: &[f64], buckets: usize) -> Vec<(f64, f64)> {
         }
     }
     out
+}
+
+/// Reduces a `Solution1D` payload for a plot `columns` pixels wide showing `view` (default: all of x). When more
+/// points than four per column fall in the view, each series becomes a (min, max) pair of rows per column, so no
+/// spike is lost; the error (computed − expected) is reduced the same way from the full data, and its max and RMS
+/// are computed from the full data. Fewer points come back raw, cut to the view. Other types come back as they are.
+pub fn reduce_for_view(
+    payload: ResultPayload,
+    columns: usize,
+    view: Option<(f64, f64)>,
+) -> Result<ResultPayload, String> {
+    if payload.result_type != "Solution1D" {
+        return Ok(payload);
+    }
+    let data = Solution1D::from_payload(&payload)?;
+    let range = view
+        .filter(|(lo, hi)| lo < hi)
+        .unwrap_or_else(|| finite_range([data.x.as_slice()]));
+    let inside = data
+        .x
+        .iter()
+        .filter(|x| **x >= range.0 && **x <= range.1)
+        .count();
+    let array = |values: Vec<f64>| {
+        crate::model::FieldValue::Array(crate::model::NumArray {
+            shape: vec![values.len()],
+            dtype: "<f8".into(),
+            values,
+        })
+    };
+    let mut out = ResultPayload {
+        fields: Vec::new(),
+        ..payload
+    };
+    if inside <= 4 * columns {
+        let window = match view {
+            Some((lo, hi)) => data.window(lo, hi),
+            None => data,
+        };
+        out.fields.push(("x".into(), array(window.x)));
+        out.fields.push(("computed".into(), array(window.computed)));
+        if let Some(expected) = window.expected {
+            out.fields.push(("expected".into(), array(expected)));
+        }
+        return Ok(out);
+    }
+    let error = data.error();
+    let mut series: Vec<&[f64]> = vec![&data.computed];
+    series.extend(data.expected.as_deref());
+    series.extend(error.as_deref());
+    let (centres, bands) = reduce_columns(&data.x, &series, range, columns);
+    let pairs = |band: &ColumnBand| -> Vec<f64> {
+        band.min
+            .iter()
+            .zip(&band.max)
+            .flat_map(|(lo, hi)| [*lo, *hi])
+            .collect()
+    };
+    out.fields.push((
+        "x".into(),
+        array(centres.iter().flat_map(|c| [*c, *c]).collect()),
+    ));
+    out.fields
+        .push(("computed".into(), array(pairs(&bands[0]))));
+    if data.expected.is_some() {
+        out.fields
+            .push(("expected".into(), array(pairs(&bands[1]))));
+        out.fields
+            .push((REDUCED_ERROR.into(), array(pairs(&bands[2]))));
+        if let Some((max_abs, rms)) = data.error_stats() {
+            out.fields
+                .push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
+        }
+    }
+    out.fields
+        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -155,5 +236,58 @@ mod column_tests {
         assert_eq!(bands[0].max, vec![1.0, 2.0, 3.0, 4.0]);
         let (_, sparse) = reduce_columns(&[0.0, 3.9], &[&[1.0, 2.0]], (0.0, 4.0), 4);
         assert!(sparse[0].min[1].is_nan() && sparse[0].min[2].is_nan());
+    }
+
+    fn solution_1d(fields: Vec<(&str, Vec<f64>)>) -> ResultPayload {
+        let fields: Vec<_> = fields
+            .into_iter()
+            .map(|(name, v)| (name, vec![v.len()], v))
+            .collect();
+        crate::plots::tests::payload("Solution1D", &fields, "{}")
+    }
+
+    #[test]
+    fn reduction_keeps_spikes_and_exact_error_statistics() {
+        let n = 100_000;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        let mut computed: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+        let expected = computed.clone();
+        computed[54_321] += 7.0;
+        let full = solution_1d(vec![
+            ("x", x),
+            ("computed", computed),
+            ("expected", expected),
+        ]);
+        let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
+        let data = Solution1D::from_payload(&reduced).unwrap();
+        assert_eq!(data.x.len(), 1600, "a (min, max) pair per column");
+        assert_eq!(data.reduced.as_ref().unwrap().points, n);
+        let top = data.computed.iter().cloned().fold(f64::MIN, f64::max);
+        assert!(
+            (top - (0.54321f64.sin() + 7.0)).abs() < 1e-12,
+            "the spike survives the reduction"
+        );
+        let (max_abs, rms) = data.error_stats().unwrap();
+        assert_eq!(max_abs, 7.0);
+        assert!(
+            (rms - (49.0 / n as f64).sqrt()).abs() < 1e-12,
+            "RMS over the full data, not the columns"
+        );
+        assert!(
+            data.readout(0.54321).unwrap().starts_with("x ≈ 0.54"),
+            "{:?}",
+            data.readout(0.54321)
+        );
+
+        // Zoomed far enough in, the raw points come back.
+        let zoomed =
+            Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap())
+                .unwrap();
+        assert!(zoomed.reduced.is_none());
+        assert_eq!(
+            zoomed.x.len(),
+            1001 + 2,
+            "the points in the view and one neighbour each side"
+        );
     }
 }

@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use crate::model::ResultPayload;
 use crate::plots::reduce::reduce_min_max;
 use crate::plots::{
-    draw_legend, finite_range, nearest_index, short_number, Display, Frame, ReadOut,
+    chart_builder, check_len, draw_legend, drawing_error, finite_range, nearest_index,
+    short_number, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -19,7 +20,7 @@ pub struct Solution1D {
     pub x: Vec<f64>,
     pub computed: Vec<f64>,
     pub expected: Option<Vec<f64>>,
-    /// Set when the server reduced the data (see [`reduce_for_view`]): rows come in (min, max) pairs per column,
+    /// Set when the server reduced the data (see [`crate::plots::reduce::reduce_for_view`]): rows come in (min, max) pairs per column,
     /// and the error and its statistics were computed from the full data.
     pub reduced: Option<Reduced>,
 }
@@ -34,114 +35,19 @@ pub struct Reduced {
 }
 
 /// Field names of a reduced `Solution1D`, beside `x`, `computed` and `expected`.
-const REDUCED_POINTS: &str = "reduced_points";
-const REDUCED_ERROR: &str = "reduced_error";
-const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
-
-/// Reduces a `Solution1D` payload for a plot `columns` pixels wide showing `view` (default: all of x). When more
-/// points than four per column fall in the view, each series becomes a (min, max) pair of rows per column, so no
-/// spike is lost; the error (computed − expected) is reduced the same way from the full data, and its max and RMS
-/// are computed from the full data. Fewer points come back raw, cut to the view. Other types come back as they are.
-pub fn reduce_for_view(
-    payload: ResultPayload,
-    columns: usize,
-    view: Option<(f64, f64)>,
-) -> Result<ResultPayload, String> {
-    if payload.result_type != "Solution1D" {
-        return Ok(payload);
-    }
-    let data = Solution1D::from_payload(&payload)?;
-    let range = view
-        .filter(|(lo, hi)| lo < hi)
-        .unwrap_or_else(|| finite_range([data.x.as_slice()]));
-    let inside = data
-        .x
-        .iter()
-        .filter(|x| **x >= range.0 && **x <= range.1)
-        .count();
-    let array = |values: Vec<f64>| {
-        crate::model::FieldValue::Array(crate::model::NumArray {
-            shape: vec![values.len()],
-            dtype: "<f8".into(),
-            values,
-        })
-    };
-    let mut out = ResultPayload {
-        fields: Vec::new(),
-        ..payload
-    };
-    if inside <= 4 * columns {
-        let window = match view {
-            Some((lo, hi)) => data.window(lo, hi),
-            None => data,
-        };
-        out.fields.push(("x".into(), array(window.x)));
-        out.fields.push(("computed".into(), array(window.computed)));
-        if let Some(expected) = window.expected {
-            out.fields.push(("expected".into(), array(expected)));
-        }
-        return Ok(out);
-    }
-    let error = data.error();
-    let mut series: Vec<&[f64]> = vec![&data.computed];
-    series.extend(data.expected.as_deref());
-    series.extend(error.as_deref());
-    let (centres, bands) = crate::plots::reduce::reduce_columns(&data.x, &series, range, columns);
-    let pairs = |band: &crate::plots::reduce::ColumnBand| -> Vec<f64> {
-        band.min
-            .iter()
-            .zip(&band.max)
-            .flat_map(|(lo, hi)| [*lo, *hi])
-            .collect()
-    };
-    out.fields.push((
-        "x".into(),
-        array(centres.iter().flat_map(|c| [*c, *c]).collect()),
-    ));
-    out.fields
-        .push(("computed".into(), array(pairs(&bands[0]))));
-    if data.expected.is_some() {
-        out.fields
-            .push(("expected".into(), array(pairs(&bands[1]))));
-        out.fields
-            .push((REDUCED_ERROR.into(), array(pairs(&bands[2]))));
-        if let Some((max_abs, rms)) = data.error_stats() {
-            out.fields
-                .push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
-        }
-    }
-    out.fields
-        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
-    Ok(out)
-}
+pub(crate) const REDUCED_POINTS: &str = "reduced_points";
+pub(crate) const REDUCED_ERROR: &str = "reduced_error";
+pub(crate) const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
 
 impl Solution1D {
     /// Takes the fields out of a result, checking what the plot relies on.
     pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let one_d = |name: &str| -> Result<Option<Vec<f64>>, String> {
-            match payload.array(name) {
-                None => Ok(None),
-                Some(a) if a.shape.len() == 1 => Ok(Some(a.values.clone())),
-                Some(a) => Err(format!(
-                    "field `{name}`: expected a 1-D array, found shape {:?}",
-                    a.shape
-                )),
-            }
-        };
-        let computed = one_d("computed")?.ok_or("missing field `computed`")?;
-        let x = one_d("x")?.unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
-        let expected = one_d("expected")?;
-        for (name, len) in [
-            ("computed", computed.len()),
-            ("expected", expected.as_ref().map_or(x.len(), Vec::len)),
-        ] {
-            if len != x.len() {
-                return Err(format!(
-                    "field `{name}`: expected {} values like `x`, found {len}",
-                    x.len()
-                ));
-            }
-        }
+        let computed = vector(payload, "computed")?.ok_or("missing field `computed`")?;
+        let x = vector(payload, "x")?
+            .unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
+        let expected = vector(payload, "expected")?;
+        check_len("computed", Some(&computed), x.len(), "x")?;
+        check_len("expected", expected.as_deref(), x.len(), "x")?;
         let reduced = payload.array(REDUCED_POINTS).map(|points| Reduced {
             points: points.values.first().copied().unwrap_or(0.0) as usize,
             error: payload.array(REDUCED_ERROR).map(|e| e.values.clone()),
@@ -304,8 +210,7 @@ fn draw_in<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    area.fill(&WHITE).map_err(err)?;
+    area.fill(&WHITE).map_err(drawing_error)?;
     let whole = area;
     let height = whole.dim_in_pixel().1;
     let (main_area, error_area) = match data.expected {
@@ -324,17 +229,9 @@ where
     );
     let pad = (y_hi - y_lo) * 0.05;
 
-    let mut builder = ChartBuilder::on(area);
-    builder
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(64);
-    if let Some(title) = &display.title {
-        builder.caption(title, ("sans-serif", 18));
-    }
-    let mut chart = builder
+    let mut chart = chart_builder(area, display.title.as_deref())
         .build_cartesian_2d(x_lo..x_hi, (y_lo - pad)..(y_hi + pad))
-        .map_err(err)?;
+        .map_err(drawing_error)?;
     let (px_x, _) = chart.plotting_area().get_pixel_range();
     let frame = Frame {
         x: (x_lo, x_hi),
@@ -342,11 +239,11 @@ where
     };
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(GRID)
         .x_desc(display.labels.x.as_deref().unwrap_or("x"))
         .y_desc(display.labels.y.as_deref().unwrap_or("u"))
         .draw()
-        .map_err(err)?;
+        .map_err(drawing_error)?;
 
     let buckets = (area.dim_in_pixel().0 as usize).max(100);
     let style = |color: RGBColor| ShapeStyle::from(color).stroke_width(2);
@@ -356,7 +253,7 @@ where
                 reduce_min_max(&data.x, expected, buckets),
                 style(EXPECTED_COLOR),
             ))
-            .map_err(err)?
+            .map_err(drawing_error)?
             .label("expected")
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], style(EXPECTED_COLOR))
@@ -367,7 +264,7 @@ where
             reduce_min_max(&data.x, &data.computed, buckets),
             style(COMPUTED_COLOR),
         ))
-        .map_err(err)?
+        .map_err(drawing_error)?
         .label("computed")
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style(COMPUTED_COLOR)));
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
@@ -382,51 +279,36 @@ where
             .y_label_area_size(64)
             .caption(caption, ("sans-serif", 14))
             .build_cartesian_2d(x_lo..x_hi, e_lo..e_hi)
-            .map_err(err)?;
+            .map_err(drawing_error)?;
         chart
             .configure_mesh()
-            .light_line_style(RGBColor(235, 235, 235))
+            .light_line_style(GRID)
             .label_style(("sans-serif", 12))
             .y_labels(4)
             .draw()
-            .map_err(err)?;
+            .map_err(drawing_error)?;
         chart
             .draw_series(LineSeries::new(
                 reduce_min_max(&data.x, &error, buckets),
                 style(ERROR_COLOR),
             ))
-            .map_err(err)?;
+            .map_err(drawing_error)?;
     }
-    whole.present().map_err(err)?;
+    whole.present().map_err(drawing_error)?;
     Ok(frame)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FieldValue, NumArray, ResultId, RunId};
 
+    /// A `Solution1D` payload of 1-D fields.
     fn payload(fields: Vec<(&str, Vec<f64>)>) -> ResultPayload {
-        ResultPayload {
-            id: ResultId(uuid::Uuid::nil()),
-            run_id: RunId(uuid::Uuid::nil()),
-            result_type: "Solution1D".into(),
-            timestamp: String::new(),
-            display_json: "{}".into(),
-            fields: fields
-                .into_iter()
-                .map(|(n, v)| {
-                    (
-                        n.to_owned(),
-                        FieldValue::Array(NumArray {
-                            shape: vec![v.len()],
-                            dtype: "<f8".into(),
-                            values: v,
-                        }),
-                    )
-                })
-                .collect(),
-        }
+        let fields: Vec<_> = fields
+            .into_iter()
+            .map(|(name, v)| (name, vec![v.len()], v))
+            .collect();
+        crate::plots::tests::payload("Solution1D", &fields, "{}")
     }
 
     fn render(data: &Solution1D, display: &Display) -> String {
@@ -546,51 +428,6 @@ mod tests {
         let frame = draw_view(&area, &data, &Display::default(), Some((3.5, 6.0))).unwrap();
         assert_eq!(frame.x, (3.5, 6.0), "the axis shows exactly the view");
         assert!(data.window(20.0, 30.0).x.is_empty());
-    }
-
-    #[test]
-    fn reduction_keeps_spikes_and_exact_error_statistics() {
-        let n = 100_000;
-        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
-        let mut computed: Vec<f64> = x.iter().map(|v| v.sin()).collect();
-        let expected = computed.clone();
-        computed[54_321] += 7.0;
-        let full = payload(vec![
-            ("x", x),
-            ("computed", computed),
-            ("expected", expected),
-        ]);
-        let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
-        let data = Solution1D::from_payload(&reduced).unwrap();
-        assert_eq!(data.x.len(), 1600, "a (min, max) pair per column");
-        assert_eq!(data.reduced.as_ref().unwrap().points, n);
-        let top = data.computed.iter().cloned().fold(f64::MIN, f64::max);
-        assert!(
-            (top - (0.54321f64.sin() + 7.0)).abs() < 1e-12,
-            "the spike survives the reduction"
-        );
-        let (max_abs, rms) = data.error_stats().unwrap();
-        assert_eq!(max_abs, 7.0);
-        assert!(
-            (rms - (49.0 / n as f64).sqrt()).abs() < 1e-12,
-            "RMS over the full data, not the columns"
-        );
-        assert!(
-            data.readout(0.54321).unwrap().starts_with("x ≈ 0.54"),
-            "{:?}",
-            data.readout(0.54321)
-        );
-
-        // Zoomed far enough in, the raw points come back.
-        let zoomed =
-            Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap())
-                .unwrap();
-        assert!(zoomed.reduced.is_none());
-        assert_eq!(
-            zoomed.x.len(),
-            1001 + 2,
-            "the points in the view and one neighbour each side"
-        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub async fn result_data(id: String) -> Result<ResultPayload, AppError> {
 }
 
 /// One result as a plot `columns` pixels wide showing `view` needs it: a long `Solution1D` is reduced on the
-/// server to a (min, max) pair per pixel column (`plots::solution1d::reduce_for_view`); other types come whole.
+/// server to a (min, max) pair per pixel column (`plots::reduce::reduce_for_view`); other types come whole.
 #[server(prefix = "/_fn", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,
@@ -39,7 +39,7 @@ pub async fn result_view(
     let id = id.parse()?;
     let index = ssr::state()?.index;
     let payload = tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??;
-    crate::plots::solution1d::reduce_for_view(payload, columns.clamp(16, 4096) as usize, view)
+    crate::plots::reduce::reduce_for_view(payload, columns.clamp(16, 4096) as usize, view)
         .map_err(AppError::Damaged)
 }
 
