@@ -308,3 +308,30 @@ test("a long series is reduced on the server, keeps its spike, and shows raw poi
   await page.mouse.move(box.x + box.width * 0.5 + 1, box.y + box.height * 0.5);
   await expect(readout).toContainText("computed = ", { timeout: 10_000 });
 });
+
+test("a plot redraws to fit when the window resizes, and draws at the screen's pixel density", async ({ browser }) => {
+  const id = writeRun({ name: "Resize" });
+  const [data, display] = solution1d(300, "Fits its box");
+  const result = addResult(id, "Solution1D", data, display);
+  const buffer = (c: HTMLCanvasElement) => [c.width, c.height, c.clientWidth, c.clientHeight];
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const canvas = await drawnCanvas(page, id, result);
+  const [wide] = await canvas.evaluate(buffer);
+  await page.setViewportSize({ width: 640, height: 800 });
+  await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.width)).toBeLessThan(wide);
+  const [w, h, cssW, cssH] = await canvas.evaluate(buffer);
+  expect([w, h]).toEqual([cssW, cssH]);
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100);
+  await page.close();
+
+  // On a 2× screen the buffer has two device pixels per CSS pixel each way; lines keep their CSS width.
+  const sharp = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
+  const hiDpi = await drawnCanvas(sharp, id, result);
+  await expect.poll(() => hiDpi.evaluate((c: HTMLCanvasElement) => c.width / c.clientWidth)).toBe(2);
+  const [bw, bh, bcw, bch] = await hiDpi.evaluate(buffer);
+  expect([bw, bh]).toEqual([2 * bcw, 2 * bch]);
+  const ink = (await canvasPixels(hiDpi, [31, 119, 180])).colour;
+  expect(ink).toBeGreaterThan(300);
+  await sharp.close();
+});

@@ -4,6 +4,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::model::ResultId;
+use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::ExportLinks;
 
 #[component]
@@ -18,8 +19,11 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         drawn: RwSignal::new(false),
         error: RwSignal::new(None),
     };
+    let size = use_canvas_size(canvas);
     #[cfg(feature = "hydrate")]
-    browser::start(id, canvas, player);
+    browser::start(id, canvas, size, player);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = size;
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
     let Player {
@@ -110,15 +114,19 @@ mod browser {
 
     use leptos::html::Canvas;
     use leptos::prelude::*;
-    use plotters::prelude::IntoDrawingArea;
-    use plotters_canvas::CanvasBackend;
 
     use super::Player;
     use crate::model::ResultId;
     use crate::plots::animation::{draw_frame, Animation};
     use crate::plots::Display;
+    use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
-    pub fn start(id: ResultId, canvas: NodeRef<Canvas>, player: Player) {
+    pub fn start(
+        id: ResultId,
+        canvas: NodeRef<Canvas>,
+        size: ReadSignal<Option<CanvasSize>>,
+        player: Player,
+    ) {
         let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
         let loaded: RwSignal<Option<Arc<(Animation, Display)>>> = RwSignal::new(None);
 
@@ -139,17 +147,14 @@ mod browser {
         });
 
         Effect::new(move |_| {
-            let (Some(loaded), Some(element), frame) =
-                (loaded.get(), canvas.get(), player.frame.get())
+            let (Some(loaded), Some(element), Some(size), frame) =
+                (loaded.get(), canvas.get(), size.get(), player.frame.get())
             else {
                 return;
             };
             let (animation, display) = &*loaded;
-            let drawn = CanvasBackend::with_canvas_object(element)
-                .ok_or_else(|| "this browser gave no 2-D canvas context".to_owned())
-                .and_then(|backend| {
-                    draw_frame(&backend.into_drawing_area(), animation, frame, display)
-                });
+            let drawn = drawing_area(element, size)
+                .and_then(|area| draw_frame(&area, animation, frame, display));
             match drawn {
                 Ok(()) => player.drawn.set(true),
                 Err(e) => player.error.set(Some(e)),

@@ -8,9 +8,10 @@ use leptos::prelude::*;
 
 use crate::model::ResultId;
 use crate::plots::Choices;
+use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::ExportLinks;
 
-/// The canvas's drawing buffer; CSS scales it to the card's width.
+/// The canvas's first drawing buffer, in the server's HTML; the browser resizes it to the element's size.
 const WIDTH: u32 = 800;
 const HEIGHT: u32 = 440;
 
@@ -27,19 +28,40 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
     let choices = RwSignal::new(Choices::default());
     let times = RwSignal::new(0usize);
     let auto_log = RwSignal::new(false);
+    let size = use_canvas_size(canvas);
 
     #[cfg(feature = "hydrate")]
     let interaction = browser::Interaction::new();
     #[cfg(feature = "hydrate")]
     {
-        // Re-fetched on zoom: the server reduces long series to what the canvas can show of the view.
+        // The device pixel columns, in steps so that a small resize does not re-fetch.
+        let columns = RwSignal::new(None::<u32>);
+        Effect::new(move |_| {
+            let wanted = size.get().map(|s| s.buffer().0.div_ceil(128) * 128);
+            if wanted != columns.get_untracked() {
+                columns.set(wanted);
+            }
+        });
+        // Re-fetched on zoom and resize: the server reduces long series to what the canvas can show.
         let data = LocalResource::new(move || {
-            crate::ui::server_fns::result_view(id.to_string(), WIDTH, view.get())
+            let (columns, view) = (columns.get(), view.get());
+            async move {
+                match columns {
+                    Some(c) => {
+                        Some(crate::ui::server_fns::result_view(id.to_string(), c, view).await)
+                    }
+                    None => None,
+                }
+            }
         });
         Effect::new(move |_| {
-            let (Some(result), Some(element), view, choices) =
-                (data.get(), canvas.get(), view.get(), choices.get())
-            else {
+            let (Some(Some(result)), Some(element), Some(size), view, choices) = (
+                data.get(),
+                canvas.get(),
+                size.get(),
+                view.get(),
+                choices.get(),
+            ) else {
                 return;
             };
             if let Ok(payload) = &result {
@@ -52,7 +74,7 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
             }
             match result
                 .map_err(|e| e.to_string())
-                .and_then(|payload| browser::draw(element, &payload, view, choices))
+                .and_then(|payload| browser::draw(element, size, &payload, view, choices))
             {
                 Ok(hover) => {
                     interaction.hover.set(hover.map(std::sync::Arc::new));
@@ -63,36 +85,28 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (id, set_drawn, set_error, auto_log);
+    let _ = (id, size, set_drawn, set_error, auto_log);
 
     // The handlers do their work only in the browser; on the server they are never called.
     let on_move = move |_event: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        if let Some(c) = canvas.get_untracked() {
-            readout.set(interaction.readout(&c, &_event));
-        }
+        readout.set(interaction.readout(&_event));
     };
     let on_down = move |_event: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        if let Some(c) = canvas.get_untracked() {
-            interaction.press(&c, &_event);
-        }
+        interaction.press(&_event);
     };
     let on_up = move |_event: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        if let Some(c) = canvas.get_untracked() {
-            if let Some(range) = interaction.release(&c, &_event) {
-                view.set(Some(range));
-            }
+        if let Some(range) = interaction.release(&_event) {
+            view.set(Some(range));
         }
     };
     let on_wheel = move |_event: leptos::ev::WheelEvent| {
         #[cfg(feature = "hydrate")]
-        if let Some(c) = canvas.get_untracked() {
-            if let Some(range) = interaction.wheel(&c, &_event) {
-                _event.prevent_default();
-                view.set(Some(range));
-            }
+        if let Some(range) = interaction.wheel(&_event) {
+            _event.prevent_default();
+            view.set(Some(range));
         }
     };
 
@@ -180,8 +194,6 @@ mod browser {
     use std::sync::Arc;
 
     use leptos::prelude::*;
-    use plotters::prelude::IntoDrawingArea;
-    use plotters_canvas::CanvasBackend;
     use web_sys::{HtmlCanvasElement, MouseEvent, WheelEvent};
 
     use crate::model::ResultPayload;
@@ -191,6 +203,7 @@ mod browser {
     use crate::plots::solution1d::{self, Solution1D};
     use crate::plots::solution2d::{self, Solution2D};
     use crate::plots::{Choices, Display, Frame, Frame2D, ReadOut};
+    use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
     const MIN_DRAG: i32 = 5;
@@ -229,16 +242,14 @@ mod browser {
         drag: RwSignal<Option<(i32, bool)>>,
     }
 
-    /// The pointer's x in canvas buffer pixels (the canvas is scaled by CSS).
-    fn buffer_x(canvas: &HtmlCanvasElement, event: &MouseEvent) -> i32 {
-        let scale = f64::from(canvas.width()) / f64::from(canvas.client_width().max(1));
-        (f64::from(event.offset_x()) * scale).round() as i32
+    /// The pointer's x in the CSS pixels plots draw in.
+    fn css_x(event: &MouseEvent) -> i32 {
+        event.offset_x()
     }
 
-    /// The pointer's y in canvas buffer pixels.
-    fn buffer_y(canvas: &HtmlCanvasElement, event: &MouseEvent) -> i32 {
-        let scale = f64::from(canvas.height()) / f64::from(canvas.client_height().max(1));
-        (f64::from(event.offset_y()) * scale).round() as i32
+    /// The pointer's y in CSS pixels.
+    fn css_y(event: &MouseEvent) -> i32 {
+        event.offset_y()
     }
 
     impl Interaction {
@@ -249,33 +260,26 @@ mod browser {
             }
         }
 
-        pub fn readout(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) -> Option<String> {
+        pub fn readout(&self, event: &MouseEvent) -> Option<String> {
             match &*self.hover.get_untracked()? {
-                Hover::Line { data, frame, .. } => {
-                    data.readout(frame.data_x(buffer_x(canvas, event))?)
-                }
+                Hover::Line { data, frame, .. } => data.readout(frame.data_x(css_x(event))?),
                 Hover::Heatmap { data, frame } => {
-                    let (x, y) = frame.data_xy(buffer_x(canvas, event), buffer_y(canvas, event))?;
+                    let (x, y) = frame.data_xy(css_x(event), css_y(event))?;
                     data.readout(x, y)
                 }
             }
         }
 
-        pub fn press(&self, canvas: &HtmlCanvasElement, event: &MouseEvent) {
-            self.drag
-                .set(Some((buffer_x(canvas, event), event.shift_key())));
+        pub fn press(&self, event: &MouseEvent) {
+            self.drag.set(Some((css_x(event), event.shift_key())));
         }
 
         /// Ends a drag: the x range to show next, if it was a zoom or a pan.
-        pub fn release(
-            &self,
-            canvas: &HtmlCanvasElement,
-            event: &MouseEvent,
-        ) -> Option<(f64, f64)> {
+        pub fn release(&self, event: &MouseEvent) -> Option<(f64, f64)> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
             let frame = self.hover.get_untracked()?.zoom_frame()?;
-            let end = buffer_x(canvas, event).clamp(frame.px.0, frame.px.1);
+            let end = css_x(event).clamp(frame.px.0, frame.px.1);
             let start = start.clamp(frame.px.0, frame.px.1);
             if (end - start).abs() < MIN_DRAG {
                 return None;
@@ -290,9 +294,9 @@ mod browser {
         }
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
-        pub fn wheel(&self, canvas: &HtmlCanvasElement, event: &WheelEvent) -> Option<(f64, f64)> {
+        pub fn wheel(&self, event: &WheelEvent) -> Option<(f64, f64)> {
             let frame = self.hover.get_untracked()?.zoom_frame()?;
-            let at = frame.data_x(buffer_x(canvas, event))?;
+            let at = frame.data_x(css_x(event))?;
             let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
             Some((
                 at - (at - frame.x.0) * factor,
@@ -304,13 +308,12 @@ mod browser {
     /// Draws the result; for plots with a read-out and zoom, returns what they need.
     pub fn draw(
         canvas: HtmlCanvasElement,
+        size: CanvasSize,
         payload: &ResultPayload,
         view: Option<(f64, f64)>,
         choices: Choices,
     ) -> Result<Option<Hover>, String> {
-        let backend = CanvasBackend::with_canvas_object(canvas)
-            .ok_or("this browser gave no 2-D canvas context")?;
-        let area = backend.into_drawing_area();
+        let area = drawing_area(canvas, size)?;
         if payload.result_type == "Solution1D" {
             let data = Solution1D::from_payload(payload)?;
             let frame = solution1d::draw_view(
