@@ -301,7 +301,7 @@ test("a long series is reduced on the server, keeps its spike, and shows raw poi
   const box = (await canvas.boundingBox())!;
   const readout = resultCard(page, resultId).getByTestId("readout");
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
-  await expect(readout).toContainText("computed ∈");
+  await expect(readout).toContainText("computed ≈ ");
 
   // Zoom in about the pointer until few enough points are in view to come raw.
   for (let i = 0; i < 24; i++) await page.mouse.wheel(0, -100);
@@ -334,4 +334,104 @@ test("a plot redraws to fit when the window resizes, and draws at the screen's p
   const ink = (await canvasPixels(hiDpi, [31, 119, 180])).colour;
   expect(ink).toBeGreaterThan(300);
   await sharp.close();
+});
+
+test("sequences and optimisations zoom too; a long loss comes reduced to a line with a min–max band", async ({ page }) => {
+  const id = writeRun({ name: "Zoom every 1-D plot" });
+  const resultId = randomUUID();
+  const n = 100_000;
+  const loss = Array.from({ length: n }, (_, k) => 2 + Math.sin(k / 50));
+  loss[70_001] = 40; // one bad step
+  const first = page.waitForResponse((r) => r.url().includes("/_fn/result_view") && r.request().postData()!.includes(resultId));
+  addResultWithId(id, resultId, "OptimizationResult", { loss: writeNpy(resultId, "loss", loss) }, { title: "Long training" });
+  const sequence = addResult(id, "DiscreteSequence", { values: Array.from({ length: 200 }, (_, k) => k % 10) }, { title: "Counts" });
+  await page.goto(`/run/${id}`);
+  expect((await (await first).body()).byteLength).toBeLessThan(120_000); // 800 KB of loss
+  const canvas = resultCard(page, resultId).locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  // The band is the loss colour at 30 %: on white, about (188, 214, 233).
+  expect((await canvasPixels(canvas, [188, 214, 233])).colour).toBeGreaterThan(100);
+  const readout = resultCard(page, resultId).getByTestId("readout");
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  await expect(readout).toContainText("loss ≈ ");
+  const [lo, hi] = /\[([\d.e-]+), ([\d.e-]+)\]/.exec((await readout.textContent())!)!.slice(1).map(Number);
+  expect(lo).toBeLessThanOrEqual(hi);
+
+  // The spike is in the band: hovering its column reads out a maximum of 40.
+  const frame = (x: number) => box.x + box.width * x;
+  await page.mouse.move(frame(0.35), box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(frame(0.65), box.y + box.height * 0.5, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-view", "");
+  const [vlo, vhi] = (await canvas.getAttribute("data-view"))!.split(",").map(Number);
+  expect(vhi - vlo).toBeLessThan(n * 0.5);
+  for (let i = 0; i < 30; i++) await page.mouse.wheel(0, -100);
+  await page.mouse.move(box.x + box.width * 0.5 + 1, box.y + box.height * 0.5);
+  await expect(readout).toContainText("loss = ", { timeout: 10_000 });
+
+  const seqCanvas = resultCard(page, sequence).locator('canvas[data-drawn="true"]');
+  await seqCanvas.scrollIntoViewIfNeeded();
+  const seqBox = (await seqCanvas.boundingBox())!;
+  await page.mouse.move(seqBox.x + seqBox.width * 0.3, seqBox.y + seqBox.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(seqBox.x + seqBox.width * 0.5, seqBox.y + seqBox.height * 0.5, { steps: 4 });
+  await page.mouse.up();
+  await expect(seqCanvas).not.toHaveAttribute("data-view", "");
+  const [slo, shi] = (await seqCanvas.getAttribute("data-view"))!.split(",").map(Number);
+  expect(slo).toBeGreaterThan(20);
+  expect(shi).toBeLessThan(150);
+  await page.mouse.dblclick(seqBox.x + seqBox.width * 0.5, seqBox.y + seqBox.height * 0.5);
+  await expect(seqCanvas).toHaveAttribute("data-view", "");
+});
+
+test("hovering an ensemble reads out the mean and band at the nearest time", async ({ page }) => {
+  const id = writeRun({ name: "Ensemble hover" });
+  const t = Array.from({ length: 11 }, (_, k) => k / 10);
+  // Path i is i·t: at each time the values are 0, t, 2t, 3t, so the mean is 1.5 t.
+  const paths = Array.from({ length: 4 }, (_, i) => t.map((tk) => i * tk));
+  const result = addResult(id, "StochasticEnsemble", { t, paths }, { title: "Fan" });
+  const canvas = await drawnCanvas(page, id, result);
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  const readout = resultCard(page, result).getByTestId("readout");
+  await expect(readout).toContainText("mean");
+  const [tk, mean] = /t = ([\d.]+), mean = ([\d.e-]+)/.exec((await readout.textContent())!)!.slice(1).map(Number);
+  expect(mean).toBeCloseTo(1.5 * tk, 9);
+  await expect(readout).toContainText("95% band");
+  await expect(readout).toContainText("over 4 paths");
+});
+
+test("a log axis the loss cannot take is refused with a note", async ({ page }) => {
+  const id = writeRun({ name: "Negative loss" });
+  const result = addResult(id, "OptimizationResult", { loss: [3, 1, -1, 0.5] }, { title: "Signed objective" });
+  await drawnCanvas(page, id, result);
+  const card = resultCard(page, result);
+  await expect(card.getByTestId("log-refused")).toHaveCount(0);
+  await card.locator("input.log-scale").check();
+  await expect(card.getByTestId("log-refused")).toContainText("1 value ≤ 0");
+});
+
+test("a heatmap larger than the canvas is reduced on the server and keeps its hottest cell", async ({ page }) => {
+  const id = writeRun({ name: "Big field" });
+  const resultId = randomUUID();
+  const [rows, cols] = [1200, 1600];
+  const values = new Float64Array(rows * cols).fill(0);
+  values[777 * cols + 1234] = 1; // one hot cell among 1.9 million
+  const first = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
+  addResultWithId(id, resultId, "Solution2D", { values: writeNpy(resultId, "values", values, [rows, cols]) }, { title: "Hot spot" });
+  await page.goto(`/run/${id}`);
+  expect((await (await first).body()).byteLength).toBeLessThan(4_000_000); // 15 MB in full
+  const canvas = resultCard(page, resultId).locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  // The hot cell survives as a block of the colormap's top colour.
+  expect((await canvasPixels(canvas, [254, 232, 37])).colour).toBeGreaterThan(50); // includes the colour bar
+  const hot = await canvas.evaluate((c: HTMLCanvasElement) => {
+    const data = c.getContext("2d")!.getImageData(0, 0, Math.floor(c.width * 0.8), c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - 254) < 12 && Math.abs(data[i + 1] - 232) < 12 && Math.abs(data[i + 2] - 37) < 12) n++;
+    return n;
+  });
+  expect(hot).toBeGreaterThan(0);
 });

@@ -151,6 +151,7 @@ where
                 x: None,
                 y: None,
                 scale: Some(finite_range([values.as_slice()])),
+                reduced_from: None,
             };
             let frame_display = Display {
                 title: Some(title),

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use crate::model::ResultPayload;
 use crate::plots::{
-    chart_builder, draw_legend, drawing_error, finite_range, matrix, quantile, vector, Display,
-    DrawResult, GRID,
+    chart_builder, draw_legend, drawing_error, finite_range, matrix, nearest_index, quantile,
+    short_number, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const PATH_COLOR: RGBColor = RGBColor(120, 144, 176);
@@ -112,13 +112,38 @@ pub fn histogram(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
     (edges, counts)
 }
 
+/// What the hover read-out of an ensemble names: the mean and band at the time nearest the pointer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnsembleStats {
+    pub t: Vec<f64>,
+    pub band: Band,
+    pub confidence: f64,
+    pub paths: usize,
+}
+
+impl ReadOut for EnsembleStats {
+    fn readout(&self, x: f64) -> Option<String> {
+        let k = nearest_index(&self.t, x)?;
+        Some(format!(
+            "t = {}, mean = {}, {}% band = [{}, {}] over {} paths",
+            short_number(self.t[k]),
+            short_number(self.band.mean[k]),
+            short_number(self.confidence * 100.0),
+            short_number(self.band.lower[k]),
+            short_number(self.band.upper[k]),
+            self.paths
+        ))
+    }
+}
+
 /// Draws the ensemble, with the histogram at time index `time_index` (default: the last), marked on the paths.
+/// Returns where the paths' time axis lies and the statistics the read-out names.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Ensemble,
     display: &Display,
     time_index: Option<usize>,
-) -> DrawResult
+) -> Result<(Frame, EnsembleStats), String>
 where
     DB::ErrorType: 'static,
 {
@@ -137,6 +162,11 @@ where
     let mut chart = chart_builder(&paths_area, display.title.as_deref())
         .build_cartesian_2d(t_lo..t_hi, y_lo..y_hi)
         .map_err(drawing_error)?;
+    let px = chart.plotting_area().get_pixel_range().0;
+    let frame = Frame {
+        x: (t_lo, t_hi),
+        px: (px.start, px.end),
+    };
     chart
         .configure_mesh()
         .light_line_style(GRID)
@@ -223,7 +253,14 @@ where
             }),
     )
     .map_err(drawing_error)?;
-    area.present().map_err(drawing_error)
+    area.present().map_err(drawing_error)?;
+    let stats = EnsembleStats {
+        t: data.t.clone(),
+        band,
+        confidence: options.confidence,
+        paths: data.m,
+    };
+    Ok((frame, stats))
 }
 
 #[cfg(test)]
@@ -270,6 +307,7 @@ mod tests {
                 &Display::from_json(r#"{"title": "GBM", "confidence": 0.9}"#),
                 None,
             )
+            .map(|_| ())
         });
         assert!(
             svg.contains("GBM")
@@ -284,7 +322,8 @@ mod tests {
 
     #[test]
     fn the_histogram_follows_the_chosen_time() {
-        let at = |k| render_svg(|area| draw(area, &four_paths(), &Display::default(), k));
+        let at =
+            |k| render_svg(|area| draw(area, &four_paths(), &Display::default(), k).map(|_| ()));
         let first = at(Some(0));
         assert!(first.contains("at t = 0"), "the caption names the time");
         assert!(
@@ -292,6 +331,24 @@ mod tests {
             "an index past the end means the last time"
         );
         assert_ne!(first, at(Some(1)));
+    }
+
+    #[test]
+    fn the_readout_names_mean_and_band_at_the_nearest_time() {
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (800, 400)).into_drawing_area();
+        let display = Display::from_json(r#"{"confidence": 0.5}"#);
+        let (frame, stats) = draw(&area, &four_paths(), &display, None).unwrap();
+        // The right edge of the paths' plot is the last time, t = 2, where the values are 2, 3, 4, 5.
+        let t = frame.data_x(frame.px.1).unwrap();
+        assert_eq!(
+            stats.readout(t).unwrap(),
+            "t = 2, mean = 3.5, 50% band = [2.75, 4.25] over 4 paths"
+        );
+        assert_eq!(
+            stats.readout(0.4).unwrap(),
+            "t = 0, mean = 1.5, 50% band = [0.75, 2.25] over 4 paths"
+        );
     }
 
     #[test]

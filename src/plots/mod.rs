@@ -107,46 +107,64 @@ pub struct Choices {
     pub time_index: Option<usize>,
     /// `OptimizationResult`: a log-scale loss axis (default: when the loss spans more than two decades).
     pub log_scale: Option<bool>,
+    /// The x range shown, when zoomed (1-D plots); `None` shows everything.
+    pub view: Option<(f64, f64)>,
 }
 
-/// Draws any result with a plot of its own onto `area`.
+/// What a drawn plot offers the pointer: the data its read-out names and where its axes lie.
+pub enum Drawn {
+    /// A plot over x: the read-out names what lies nearest the pointer's x; `zooms` when the plot can draw a
+    /// view of x (`Choices::view`).
+    Line {
+        data: Box<dyn ReadOut + Send + Sync>,
+        frame: Frame,
+        zooms: bool,
+    },
+    /// A heatmap: the read-out names the cell under the pointer.
+    Heatmap {
+        data: solution2d::Solution2D,
+        frame: Frame2D,
+    },
+}
+
+/// Draws any result with a plot of its own onto `area`, as `choices` asks.
 pub fn draw_result<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     payload: &ResultPayload,
     choices: Choices,
-) -> DrawResult
+) -> Result<Drawn, String>
 where
     DB::ErrorType: 'static,
 {
     let display = Display::from_json(&payload.display_json);
+    let line =
+        |data: Box<dyn ReadOut + Send + Sync>, frame, zooms| Drawn::Line { data, frame, zooms };
     match payload.result_type.as_str() {
-        "Solution1D" => solution1d::draw(
-            area,
-            &solution1d::Solution1D::from_payload(payload)?,
-            &display,
-        )
-        .map(|_| ()),
-        "Solution2D" => solution2d::draw(
-            area,
-            &solution2d::Solution2D::from_payload(payload)?,
-            &display,
-        ),
-        "StochasticEnsemble" => ensemble::draw(
-            area,
-            &ensemble::Ensemble::from_payload(payload)?,
-            &display,
-            choices.time_index,
-        ),
-        "DiscreteSequence" => {
-            sequence::draw(area, &sequence::Sequence::from_payload(payload)?, &display).map(|_| ())
+        "Solution1D" => {
+            let data = solution1d::Solution1D::from_payload(payload)?;
+            let frame = solution1d::draw_view(area, &data, &display, choices.view)?;
+            Ok(line(Box::new(data), frame, true))
         }
-        "OptimizationResult" => optimization::draw(
-            area,
-            &optimization::Optimization::from_payload(payload)?,
-            &display,
-            choices.log_scale,
-        )
-        .map(|_| ()),
+        "Solution2D" => {
+            let data = solution2d::Solution2D::from_payload(payload)?;
+            let frame = solution2d::draw_with_frame(area, &data, &display)?;
+            Ok(Drawn::Heatmap { data, frame })
+        }
+        "StochasticEnsemble" => {
+            let data = ensemble::Ensemble::from_payload(payload)?;
+            let (frame, stats) = ensemble::draw(area, &data, &display, choices.time_index)?;
+            Ok(line(Box::new(stats), frame, false))
+        }
+        "DiscreteSequence" => {
+            let data = sequence::Sequence::from_payload(payload)?;
+            let frame = sequence::draw(area, &data, &display, choices.view)?;
+            Ok(line(Box::new(data), frame, true))
+        }
+        "OptimizationResult" => {
+            let data = optimization::Optimization::from_payload(payload)?;
+            let frame = optimization::draw(area, &data, &display, choices.log_scale, choices.view)?;
+            Ok(line(Box::new(data), frame, true))
+        }
         other => Err(format!("no plot for result type {other:?}")),
     }
 }
@@ -230,6 +248,79 @@ where
         .border_style(RGBColor(200, 200, 200))
         .draw()
         .map_err(drawing_error)
+}
+
+/// Draws a reduced series's band: translucent between each column's minimum and maximum, edged by thin lines,
+/// under the line of its means; one polygon per run of columns with values. Nothing without a band (raw data).
+pub fn draw_band<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    x: &[f64],
+    band: Option<(&[f64], &[f64])>,
+    color: RGBColor,
+) -> DrawResult
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
+{
+    let Some((min, max)) = band else {
+        return Ok(());
+    };
+    let style = color.mix(0.3).filled();
+    let n = x.len().min(min.len()).min(max.len());
+    let mut start = 0;
+    while start < n {
+        let has = |i: usize| x[i].is_finite() && min[i].is_finite() && max[i].is_finite();
+        if !has(start) {
+            start += 1;
+            continue;
+        }
+        let end = (start..n).find(|&i| !has(i)).unwrap_or(n);
+        let run = start..end;
+        if run.len() == 1 {
+            let i = start;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x[i], min[i]), (x[i], max[i])],
+                    color.mix(0.5),
+                )))
+                .map_err(drawing_error)?;
+        } else {
+            let outline: Vec<(f64, f64)> = run
+                .clone()
+                .map(|i| (x[i], max[i]))
+                .chain(run.clone().rev().map(|i| (x[i], min[i])))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, style)))
+                .map_err(drawing_error)?;
+            // The edges, so that a spike one column wide stands out from the fill.
+            for edge in [max, min] {
+                chart
+                    .draw_series(LineSeries::new(
+                        run.clone().map(|i| (x[i], edge[i])),
+                        color.mix(0.6),
+                    ))
+                    .map_err(drawing_error)?;
+            }
+        }
+        start = end;
+    }
+    Ok(())
+}
+
+/// A value of a series for the read-out: `name = v` for raw data, `name ≈ mean ∈ [min, max]` for a reduced
+/// column.
+pub fn describe(name: &str, values: &[f64], band: Option<(&[f64], &[f64])>, i: usize) -> String {
+    match band {
+        Some((min, max)) => format!(
+            "{name} ≈ {} ∈ [{}, {}]",
+            short_number(values[i]),
+            short_number(min[i]),
+            short_number(max[i])
+        ),
+        None => format!("{name} = {}", short_number(values[i])),
+    }
 }
 
 /// The light grid colour of every chart.
@@ -383,6 +474,6 @@ pub mod tests {
             &payload("X", &[], "{}"),
             Choices::default(),
         );
-        assert!(err.unwrap_err().contains("no plot"));
+        assert!(err.err().expect("an error").contains("no plot"));
     }
 }

@@ -1,14 +1,15 @@
 //! `OptimizationResult`: the loss curve (log scale when it spans more than two decades) and, when given, the
 //! evolution of each parameter labelled by `param_names`.
 
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::{FieldValue, ResultPayload};
-use crate::plots::reduce::reduce_min_max;
+use crate::plots::reduce::{reduce_min_max, Bands};
 use crate::plots::{
-    chart_builder, check_len, draw_legend, drawing_error, finite_range, matrix, nearest_index,
-    short_number, vector, Display, Frame, ReadOut, GRID, PALETTE,
+    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
+    matrix, nearest_index, short_number, vector, Display, Frame, ReadOut, GRID, PALETTE,
 };
 
 pub const LOSS_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -20,6 +21,9 @@ pub struct Optimization {
     pub loss: Vec<f64>,
     /// One series per parameter, each of `loss.len()` values.
     pub params: Vec<(String, Vec<f64>)>,
+    /// Set when the server reduced the series: each row is a pixel column's mean, with min–max bands (`loss`,
+    /// `params[j]`).
+    pub bands: Option<Bands>,
 }
 
 impl Optimization {
@@ -57,7 +61,12 @@ impl Optimization {
                     .collect()
             }
         };
-        Ok(Self { step, loss, params })
+        Ok(Self {
+            step,
+            loss,
+            params,
+            bands: Bands::from_payload(payload),
+        })
     }
 
     /// Whether the loss is positive and spans more than two decades, so reads best on a log axis.
@@ -71,29 +80,61 @@ impl Optimization {
         let (lo, hi) = finite_range([positive.as_slice()]);
         positive.iter().all(|v| *v > 0.0) && lo > 0.0 && hi / lo > 100.0
     }
+
+    /// Whether a log axis can show the loss: every finite value (and band edge) is positive.
+    pub fn log_allowed(&self) -> bool {
+        let band = self.bands.as_ref().and_then(|b| b.get("loss"));
+        self.loss
+            .iter()
+            .chain(band.into_iter().flat_map(|(lo, _)| lo.iter()))
+            .filter(|v| v.is_finite())
+            .all(|v| *v > 0.0)
+    }
+
+    /// Why a log axis the user asked for is not drawn, for a note under the plot.
+    pub fn log_refused(&self, log_scale: Option<bool>) -> Option<String> {
+        if log_scale != Some(true) || self.log_allowed() {
+            return None;
+        }
+        let n = self
+            .loss
+            .iter()
+            .filter(|v| v.is_finite() && **v <= 0.0)
+            .count();
+        Some(format!(
+            "the loss has {n} value{} ≤ 0, which a log axis cannot show: drawn on a linear axis",
+            if n == 1 { "" } else { "s" }
+        ))
+    }
 }
 
 /// Draws the loss and parameters; `log_scale` forces the loss axis (a log axis only where every loss is positive).
 impl ReadOut for Optimization {
     fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.step, x)?;
+        let band = |name: &str| self.bands.as_ref().and_then(|b| b.get(name));
+        let step_sign = if self.bands.is_some() { "≈" } else { "=" };
         let mut text = format!(
-            "step = {}, loss = {}",
+            "step {step_sign} {}, {}",
             short_number(self.step[i]),
-            short_number(self.loss[i])
+            describe("loss", &self.loss, band("loss"), i)
         );
-        for (name, values) in &self.params {
-            text.push_str(&format!(", {name} = {}", short_number(values[i])));
+        for (j, (name, values)) in self.params.iter().enumerate() {
+            let band = band(&format!("params[{j}]"));
+            text.push_str(&format!(", {}", describe(name, values, band, i)));
         }
         Some(text)
     }
 }
 
+/// Draws the loss and parameters. `log_scale` forces the loss axis (a log axis only where every loss shown is
+/// positive; otherwise linear, and [`Optimization::log_refused`] says why); `view` (a step range) zooms.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Optimization,
     display: &Display,
     log_scale: Option<bool>,
+    view: Option<(f64, f64)>,
 ) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
@@ -106,69 +147,59 @@ where
         let (top, bottom) = area.split_vertically(height * 55 / 100);
         (top, Some(bottom))
     };
-    let (x_lo, x_hi) = finite_range([data.step.as_slice()]);
-    let buckets = (area.dim_in_pixel().0 as usize).max(100);
-    let loss_points = reduce_min_max(&data.step, &data.loss, buckets);
-    let x_label = display.labels.x.as_deref().unwrap_or("step");
-    let style = ShapeStyle::from(LOSS_COLOR).stroke_width(2);
-    let builder = || chart_builder(&loss_area, display.title.as_deref());
-    let mut frame = Frame {
-        x: (x_lo, x_hi),
-        px: (0, 0),
+    let x = match view {
+        Some((lo, hi)) if lo < hi => (lo, hi),
+        _ => finite_range([data.step.as_slice()]),
     };
-    let all_positive = data.loss.iter().filter(|v| v.is_finite()).all(|v| *v > 0.0);
-    if log_scale.unwrap_or_else(|| data.wants_log_scale()) && all_positive {
-        let (lo, hi) = finite_range([data.loss.as_slice()]);
-        let mut chart = builder()
-            .build_cartesian_2d(x_lo..x_hi, (lo * 0.8..hi * 1.25).log_scale())
-            .map_err(drawing_error)?;
-        frame.px = pixel_columns(chart.plotting_area().get_pixel_range().0);
-        chart
-            .configure_mesh()
-            .light_line_style(GRID)
-            .x_desc(x_label)
-            .y_desc("loss (log)")
-            .draw()
-            .map_err(drawing_error)?;
-        chart
-            .draw_series(LineSeries::new(loss_points, style))
-            .map_err(drawing_error)?;
+    let band = |name: &str| data.bands.as_ref().and_then(|b| b.get(name));
+    let with_band = |values: &'_ [f64], name: &str| -> Vec<f64> {
+        let mut all = values.to_vec();
+        if let Some((lo, hi)) = band(name) {
+            all.extend_from_slice(lo);
+            all.extend_from_slice(hi);
+        }
+        all
+    };
+    let loss = with_band(&data.loss, "loss");
+    let (lo, hi) = finite_range([loss.as_slice()]);
+    let log = log_scale.unwrap_or_else(|| data.wants_log_scale()) && data.log_allowed();
+    let px = if log {
+        let y = (lo * 0.8..hi * 1.25).log_scale();
+        panel(&loss_area, data, display, x, y, "loss (log)", band("loss"))?
     } else {
-        let (lo, hi) = finite_range([data.loss.as_slice()]);
         let pad = (hi - lo) * 0.05;
-        let mut chart = builder()
-            .build_cartesian_2d(x_lo..x_hi, (lo - pad)..(hi + pad))
-            .map_err(drawing_error)?;
-        frame.px = pixel_columns(chart.plotting_area().get_pixel_range().0);
-        chart
-            .configure_mesh()
-            .light_line_style(GRID)
-            .x_desc(x_label)
-            .y_desc("loss")
-            .draw()
-            .map_err(drawing_error)?;
-        chart
-            .draw_series(LineSeries::new(loss_points, style))
-            .map_err(drawing_error)?;
-    }
+        panel(
+            &loss_area,
+            data,
+            display,
+            x,
+            (lo - pad)..(hi + pad),
+            "loss",
+            band("loss"),
+        )?
+    };
 
     if let Some(params_area) = params_area {
-        let all: Vec<&[f64]> = data.params.iter().map(|(_, v)| v.as_slice()).collect();
-        let (lo, hi) = finite_range(all);
+        let all: Vec<Vec<f64>> = (0..data.params.len())
+            .map(|j| with_band(&data.params[j].1, &format!("params[{j}]")))
+            .collect();
+        let (lo, hi) = finite_range(all.iter().map(Vec::as_slice));
         let pad = (hi - lo) * 0.05;
         let mut chart = chart_builder(&params_area, None)
-            .build_cartesian_2d(x_lo..x_hi, (lo - pad)..(hi + pad))
+            .build_cartesian_2d(x.0..x.1, (lo - pad)..(hi + pad))
             .map_err(drawing_error)?;
         chart
             .configure_mesh()
             .light_line_style(GRID)
-            .x_desc(x_label)
+            .x_desc(display.labels.x.as_deref().unwrap_or("step"))
             .y_desc("parameters")
             .draw()
             .map_err(drawing_error)?;
+        let buckets = (area.dim_in_pixel().0 as usize).max(100);
         for (j, (name, values)) in data.params.iter().enumerate() {
             let color = PALETTE[(j + 1) % PALETTE.len()];
             let style = ShapeStyle::from(color).stroke_width(2);
+            draw_band(&mut chart, &data.step, band(&format!("params[{j}]")), color)?;
             chart
                 .draw_series(LineSeries::new(
                     reduce_min_max(&data.step, values, buckets),
@@ -181,11 +212,45 @@ where
         draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     }
     area.present().map_err(drawing_error)?;
-    Ok(frame)
+    Ok(Frame { x, px })
 }
 
-fn pixel_columns(range: std::ops::Range<i32>) -> (i32, i32) {
-    (range.start, range.end)
+/// The loss panel on a linear or a log y axis; returns its plotting area's first and last pixel column.
+fn panel<DB, Y>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Optimization,
+    display: &Display,
+    x: (f64, f64),
+    y: Y,
+    y_desc: &str,
+    band: Option<(&[f64], &[f64])>,
+) -> Result<(i32, i32), String>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let mut chart = chart_builder(area, display.title.as_deref())
+        .build_cartesian_2d(x.0..x.1, y)
+        .map_err(drawing_error)?;
+    let px = chart.plotting_area().get_pixel_range().0;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID)
+        .x_desc(display.labels.x.as_deref().unwrap_or("step"))
+        .y_desc(y_desc)
+        .draw()
+        .map_err(drawing_error)?;
+    draw_band(&mut chart, &data.step, band, LOSS_COLOR)?;
+    let buckets = (area.dim_in_pixel().0 as usize).max(100);
+    chart
+        .draw_series(LineSeries::new(
+            reduce_min_max(&data.step, &data.loss, buckets),
+            ShapeStyle::from(LOSS_COLOR).stroke_width(2),
+        ))
+        .map_err(drawing_error)?;
+    Ok((px.start, px.end))
 }
 
 #[cfg(test)]
@@ -229,7 +294,14 @@ mod tests {
             "step = 1, loss = 10, alpha = 1, beta = -1"
         );
         let svg = render_svg(|area| {
-            draw(area, &data, &Display::from_json(&p.display_json), None).map(|_| ())
+            draw(
+                area,
+                &data,
+                &Display::from_json(&p.display_json),
+                None,
+                None,
+            )
+            .map(|_| ())
         });
         assert!(
             svg.contains("Fit")
@@ -248,17 +320,18 @@ mod tests {
     fn the_log_axis_can_be_switched() {
         let p = with_names(vec![1000.0, 10.0, 1.0, 0.1]);
         let data = Optimization::from_payload(&p).unwrap();
-        let linear =
-            render_svg(|area| draw(area, &data, &Display::default(), Some(false)).map(|_| ()));
+        let linear = render_svg(|area| {
+            draw(area, &data, &Display::default(), Some(false), None).map(|_| ())
+        });
         assert!(!linear.contains("loss (log)") && linear.contains("loss"));
         let shallow = Optimization::from_payload(&with_names(vec![2.0, 1.0])).unwrap();
         assert!(render_svg(
-            |area| draw(area, &shallow, &Display::default(), Some(true)).map(|_| ())
+            |area| draw(area, &shallow, &Display::default(), Some(true), None).map(|_| ())
         )
         .contains("loss (log)"));
         let negative = Optimization::from_payload(&with_names(vec![2.0, -1.0])).unwrap();
         assert!(!render_svg(
-            |area| draw(area, &negative, &Display::default(), Some(true)).map(|_| ())
+            |area| draw(area, &negative, &Display::default(), Some(true), None).map(|_| ())
         )
         .contains("loss (log)"));
     }

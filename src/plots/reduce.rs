@@ -1,8 +1,45 @@
-//! Reducing long series to what a plot of a given width can show, without losing peaks.
+//! Reducing long series and large grids to what a plot of a given size can show, without losing peaks.
+//!
+//! The server calls [`reduce_for_view`] before arrays travel to the browser. A 1-D series with more points in
+//! view than the canvas has pixel columns becomes, per column, the mean (drawn as the line) and the minimum and
+//! maximum (drawn as a translucent band), so every spike stays visible: nothing is sampled away, unlike the random
+//! or strided sampling of TensorBoard, MLflow and Aim. A grid larger than the canvas becomes one cell per block
+//! of cells, the block's most extreme value. Small data comes raw, cut to the view.
 
-use crate::model::ResultPayload;
+use crate::model::{FieldValue, NumArray, ResultPayload};
 use crate::plots::finite_range;
-use crate::plots::solution1d::{Solution1D, REDUCED_ERROR, REDUCED_ERROR_STATS, REDUCED_POINTS};
+use crate::plots::optimization::Optimization;
+use crate::plots::sequence::Sequence;
+use crate::plots::solution1d::{Solution1D, REDUCED_ERROR, REDUCED_ERROR_STATS};
+
+/// In a reduced payload: how many points the columns stand for.
+pub const REDUCED_POINTS: &str = "reduced_points";
+/// In a reduced payload: how many NaN or infinite values the full data holds (they are skipped, and counted in
+/// a note under the plot).
+pub const REDUCED_NON_FINITE: &str = "reduced_non_finite";
+/// In a reduced grid: the shape of the full grid, (rows, columns).
+pub const REDUCED_GRID: &str = "reduced_grid";
+/// In a reduced grid: the smallest and largest finite value of the full grid, for the colour scale.
+pub const REDUCED_SCALE: &str = "reduced_scale";
+
+/// How many NaN or infinite values the result holds: counted on the server from the full data when it reduced
+/// the payload (the reduced arrays mark empty columns with NaN), else counted here.
+pub fn non_finite_count(payload: &ResultPayload) -> usize {
+    match payload.array(REDUCED_NON_FINITE) {
+        Some(count) => count.values.first().copied().unwrap_or(0.0) as usize,
+        None => payload.non_finite_count(),
+    }
+}
+
+/// The field holding the smallest value of each column of a reduced series `name`.
+pub fn min_field(name: &str) -> String {
+    format!("{name}:min")
+}
+
+/// The field holding the largest value of each column of a reduced series `name`.
+pub fn max_field(name: &str) -> String {
+    format!("{name}:max")
+}
 
 /// Splits the points into `buckets` runs of consecutive samples and keeps, for each, the samples with the
 /// smallest and largest `y` (in their original order). A line through the result looks the same as one
@@ -44,122 +81,18 @@ pub fn reduce_min_max(x: &[f64], y: &[f64], buckets: usize) -> Vec<(f64, f64)> {
     out
 }
 
-/// Reduces a `Solution1D` payload for a plot `columns` pixels wide showing `view` (default: all of x). When more
-/// points than four per column fall in the view, each series becomes a (min, max) pair of rows per column, so no
-/// spike is lost; the error (computed − expected) is reduced the same way from the full data, and its max and RMS
-/// are computed from the full data. Fewer points come back raw, cut to the view. Other types come back as they are.
-pub fn reduce_for_view(
-    payload: ResultPayload,
-    columns: usize,
-    view: Option<(f64, f64)>,
-) -> Result<ResultPayload, String> {
-    if payload.result_type != "Solution1D" {
-        return Ok(payload);
-    }
-    let data = Solution1D::from_payload(&payload)?;
-    let range = view
-        .filter(|(lo, hi)| lo < hi)
-        .unwrap_or_else(|| finite_range([data.x.as_slice()]));
-    let inside = data
-        .x
-        .iter()
-        .filter(|x| **x >= range.0 && **x <= range.1)
-        .count();
-    let array = |values: Vec<f64>| {
-        crate::model::FieldValue::Array(crate::model::NumArray {
-            shape: vec![values.len()],
-            dtype: "<f8".into(),
-            values,
-        })
-    };
-    let mut out = ResultPayload {
-        fields: Vec::new(),
-        ..payload
-    };
-    if inside <= 4 * columns {
-        let window = match view {
-            Some((lo, hi)) => data.window(lo, hi),
-            None => data,
-        };
-        out.fields.push(("x".into(), array(window.x)));
-        out.fields.push(("computed".into(), array(window.computed)));
-        if let Some(expected) = window.expected {
-            out.fields.push(("expected".into(), array(expected)));
-        }
-        return Ok(out);
-    }
-    let error = data.error();
-    let mut series: Vec<&[f64]> = vec![&data.computed];
-    series.extend(data.expected.as_deref());
-    series.extend(error.as_deref());
-    let (centres, bands) = reduce_columns(&data.x, &series, range, columns);
-    let pairs = |band: &ColumnBand| -> Vec<f64> {
-        band.min
-            .iter()
-            .zip(&band.max)
-            .flat_map(|(lo, hi)| [*lo, *hi])
-            .collect()
-    };
-    out.fields.push((
-        "x".into(),
-        array(centres.iter().flat_map(|c| [*c, *c]).collect()),
-    ));
-    out.fields
-        .push(("computed".into(), array(pairs(&bands[0]))));
-    if data.expected.is_some() {
-        out.fields
-            .push(("expected".into(), array(pairs(&bands[1]))));
-        out.fields
-            .push((REDUCED_ERROR.into(), array(pairs(&bands[2]))));
-        if let Some((max_abs, rms)) = data.error_stats() {
-            out.fields
-                .push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
-        }
-    }
-    out.fields
-        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_short_series_whole() {
-        let x = [0.0, 1.0, 2.0];
-        let y = [1.0, f64::NAN, 3.0];
-        assert_eq!(reduce_min_max(&x, &y, 10), vec![(0.0, 1.0), (2.0, 3.0)]);
-    }
-
-    #[test]
-    fn keeps_extremes_of_long_series() {
-        let n = 100_000;
-        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
-        let mut y = vec![0.0; n];
-        y[12_345] = 50.0;
-        y[77_777] = -20.0;
-        let reduced = reduce_min_max(&x, &y, 100);
-        assert!(reduced.len() <= 200);
-        assert!(reduced.contains(&(12_345.0, 50.0)));
-        assert!(reduced.contains(&(77_777.0, -20.0)));
-        assert!(
-            reduced.windows(2).all(|w| w[0].0 <= w[1].0),
-            "order is kept"
-        );
-    }
-}
-
-/// One series reduced to pixel columns: the smallest and largest value in each (NaN where a column is empty).
-#[derive(Clone, Debug, PartialEq)]
+/// One series reduced to pixel columns: per column, the mean, the smallest and the largest of its finite values
+/// (NaN where the series has none in that column).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ColumnBand {
+    pub mean: Vec<f64>,
     pub min: Vec<f64>,
     pub max: Vec<f64>,
 }
 
-/// Reduces series sharing `x` to `columns` equal columns over `range`: the columns' centres and, per series,
-/// the minimum and maximum of the finite values in each column. Points outside `range` are left out; `x` need
-/// not be sorted. Every extreme survives, so no spike is lost (unlike random or strided sampling).
+/// Reduces series sharing `x` to `columns` equal columns over `range`, touching each value once: the centres of
+/// the columns that hold points and, per series, each such column's mean, minimum and maximum. Points outside
+/// `range` are left out; `x` need not be sorted. Every extreme survives, so no spike is lost.
 pub fn reduce_columns(
     x: &[f64],
     ys: &[&[f64]],
@@ -169,125 +102,325 @@ pub fn reduce_columns(
     let columns = columns.max(1);
     let (lo, hi) = range;
     let width = (hi - lo) / columns as f64;
-    let centres = (0..columns)
-        .map(|c| lo + width * (c as f64 + 0.5))
-        .collect();
+    let mut points = vec![0usize; columns];
+    let mut sums = vec![vec![0.0; columns]; ys.len()];
+    let mut counts = vec![vec![0usize; columns]; ys.len()];
     let mut bands: Vec<ColumnBand> = ys
         .iter()
         .map(|_| ColumnBand {
+            mean: Vec::new(),
             min: vec![f64::NAN; columns],
             max: vec![f64::NAN; columns],
         })
         .collect();
-    for (i, &xi) in x.iter().enumerate() {
-        if !(xi >= lo && xi <= hi) || width <= 0.0 {
-            continue;
-        }
-        let c = (((xi - lo) / width) as usize).min(columns - 1);
-        for (band, y) in bands.iter_mut().zip(ys) {
-            let v = y[i];
-            if v.is_finite() {
-                // NaN.min(v) is v: an empty column takes the first value.
-                band.min[c] = band.min[c].min(v);
-                band.max[c] = band.max[c].max(v);
+    if width > 0.0 {
+        for (i, &xi) in x.iter().enumerate() {
+            if !(xi >= lo && xi <= hi) {
+                continue;
+            }
+            let c = (((xi - lo) / width) as usize).min(columns - 1);
+            points[c] += 1;
+            for (s, y) in ys.iter().enumerate() {
+                let v = y[i];
+                if v.is_finite() {
+                    let band = &mut bands[s];
+                    // NaN.min(v) is v: an empty column takes the first value.
+                    band.min[c] = band.min[c].min(v);
+                    band.max[c] = band.max[c].max(v);
+                    sums[s][c] += v;
+                    counts[s][c] += 1;
+                }
             }
         }
+    }
+    let kept: Vec<usize> = (0..columns).filter(|&c| points[c] > 0).collect();
+    let centres = kept
+        .iter()
+        .map(|&c| lo + width * (c as f64 + 0.5))
+        .collect();
+    for (s, band) in bands.iter_mut().enumerate() {
+        band.mean = kept
+            .iter()
+            .map(|&c| match counts[s][c] {
+                0 => f64::NAN,
+                n => sums[s][c] / n as f64,
+            })
+            .collect();
+        band.min = kept.iter().map(|&c| band.min[c]).collect();
+        band.max = kept.iter().map(|&c| band.max[c]).collect();
     }
     (centres, bands)
 }
 
-#[cfg(test)]
-mod column_tests {
-    use super::*;
+/// The min–max bands a reduced payload carries, by series name; a matrix field's columns are named `name[j]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bands {
+    /// How many points the columns stand for.
+    pub points: usize,
+    bands: Vec<(String, Vec<f64>, Vec<f64>)>,
+}
 
-    #[test]
-    fn every_column_keeps_its_extremes() {
-        let n = 1_000_000;
-        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
-        let mut y = vec![0.0; n];
-        y[123_457] = 9.0;
-        y[876_543] = -4.0;
-        let (centres, bands) = reduce_columns(&x, &[&y], (0.0, 1.0), 800);
-        assert_eq!(centres.len(), 800);
-        let band = &bands[0];
-        assert_eq!(
-            band.max.iter().cloned().fold(f64::MIN, f64::max),
-            9.0,
-            "the spike survives"
-        );
-        assert_eq!(
-            band.min.iter().cloned().fold(f64::MAX, f64::min),
-            -4.0,
-            "the dip survives"
-        );
-        assert_eq!(
-            band.max[(0.123457f64 * 800.0) as usize],
-            9.0,
-            "in the right column"
-        );
+impl Bands {
+    /// The bands of a payload the server reduced; `None` for raw data.
+    pub fn from_payload(payload: &ResultPayload) -> Option<Self> {
+        let points = *payload.array(REDUCED_POINTS)?.values.first()? as usize;
+        let mut bands = Vec::new();
+        for (name, value) in &payload.fields {
+            let (FieldValue::Array(values), Some(min), Some(max)) = (
+                value,
+                payload.array(&min_field(name)),
+                payload.array(&max_field(name)),
+            ) else {
+                continue;
+            };
+            match values.shape.as_slice() {
+                [_] => bands.push((name.clone(), min.values.clone(), max.values.clone())),
+                [rows, p] => {
+                    for j in 0..*p {
+                        let column =
+                            |a: &NumArray| (0..*rows).map(|i| a.values[i * p + j]).collect();
+                        bands.push((format!("{name}[{j}]"), column(min), column(max)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Some(Self { points, bands })
     }
 
-    #[test]
-    fn a_range_leaves_out_what_is_outside_and_empty_columns_are_nan() {
-        let x = [0.0, 1.0, 2.0, 3.0, 10.0];
-        let y = [1.0, 2.0, 3.0, 4.0, 100.0];
-        let (centres, bands) = reduce_columns(&x, &[&y], (0.0, 4.0), 4);
-        assert_eq!(centres, vec![0.5, 1.5, 2.5, 3.5]);
-        assert_eq!(bands[0].max, vec![1.0, 2.0, 3.0, 4.0]);
-        let (_, sparse) = reduce_columns(&[0.0, 3.9], &[&[1.0, 2.0]], (0.0, 4.0), 4);
-        assert!(sparse[0].min[1].is_nan() && sparse[0].min[2].is_nan());
-    }
-
-    fn solution_1d(fields: Vec<(&str, Vec<f64>)>) -> ResultPayload {
-        let fields: Vec<_> = fields
-            .into_iter()
-            .map(|(name, v)| (name, vec![v.len()], v))
-            .collect();
-        crate::plots::tests::payload("Solution1D", &fields, "{}")
-    }
-
-    #[test]
-    fn reduction_keeps_spikes_and_exact_error_statistics() {
-        let n = 100_000;
-        let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
-        let mut computed: Vec<f64> = x.iter().map(|v| v.sin()).collect();
-        let expected = computed.clone();
-        computed[54_321] += 7.0;
-        let full = solution_1d(vec![
-            ("x", x),
-            ("computed", computed),
-            ("expected", expected),
-        ]);
-        let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
-        let data = Solution1D::from_payload(&reduced).unwrap();
-        assert_eq!(data.x.len(), 1600, "a (min, max) pair per column");
-        assert_eq!(data.reduced.as_ref().unwrap().points, n);
-        let top = data.computed.iter().cloned().fold(f64::MIN, f64::max);
-        assert!(
-            (top - (0.54321f64.sin() + 7.0)).abs() < 1e-12,
-            "the spike survives the reduction"
-        );
-        let (max_abs, rms) = data.error_stats().unwrap();
-        assert_eq!(max_abs, 7.0);
-        assert!(
-            (rms - (49.0 / n as f64).sqrt()).abs() < 1e-12,
-            "RMS over the full data, not the columns"
-        );
-        assert!(
-            data.readout(0.54321).unwrap().starts_with("x ≈ 0.54"),
-            "{:?}",
-            data.readout(0.54321)
-        );
-
-        // Zoomed far enough in, the raw points come back.
-        let zoomed =
-            Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap())
-                .unwrap();
-        assert!(zoomed.reduced.is_none());
-        assert_eq!(
-            zoomed.x.len(),
-            1001 + 2,
-            "the points in the view and one neighbour each side"
-        );
+    /// The (min, max) of each column of series `name`.
+    pub fn get(&self, name: &str) -> Option<(&[f64], &[f64])> {
+        self.bands
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, min, max)| (min.as_slice(), max.as_slice()))
     }
 }
+
+/// A plotted field over the x axis: a vector, or a matrix `[k, p]` of `p` series.
+enum Series {
+    Vector(String, Vec<f64>),
+    Matrix(String, usize, Vec<f64>),
+}
+
+impl Series {
+    fn name(&self) -> &str {
+        match self {
+            Self::Vector(name, _) | Self::Matrix(name, _, _) => name,
+        }
+    }
+
+    /// Each series as its own column of values.
+    fn columns(&self) -> Vec<Vec<f64>> {
+        match self {
+            Self::Vector(_, v) => vec![v.clone()],
+            Self::Matrix(_, p, v) => (0..*p)
+                .map(|j| v.iter().skip(j).step_by(*p).copied().collect())
+                .collect(),
+        }
+    }
+}
+
+/// What a 1-D plot draws: the x axis (by field name) and the fields over it.
+struct Lines {
+    axis: &'static str,
+    x: Vec<f64>,
+    series: Vec<Series>,
+    /// Series computed from the others, sent only reduced (raw, the browser computes them itself).
+    derived: Vec<Series>,
+    /// Fields sent as they are (e.g. error statistics of the full data).
+    extra: Vec<(String, FieldValue)>,
+}
+
+pub(super) fn array(values: Vec<f64>) -> FieldValue {
+    FieldValue::Array(NumArray {
+        shape: vec![values.len()],
+        dtype: "<f8".into(),
+        values,
+    })
+}
+
+pub(super) fn matrix_array(rows: usize, p: usize, values: Vec<f64>) -> FieldValue {
+    FieldValue::Array(NumArray {
+        shape: vec![rows, p],
+        dtype: "<f8".into(),
+        values,
+    })
+}
+
+/// Interleaves `p` columns of equal length into a row-major matrix.
+fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
+    let rows = columns.first().map_or(0, Vec::len);
+    (0..rows)
+        .flat_map(|i| columns.iter().map(move |c| c[i]))
+        .collect()
+}
+
+/// Reduces a payload for a plot `columns` device pixels wide showing `view` (an x range; default: everything):
+/// long 1-D series (`Solution1D`, `DiscreteSequence`, `OptimizationResult`) become per-column mean, min and max,
+/// a `Solution2D` larger than the canvas can show becomes one cell per block. Other types come back as they are.
+pub fn reduce_for_view(
+    payload: ResultPayload,
+    columns: usize,
+    view: Option<(f64, f64)>,
+) -> Result<ResultPayload, String> {
+    let lines = match payload.result_type.as_str() {
+        "Solution1D" => {
+            let data = Solution1D::from_payload(&payload)?;
+            let mut series = vec![Series::Vector("computed".into(), data.computed.clone())];
+            let (mut derived, mut extra) = (Vec::new(), Vec::new());
+            if let Some(expected) = &data.expected {
+                series.push(Series::Vector("expected".into(), expected.clone()));
+                derived.push(Series::Vector(
+                    REDUCED_ERROR.into(),
+                    data.error().unwrap_or_default(),
+                ));
+                if let Some((max_abs, rms)) = data.error_stats() {
+                    extra.push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
+                }
+            }
+            Lines {
+                axis: "x",
+                x: data.x,
+                series,
+                derived,
+                extra,
+            }
+        }
+        "DiscreteSequence" => {
+            let data = Sequence::from_payload(&payload)?;
+            let mut series = vec![Series::Vector("values".into(), data.values)];
+            series.extend(data.expected.map(|e| Series::Vector("expected".into(), e)));
+            Lines {
+                axis: "index",
+                x: data.index,
+                series,
+                derived: Vec::new(),
+                extra: Vec::new(),
+            }
+        }
+        "OptimizationResult" => {
+            let data = Optimization::from_payload(&payload)?;
+            let mut series = vec![Series::Vector("loss".into(), data.loss)];
+            if !data.params.is_empty() {
+                let columns: Vec<Vec<f64>> = data.params.into_iter().map(|(_, v)| v).collect();
+                series.push(Series::Matrix(
+                    "params".into(),
+                    columns.len(),
+                    rows_of(&columns),
+                ));
+            }
+            let names = payload
+                .fields
+                .iter()
+                .filter(|(name, value)| {
+                    name == "param_names" && matches!(value, FieldValue::Json(_))
+                })
+                .cloned()
+                .collect();
+            Lines {
+                axis: "step",
+                x: data.step,
+                series,
+                derived: Vec::new(),
+                extra: names,
+            }
+        }
+        // The heatmap's plotting area is about ¾ of the canvas wide and ½ of it high.
+        "Solution2D" => return grid::reduce_grid(payload, columns * 3 / 4, columns / 2),
+        _ => return Ok(payload),
+    };
+    Ok(reduce_lines(payload, lines, columns, view))
+}
+
+/// The generic part of [`reduce_for_view`] for 1-D plots.
+fn reduce_lines(
+    payload: ResultPayload,
+    lines: Lines,
+    columns: usize,
+    view: Option<(f64, f64)>,
+) -> ResultPayload {
+    let Lines {
+        axis,
+        x,
+        mut series,
+        derived,
+        extra,
+    } = lines;
+    let non_finite = payload.non_finite_count();
+    let range = view
+        .filter(|(lo, hi)| lo < hi)
+        .unwrap_or_else(|| finite_range([x.as_slice()]));
+    let inside = x
+        .iter()
+        .filter(|v| **v >= range.0 && **v <= range.1)
+        .count();
+    let mut out = ResultPayload {
+        fields: extra,
+        ..payload
+    };
+    out.fields
+        .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
+
+    if inside <= 2 * columns {
+        // Few enough to draw every point: the points in view and one neighbour each side, so lines reach the edges.
+        let (first, last) = match (
+            x.iter().position(|v| *v >= range.0 && *v <= range.1),
+            x.iter().rposition(|v| *v >= range.0 && *v <= range.1),
+        ) {
+            (Some(f), Some(l)) => (f.saturating_sub(1), (l + 1).min(x.len() - 1)),
+            _ => (0, 0),
+        };
+        let keep = if inside == 0 { 0..0 } else { first..last + 1 };
+        out.fields
+            .push((axis.into(), array(x[keep.clone()].to_vec())));
+        for s in series {
+            let field = match &s {
+                Series::Vector(_, v) => array(v[keep.clone()].to_vec()),
+                Series::Matrix(_, p, v) => {
+                    matrix_array(keep.len(), *p, v[keep.start * p..keep.end * p].to_vec())
+                }
+            };
+            out.fields.push((s.name().to_owned(), field));
+        }
+        return out;
+    }
+
+    series.extend(derived);
+    let all: Vec<(usize, Vec<f64>)> = series
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.columns().into_iter().map(move |c| (i, c)))
+        .collect();
+    let slices: Vec<&[f64]> = all.iter().map(|(_, c)| c.as_slice()).collect();
+    let (centres, bands) = reduce_columns(&x, &slices, range, columns);
+    let rows = centres.len();
+    out.fields.push((axis.into(), array(centres)));
+    for (i, s) in series.iter().enumerate() {
+        let mine: Vec<&ColumnBand> = all
+            .iter()
+            .zip(&bands)
+            .filter(|((owner, _), _)| *owner == i)
+            .map(|(_, band)| band)
+            .collect();
+        let pick = |f: fn(&ColumnBand) -> &Vec<f64>| -> FieldValue {
+            match s {
+                Series::Vector(..) => array(f(mine[0]).clone()),
+                Series::Matrix(_, p, _) => {
+                    let columns: Vec<Vec<f64>> = mine.iter().map(|b| f(b).clone()).collect();
+                    matrix_array(rows, *p, rows_of(&columns))
+                }
+            }
+        };
+        out.fields.push((s.name().to_owned(), pick(|b| &b.mean)));
+        out.fields.push((min_field(s.name()), pick(|b| &b.min)));
+        out.fields.push((max_field(s.name()), pick(|b| &b.max)));
+    }
+    out.fields
+        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
+    out
+}
+
+mod grid;
+#[cfg(test)]
+mod tests;

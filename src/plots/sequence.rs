@@ -4,9 +4,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::ResultPayload;
+use crate::plots::reduce::Bands;
 use crate::plots::{
-    chart_builder, check_len, draw_legend, drawing_error, finite_range, nearest_index,
-    short_number, vector, Display, Frame, ReadOut, GRID,
+    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
+    nearest_index, short_number, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const VALUE_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -18,6 +19,8 @@ pub struct Sequence {
     pub index: Vec<f64>,
     pub values: Vec<f64>,
     pub expected: Option<Vec<f64>>,
+    /// Set when the server reduced the sequence: each row is a pixel column's mean, with its min–max band.
+    pub bands: Option<Bands>,
 }
 
 impl Sequence {
@@ -32,6 +35,7 @@ impl Sequence {
             index,
             values,
             expected,
+            bands: Bands::from_payload(payload),
         })
     }
 }
@@ -39,13 +43,18 @@ impl Sequence {
 impl ReadOut for Sequence {
     fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.index, x)?;
+        let band = |name: &str| self.bands.as_ref().and_then(|b| b.get(name));
+        let n_sign = if self.bands.is_some() { "≈" } else { "=" };
         let mut text = format!(
-            "n = {}, value = {}",
+            "n {n_sign} {}, {}",
             short_number(self.index[i]),
-            short_number(self.values[i])
+            describe("value", &self.values, band("values"), i)
         );
         if let Some(expected) = &self.expected {
-            text.push_str(&format!(", expected = {}", short_number(expected[i])));
+            text.push_str(&format!(
+                ", {}",
+                describe("expected", expected, band("expected"), i)
+            ));
         }
         Some(text)
     }
@@ -69,31 +78,41 @@ pub fn steps(index: &[f64], values: &[f64]) -> Vec<(f64, f64)> {
     out
 }
 
+/// Draws the sequence; `view` (an x range) zooms, the y axis fitted to the data sent for it.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Sequence,
     display: &Display,
+    view: Option<(f64, f64)>,
 ) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(drawing_error)?;
-    let (x_lo, x_hi) = finite_range([data.index.as_slice()]);
+    let band = |name: &str| data.bands.as_ref().and_then(|b| b.get(name));
+    let extremes = |name: &str| band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
+    let x_range = match view {
+        Some((lo, hi)) if lo < hi => (lo, hi),
+        _ => {
+            let (lo, hi) = finite_range([data.index.as_slice()]);
+            let pad = (hi - lo) * 0.03;
+            (lo - pad, hi + pad)
+        }
+    };
     let (y_lo, y_hi) = finite_range(
         [data.values.as_slice()]
             .into_iter()
-            .chain(data.expected.as_deref()),
+            .chain(data.expected.as_deref())
+            .chain(extremes("values"))
+            .chain(extremes("expected")),
     );
-    let (x_pad, y_pad) = ((x_hi - x_lo) * 0.03, (y_hi - y_lo) * 0.08);
+    let y_pad = (y_hi - y_lo) * 0.08;
     let mut chart = chart_builder(area, display.title.as_deref())
-        .build_cartesian_2d(
-            (x_lo - x_pad)..(x_hi + x_pad),
-            (y_lo - y_pad)..(y_hi + y_pad),
-        )
+        .build_cartesian_2d(x_range.0..x_range.1, (y_lo - y_pad)..(y_hi + y_pad))
         .map_err(drawing_error)?;
     let (px, _) = chart.plotting_area().get_pixel_range();
     let frame = Frame {
-        x: (x_lo - x_pad, x_hi + x_pad),
+        x: x_range,
         px: (px.start, px.end),
     };
     chart
@@ -107,6 +126,9 @@ where
     let mut series = vec![("values", VALUE_COLOR, &data.values)];
     if let Some(expected) = &data.expected {
         series.push(("expected", EXPECTED_COLOR, expected));
+    }
+    for (name, color, _) in &series {
+        draw_band(&mut chart, &data.index, band(name), *color)?;
     }
     for (name, color, values) in series {
         chart
@@ -122,6 +144,10 @@ where
                     ShapeStyle::from(color).stroke_width(2),
                 )
             });
+        if data.bands.is_some() {
+            // A column's mean is no value of the sequence: no marker.
+            continue;
+        }
         let markers = data
             .index
             .iter()
@@ -165,8 +191,9 @@ mod tests {
             vec![0.0, 1.0, 2.0, 3.0],
             "index defaults to 0..n"
         );
-        let svg =
-            render_svg(|area| draw(area, &data, &Display::from_json(&p.display_json)).map(|_| ()));
+        let svg = render_svg(|area| {
+            draw(area, &data, &Display::from_json(&p.display_json), None).map(|_| ())
+        });
         assert!(has_text(&svg, "Counts") && has_text(&svg, "values") && has_text(&svg, "expected"));
         assert!(svg.contains(&stroke(VALUE_COLOR)) && svg.contains(&stroke(EXPECTED_COLOR)));
         assert!(

@@ -4,10 +4,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::ResultPayload;
-use crate::plots::reduce::reduce_min_max;
+use crate::plots::reduce::{reduce_min_max, Bands};
 use crate::plots::{
-    chart_builder, check_len, draw_legend, drawing_error, finite_range, nearest_index,
-    short_number, vector, Display, Frame, ReadOut, GRID,
+    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
+    nearest_index, short_number, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -20,22 +20,22 @@ pub struct Solution1D {
     pub x: Vec<f64>,
     pub computed: Vec<f64>,
     pub expected: Option<Vec<f64>>,
-    /// Set when the server reduced the data (see [`crate::plots::reduce::reduce_for_view`]): rows come in (min, max) pairs per column,
-    /// and the error and its statistics were computed from the full data.
+    /// Set when the server reduced the data (see [`crate::plots::reduce::reduce_for_view`]): each row is a
+    /// pixel column (its centre and means, with min–max bands), and the error and its statistics were computed
+    /// from the full data.
     pub reduced: Option<Reduced>,
 }
 
 /// What a reduced `Solution1D` carries besides its rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reduced {
-    /// The number of points the rows stand for.
-    pub points: usize,
+    pub bands: Bands,
+    /// The error's mean per column.
     pub error: Option<Vec<f64>>,
     pub error_stats: Option<(f64, f64)>,
 }
 
 /// Field names of a reduced `Solution1D`, beside `x`, `computed` and `expected`.
-pub(crate) const REDUCED_POINTS: &str = "reduced_points";
 pub(crate) const REDUCED_ERROR: &str = "reduced_error";
 pub(crate) const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
 
@@ -48,8 +48,8 @@ impl Solution1D {
         let expected = vector(payload, "expected")?;
         check_len("computed", Some(&computed), x.len(), "x")?;
         check_len("expected", expected.as_deref(), x.len(), "x")?;
-        let reduced = payload.array(REDUCED_POINTS).map(|points| Reduced {
-            points: points.values.first().copied().unwrap_or(0.0) as usize,
+        let reduced = Bands::from_payload(payload).map(|bands| Reduced {
+            bands,
             error: payload.array(REDUCED_ERROR).map(|e| e.values.clone()),
             error_stats: payload
                 .array(REDUCED_ERROR_STATS)
@@ -68,33 +68,18 @@ impl Solution1D {
     /// The point nearest to `x`, described for the hover read-out.
     pub fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.x, x)?;
-        if self.reduced.is_some() {
-            // Rows come in (min, max) pairs per pixel column: name the column's range.
-            let p = i - i % 2;
-            let span = |v: &[f64]| {
-                format!(
-                    "[{}, {}]",
-                    short_number(v[p]),
-                    short_number(v[(p + 1).min(v.len() - 1)])
-                )
-            };
-            let mut text = format!(
-                "x ≈ {}, computed ∈ {}",
-                short_number(self.x[p]),
-                span(&self.computed)
-            );
-            if let Some(expected) = &self.expected {
-                text.push_str(&format!(", expected ∈ {}", span(expected)));
-            }
-            return Some(text);
-        }
+        let band = |name: &str| self.reduced.as_ref().and_then(|r| r.bands.get(name));
+        let x_sign = if self.reduced.is_some() { "≈" } else { "=" };
         let mut text = format!(
-            "x = {}, computed = {}",
+            "x {x_sign} {}, {}",
             short_number(self.x[i]),
-            short_number(self.computed[i])
+            describe("computed", &self.computed, band("computed"), i)
         );
         if let Some(expected) = &self.expected {
-            text.push_str(&format!(", expected = {}", short_number(expected[i])));
+            text.push_str(&format!(
+                ", {}",
+                describe("expected", expected, band("expected"), i)
+            ));
         }
         Some(text)
     }
@@ -163,13 +148,18 @@ where
     DB::ErrorType: 'static,
 {
     match view {
+        // A reduced series holds only the view's columns already.
+        Some((lo, hi)) if lo < hi && data.reduced.is_some() => {
+            draw_in(area, data, display, Some((lo, hi)))
+        }
         Some((lo, hi)) if lo < hi => draw_in(area, &data.window(lo, hi), display, Some((lo, hi))),
         _ => draw_in(area, data, display, None),
     }
 }
 
 impl Solution1D {
-    /// The points whose x lies in `[lo, hi]`, with one neighbour each side so lines reach the edges.
+    /// The points whose x lies in `[lo, hi]`, with one neighbour each side so lines reach the edges (for raw
+    /// data; the server cuts reduced data to the view).
     pub fn window(&self, lo: f64, hi: f64) -> Self {
         let inside: Vec<usize> = (0..self.x.len())
             .filter(|&i| self.x[i] >= lo && self.x[i] <= hi)
@@ -181,10 +171,7 @@ impl Solution1D {
                     x: Vec::new(),
                     computed: Vec::new(),
                     expected: self.expected.as_ref().map(|_| Vec::new()),
-                    reduced: self.reduced.as_ref().map(|r| Reduced {
-                        error: r.error.as_ref().map(|_| Vec::new()),
-                        ..r.clone()
-                    }),
+                    reduced: None,
                 }
             }
         };
@@ -193,10 +180,7 @@ impl Solution1D {
             x: self.x[range.clone()].to_vec(),
             computed: self.computed[range.clone()].to_vec(),
             expected: self.expected.as_ref().map(|e| e[range.clone()].to_vec()),
-            reduced: self.reduced.as_ref().map(|r| Reduced {
-                error: r.error.as_ref().map(|e| e[range].to_vec()),
-                ..r.clone()
-            }),
+            reduced: None,
         }
     }
 }
@@ -222,10 +206,14 @@ where
     };
     let area = &main_area;
     let (x_lo, x_hi) = x_range.unwrap_or_else(|| finite_range([data.x.as_slice()]));
+    let band = |name: &str| data.reduced.as_ref().and_then(|r| r.bands.get(name));
+    let extremes = |name: &str| band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
     let (y_lo, y_hi) = finite_range(
         [data.computed.as_slice()]
             .into_iter()
-            .chain(data.expected.as_deref()),
+            .chain(data.expected.as_deref())
+            .chain(extremes("computed"))
+            .chain(extremes("expected")),
     );
     let pad = (y_hi - y_lo) * 0.05;
 
@@ -247,6 +235,10 @@ where
 
     let buckets = (area.dim_in_pixel().0 as usize).max(100);
     let style = |color: RGBColor| ShapeStyle::from(color).stroke_width(2);
+    if data.expected.is_some() {
+        draw_band(&mut chart, &data.x, band("expected"), EXPECTED_COLOR)?;
+    }
+    draw_band(&mut chart, &data.x, band("computed"), COMPUTED_COLOR)?;
     if let Some(expected) = &data.expected {
         chart
             .draw_series(LineSeries::new(
@@ -270,7 +262,11 @@ where
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     if let (Some(error_area), Some((max_abs, rms))) = (error_area, data.error_stats()) {
         let error = data.error().unwrap_or_default();
-        let (e_lo, e_hi) = finite_range([error.as_slice()]);
+        let (e_lo, e_hi) = finite_range(
+            [error.as_slice()]
+                .into_iter()
+                .chain(extremes(REDUCED_ERROR)),
+        );
         let caption =
             format!("error = computed − expected:  max |error| = {max_abs:.3e},  RMS = {rms:.3e}");
         let mut chart = ChartBuilder::on(&error_area)
@@ -287,6 +283,7 @@ where
             .y_labels(4)
             .draw()
             .map_err(drawing_error)?;
+        draw_band(&mut chart, &data.x, band(REDUCED_ERROR), ERROR_COLOR)?;
         chart
             .draw_series(LineSeries::new(
                 reduce_min_max(&data.x, &error, buckets),

@@ -4,9 +4,10 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::ResultPayload;
+use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, matrix, vector, Display, DrawResult,
-    Frame2D,
+    chart_builder, check_len, drawing_error, finite_range, matrix, short_number, vector, Display,
+    DrawResult, Frame2D,
 };
 
 /// The colour of the smallest value (viridis' first colour).
@@ -22,8 +23,11 @@ pub struct Solution2D {
     pub values: Vec<f64>,
     pub x: Option<Vec<f64>>,
     pub y: Option<Vec<f64>>,
-    /// The colour scale's range, when it must stay fixed (animation frames); else the values' range.
+    /// The colour scale's range, when it must stay fixed (animation frames, a reduced grid); else the values'
+    /// range.
     pub scale: Option<(f64, f64)>,
+    /// Set when the server reduced the grid: the full grid's (rows, columns); each cell then stands for a block.
+    pub reduced_from: Option<(usize, usize)>,
 }
 
 impl Solution2D {
@@ -33,13 +37,19 @@ impl Solution2D {
         let y = vector(payload, "y")?;
         check_len("x", x.as_deref(), nx, "values[0]")?;
         check_len("y", y.as_deref(), ny, "values")?;
+        let pair = |name: &str| {
+            payload
+                .array(name)
+                .and_then(|a| Some((*a.values.first()?, *a.values.get(1)?)))
+        };
         Ok(Self {
             nx,
             ny,
             values,
             x,
             y,
-            scale: None,
+            scale: pair(REDUCED_SCALE),
+            reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
         })
     }
 
@@ -96,12 +106,18 @@ impl Solution2D {
         let (xs, ..) = axis(self.x.as_deref(), self.nx);
         let (ys, ..) = axis(self.y.as_deref(), self.ny);
         let (i, j) = (nearest(&xs, x)?, nearest(&ys, y)?);
-        Some(format!(
-            "x = {}, y = {}, value = {}",
-            xs[i],
-            ys[j],
-            self.values[j * self.nx + i]
-        ))
+        let value = self.values[j * self.nx + i];
+        Some(match self.reduced_from {
+            None => format!("x = {}, y = {}, value = {}", xs[i], ys[j], value),
+            Some((rows, cols)) => format!(
+                "x ≈ {}, y ≈ {}, block of {}×{} cells, extreme = {}",
+                short_number(xs[i]),
+                short_number(ys[j]),
+                rows.div_ceil(self.ny),
+                cols.div_ceil(self.nx),
+                short_number(value)
+            ),
+        })
     }
 }
 

@@ -28,8 +28,9 @@ pub async fn result_data(id: String) -> Result<ResultPayload, AppError> {
     Ok(tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??)
 }
 
-/// One result as a plot `columns` pixels wide showing `view` needs it: a long `Solution1D` is reduced on the
-/// server to a (min, max) pair per pixel column (`plots::reduce::reduce_for_view`); other types come whole.
+/// One result as a plot `columns` device pixels wide showing `view` (an x range) needs it: long 1-D series
+/// become a mean, min and max per pixel column and large grids one cell per block
+/// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view.
 #[server(prefix = "/_fn", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,

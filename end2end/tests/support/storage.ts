@@ -53,10 +53,11 @@ export function solution1d(n: number, title: string): [Record<string, number[]>,
 
 export const runExists = (id: string): boolean => existsSync(runFile(id));
 
-/// Writes a 1-D float64 array as `files/{resultId}_{field}.npy` (NumPy format 1.0) and returns its reference.
-export function writeNpy(resultId: string, field: string, values: number[]): object {
+/// Writes a float64 array (row-major values, 1-D unless `shape` says otherwise) as `files/{resultId}_{field}.npy`
+/// (NumPy format 1.0) and returns its reference.
+export function writeNpy(resultId: string, field: string, values: ArrayLike<number>, shape: number[] = [values.length]): object {
   const file = `${resultId}_${field}.npy`;
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${values.length},), }`;
+  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
   header += " ".repeat(63 - ((10 + header.length) % 64)) + "\n";
   const prefix = Buffer.alloc(10);
   prefix.write("\x93NUMPY", 0, "latin1");
@@ -64,12 +65,12 @@ export function writeNpy(resultId: string, field: string, values: number[]): obj
   prefix.writeUInt8(0, 7);
   prefix.writeUInt16LE(header.length, 8);
   const data = Buffer.alloc(8 * values.length);
-  values.forEach((v, i) => data.writeDoubleLE(v, 8 * i));
+  for (let i = 0; i < values.length; i++) data.writeDoubleLE(values[i], 8 * i);
   const target = path.join(storage(), "files", file);
   const tmp = path.join(storage(), "files", `.tmp-${randomUUID()}`);
   writeFileSync(tmp, Buffer.concat([prefix, Buffer.from(header, "latin1"), data]));
   renameSync(tmp, target);
-  return { $npy: file, shape: [values.length], dtype: "<f8" };
+  return { $npy: file, shape, dtype: "<f8" };
 }
 
 /// Like `addResult`, with the result id chosen first so that array files can be named after it.

@@ -1,7 +1,8 @@
-//! A result's plot: fetches the arrays (postcard) in the browser and draws them on a canvas with the renderer
-//! of the result's type (`plots::draw_result`). `Solution1D` plots also read out the point under the pointer
-//! and zoom: drag to zoom into an x range, shift-drag to pan, the wheel to zoom about the pointer, and
-//! double-click to reset.
+//! A result's plot: fetches the arrays (postcard, reduced on the server to the canvas's resolution) in the
+//! browser and draws them on a canvas with the renderer of the result's type (`plots::draw_result`). Every plot
+//! reads out what lies under the pointer; 1-D plots over x (`Solution1D`, `DiscreteSequence`,
+//! `OptimizationResult`) zoom: drag to zoom into an x range, shift-drag to pan, the wheel to zoom about the
+//! pointer, double-click to reset. A zoom re-fetches the view, down to the raw points.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -26,6 +27,7 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
     let view = RwSignal::new(None::<(f64, f64)>);
     // The type's own controls: the ensemble's histogram time, the optimisation's log axis.
     let choices = RwSignal::new(Choices::default());
+    let log_refused = RwSignal::new(None::<String>);
     let times = RwSignal::new(0usize);
     let auto_log = RwSignal::new(false);
     let size = use_canvas_size(canvas);
@@ -65,19 +67,23 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
                 return;
             };
             if let Ok(payload) = &result {
-                skipped.set(payload.non_finite_count());
+                skipped.set(crate::plots::reduce::non_finite_count(payload));
                 times.set(payload.array("t").map_or(0, |t| t.len()));
-                auto_log.set(
-                    crate::plots::optimization::Optimization::from_payload(payload)
-                        .is_ok_and(|o| o.wants_log_scale()),
+                let optimization = crate::plots::optimization::Optimization::from_payload(payload);
+                auto_log.set(optimization.as_ref().is_ok_and(|o| o.wants_log_scale()));
+                log_refused.set(
+                    optimization
+                        .ok()
+                        .and_then(|o| o.log_refused(choices.log_scale)),
                 );
             }
+            let choices = Choices { view, ..choices };
             match result
                 .map_err(|e| e.to_string())
-                .and_then(|payload| browser::draw(element, size, &payload, view, choices))
+                .and_then(|payload| browser::draw(element, size, &payload, choices))
             {
-                Ok(hover) => {
-                    interaction.hover.set(hover.map(std::sync::Arc::new));
+                Ok(drawn) => {
+                    interaction.drawn.set(Some(std::sync::Arc::new(drawn)));
                     set_drawn.set(true);
                 }
                 Err(e) => set_error.set(Some(e)),
@@ -183,6 +189,9 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
                         }
                     })
             }}
+            {move || {
+                log_refused.get().map(|why| view! { <p class="note" data-testid="log-refused">{why}</p> })
+            }}
             <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
@@ -197,89 +206,58 @@ mod browser {
     use web_sys::{HtmlCanvasElement, MouseEvent, WheelEvent};
 
     use crate::model::ResultPayload;
-    use crate::plots::draw_result;
-    use crate::plots::optimization::{self, Optimization};
-    use crate::plots::sequence::{self, Sequence};
-    use crate::plots::solution1d::{self, Solution1D};
-    use crate::plots::solution2d::{self, Solution2D};
-    use crate::plots::{Choices, Display, Frame, Frame2D, ReadOut};
+    use crate::plots::{draw_result, Choices, Drawn, Frame};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
     const MIN_DRAG: i32 = 5;
 
-    /// What the read-out and zoom need: the data and where its axes were drawn.
-    pub enum Hover {
-        /// A plot over x; `zooms` when it redraws a view of x.
-        Line {
-            data: Box<dyn ReadOut + Send + Sync>,
-            frame: Frame,
-            zooms: bool,
-        },
-        Heatmap {
-            data: Solution2D,
-            frame: Frame2D,
-        },
-    }
-
-    impl Hover {
-        /// The x axis of a plot that zooms.
-        fn zoom_frame(&self) -> Option<Frame> {
-            match self {
-                Self::Line {
-                    frame, zooms: true, ..
-                } => Some(*frame),
-                _ => None,
-            }
+    /// The x axis of a plot that zooms.
+    fn zoom_frame(drawn: &Drawn) -> Option<Frame> {
+        match drawn {
+            Drawn::Line {
+                frame, zooms: true, ..
+            } => Some(*frame),
+            _ => None,
         }
     }
 
-    /// The pointer's state over one plot.
+    /// The pointer's state over one plot. Positions are in CSS pixels, which plots draw in.
     #[derive(Clone, Copy)]
     pub struct Interaction {
-        pub hover: RwSignal<Option<Arc<Hover>>>,
-        /// Where a drag started (buffer pixels) and whether it pans.
+        pub drawn: RwSignal<Option<Arc<Drawn>>>,
+        /// Where a drag started and whether it pans.
         drag: RwSignal<Option<(i32, bool)>>,
-    }
-
-    /// The pointer's x in the CSS pixels plots draw in.
-    fn css_x(event: &MouseEvent) -> i32 {
-        event.offset_x()
-    }
-
-    /// The pointer's y in CSS pixels.
-    fn css_y(event: &MouseEvent) -> i32 {
-        event.offset_y()
     }
 
     impl Interaction {
         pub fn new() -> Self {
             Self {
-                hover: RwSignal::new(None),
+                drawn: RwSignal::new(None),
                 drag: RwSignal::new(None),
             }
         }
 
         pub fn readout(&self, event: &MouseEvent) -> Option<String> {
-            match &*self.hover.get_untracked()? {
-                Hover::Line { data, frame, .. } => data.readout(frame.data_x(css_x(event))?),
-                Hover::Heatmap { data, frame } => {
-                    let (x, y) = frame.data_xy(css_x(event), css_y(event))?;
+            match &*self.drawn.get_untracked()? {
+                Drawn::Line { data, frame, .. } => data.readout(frame.data_x(event.offset_x())?),
+                Drawn::Heatmap { data, frame } => {
+                    let (x, y) = frame.data_xy(event.offset_x(), event.offset_y())?;
                     data.readout(x, y)
                 }
             }
         }
 
         pub fn press(&self, event: &MouseEvent) {
-            self.drag.set(Some((css_x(event), event.shift_key())));
+            self.drag.set(Some((event.offset_x(), event.shift_key())));
         }
 
         /// Ends a drag: the x range to show next, if it was a zoom or a pan.
         pub fn release(&self, event: &MouseEvent) -> Option<(f64, f64)> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
-            let frame = self.hover.get_untracked()?.zoom_frame()?;
-            let end = css_x(event).clamp(frame.px.0, frame.px.1);
+            let frame = zoom_frame(&*self.drawn.get_untracked()?)?;
+            let end = event.offset_x().clamp(frame.px.0, frame.px.1);
             let start = start.clamp(frame.px.0, frame.px.1);
             if (end - start).abs() < MIN_DRAG {
                 return None;
@@ -295,8 +273,8 @@ mod browser {
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
         pub fn wheel(&self, event: &WheelEvent) -> Option<(f64, f64)> {
-            let frame = self.hover.get_untracked()?.zoom_frame()?;
-            let at = frame.data_x(css_x(event))?;
+            let frame = zoom_frame(&*self.drawn.get_untracked()?)?;
+            let at = frame.data_x(event.offset_x())?;
             let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
             Some((
                 at - (at - frame.x.0) * factor,
@@ -305,57 +283,13 @@ mod browser {
         }
     }
 
-    /// Draws the result; for plots with a read-out and zoom, returns what they need.
+    /// Draws the result at the canvas's size, returning what the read-out and zoom need.
     pub fn draw(
         canvas: HtmlCanvasElement,
         size: CanvasSize,
         payload: &ResultPayload,
-        view: Option<(f64, f64)>,
         choices: Choices,
-    ) -> Result<Option<Hover>, String> {
-        let area = drawing_area(canvas, size)?;
-        if payload.result_type == "Solution1D" {
-            let data = Solution1D::from_payload(payload)?;
-            let frame = solution1d::draw_view(
-                &area,
-                &data,
-                &Display::from_json(&payload.display_json),
-                view,
-            )?;
-            return Ok(Some(Hover::Line {
-                data: Box::new(data),
-                frame,
-                zooms: true,
-            }));
-        }
-        let display = Display::from_json(&payload.display_json);
-        if payload.result_type == "DiscreteSequence" {
-            let data = Sequence::from_payload(payload)?;
-            let frame = sequence::draw(&area, &data, &display)?;
-            return Ok(Some(Hover::Line {
-                data: Box::new(data),
-                frame,
-                zooms: false,
-            }));
-        }
-        if payload.result_type == "OptimizationResult" {
-            let data = Optimization::from_payload(payload)?;
-            let frame = optimization::draw(&area, &data, &display, choices.log_scale)?;
-            return Ok(Some(Hover::Line {
-                data: Box::new(data),
-                frame,
-                zooms: false,
-            }));
-        }
-        if payload.result_type == "Solution2D" {
-            let data = Solution2D::from_payload(payload)?;
-            let frame = solution2d::draw_with_frame(
-                &area,
-                &data,
-                &Display::from_json(&payload.display_json),
-            )?;
-            return Ok(Some(Hover::Heatmap { data, frame }));
-        }
-        draw_result(&area, payload, choices).map(|()| None)
+    ) -> Result<Drawn, String> {
+        draw_result(&drawing_area(canvas, size)?, payload, choices)
     }
 }

@@ -1,0 +1,234 @@
+//! The reductions keep every peak, and what they send draws the same picture as the full data.
+
+use super::*;
+use crate::plots::solution2d::Solution2D;
+use crate::plots::tests::payload;
+use crate::plots::ReadOut;
+
+#[test]
+fn keeps_short_series_whole() {
+    let x = [0.0, 1.0, 2.0];
+    let y = [1.0, f64::NAN, 3.0];
+    assert_eq!(reduce_min_max(&x, &y, 10), vec![(0.0, 1.0), (2.0, 3.0)]);
+}
+
+#[test]
+fn keeps_extremes_of_long_series() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let mut y = vec![0.0; n];
+    y[12_345] = 50.0;
+    y[77_777] = -20.0;
+    let reduced = reduce_min_max(&x, &y, 100);
+    assert!(reduced.len() <= 200);
+    assert!(reduced.contains(&(12_345.0, 50.0)));
+    assert!(reduced.contains(&(77_777.0, -20.0)));
+    assert!(
+        reduced.windows(2).all(|w| w[0].0 <= w[1].0),
+        "order is kept"
+    );
+}
+
+#[test]
+fn every_column_keeps_its_extremes() {
+    let n = 1_000_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+    let mut y = vec![0.0; n];
+    y[123_457] = 9.0;
+    y[876_543] = -4.0;
+    let (centres, bands) = reduce_columns(&x, &[&y], (0.0, 1.0), 800);
+    assert_eq!(centres.len(), 800);
+    let band = &bands[0];
+    assert_eq!(
+        band.max.iter().cloned().fold(f64::MIN, f64::max),
+        9.0,
+        "the spike survives"
+    );
+    assert_eq!(
+        band.min.iter().cloned().fold(f64::MAX, f64::min),
+        -4.0,
+        "the dip survives"
+    );
+    let column = (0.123457f64 * 800.0) as usize;
+    assert_eq!(band.max[column], 9.0, "in the right column");
+    // 1,250 points per column, one of them 9: the column's mean is 9 / 1250.
+    assert!((band.mean[column] - 9.0 / 1250.0).abs() < 1e-15);
+}
+
+#[test]
+fn columns_by_hand_and_empty_columns_left_out() {
+    let x = [0.0, 0.5, 1.0, 3.0, 3.5, 10.0];
+    let y = [1.0, 3.0, 2.0, 4.0, f64::NAN, 100.0];
+    let (centres, bands) = reduce_columns(&x, &[&y], (0.0, 4.0), 4);
+    // Column 2 (x in [2, 3)) holds no point and is left out; 10 is outside the range.
+    assert_eq!(centres, vec![0.5, 1.5, 3.5]);
+    assert_eq!(bands[0].min, vec![1.0, 2.0, 4.0]);
+    assert_eq!(bands[0].max, vec![3.0, 2.0, 4.0]);
+    assert_eq!(
+        bands[0].mean,
+        vec![2.0, 2.0, 4.0],
+        "NaN is skipped, not averaged"
+    );
+    let (_, only_nan) = reduce_columns(&[0.0], &[&[f64::NAN]], (0.0, 1.0), 2);
+    assert!(only_nan[0].mean[0].is_nan() && only_nan[0].max[0].is_nan());
+}
+
+fn vectors(result_type: &str, fields: Vec<(&str, Vec<f64>)>) -> ResultPayload {
+    let fields: Vec<_> = fields
+        .into_iter()
+        .map(|(name, v)| (name, vec![v.len()], v))
+        .collect();
+    payload(result_type, &fields, "{}")
+}
+
+#[test]
+fn solution1d_keeps_spikes_and_exact_error_statistics() {
+    let n = 100_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+    let mut computed: Vec<f64> = x.iter().map(|v| v.sin()).collect();
+    let expected = computed.clone();
+    computed[54_321] += 7.0;
+    computed[99] = f64::NAN;
+    let full = vectors(
+        "Solution1D",
+        vec![("x", x), ("computed", computed), ("expected", expected)],
+    );
+    let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
+    assert_eq!(non_finite_count(&reduced), 1, "counted in the full data");
+    let data = Solution1D::from_payload(&reduced).unwrap();
+    assert_eq!(data.x.len(), 800, "one row per column");
+    let bands = &data.reduced.as_ref().unwrap().bands;
+    assert_eq!(bands.points, n);
+    let (_, max) = bands.get("computed").unwrap();
+    let top = max.iter().cloned().fold(f64::MIN, f64::max);
+    assert!(
+        (top - (0.54321f64.sin() + 7.0)).abs() < 1e-12,
+        "the spike survives the reduction"
+    );
+    let (max_abs, rms) = data.error_stats().unwrap();
+    assert_eq!(max_abs, 7.0);
+    assert!(
+        (rms - (49.0 / (n - 1) as f64).sqrt()).abs() < 1e-12,
+        "RMS over the full data (less the NaN), not the columns"
+    );
+    let (_, error_max) = bands.get(REDUCED_ERROR).unwrap();
+    assert_eq!(error_max.iter().cloned().fold(f64::MIN, f64::max), 7.0);
+    let text = data.readout(0.54321).unwrap();
+    assert!(
+        text.starts_with("x ≈ 0.54") && text.contains("computed ≈ "),
+        "{text}"
+    );
+
+    // Zoomed far enough in, the raw points come back.
+    let zoomed =
+        Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap()).unwrap();
+    assert!(zoomed.reduced.is_none());
+    assert_eq!(
+        zoomed.x.len(),
+        1001 + 2,
+        "the points in the view and one neighbour each side"
+    );
+}
+
+#[test]
+fn sequences_and_optimisations_reduce_every_series() {
+    let n = 50_000;
+    let mut values: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
+    values[31_000] = 1e6;
+    let reduced = reduce_for_view(
+        vectors("DiscreteSequence", vec![("values", values)]),
+        500,
+        None,
+    )
+    .unwrap();
+    let data = Sequence::from_payload(&reduced).unwrap();
+    assert_eq!(data.index.len(), 500);
+    let (_, max) = data.bands.as_ref().unwrap().get("values").unwrap();
+    assert_eq!(max.iter().cloned().fold(f64::MIN, f64::max), 1e6);
+
+    let loss: Vec<f64> = (0..n).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    let params: Vec<f64> = (0..n).flat_map(|i| [i as f64, -(i as f64)]).collect();
+    let mut p = payload(
+        "OptimizationResult",
+        &[("loss", vec![n], loss), ("params", vec![n, 2], params)],
+        "{}",
+    );
+    p.fields.push((
+        "param_names".into(),
+        FieldValue::Json(r#"["a", "b"]"#.into()),
+    ));
+    let reduced = reduce_for_view(p, 400, None).unwrap();
+    let data = Optimization::from_payload(&reduced).unwrap();
+    assert_eq!(data.step.len(), 400);
+    assert_eq!(data.params[1].0, "b", "the names travel");
+    let bands = data.bands.as_ref().unwrap();
+    let (lo, hi) = bands.get("params[1]").unwrap();
+    assert_eq!(hi[0], 0.0, "b's first column holds 0 … -124");
+    assert_eq!(lo[0], -124.0);
+    assert_eq!(bands.get("loss").unwrap().1[0], 1.0);
+    assert!(data.log_allowed());
+    assert!(data.readout(10.0).unwrap().contains("loss ≈ "));
+
+    // A view of 100 steps comes raw, with its neighbours.
+    let zoomed = reduce_for_view(
+        vectors("OptimizationResult", vec![("loss", vec![2.0; n])]),
+        400,
+        Some((100.0, 199.0)),
+    )
+    .unwrap();
+    let data = Optimization::from_payload(&zoomed).unwrap();
+    assert!(data.bands.is_none());
+    assert_eq!((data.step[0], data.step.len()), (99.0, 102));
+}
+
+#[test]
+fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
+    let (rows, cols) = (1000, 1500);
+    let mut values = vec![0.5; rows * cols];
+    values[123 * cols + 456] = 9.0;
+    values[900 * cols + 1400] = -3.0;
+    values[0] = f64::NAN;
+    let grid = payload("Solution2D", &[("values", vec![rows, cols], values)], "{}");
+    let reduced = reduce_for_view(grid, 400, None).unwrap();
+    let data = Solution2D::from_payload(&reduced).unwrap();
+    // At most 300 × 200 cells for 400 columns: blocks of 5 × 5 cells.
+    assert_eq!((data.ny, data.nx), (200, 300));
+    assert_eq!(data.values[(123 / 5) * 300 + 456 / 5], 9.0);
+    assert_eq!(data.values[(900 / 5) * 300 + 1400 / 5], -3.0);
+    assert_eq!(data.values[1], 0.5, "a calm block keeps its value");
+    assert_eq!(
+        data.range(),
+        (-3.0, 9.0),
+        "the colour scale of the full grid"
+    );
+    assert_eq!(
+        data.x.as_ref().unwrap()[0],
+        2.0,
+        "block centres on the index axis"
+    );
+    assert_eq!(non_finite_count(&reduced), 1);
+    assert!(data
+        .readout(2.0, 2.0)
+        .unwrap()
+        .contains("block of 5×5 cells"));
+
+    // A grid that fits comes as it is.
+    let small = payload("Solution2D", &[("values", vec![2, 2], vec![1.0; 4])], "{}");
+    assert_eq!(reduce_for_view(small.clone(), 400, None).unwrap(), small);
+}
+
+#[test]
+fn a_reduced_series_draws_its_band_and_raw_data_none() {
+    let n = 20_000;
+    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let y: Vec<f64> = x.iter().map(|v| (v / 100.0).sin()).collect();
+    let full = vectors("Solution1D", vec![("x", x), ("computed", y)]);
+    let draw = |payload: &ResultPayload| {
+        crate::plots::tests::render_svg(|area| {
+            crate::plots::draw_result(area, payload, crate::plots::Choices::default()).map(|_| ())
+        })
+    };
+    let reduced = draw(&reduce_for_view(full.clone(), 400, None).unwrap());
+    assert!(reduced.contains("<polygon"), "the min–max band");
+    assert!(!draw(&full).contains("<polygon"), "raw data has no band");
+}
