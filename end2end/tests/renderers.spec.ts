@@ -435,3 +435,78 @@ test("a heatmap larger than the canvas is reduced on the server and keeps its ho
   });
   expect(hot).toBeGreaterThan(0);
 });
+
+test("a long ensemble is reduced on the server and its slider still moves the histogram", async ({ page }) => {
+  const id = writeRun({ name: "Long ensemble" });
+  const resultId = randomUUID();
+  const [m, n] = [30, 20_000];
+  const t = Array.from({ length: n }, (_, k) => k / n);
+  // Before t = 0.5 the paths take three values (three bars); after, thirty (ten bars).
+  const paths = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let k = 0; k < n; k++) paths[i * n + k] = (i % 3) * t[k] + (t[k] > 0.5 ? i : 0);
+  const first = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
+  addResultWithId(id, resultId, "StochasticEnsemble", {
+    t: writeNpy(resultId, "t", t),
+    paths: writeNpy(resultId, "paths", paths, [m, n]),
+  }, { title: "20,000 times", confidence: 0.9, bins: 10 });
+  await page.goto(`/run/${id}`);
+  expect((await (await first).body()).byteLength).toBeLessThan(400_000); // 4.8 MB in full
+  const card = resultCard(page, resultId);
+  const canvas = card.locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(100); // mean
+  expect((await canvasPixels(canvas, [255, 223, 195])).colour).toBeGreaterThan(500); // band
+  const bars = (await canvasPixels(canvas, [86, 179, 86])).colour;
+  expect(bars).toBeGreaterThan(200);
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+  await expect(card.getByTestId("readout")).toContainText("over 30 paths");
+
+  // Early on the values fall in three bars: the histogram is re-fetched for the time picked.
+  const refetch = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
+  await card.locator("input.time-slider").evaluate((input: HTMLInputElement) => {
+    input.value = "0";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await refetch;
+  await expect.poll(async () => (await canvasPixels(canvas, [86, 179, 86])).colour).not.toBe(bars);
+});
+
+test("a PhysicsAnimation of fields draws a heatmap per frame, reduced on the server when larger than the canvas", async ({ page }) => {
+  const id = writeRun({ name: "Field animation" });
+  const resultId = randomUUID();
+  const [f, rows, cols] = [4, 300, 2800];
+  const frames = new Float64Array(f * rows * cols);
+  // A hot cell that moves from the left towards the right, frame by frame.
+  for (let k = 0; k < f; k++) frames[k * rows * cols + 150 * cols + 200 + 700 * k] = 1;
+  const first = page.waitForResponse((r) => r.url().includes("/_fn/result_view"));
+  addResultWithId(id, resultId, "PhysicsAnimation", { frames: writeNpy(resultId, "frames", frames, [f, rows, cols]) }, { title: "Moving source" });
+  await page.goto(`/run/${id}`);
+  // 27 MB in full; the canvas shows at most 3/4 of its device pixel columns: a third of the cells each way.
+  expect((await (await first).body()).byteLength).toBeLessThan(10_000_000);
+  const card = resultCard(page, resultId);
+  const canvas = card.locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  // Where the colormap's top colour sits in the plotting area (left of the colour bar): its mean column.
+  const hotColumn = () => canvas.evaluate((c: HTMLCanvasElement) => {
+    const width = Math.floor(c.width * 0.8);
+    const data = c.getContext("2d")!.getImageData(0, 0, width, c.height).data;
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 254) < 12 && Math.abs(data[i + 1] - 232) < 12 && Math.abs(data[i + 2] - 37) < 12) {
+        sum += (i / 4) % width;
+        n++;
+      }
+    }
+    return n > 0 ? sum / n : -1;
+  });
+  const start = await hotColumn();
+  expect(start).toBeGreaterThan(0);
+  await card.locator("input.scrubber").evaluate((input: HTMLInputElement) => {
+    input.value = "3";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await expect(canvas).toHaveAttribute("data-frame", "3");
+  expect(await hotColumn()).toBeGreaterThan(start + 100);
+});

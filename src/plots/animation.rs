@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::model::{FieldValue, ResultPayload};
+use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
 use crate::plots::solution2d::{self, Solution2D};
 use crate::plots::{
     chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
@@ -38,6 +39,11 @@ pub enum Frames {
         ny: usize,
         nx: usize,
         values: Vec<f64>,
+        /// The colour scale of every frame: the range of all of them (at full resolution, when the server
+        /// reduced the frames).
+        scale: (f64, f64),
+        /// The full frames' (ny, nx), when the server reduced them to one cell per block.
+        reduced_from: Option<(usize, usize)>,
     },
 }
 
@@ -73,14 +79,21 @@ impl Animation {
             }
         } else if let Some(a) = array("frames") {
             match a.shape.as_slice() {
-                [f, ny, nx] => (
-                    *f,
-                    Frames::Fields {
+                [f, ny, nx] => {
+                    let pair = |name: &str| {
+                        let v = &array(name)?.values;
+                        Some((*v.first()?, *v.get(1)?))
+                    };
+                    let frames = Frames::Fields {
                         ny: *ny,
                         nx: *nx,
                         values: a.values.clone(),
-                    },
-                ),
+                        scale: pair(REDUCED_SCALE)
+                            .unwrap_or_else(|| finite_range([a.values.as_slice()])),
+                        reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
+                    };
+                    (*f, frames)
+                }
                 other => {
                     return Err(format!(
                         "field `frames`: expected shape [f, ny, nx], found {other:?}"
@@ -142,16 +155,27 @@ where
         data.time_of(frame)
     );
     match &data.frames {
-        Frames::Fields { ny, nx, values } => {
+        Frames::Fields {
+            ny,
+            nx,
+            values,
+            scale,
+            reduced_from,
+        } => {
             let size = ny * nx;
+            // Reduced frames keep the full grid's cell indices on their axes.
+            let axis = |out: usize, full: usize| {
+                let scale = full as f64 / out as f64;
+                (0..out).map(|i| (i as f64 + 0.5) * scale - 0.5).collect()
+            };
             let field = Solution2D {
                 nx: *nx,
                 ny: *ny,
                 values: values[frame * size..(frame + 1) * size].to_vec(),
-                x: None,
-                y: None,
-                scale: Some(finite_range([values.as_slice()])),
-                reduced_from: None,
+                x: reduced_from.map(|(_, cols)| axis(*nx, cols)),
+                y: reduced_from.map(|(rows, _)| axis(*ny, rows)),
+                scale: Some(*scale),
+                reduced_from: *reduced_from,
             };
             let frame_display = Display {
                 title: Some(title),

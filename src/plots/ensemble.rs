@@ -6,6 +6,7 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::model::ResultPayload;
+pub use crate::plots::reduce::ensemble::ReducedEnsemble;
 use crate::plots::{
     chart_builder, draw_legend, drawing_error, finite_range, matrix, nearest_index, quantile,
     short_number, vector, Display, Frame, ReadOut, GRID,
@@ -16,7 +17,7 @@ pub const MEAN_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const BAND_COLOR: RGBColor = RGBColor(255, 127, 14);
 pub const HISTOGRAM_COLOR: RGBColor = RGBColor(44, 160, 44);
 /// At most this many paths are drawn; the statistics use all of them.
-const MAX_PATHS_DRAWN: usize = 60;
+pub const MAX_PATHS_DRAWN: usize = 60;
 
 /// The ensemble's options in `display`.
 #[derive(Clone, Debug, Deserialize)]
@@ -41,6 +42,9 @@ pub struct Ensemble {
     pub t: Vec<f64>,
     pub m: usize,
     pub paths: Vec<f64>,
+    /// Set when the server reduced a long ensemble: `t` holds column centres, `paths` a sample of the paths'
+    /// column means, and this the statistics of the full data.
+    pub reduced: Option<ReducedEnsemble>,
 }
 
 /// Per-time statistics of the ensemble.
@@ -61,10 +65,15 @@ impl Ensemble {
                 t.len()
             ));
         }
-        Ok(Self { t, m, paths })
+        Ok(Self {
+            t,
+            m,
+            paths,
+            reduced: ReducedEnsemble::from_payload(payload),
+        })
     }
 
-    fn path(&self, i: usize) -> &[f64] {
+    pub fn path(&self, i: usize) -> &[f64] {
         let n = self.t.len();
         &self.paths[i * n..(i + 1) * n]
     }
@@ -152,13 +161,31 @@ where
     if data.t.is_empty() || data.m == 0 {
         return Err("the ensemble has no paths or no times".into());
     }
-    let band = data.band(options.confidence);
-    let k = time_index.unwrap_or(data.t.len() - 1).min(data.t.len() - 1);
+    let (band, histogram_values, histogram_t, paths) = match &data.reduced {
+        Some(r) => (
+            Band {
+                mean: r.mean.clone(),
+                lower: r.lower.clone(),
+                upper: r.upper.clone(),
+            },
+            r.histogram.clone(),
+            r.histogram_t,
+            r.paths,
+        ),
+        None => {
+            let k = time_index.unwrap_or(data.t.len() - 1).min(data.t.len() - 1);
+            (data.band(options.confidence), data.at(k), data.t[k], data.m)
+        }
+    };
     let width = area.dim_in_pixel().0;
     let (paths_area, hist_area) = area.split_horizontally(width * 7 / 10);
 
     let (t_lo, t_hi) = finite_range([data.t.as_slice()]);
-    let (y_lo, y_hi) = finite_range([data.paths.as_slice()]);
+    let (y_lo, y_hi) = finite_range([
+        data.paths.as_slice(),
+        band.lower.as_slice(),
+        band.upper.as_slice(),
+    ]);
     let mut chart = chart_builder(&paths_area, display.title.as_deref())
         .build_cartesian_2d(t_lo..t_hi, y_lo..y_hi)
         .map_err(drawing_error)?;
@@ -215,7 +242,7 @@ where
             )
         });
     // The time of the histogram, marked on the paths.
-    let t_mark = data.t[k];
+    let t_mark = histogram_t;
     if t_mark.is_finite() {
         let marker = ShapeStyle::from(HISTOGRAM_COLOR).stroke_width(2);
         chart
@@ -227,11 +254,10 @@ where
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
-    // The distribution at the final time.
-    let last = data.at(k);
-    let (edges, counts) = histogram(&last, options.bins);
+    // The distribution at the chosen time.
+    let (edges, counts) = histogram(&histogram_values, options.bins);
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let mut hist = chart_builder(&hist_area, Some(&format!("at t = {}", data.t[k])))
+    let mut hist = chart_builder(&hist_area, Some(&format!("at t = {histogram_t}")))
         .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
         .map_err(drawing_error)?;
     hist.configure_mesh()
@@ -258,7 +284,7 @@ where
         t: data.t.clone(),
         band,
         confidence: options.confidence,
-        paths: data.m,
+        paths,
     };
     Ok((frame, stats))
 }

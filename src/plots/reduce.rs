@@ -258,11 +258,14 @@ fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
 
 /// Reduces a payload for a plot `columns` device pixels wide showing `view` (an x range; default: everything):
 /// long 1-D series (`Solution1D`, `DiscreteSequence`, `OptimizationResult`) become per-column mean, min and max,
-/// a `Solution2D` larger than the canvas can show becomes one cell per block. Other types come back as they are.
+/// a `Solution2D` larger than the canvas can show becomes one cell per block, a long `StochasticEnsemble` its
+/// statistics per column with the histogram at `time_index` (a column), and a `PhysicsAnimation`'s field frames
+/// one cell per block. Other types come back as they are.
 pub fn reduce_for_view(
     payload: ResultPayload,
     columns: usize,
     view: Option<(f64, f64)>,
+    time_index: Option<usize>,
 ) -> Result<ResultPayload, String> {
     let lines = match payload.result_type.as_str() {
         "Solution1D" => {
@@ -326,8 +329,15 @@ pub fn reduce_for_view(
                 extra: names,
             }
         }
-        // The heatmap's plotting area is about ¾ of the canvas wide and ½ of it high.
-        "Solution2D" => return grid::reduce_grid(payload, columns * 3 / 4, columns / 2),
+        // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
+        "Solution2D" => return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5),
+        "PhysicsAnimation" => {
+            return grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
+        }
+        // The paths' plot is about 7/10 of the canvas wide.
+        "StochasticEnsemble" => {
+            return ensemble::reduce_ensemble(payload, columns * 7 / 10, time_index)
+        }
         _ => return Ok(payload),
     };
     Ok(reduce_lines(payload, lines, columns, view))
@@ -421,6 +431,7 @@ fn reduce_lines(
     out
 }
 
+pub mod ensemble;
 mod grid;
 #[cfg(test)]
 mod tests;

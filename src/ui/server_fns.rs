@@ -20,28 +20,26 @@ pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
     Ok(tokio::task::spawn_blocking(move || index.storage().run_detail(id)).await??)
 }
 
-/// One result with its arrays, in postcard's binary encoding.
-#[server(prefix = "/_fn", output = Postcard)]
-pub async fn result_data(id: String) -> Result<ResultPayload, AppError> {
-    let id = id.parse()?;
-    let index = ssr::state()?.index;
-    Ok(tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??)
-}
-
 /// One result as a plot `columns` device pixels wide showing `view` (an x range) needs it: long 1-D series
 /// become a mean, min and max per pixel column and large grids one cell per block
-/// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view.
+/// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view. `time_index` is the ensemble
+/// histogram's time. The reduction runs on the blocking pool: it touches every value.
 #[server(prefix = "/_fn", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,
     columns: u32,
     view: Option<(f64, f64)>,
+    time_index: Option<usize>,
 ) -> Result<ResultPayload, AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
-    let payload = tokio::task::spawn_blocking(move || index.storage().get_result(id)).await??;
-    crate::plots::reduce::reduce_for_view(payload, columns.clamp(16, 4096) as usize, view)
-        .map_err(AppError::Damaged)
+    let columns = columns.clamp(16, 4096) as usize;
+    tokio::task::spawn_blocking(move || {
+        let payload = index.storage().get_result(id)?;
+        crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
+            .map_err(AppError::Damaged)
+    })
+    .await?
 }
 
 /// Deletes a run, its results and their files.

@@ -93,7 +93,7 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
         "Solution1D",
         vec![("x", x), ("computed", computed), ("expected", expected)],
     );
-    let reduced = reduce_for_view(full.clone(), 800, None).unwrap();
+    let reduced = reduce_for_view(full.clone(), 800, None, None).unwrap();
     assert_eq!(non_finite_count(&reduced), 1, "counted in the full data");
     let data = Solution1D::from_payload(&reduced).unwrap();
     assert_eq!(data.x.len(), 800, "one row per column");
@@ -121,7 +121,8 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
 
     // Zoomed far enough in, the raw points come back.
     let zoomed =
-        Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51))).unwrap()).unwrap();
+        Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51)), None).unwrap())
+            .unwrap();
     assert!(zoomed.reduced.is_none());
     assert_eq!(
         zoomed.x.len(),
@@ -138,6 +139,7 @@ fn sequences_and_optimisations_reduce_every_series() {
     let reduced = reduce_for_view(
         vectors("DiscreteSequence", vec![("values", values)]),
         500,
+        None,
         None,
     )
     .unwrap();
@@ -157,7 +159,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         "param_names".into(),
         FieldValue::Json(r#"["a", "b"]"#.into()),
     ));
-    let reduced = reduce_for_view(p, 400, None).unwrap();
+    let reduced = reduce_for_view(p, 400, None, None).unwrap();
     let data = Optimization::from_payload(&reduced).unwrap();
     assert_eq!(data.step.len(), 400);
     assert_eq!(data.params[1].0, "b", "the names travel");
@@ -174,6 +176,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         vectors("OptimizationResult", vec![("loss", vec![2.0; n])]),
         400,
         Some((100.0, 199.0)),
+        None,
     )
     .unwrap();
     let data = Optimization::from_payload(&zoomed).unwrap();
@@ -189,12 +192,12 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
     values[900 * cols + 1400] = -3.0;
     values[0] = f64::NAN;
     let grid = payload("Solution2D", &[("values", vec![rows, cols], values)], "{}");
-    let reduced = reduce_for_view(grid, 400, None).unwrap();
+    let reduced = reduce_for_view(grid, 400, None, None).unwrap();
     let data = Solution2D::from_payload(&reduced).unwrap();
-    // At most 300 × 200 cells for 400 columns: blocks of 5 × 5 cells.
-    assert_eq!((data.ny, data.nx), (200, 300));
-    assert_eq!(data.values[(123 / 5) * 300 + 456 / 5], 9.0);
-    assert_eq!(data.values[(900 / 5) * 300 + 1400 / 5], -3.0);
+    // At most 300 × 160 cells for 400 columns: blocks of 7 × 5 cells.
+    assert_eq!((data.ny, data.nx), (143, 300));
+    assert_eq!(data.values[(123 / 7) * 300 + 456 / 5], 9.0);
+    assert_eq!(data.values[(900 / 7) * 300 + 1400 / 5], -3.0);
     assert_eq!(data.values[1], 0.5, "a calm block keeps its value");
     assert_eq!(
         data.range(),
@@ -206,15 +209,19 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
         2.0,
         "block centres on the index axis"
     );
+    assert_eq!(data.y.as_ref().unwrap()[0], 3.0);
     assert_eq!(non_finite_count(&reduced), 1);
     assert!(data
-        .readout(2.0, 2.0)
+        .readout(2.0, 3.0)
         .unwrap()
-        .contains("block of 5×5 cells"));
+        .contains("block of 7×5 cells"));
 
     // A grid that fits comes as it is.
     let small = payload("Solution2D", &[("values", vec![2, 2], vec![1.0; 4])], "{}");
-    assert_eq!(reduce_for_view(small.clone(), 400, None).unwrap(), small);
+    assert_eq!(
+        reduce_for_view(small.clone(), 400, None, None).unwrap(),
+        small
+    );
 }
 
 #[test]
@@ -228,7 +235,93 @@ fn a_reduced_series_draws_its_band_and_raw_data_none() {
             crate::plots::draw_result(area, payload, crate::plots::Choices::default()).map(|_| ())
         })
     };
-    let reduced = draw(&reduce_for_view(full.clone(), 400, None).unwrap());
+    let reduced = draw(&reduce_for_view(full.clone(), 400, None, None).unwrap());
     assert!(reduced.contains("<polygon"), "the min–max band");
     assert!(!draw(&full).contains("<polygon"), "raw data has no band");
+}
+
+#[test]
+fn a_long_ensemble_keeps_its_statistics_from_every_path() {
+    use crate::plots::ensemble::Ensemble;
+    let (m, n) = (200, 10_000);
+    let t: Vec<f64> = (0..n).map(|k| k as f64).collect();
+    // Path i is the constant i, except path 7 which jumps to 1,000 at one time.
+    let mut paths: Vec<f64> = (0..m).flat_map(|i| vec![i as f64; n]).collect();
+    paths[7 * n + 4321] = 1000.0;
+    let full = payload(
+        "StochasticEnsemble",
+        &[("t", vec![n], t), ("paths", vec![m, n], paths)],
+        r#"{"confidence": 0.5}"#,
+    );
+    let reduced = reduce_for_view(full.clone(), 1000, None, Some(0)).unwrap();
+    let data = Ensemble::from_payload(&reduced).unwrap();
+    let stats = data.reduced.as_ref().unwrap();
+    assert_eq!(data.t.len(), 700, "7/10 of the columns");
+    assert_eq!(data.m, 50, "a sample of the paths: every fourth");
+    assert_eq!((stats.paths, stats.times), (200, 10_000));
+    // The values at each time are 0..200: mean 99.5, quartiles 49.75 and 149.25 (by hand, NumPy's rule).
+    assert!((stats.mean[0] - 99.5).abs() < 1e-12);
+    assert_eq!((stats.lower[0], stats.upper[0]), (49.75, 149.25));
+    // At the jump the mean rises by (1000 − 7) / 200 in that column only.
+    let column = data
+        .t
+        .iter()
+        .position(|c| (c - 4321.0).abs() < 7.2)
+        .unwrap();
+    let top = stats.mean.iter().cloned().fold(f64::MIN, f64::max);
+    assert!((top - stats.mean[column]).abs() < 1e-12 && top > 99.5);
+    // The histogram's time is the last of the chosen column (column 0 holds t = 0 … 14).
+    assert_eq!(stats.histogram_t, 14.0);
+    assert_eq!(stats.histogram.len(), 200);
+    assert!(reduced.fields.iter().all(|(name, _)| name != "paths:min"));
+
+    // A short ensemble comes whole.
+    let short = payload(
+        "StochasticEnsemble",
+        &[
+            ("t", vec![3], vec![0.0, 1.0, 2.0]),
+            ("paths", vec![1, 3], vec![0.0; 3]),
+        ],
+        "{}",
+    );
+    assert_eq!(
+        reduce_for_view(short.clone(), 1000, None, None).unwrap(),
+        short
+    );
+}
+
+#[test]
+fn animation_frames_are_reduced_frame_by_frame_on_one_colour_scale() {
+    use crate::plots::animation::{Animation, Frames};
+    let (f, rows, cols) = (3, 300, 900);
+    let mut values = vec![0.0; f * rows * cols];
+    // A hot cell that moves: frame k has it at row 100 k + 10.
+    for k in 0..f {
+        values[k * rows * cols + (100 * k + 10) * cols + 450] = 5.0 + k as f64;
+    }
+    let frames = payload(
+        "PhysicsAnimation",
+        &[("frames", vec![f, rows, cols], values)],
+        "{}",
+    );
+    let reduced = reduce_for_view(frames, 400, None, None).unwrap();
+    let animation = Animation::from_payload(&reduced).unwrap();
+    let Frames::Fields {
+        ny,
+        nx,
+        values,
+        scale,
+        reduced_from,
+    } = animation.frames
+    else {
+        panic!("fields expected");
+    };
+    // At most 300 × 160 per frame: blocks of 2 × 3 cells, 150 × 300.
+    assert_eq!((animation.count, ny, nx), (3, 150, 300));
+    assert_eq!(reduced_from, Some((300, 900)));
+    assert_eq!(scale, (0.0, 7.0), "the scale of all frames");
+    for k in 0..f {
+        let frame = &values[k * ny * nx..(k + 1) * ny * nx];
+        assert_eq!(frame[((100 * k + 10) / 2) * nx + 150], 5.0 + k as f64);
+    }
 }

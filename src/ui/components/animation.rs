@@ -127,11 +127,31 @@ mod browser {
         size: ReadSignal<Option<CanvasSize>>,
         player: Player,
     ) {
-        let data = LocalResource::new(move || crate::ui::server_fns::result_data(id.to_string()));
+        // Frames larger than the canvas come reduced to one cell per block; a resize by a step re-fetches.
+        let columns = RwSignal::new(None::<u32>);
+        Effect::new(move |_| {
+            let wanted = size.get().map(|s| s.buffer().0.div_ceil(256) * 256);
+            if wanted != columns.get_untracked() {
+                columns.set(wanted);
+            }
+        });
+        let data = LocalResource::new(move || {
+            let columns = columns.get();
+            async move {
+                match columns {
+                    Some(c) => Some(
+                        crate::ui::server_fns::result_view(id.to_string(), c, None, None).await,
+                    ),
+                    None => None,
+                }
+            }
+        });
         let loaded: RwSignal<Option<Arc<(Animation, Display)>>> = RwSignal::new(None);
 
         Effect::new(move |_| {
-            let Some(result) = data.get() else { return };
+            let Some(Some(result)) = data.get() else {
+                return;
+            };
             let parsed = result.map_err(|e| e.to_string()).and_then(|payload| {
                 Animation::from_payload(&payload)
                     .map(|a| (a, Display::from_json(&payload.display_json)))

@@ -45,13 +45,21 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
             }
         });
         // Re-fetched on zoom and resize: the server reduces long series to what the canvas can show.
+        // An ensemble's histogram time is chosen on the server too, for a reduced ensemble.
+        // (Read in the fetcher itself: a `Memo` read there did not re-run it when it changed.)
+        let ensemble = result_type == "StochasticEnsemble";
         let data = LocalResource::new(move || {
             let (columns, view) = (columns.get(), view.get());
+            let time = if ensemble {
+                choices.get().time_index
+            } else {
+                None
+            };
             async move {
                 match columns {
-                    Some(c) => {
-                        Some(crate::ui::server_fns::result_view(id.to_string(), c, view).await)
-                    }
+                    Some(c) => Some(
+                        crate::ui::server_fns::result_view(id.to_string(), c, view, time).await,
+                    ),
                     None => None,
                 }
             }
