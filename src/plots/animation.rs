@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::model::{FieldValue, ResultPayload};
 use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
-use crate::plots::solution2d::{self, Solution2D};
+use crate::plots::solution2d::{self, Colormap, Solution2D};
 use crate::plots::{
     chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
     PALETTE,
@@ -44,6 +44,8 @@ pub enum Frames {
         scale: (f64, f64),
         /// The full frames' (ny, nx), when the server reduced them to one cell per block.
         reduced_from: Option<(usize, usize)>,
+        /// `display.colormap`, as for a `Solution2D`.
+        colormap: Colormap,
     },
 }
 
@@ -91,6 +93,7 @@ impl Animation {
                         scale: pair(REDUCED_SCALE)
                             .unwrap_or_else(|| finite_range([a.values.as_slice()])),
                         reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
+                        colormap: Colormap::from_display(&payload.display_json).0,
                     };
                     (*f, frames)
                 }
@@ -161,6 +164,7 @@ where
             values,
             scale,
             reduced_from,
+            colormap,
         } => {
             let size = ny * nx;
             // Reduced frames keep the full grid's cell indices on their axes.
@@ -176,6 +180,8 @@ where
                 y: reduced_from.map(|(rows, _)| axis(*ny, rows)),
                 scale: Some(*scale),
                 reduced_from: *reduced_from,
+                colormap: *colormap,
+                colormap_note: None,
             };
             let frame_display = Display {
                 title: Some(title),

@@ -1,7 +1,9 @@
-//! `Solution2D`: a heatmap in the viridis colormap, with a colour bar and axes from `x` and `y` when given.
+//! `Solution2D`: a heatmap in a perceptual colormap (viridis unless `display.colormap` names another), with a
+//! colour bar and axes from `x` and `y` when given.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use serde::Deserialize;
 
 use crate::model::ResultPayload;
 use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
@@ -13,7 +15,91 @@ use crate::plots::{
 /// The colour of the smallest value (viridis' first colour).
 pub const LOW_COLOR: RGBColor = RGBColor(68, 1, 84);
 /// The colour of the largest value (viridis' last colour).
-pub const HIGH_COLOR: RGBColor = RGBColor(254, 232, 37);
+pub const HIGH_COLOR: RGBColor = RGBColor(253, 231, 37);
+
+/// The colormaps `display.colormap` may name (case-insensitive), from d3-scale-chromatic via `colorous`.
+pub const COLORMAPS: [(&str, colorous::Gradient); 10] = [
+    ("viridis", colorous::VIRIDIS),
+    ("magma", colorous::MAGMA),
+    ("inferno", colorous::INFERNO),
+    ("plasma", colorous::PLASMA),
+    ("cividis", colorous::CIVIDIS),
+    ("turbo", colorous::TURBO),
+    ("greys", colorous::GREYS),
+    ("blues", colorous::BLUES),
+    ("rdbu", colorous::RED_BLUE),
+    ("spectral", colorous::SPECTRAL),
+];
+
+/// The colormap a result asked for, and what is wrong with the request (drawn as a note; the plot falls back
+/// to viridis rather than failing).
+#[derive(Clone, Copy)]
+pub struct Colormap {
+    pub name: &'static str,
+    gradient: colorous::Gradient,
+}
+
+impl std::fmt::Debug for Colormap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for Colormap {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Default for Colormap {
+    fn default() -> Self {
+        Self {
+            name: COLORMAPS[0].0,
+            gradient: COLORMAPS[0].1,
+        }
+    }
+}
+
+impl Colormap {
+    /// The colormap named by `display.colormap`; an unknown name gives viridis and a note naming the choices.
+    pub fn from_display(display: &str) -> (Self, Option<String>) {
+        #[derive(Deserialize)]
+        struct Options {
+            colormap: Option<String>,
+        }
+        let Some(wanted) = serde_json::from_str::<Options>(display)
+            .ok()
+            .and_then(|o| o.colormap)
+        else {
+            return (Self::default(), None);
+        };
+        match COLORMAPS
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(wanted.trim()))
+        {
+            Some(&(name, gradient)) => (Self { name, gradient }, None),
+            None => {
+                let known: Vec<&str> = COLORMAPS.iter().map(|(name, _)| *name).collect();
+                let note = format!(
+                    "unknown colormap {wanted:?}, drawn in viridis; expected one of {}",
+                    known.join(", ")
+                );
+                (Self::default(), Some(note))
+            }
+        }
+    }
+
+    /// The colour of `v` on a scale from `min` to `max`.
+    pub fn color(&self, v: f64, min: f64, max: f64) -> RGBColor {
+        let t = if max > min {
+            (v - min) / (max - min)
+        } else {
+            0.5
+        };
+        let c = self.gradient.eval_continuous(t.clamp(0.0, 1.0));
+        RGBColor(c.r, c.g, c.b)
+    }
+}
 
 /// The data of a `Solution2D` result: `values[ny][nx]`, row-major.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +114,9 @@ pub struct Solution2D {
     pub scale: Option<(f64, f64)>,
     /// Set when the server reduced the grid: the full grid's (rows, columns); each cell then stands for a block.
     pub reduced_from: Option<(usize, usize)>,
+    pub colormap: Colormap,
+    /// Why the colormap asked for is not the one drawn.
+    pub colormap_note: Option<String>,
 }
 
 impl Solution2D {
@@ -42,6 +131,7 @@ impl Solution2D {
                 .array(name)
                 .and_then(|a| Some((*a.values.first()?, *a.values.get(1)?)))
         };
+        let (colormap, colormap_note) = Colormap::from_display(&payload.display_json);
         Ok(Self {
             nx,
             ny,
@@ -50,6 +140,8 @@ impl Solution2D {
             y,
             scale: pair(REDUCED_SCALE),
             reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
+            colormap,
+            colormap_note,
         })
     }
 
@@ -168,7 +260,7 @@ where
                         (cx - dx / 2.0, cy - dy / 2.0),
                         (cx + dx / 2.0, cy + dy / 2.0),
                     ],
-                    ViridisRGB::get_color_normalized(v, min, max).filled(),
+                    data.colormap.color(v, min, max).filled(),
                 )
             })
         });
@@ -195,10 +287,19 @@ where
         let (v0, v1) = (min + (max - min) * a, min + (max - min) * b);
         Rectangle::new(
             [(0.0, v0), (1.0, v1)],
-            ViridisRGB::get_color_normalized((v0 + v1) / 2.0, min, max).filled(),
+            data.colormap.color((v0 + v1) / 2.0, min, max).filled(),
         )
     }))
     .map_err(drawing_error)?;
+    if let Some(note) = &data.colormap_note {
+        plot_area
+            .draw_text(
+                note,
+                &("sans-serif", 12).into_font().color(&RGBColor(180, 30, 30)),
+                (12, area.dim_in_pixel().1 as i32 - 16),
+            )
+            .map_err(drawing_error)?;
+    }
     area.present().map_err(drawing_error)?;
     Ok(frame)
 }
@@ -207,6 +308,40 @@ where
 mod tests {
     use super::*;
     use crate::plots::tests::{payload, render_svg};
+
+    #[test]
+    fn display_colormap_chooses_another_and_an_unknown_one_is_named() {
+        let grid = |display: &str| {
+            let p = payload(
+                "Solution2D",
+                &[("values", vec![1, 2], vec![0.0, 1.0])],
+                display,
+            );
+            let data = Solution2D::from_payload(&p).unwrap();
+            (
+                render_svg(|area| draw(area, &data, &Display::from_json(display))),
+                data,
+            )
+        };
+        let hex = |c: RGBColor| format!("fill=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        let (magma, data) = grid(r#"{"colormap": "Magma"}"#);
+        assert_eq!(data.colormap.name, "magma");
+        // magma runs from near black (0, 0, 4) to pale yellow (252, 253, 191).
+        assert!(
+            magma.contains(&hex(RGBColor(0, 0, 4)))
+                && magma.contains(&hex(RGBColor(252, 253, 191)))
+        );
+        assert!(!magma.contains(&hex(LOW_COLOR)));
+
+        let (jet, data) = grid(r#"{"colormap": "jet"}"#);
+        assert_eq!(data.colormap.name, "viridis");
+        assert!(jet.contains(&hex(LOW_COLOR)), "falls back to viridis");
+        assert!(
+            jet.contains("unknown colormap &quot;jet&quot;")
+                || jet.contains("unknown colormap \"jet\""),
+            "says so on the plot"
+        );
+    }
 
     #[test]
     fn draws_extremes_in_viridis_end_colours_with_a_colour_bar() {

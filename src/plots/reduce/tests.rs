@@ -312,6 +312,7 @@ fn animation_frames_are_reduced_frame_by_frame_on_one_colour_scale() {
         values,
         scale,
         reduced_from,
+        ..
     } = animation.frames
     else {
         panic!("fields expected");
