@@ -150,6 +150,15 @@ test("PhysicsAnimation plays, pauses, scrubs and stops at the end without loop",
   await expect(card).toContainText("frame 46 of 60");
   await galleryShot(card, "PhysicsAnimation");
 
+  // Hovering names the body nearest the pointer: in the middle of the plot, the inner body (radius ½) is nearer.
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.55);
+  await expect(card.getByTestId("readout")).toContainText("body 2: x = ");
+  const [bx, by] = /x = ([-\d.e]+), y = ([-\d.e]+)/.exec((await card.getByTestId("readout").textContent())!)!.slice(1).map(Number);
+  const a = (45 / frames) * 2 * Math.PI;
+  expect(bx).toBeCloseTo(-Math.cos(a) / 2, 5);
+  expect(by).toBeCloseTo(-Math.sin(a) / 2, 5);
+
   // Without loop, playing stops on the last frame.
   await card.locator("input.loop").uncheck();
   await card.locator("select.speed").selectOption("4");
@@ -470,6 +479,19 @@ test("a long ensemble is reduced on the server and its slider still moves the hi
   });
   await refetch;
   await expect.poll(async () => (await canvasPixels(canvas, [86, 179, 86])).colour).not.toBe(bars);
+
+  // The paths zoom like any 1-D plot: deep enough in, the raw times come back.
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-view", "");
+  const [lo, hi] = (await canvas.getAttribute("data-view"))!.split(",").map(Number);
+  expect(hi - lo).toBeLessThan(0.5);
+  await expect(card.getByTestId("readout")).toContainText("t ≈ ");
+  for (let i = 0; i < 12; i++) await page.mouse.wheel(0, -100);
+  await page.mouse.move(box.x + box.width * 0.3 + 1, box.y + box.height * 0.5);
+  await expect(card.getByTestId("readout")).toContainText("t = ", { timeout: 10_000 });
 });
 
 test("a PhysicsAnimation of fields draws a heatmap per frame, reduced on the server when larger than the canvas", async ({ page }) => {
@@ -509,4 +531,7 @@ test("a PhysicsAnimation of fields draws a heatmap per frame, reduced on the ser
   });
   await expect(canvas).toHaveAttribute("data-frame", "3");
   expect(await hotColumn()).toBeGreaterThan(start + 100);
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  await expect(card.getByTestId("readout")).toContainText("block extreme = 0");
 });

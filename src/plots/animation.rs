@@ -9,8 +9,8 @@ use crate::model::{FieldValue, ResultPayload};
 use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
 use crate::plots::solution2d::{self, Colormap, Solution2D};
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, vector, Display, DrawResult, GRID,
-    PALETTE,
+    chart_builder, check_len, drawing_error, finite_range, short_number, vector, Display, Frame2D,
+    GRID, PALETTE,
 };
 
 /// How many earlier frames a body's trail shows.
@@ -135,13 +135,68 @@ impl Animation {
     }
 }
 
-/// Draws frame `frame` (clamped to the last) onto `area`.
+impl Animation {
+    /// What lies under the pointer at data point (`x`, `y`) in frame `frame`: the nearest body, or the cell of
+    /// the field.
+    pub fn readout(&self, frame: usize, x: f64, y: f64) -> Option<String> {
+        let frame = frame.min(self.count.checked_sub(1)?);
+        match &self.frames {
+            Frames::Bodies { bodies, positions } => {
+                let at = |b: usize| {
+                    let i = (frame * bodies + b) * 2;
+                    (positions[i], positions[i + 1])
+                };
+                let distance = |b: usize| {
+                    let (px, py) = at(b);
+                    (px - x).hypot(py - y)
+                };
+                let b = (0..*bodies)
+                    .filter(|&b| distance(b).is_finite())
+                    .min_by(|&a, &b| distance(a).total_cmp(&distance(b)))?;
+                let (px, py) = at(b);
+                Some(format!(
+                    "body {}: x = {}, y = {}",
+                    b + 1,
+                    short_number(px),
+                    short_number(py)
+                ))
+            }
+            Frames::Fields {
+                ny,
+                nx,
+                values,
+                reduced_from,
+                ..
+            } => {
+                // Cells sit on the full grid's indices; a reduced cell covers `full / n` of them.
+                let (rows, cols) = reduced_from.unwrap_or((*ny, *nx));
+                let cell = |v: f64, n: usize, full: usize| {
+                    let i = ((v + 0.5) * n as f64 / full as f64).floor();
+                    (i >= 0.0 && i < n as f64).then_some(i as usize)
+                };
+                let (i, j) = (cell(x, *nx, cols)?, cell(y, *ny, rows)?);
+                let value = values[(frame * ny + j) * nx + i];
+                Some(match reduced_from {
+                    None => format!("x = {i}, y = {j}, value = {}", short_number(value)),
+                    Some(_) => format!(
+                        "x ≈ {}, y ≈ {}, block extreme = {}",
+                        x.round(),
+                        y.round(),
+                        short_number(value)
+                    ),
+                })
+            }
+        }
+    }
+}
+
+/// Draws frame `frame` (clamped to the last) onto `area`; returns where its axes lie.
 pub fn draw_frame<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Animation,
     frame: usize,
     display: &Display,
-) -> DrawResult
+) -> Result<Frame2D, String>
 where
     DB::ErrorType: 'static,
 {
@@ -187,7 +242,7 @@ where
                 title: Some(title),
                 ..display.clone()
             };
-            solution2d::draw(area, &field, &frame_display)
+            solution2d::draw_with_frame(area, &field, &frame_display)
         }
         Frames::Bodies { bodies, positions } => {
             area.fill(&WHITE).map_err(drawing_error)?;
@@ -196,12 +251,17 @@ where
             let ((x_lo, x_hi), (y_lo, y_hi)) =
                 (finite_range([xs.as_slice()]), finite_range([ys.as_slice()]));
             let (x_pad, y_pad) = ((x_hi - x_lo) * 0.08, (y_hi - y_lo) * 0.08);
+            let (x_range, y_range) = ((x_lo - x_pad, x_hi + x_pad), (y_lo - y_pad, y_hi + y_pad));
             let mut chart = chart_builder(area, Some(&title))
-                .build_cartesian_2d(
-                    (x_lo - x_pad)..(x_hi + x_pad),
-                    (y_lo - y_pad)..(y_hi + y_pad),
-                )
+                .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
                 .map_err(drawing_error)?;
+            let (px, py) = chart.plotting_area().get_pixel_range();
+            let axes = Frame2D {
+                x: x_range,
+                y: y_range,
+                px: (px.start, px.end),
+                py: (py.start, py.end),
+            };
             chart
                 .configure_mesh()
                 .light_line_style(GRID)
@@ -234,7 +294,8 @@ where
                         .map_err(drawing_error)?;
                 }
             }
-            area.present().map_err(drawing_error)
+            area.present().map_err(drawing_error)?;
+            Ok(axes)
         }
     }
 }
@@ -276,14 +337,14 @@ mod tests {
     fn a_frame_draws_bodies_trails_and_its_time() {
         let data = Animation::from_payload(&orbit(50)).unwrap();
         let display = Display::from_json(r#"{"title": "Orbit"}"#);
-        let svg = render_svg(|area| draw_frame(area, &data, 45, &display));
+        let svg = render_svg(|area| draw_frame(area, &data, 45, &display).map(|_| ()));
         assert!(svg.contains("Orbit — t = 4.5000"));
         assert_eq!(svg.matches("<circle").count(), 2, "one disc per body");
         assert!(
             svg.matches("<polyline").count() >= 2 * TRAIL,
             "a trail segment per earlier frame and body"
         );
-        let other = render_svg(|area| draw_frame(area, &data, 10, &display));
+        let other = render_svg(|area| draw_frame(area, &data, 10, &display).map(|_| ()));
         assert_ne!(svg, other, "frames differ");
     }
 
@@ -296,12 +357,33 @@ mod tests {
             "{}",
         );
         let data = Animation::from_payload(&p).unwrap();
-        let svg = render_svg(|area| draw_frame(area, &data, 0, &Display::default()));
+        let svg = render_svg(|area| draw_frame(area, &data, 0, &Display::default()).map(|_| ()));
         assert!(svg.contains("t = 0.0000"));
+        let top = solution2d::HIGH_COLOR;
+        let top = format!("fill=\"#{:02X}{:02X}{:02X}\"", top.0, top.1, top.2);
+        let last = render_svg(|area| draw_frame(area, &data, 1, &Display::default()).map(|_| ()));
+        // The colour bar's top shows the maximum in both frames; only the last frame has a cell that hot.
         assert!(
-            !svg.contains("fill=\"#FEE825\""),
+            svg.matches(&top).count() < last.matches(&top).count(),
             "frame 0 lies below the overall maximum"
         );
+        assert_eq!(
+            data.readout(1, 2.0, 1.0).unwrap(),
+            "x = 2, y = 1, value = 11"
+        );
+        assert_eq!(
+            data.readout(0, 0.2, -0.2).unwrap(),
+            "x = 0, y = 0, value = 0"
+        );
+        assert_eq!(data.readout(0, 3.6, 0.0), None, "outside the grid");
+    }
+
+    #[test]
+    fn the_readout_names_the_nearest_body() {
+        let data = Animation::from_payload(&orbit(50)).unwrap();
+        // Frame 0: body 1 at (1, 0), body 2 at (−1, 0).
+        assert_eq!(data.readout(0, 0.8, 0.1).unwrap(), "body 1: x = 1, y = 0");
+        assert_eq!(data.readout(0, -0.5, 0.0).unwrap(), "body 2: x = -1, y = 0");
     }
 
     #[test]

@@ -128,13 +128,16 @@ pub struct EnsembleStats {
     pub band: Band,
     pub confidence: f64,
     pub paths: usize,
+    /// Whether each time stands for a pixel column of the full data (the band is then the column's envelope).
+    pub reduced: bool,
 }
 
 impl ReadOut for EnsembleStats {
     fn readout(&self, x: f64) -> Option<String> {
         let k = nearest_index(&self.t, x)?;
         Some(format!(
-            "t = {}, mean = {}, {}% band = [{}, {}] over {} paths",
+            "t {} {}, mean = {}, {}% band = [{}, {}] over {} paths",
+            if self.reduced { "≈" } else { "=" },
             short_number(self.t[k]),
             short_number(self.band.mean[k]),
             short_number(self.confidence * 100.0),
@@ -145,13 +148,14 @@ impl ReadOut for EnsembleStats {
     }
 }
 
-/// Draws the ensemble, with the histogram at time index `time_index` (default: the last), marked on the paths.
-/// Returns where the paths' time axis lies and the statistics the read-out names.
+/// Draws the ensemble, with the histogram at time index `time_index` (default: the last), marked on the paths;
+/// `view` (a time range) zooms. Returns where the paths' time axis lies and the statistics the read-out names.
 pub fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Ensemble,
     display: &Display,
     time_index: Option<usize>,
+    view: Option<(f64, f64)>,
 ) -> Result<(Frame, EnsembleStats), String>
 where
     DB::ErrorType: 'static,
@@ -180,7 +184,10 @@ where
     let width = area.dim_in_pixel().0;
     let (paths_area, hist_area) = area.split_horizontally(width * 7 / 10);
 
-    let (t_lo, t_hi) = finite_range([data.t.as_slice()]);
+    let (t_lo, t_hi) = match view {
+        Some((lo, hi)) if lo < hi => (lo, hi),
+        _ => finite_range([data.t.as_slice()]),
+    };
     let (y_lo, y_hi) = finite_range([
         data.paths.as_slice(),
         band.lower.as_slice(),
@@ -285,6 +292,7 @@ where
         band,
         confidence: options.confidence,
         paths,
+        reduced: data.reduced.is_some(),
     };
     Ok((frame, stats))
 }
@@ -332,6 +340,7 @@ mod tests {
                 &four_paths(),
                 &Display::from_json(r#"{"title": "GBM", "confidence": 0.9}"#),
                 None,
+                None,
             )
             .map(|_| ())
         });
@@ -348,8 +357,9 @@ mod tests {
 
     #[test]
     fn the_histogram_follows_the_chosen_time() {
-        let at =
-            |k| render_svg(|area| draw(area, &four_paths(), &Display::default(), k).map(|_| ()));
+        let at = |k| {
+            render_svg(|area| draw(area, &four_paths(), &Display::default(), k, None).map(|_| ()))
+        };
         let first = at(Some(0));
         assert!(first.contains("at t = 0"), "the caption names the time");
         assert!(
@@ -364,7 +374,7 @@ mod tests {
         let mut svg = String::new();
         let area = SVGBackend::with_string(&mut svg, (800, 400)).into_drawing_area();
         let display = Display::from_json(r#"{"confidence": 0.5}"#);
-        let (frame, stats) = draw(&area, &four_paths(), &display, None).unwrap();
+        let (frame, stats) = draw(&area, &four_paths(), &display, None, None).unwrap();
         // The right edge of the paths' plot is the last time, t = 2, where the values are 2, 3, 4, 5.
         let t = frame.data_x(frame.px.1).unwrap();
         assert_eq!(

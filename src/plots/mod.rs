@@ -64,7 +64,11 @@ pub fn nearest_index(xs: &[f64], x: f64) -> Option<usize> {
 
 /// Six significant digits, as a person reads them.
 pub fn short_number(v: f64) -> String {
-    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) {
+    if v == 0.0 {
+        // Also −0.
+        return "0".into();
+    }
+    if (1e-4..1e6).contains(&v.abs()) {
         let s = format!("{v:.6}");
         s.trim_end_matches('0').trim_end_matches('.').to_owned()
     } else {
@@ -152,8 +156,9 @@ where
         }
         "StochasticEnsemble" => {
             let data = ensemble::Ensemble::from_payload(payload)?;
-            let (frame, stats) = ensemble::draw(area, &data, &display, choices.time_index)?;
-            Ok(line(Box::new(stats), frame, false))
+            let (frame, stats) =
+                ensemble::draw(area, &data, &display, choices.time_index, choices.view)?;
+            Ok(line(Box::new(stats), frame, true))
         }
         "DiscreteSequence" => {
             let data = sequence::Sequence::from_payload(payload)?;

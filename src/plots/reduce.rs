@@ -336,7 +336,7 @@ pub fn reduce_for_view(
         }
         // The paths' plot is about 7/10 of the canvas wide.
         "StochasticEnsemble" => {
-            return ensemble::reduce_ensemble(payload, columns * 7 / 10, time_index)
+            return ensemble::reduce_ensemble(payload, columns * 7 / 10, view, time_index)
         }
         _ => return Ok(payload),
     };

@@ -16,19 +16,49 @@ pub const HISTOGRAM_TIME: &str = "reduced_histogram_t";
 /// How many paths the ensemble has (only a sample of them travels).
 pub const PATH_COUNT: &str = "reduced_paths";
 
-/// Reduces an ensemble with more times than twice `columns`. Per column: the mean of the per-time means, the
-/// lowest lower and highest upper bound of the per-time confidence band (computed over all paths), and for a
-/// sample of at most `MAX_PATHS_DRAWN` paths their mean. `time_index` picks the column whose last time the
-/// histogram shows (default: the last). Shorter ensembles come back as they are.
+/// Reduces an ensemble with more times in `view` (default: all) than twice `columns`. Per column: the mean of
+/// the per-time means, the lowest lower and highest upper bound of the per-time confidence band (computed over all
+/// paths), and for a sample of at most `MAX_PATHS_DRAWN` paths their mean. `time_index` picks the column whose
+/// last time the histogram shows (default: the last). Fewer times come raw: all of them without a view, else
+/// those in view and one neighbour each side.
 pub(super) fn reduce_ensemble(
     payload: ResultPayload,
     columns: usize,
+    view: Option<(f64, f64)>,
     time_index: Option<usize>,
 ) -> Result<ResultPayload, String> {
     let data = Ensemble::from_payload(&payload)?;
     let n = data.t.len();
-    if n <= 2 * columns || data.m == 0 {
+    let view = view.filter(|(lo, hi)| lo < hi);
+    let range = view.unwrap_or_else(|| finite_range([data.t.as_slice()]));
+    let in_view = |t: &f64| *t >= range.0 && *t <= range.1;
+    let inside = data.t.iter().filter(|t| in_view(t)).count();
+    if data.m == 0 || inside <= 2 * columns && view.is_none() {
         return Ok(payload);
+    }
+    let non_finite = payload.non_finite_count();
+    if inside <= 2 * columns {
+        let keep = match (
+            data.t.iter().position(in_view),
+            data.t.iter().rposition(in_view),
+        ) {
+            (Some(first), Some(last)) => first.saturating_sub(1)..(last + 2).min(n),
+            _ => 0..0,
+        };
+        let paths: Vec<f64> = (0..data.m)
+            .flat_map(|i| data.path(i)[keep.clone()].to_vec())
+            .collect();
+        let mut out = ResultPayload {
+            fields: Vec::new(),
+            ..payload
+        };
+        out.fields
+            .push(("t".into(), array(data.t[keep.clone()].to_vec())));
+        out.fields
+            .push(("paths".into(), matrix_array(data.m, keep.len(), paths)));
+        out.fields
+            .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
+        return Ok(out);
     }
     let options: EnsembleOptions = serde_json::from_str(&payload.display_json).unwrap_or_default();
     let band = data.band(options.confidence);
@@ -36,7 +66,6 @@ pub(super) fn reduce_ensemble(
     let sample: Vec<usize> = (0..data.m).step_by(stride).collect();
     let mut series: Vec<&[f64]> = vec![&band.mean, &band.lower, &band.upper];
     series.extend(sample.iter().map(|&i| data.path(i)));
-    let range = finite_range([data.t.as_slice()]);
     let (centres, bands) = reduce_columns(&data.t, &series, range, columns);
     let rows = centres.len();
 
@@ -56,7 +85,6 @@ pub(super) fn reduce_ensemble(
         None => n - 1,
     };
 
-    let non_finite = payload.non_finite_count();
     let mut out = ResultPayload {
         fields: Vec::new(),
         ..payload
@@ -78,7 +106,7 @@ pub(super) fn reduce_ensemble(
     out.fields
         .push((PATH_COUNT.into(), array(vec![data.m as f64])));
     out.fields
-        .push((REDUCED_POINTS.into(), array(vec![n as f64])));
+        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
     out.fields
         .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
     Ok(out)

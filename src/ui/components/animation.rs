@@ -18,12 +18,20 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         looping: RwSignal::new(true),
         drawn: RwSignal::new(false),
         error: RwSignal::new(None),
+        readout: RwSignal::new(None),
     };
     let size = use_canvas_size(canvas);
     #[cfg(feature = "hydrate")]
-    browser::start(id, canvas, size, player);
+    let pointer = browser::start(id, canvas, size, player);
     #[cfg(not(feature = "hydrate"))]
     let _ = size;
+    // The read-out names what lies under the pointer in the frame shown (it does not follow a playing frame).
+    let on_move = move |_event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        player
+            .readout
+            .set(pointer.readout(&_event, player.frame.get_untracked()));
+    };
     #[cfg(not(feature = "hydrate"))]
     let _ = id;
     let Player {
@@ -34,6 +42,7 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         looping,
         drawn,
         error,
+        readout,
     } = player;
 
     view! {
@@ -44,6 +53,8 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 height=440
                 data-drawn=move || drawn.get().to_string()
                 data-frame=move || frame.get().to_string()
+                on:mousemove=on_move
+                on:mouseleave=move |_| readout.set(None)
             ></canvas>
             <div class="controls">
                 <button class="play" on:click=move |_| playing.update(|p| *p = !*p)>
@@ -89,6 +100,9 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                     {move || format!("frame {} of {}", frame.get() + 1, count.get())}
                 </span>
             </div>
+            <div class="readout" data-testid="readout">
+                {move || readout.get().unwrap_or_default()}
+            </div>
             <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
@@ -105,6 +119,7 @@ struct Player {
     looping: RwSignal<bool>,
     drawn: RwSignal<bool>,
     error: RwSignal<Option<String>>,
+    readout: RwSignal<Option<String>>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -118,15 +133,32 @@ mod browser {
     use super::Player;
     use crate::model::ResultId;
     use crate::plots::animation::{draw_frame, Animation};
-    use crate::plots::Display;
+    use crate::plots::{Display, Frame2D};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
+
+    /// The animation drawn last and where its axes lay, for the read-out.
+    #[derive(Clone, Copy)]
+    pub struct Pointer {
+        shown: RwSignal<Option<(Arc<Animation>, Frame2D)>>,
+    }
+
+    impl Pointer {
+        pub fn readout(&self, event: &web_sys::MouseEvent, frame: usize) -> Option<String> {
+            let (animation, axes) = self.shown.get_untracked()?;
+            let (x, y) = axes.data_xy(event.offset_x(), event.offset_y())?;
+            animation.readout(frame, x, y)
+        }
+    }
 
     pub fn start(
         id: ResultId,
         canvas: NodeRef<Canvas>,
         size: ReadSignal<Option<CanvasSize>>,
         player: Player,
-    ) {
+    ) -> Pointer {
+        let pointer = Pointer {
+            shown: RwSignal::new(None),
+        };
         // Frames larger than the canvas come reduced to one cell per block; a resize by a step re-fetches.
         let columns = RwSignal::new(None::<u32>);
         Effect::new(move |_| {
@@ -146,7 +178,7 @@ mod browser {
                 }
             }
         });
-        let loaded: RwSignal<Option<Arc<(Animation, Display)>>> = RwSignal::new(None);
+        let loaded: RwSignal<Option<(Arc<Animation>, Arc<Display>)>> = RwSignal::new(None);
 
         Effect::new(move |_| {
             let Some(Some(result)) = data.get() else {
@@ -160,7 +192,7 @@ mod browser {
                 Ok((animation, display)) => {
                     player.count.set(animation.count);
                     tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
-                    loaded.set(Some(Arc::new((animation, display))));
+                    loaded.set(Some((Arc::new(animation), Arc::new(display))));
                 }
                 Err(e) => player.error.set(Some(e)),
             }
@@ -172,14 +204,18 @@ mod browser {
             else {
                 return;
             };
-            let (animation, display) = &*loaded;
+            let (animation, display) = loaded;
             let drawn = drawing_area(element, size)
-                .and_then(|area| draw_frame(&area, animation, frame, display));
+                .and_then(|area| draw_frame(&area, &animation, frame, &display));
             match drawn {
-                Ok(()) => player.drawn.set(true),
+                Ok(axes) => {
+                    pointer.shown.set(Some((animation, axes)));
+                    player.drawn.set(true);
+                }
                 Err(e) => player.error.set(Some(e)),
             }
         });
+        pointer
     }
 
     /// Advances the frame while playing, `speed` frames per tick on average.
