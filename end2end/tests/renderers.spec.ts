@@ -273,9 +273,18 @@ test("a Solution1D zooms by drag and wheel, pans with shift-drag, and resets on 
   expect(panLo).toBeGreaterThan(lo);
   expect(panHi - panLo).toBeCloseTo(hi - lo, 9);
 
-  await page.mouse.move(box.x + box.width * 0.5, y);
+  // The wheel zooms and the page stays where it is (the listener is not passive).
+  await page.evaluate(() => {
+    document.body.style.minHeight = "4000px";
+    window.scrollTo(0, 150);
+  });
+  const scrolled = await page.evaluate(() => window.scrollY);
+  expect(scrolled).toBe(150);
+  const moved = (await canvas.boundingBox())!;
+  await page.mouse.move(moved.x + moved.width * 0.5, moved.y + moved.height * 0.4);
   await page.mouse.wheel(0, -200);
   await expect.poll(async () => { const [a, b] = await view(); return b - a; }).toBeLessThan(panHi - panLo);
+  expect(await page.evaluate(() => window.scrollY)).toBe(scrolled);
 
   await page.mouse.dblclick(box.x + box.width * 0.5, y);
   await expect(canvas).toHaveAttribute("data-view", "");
