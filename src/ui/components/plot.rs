@@ -1,8 +1,8 @@
 //! A result's plot: fetches the arrays (postcard, reduced on the server to the canvas's resolution) in the
 //! browser and draws them on a canvas with the renderer of the result's type (`plots::draw_result`). Every plot
 //! reads out what lies under the pointer; plots over x or t (`Solution1D`, `DiscreteSequence`,
-//! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into an x range, shift-drag to pan, the wheel to zoom about the
-//! pointer, double-click to reset. A zoom re-fetches the view, down to the raw points.
+//! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into a range, shift-drag to pan, the wheel to
+//! zoom about the pointer, double-click to reset. A zoom re-fetches the view, down to the raw points.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
