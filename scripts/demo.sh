@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-#! Builds the monitor, writes sample results into ./demo-storage and serves them at http://localhost:8000.
+#! Builds the monitor (release), then runs every built-in example simulation into ./demo-storage while the
+#! dashboard serves them live at http://localhost:8000, and keeps serving until Ctrl-C.
 # Usage: scripts/demo.sh [--port N]   (installs what is missing first; see scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,7 +8,8 @@ bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
 cargo leptos build --release
+# The first time, the examples run into the storage with the dashboard open; after that it only serves.
 if [ ! -d demo-storage/runs ] || [ -z "$(ls -A demo-storage/runs 2>/dev/null)" ]; then
-  target/release/asgard demo --storage demo-storage
+  exec target/release/asgard example --all --monitor --storage demo-storage --pause-ms 500 "$@"
 fi
 exec target/release/asgard monitor --storage demo-storage "$@"

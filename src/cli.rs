@@ -1,4 +1,4 @@
-//! The command line: `asgard monitor` and `asgard demo`, one function per subcommand.
+//! The command line: `asgard monitor`, `asgard example` and `asgard append`, one function per subcommand.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -26,8 +26,10 @@ pub struct Cli {
 pub enum Command {
     /// Serve the dashboard and REST API over a storage directory
     Monitor(MonitorArgs),
-    /// Write a few sample runs of every result type into a storage directory
-    Demo(DemoArgs),
+    /// Run example simulations from YAML files, writing their runs into a storage directory
+    Example(ExampleArgs),
+    /// Append sine-wave results to an existing run (to watch them arrive live, or to load-test writers)
+    Append(AppendArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -58,83 +60,201 @@ pub struct MonitorArgs {
 }
 
 #[derive(Debug, clap::Args)]
-pub struct DemoArgs {
+#[command(group(clap::ArgGroup::new("which").required(true).args(["path", "category", "all", "list"])))]
+pub struct ExampleArgs {
+    /// An example: a built-in one (`basic/01_integration.yaml`) or a YAML file of your own
+    pub path: Option<String>,
+    /// Every example of a category (basic, pde, stochastic, discrete, optimization, physics)
+    #[arg(short = 'c', long)]
+    pub category: Option<String>,
+    /// Every built-in example
+    #[arg(long)]
+    pub all: bool,
+    /// List the built-in examples with their descriptions
+    #[arg(long)]
+    pub list: bool,
+    /// Serve the dashboard while the examples run, and after until Ctrl-C
+    #[arg(long)]
+    pub monitor: bool,
     /// The storage directory to write into (created if missing)
-    #[arg(long, default_value = "./storage")]
+    #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
     pub storage: PathBuf,
-    /// Instead of writing the sample runs, append --count Solution1D results to this run (to watch them
-    /// arrive live, or to load-test writers)
+    /// With --monitor: the port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Wait this long before each example, to watch them arrive one by one
+    #[arg(long, default_value_t = 0)]
+    pub pause_ms: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AppendArgs {
+    /// The storage directory holding the run
+    #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
+    pub storage: PathBuf,
+    /// The run to append to
     #[arg(long, value_name = "RUN_ID")]
-    pub into: Option<RunId>,
-    /// With --into: how many results to append
-    #[arg(long, default_value_t = 10, requires = "into")]
+    pub into: RunId,
+    /// How many results to append
+    #[arg(long, default_value_t = 10)]
     pub count: usize,
-    /// With --into: the pause between two results
-    #[arg(long, default_value_t = 0, requires = "into")]
+    /// The pause between two results
+    #[arg(long, default_value_t = 0)]
     pub interval_ms: u64,
 }
 
 /// Runs the monitor until Ctrl-C or SIGTERM.
 pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
-    let storage = AsgardStorage::open(&args.storage)
-        .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
-    let addr = SocketAddr::new(args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} (is another monitor running there? choose another --port)")
-    })?;
-    let addr = listener.local_addr()?;
-    let options = crate::server::leptos_options(addr)?;
+    let running = Monitor::start(&args).await?;
+    running.serve(shutdown_signal()).await
+}
 
-    let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
-    let mode = match args.watch {
-        Watch::Native => WatchMode::Native,
-        Watch::Poll => WatchMode::Poll(Duration::from_millis(args.poll_interval_ms.max(10))),
-    };
-    let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
-    tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
+/// A monitor listening, ready to serve.
+pub struct Monitor {
+    listener: tokio::net::TcpListener,
+    index: std::sync::Arc<Index>,
+    options: leptos::config::LeptosOptions,
+    watcher: crate::index::StorageWatcher,
+}
 
-    let shown_host = if addr.ip().is_unspecified() {
-        "localhost".to_owned()
-    } else {
-        addr.ip().to_string()
-    };
-    println!(
-        "Asgard Monitor: http://{shown_host}:{}/ (storage {})",
-        addr.port(),
-        args.storage.display()
-    );
-    if !addr.ip().is_loopback() {
+impl Monitor {
+    /// Opens the storage, binds the address, indexes the runs and starts watching; prints the URL.
+    pub async fn start(args: &MonitorArgs) -> anyhow::Result<Self> {
+        let storage = AsgardStorage::open(&args.storage)
+            .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
+        let addr = SocketAddr::new(args.host, args.port);
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!(
+                "cannot listen on {addr} (is another monitor running there? choose another --port)"
+            )
+        })?;
+        let addr = listener.local_addr()?;
+        let options = crate::server::leptos_options(addr)?;
+
+        let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
+        let mode = match args.watch {
+            Watch::Native => WatchMode::Native,
+            Watch::Poll => WatchMode::Poll(Duration::from_millis(args.poll_interval_ms.max(10))),
+        };
+        let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
+        tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
+
+        let shown_host = if addr.ip().is_unspecified() {
+            "localhost".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
         println!(
-            "warning: listening on {} exposes the dashboard to the network",
-            addr.ip()
+            "Asgard Monitor: http://{shown_host}:{}/ (storage {})",
+            addr.port(),
+            args.storage.display()
+        );
+        if !addr.ip().is_loopback() {
+            println!(
+                "warning: listening on {} exposes the dashboard to the network",
+                addr.ip()
+            );
+        }
+        Ok(Self {
+            listener,
+            index,
+            options,
+            watcher,
+        })
+    }
+
+    /// Serves until `shutdown` completes.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        crate::server::serve(self.listener, self.index, self.options, shutdown).await?;
+        drop(self.watcher);
+        println!("Asgard Monitor stopped");
+        Ok(())
+    }
+}
+
+/// Runs examples: checks every selected file first (a mistake writes nothing), then runs them one by one with a
+/// progress bar each, and prints a summary. With `--monitor` the dashboard serves throughout, and after until
+/// Ctrl-C.
+pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
+    use crate::example::{library, parse_all, run_all, summary};
+
+    if args.list {
+        print!("{}", crate::example::list());
+        return Ok(());
+    }
+    let selected = match (&args.path, &args.category, args.all) {
+        (Some(path), _, _) => vec![library::resolve(path).map_err(anyhow::Error::msg)?],
+        (None, Some(category), _) => library::category(category).map_err(anyhow::Error::msg)?,
+        _ => library::builtin(),
+    };
+    let examples = parse_all(selected).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("nothing was run or written:\n{}", lines.join("\n"))
+    })?;
+    let pause = Duration::from_millis(args.pause_ms);
+    let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let run = move |storage: AsgardStorage| {
+        let outcomes = run_all(&storage, &examples, pause, show_progress);
+        println!("{}", summary(&outcomes));
+        outcomes.iter().filter(|o| o.failure.is_some()).count()
+    };
+    let failed = if args.monitor {
+        let runtime = tokio::runtime::Runtime::new()?;
+        runtime.block_on(async {
+            let monitor = Monitor::start(&MonitorArgs {
+                storage: args.storage.clone(),
+                port: args.port,
+                host: IpAddr::from([127, 0, 0, 1]),
+                watch: Watch::Native,
+                poll_interval_ms: 1000,
+            })
+            .await?;
+            let storage = AsgardStorage::open(&args.storage)?;
+            let (done, finished) = tokio::sync::oneshot::channel();
+            tokio::task::spawn_blocking(move || {
+                let _ = done.send(run(storage));
+            });
+            let server = tokio::spawn(monitor.serve(shutdown_signal()));
+            let failed = finished.await.unwrap_or(0);
+            println!("The examples are done; the dashboard keeps serving until Ctrl-C.");
+            server.await??;
+            anyhow::Ok(failed)
+        })?
+    } else {
+        let storage = AsgardStorage::open(&args.storage)
+            .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
+        let failed = run(storage);
+        println!(
+            "Runs written to {}; see them with `asgard monitor --storage {}`",
+            args.storage.display(),
+            args.storage.display()
+        );
+        failed
+    };
+    if failed > 0 {
+        anyhow::bail!(
+            "{failed} example{} failed",
+            if failed == 1 { "" } else { "s" }
         );
     }
-    crate::server::serve(listener, index, options, shutdown_signal()).await?;
-    drop(watcher);
-    println!("Asgard Monitor stopped");
     Ok(())
 }
 
-/// Writes the sample runs.
-pub fn demo(args: DemoArgs) -> anyhow::Result<()> {
+/// Appends results to a run, one at a time.
+pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     let storage = AsgardStorage::open(&args.storage)
         .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
-    match args.into {
-        Some(run_id) => {
-            let interval = Duration::from_millis(args.interval_ms);
-            for i in 0..args.count {
-                if i > 0 && !interval.is_zero() {
-                    std::thread::sleep(interval);
-                }
-                crate::demo::append_result(&storage, run_id, i)?;
-            }
-            println!("appended {} results to run {run_id}", args.count);
+    let interval = Duration::from_millis(args.interval_ms);
+    for i in 0..args.count {
+        if i > 0 && !interval.is_zero() {
+            std::thread::sleep(interval);
         }
-        None => {
-            let runs = crate::demo::write_samples(&storage)?;
-            println!("wrote {runs} sample runs to {}", args.storage.display());
-        }
+        crate::append::append_result(&storage, args.into, i)?;
     }
+    println!("appended {} results to run {}", args.count, args.into);
     Ok(())
 }
 

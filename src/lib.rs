@@ -10,9 +10,11 @@ pub mod plots;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod append;
+#[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
-pub mod demo;
+pub mod example;
 #[cfg(feature = "ssr")]
 pub mod index;
 #[cfg(feature = "ssr")]

@@ -41,7 +41,8 @@ fn main() -> std::process::ExitCode {
     };
 
     let result = match command {
-        Command::Demo(args) => asgard::cli::demo(args),
+        Command::Append(args) => asgard::cli::append(args),
+        Command::Example(args) => asgard::cli::example(args),
         Command::Monitor(args) => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(asgard::cli::monitor(args)),
             Err(e) => Err(e.into()),

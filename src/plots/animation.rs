@@ -264,6 +264,8 @@ where
             };
             chart
                 .configure_mesh()
+                .x_label_formatter(&crate::plots::tick)
+                .y_label_formatter(&crate::plots::tick)
                 .light_line_style(GRID)
                 .x_desc(display.labels.x.as_deref().unwrap_or("x"))
                 .y_desc(display.labels.y.as_deref().unwrap_or("y"))

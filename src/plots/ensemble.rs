@@ -203,6 +203,8 @@ where
     };
     chart
         .configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .light_line_style(GRID)
         .x_desc(display.labels.x.as_deref().unwrap_or("t"))
         .y_desc(display.labels.y.as_deref().unwrap_or("X"))
@@ -268,6 +270,8 @@ where
         .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
         .map_err(drawing_error)?;
     hist.configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .disable_mesh()
         .x_desc("count")
         .y_labels(5)

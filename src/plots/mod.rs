@@ -76,6 +76,31 @@ pub fn short_number(v: f64) -> String {
     }
 }
 
+/// An axis tick label: short, without the float noise of a computed tick (0.30000000000000004 → 0.3), in
+/// scientific notation outside 10⁻³…10⁵ (so a 10⁻⁷ scale does not read 0.0, 0.0, 0.0).
+pub fn tick(v: &f64) -> String {
+    let v = *v;
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_finite() {
+            "0".into()
+        } else {
+            v.to_string()
+        };
+    }
+    if (1e-3..1e5).contains(&v.abs()) {
+        let s = format!("{v:.6}");
+        return s.trim_end_matches('0').trim_end_matches('.').to_owned();
+    }
+    let s = format!("{v:.3e}");
+    match s.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+            format!("{mantissa}e{exponent}")
+        }
+        None => s,
+    }
+}
+
 /// Where a drawn chart's two axes lie on the canvas (y grows upwards, pixels downwards).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Frame2D {
@@ -447,6 +472,16 @@ pub mod tests {
     /// The SVG attribute plotters writes for a colour.
     pub fn stroke(c: RGBColor) -> String {
         format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2)
+    }
+
+    #[test]
+    fn ticks_read_cleanly_at_every_scale() {
+        assert_eq!(tick(&0.30000000000000004), "0.3");
+        assert_eq!(tick(&-0.0), "0");
+        assert_eq!(tick(&2.0), "2");
+        assert_eq!(tick(&-1.5e-7), "-1.5e-7");
+        assert_eq!(tick(&123456.0), "1.235e5");
+        assert_eq!(tick(&0.001), "0.001");
     }
 
     #[test]

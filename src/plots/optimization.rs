@@ -190,6 +190,8 @@ where
             .map_err(drawing_error)?;
         chart
             .configure_mesh()
+            .x_label_formatter(&crate::plots::tick)
+            .y_label_formatter(&crate::plots::tick)
             .light_line_style(GRID)
             .x_desc(display.labels.x.as_deref().unwrap_or("step"))
             .y_desc("parameters")
@@ -237,6 +239,8 @@ where
     let px = chart.plotting_area().get_pixel_range().0;
     chart
         .configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .light_line_style(GRID)
         .x_desc(display.labels.x.as_deref().unwrap_or("step"))
         .y_desc(y_desc)

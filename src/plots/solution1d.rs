@@ -227,6 +227,8 @@ where
     };
     chart
         .configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .light_line_style(GRID)
         .x_desc(display.labels.x.as_deref().unwrap_or("x"))
         .y_desc(display.labels.y.as_deref().unwrap_or("u"))
@@ -278,6 +280,8 @@ where
             .map_err(drawing_error)?;
         chart
             .configure_mesh()
+            .x_label_formatter(&crate::plots::tick)
+            .y_label_formatter(&crate::plots::tick)
             .light_line_style(GRID)
             .label_style(("sans-serif", 12))
             .y_labels(4)

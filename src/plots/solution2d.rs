@@ -244,6 +244,8 @@ where
     };
     chart
         .configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .disable_mesh()
         .x_desc(display.labels.x.as_deref().unwrap_or("x"))
         .y_desc(display.labels.y.as_deref().unwrap_or("y"))
@@ -276,6 +278,8 @@ where
         .build_cartesian_2d(0.0..1.0, min..max)
         .map_err(drawing_error)?;
     bar.configure_mesh()
+        .x_label_formatter(&crate::plots::tick)
+        .y_label_formatter(&crate::plots::tick)
         .disable_mesh()
         .disable_x_axis()
         .y_labels(6)

@@ -23,7 +23,10 @@ fn without_a_subcommand_it_prints_help_and_fails() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(help.contains("monitor") && help.contains("demo"), "{help}");
+    assert!(
+        help.contains("monitor") && help.contains("example") && help.contains("append"),
+        "{help}"
+    );
 }
 
 #[test]

@@ -55,17 +55,23 @@ async fn live_round_trip(mode: WatchMode) {
         "no ready event: {received}"
     );
 
-    // Another process writes a run with results through the Rust API.
-    let out = asgard(&["demo", "--storage", path_str(storage.root())])
-        .wait_with_output()
-        .unwrap();
+    // Another process writes runs with results through the Rust API: the basic examples.
+    let out = asgard(&[
+        "example",
+        "-c",
+        "basic",
+        "--storage",
+        path_str(storage.root()),
+    ])
+    .wait_with_output()
+    .unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let run_ids = storage.list_run_ids().unwrap();
-    assert_eq!(run_ids.len(), 2);
+    assert_eq!(run_ids.len(), 3);
     for id in &run_ids {
         let event = serde_json::to_string(&StorageEvent::RunCreated { run_id: *id }).unwrap();
         assert!(
@@ -73,12 +79,12 @@ async fn live_round_trip(mode: WatchMode) {
             "run_created for {id} did not arrive: {received}"
         );
     }
-    assert_eq!(index.len(), 2, "the index follows the disk");
+    assert_eq!(index.len(), 3, "the index follows the disk");
 
     // A result appended by another process arrives as result_added, with its ids.
     let run = run_ids[0];
     let out = asgard(&[
-        "demo",
+        "append",
         "--storage",
         path_str(storage.root()),
         "--into",

@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod examples;
 mod live;
 mod storage;
 mod support;

@@ -309,7 +309,7 @@ fn two_writer_processes_on_one_run_both_land() {
     let run = storage.create_run("contended", None, None).unwrap();
     let root = path_str(storage.root()).to_owned();
     let id = run.id.to_string();
-    let args = ["demo", "--storage", &root, "--into", &id, "--count", "40"];
+    let args = ["append", "--storage", &root, "--into", &id, "--count", "40"];
     let writers = [asgard(&args), asgard(&args)];
     for writer in writers {
         let out = writer.wait_with_output().unwrap();
@@ -446,4 +446,38 @@ fn delete_run_removes_run_results_and_files() {
         storage.delete_run(run.id),
         Err(Error::RunNotFound(_))
     ));
+}
+
+#[test]
+fn inline_floats_read_back_bit_for_bit() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("Exact", None, None).unwrap();
+    // Values whose shortest decimal form a fast-but-inexact parser rounds to a neighbour.
+    let values = vec![
+        0.1 + 0.2,
+        0.014720084669065159,
+        1e-300,
+        std::f64::consts::PI,
+        -2.2250738585072014e-308,
+    ];
+    let id = storage
+        .add_result(
+            run.id,
+            "Solution1D",
+            [
+                (
+                    "x".to_owned(),
+                    DataValue::from(vec![0.0, 1.0, 2.0, 3.0, 4.0]),
+                ),
+                ("computed".to_owned(), DataValue::from(values.clone())),
+            ],
+            display("exact"),
+        )
+        .unwrap();
+    let result = storage.get_result(id).unwrap();
+    let Some(FieldValue::Array(computed)) = result.field("computed") else {
+        panic!("computed is an array")
+    };
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&computed.values), bits(&values));
 }

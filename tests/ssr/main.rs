@@ -48,7 +48,7 @@ async fn the_dashboard_pages_render_on_the_server() {
     let (status, html) = get_html(&empty, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
-        html.contains("No runs in this storage yet") && html.contains("asgard demo"),
+        html.contains("No runs in this storage yet") && html.contains("asgard example --all"),
         "empty state: {html}"
     );
 

@@ -71,11 +71,15 @@ fn RunHeader(detail: RunDetail) -> impl IntoView {
                 <dd data-testid="result-count">{run.result_count}</dd>
                 {run.equation.map(|e| view! { <dt>"Equation"</dt> <dd><code>{e}</code></dd> })}
             </dl>
-            {run.circuit.map(|c| view! {
-                <details class="circuit" open>
+            // A short circuit shows open; a long listing starts folded, so the results stay in view.
+            {run.circuit.map(|c| {
+                let short = c.lines().count() <= 12;
+                view! {
+                <details class="circuit" open=short>
                     <summary>"Compiled circuit"</summary>
                     <pre>{c}</pre>
                 </details>
+                }
             })}
             {has_metadata.then(|| view! {
                 <details class="metadata">

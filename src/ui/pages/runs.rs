@@ -75,8 +75,8 @@ fn EmptyStorage() -> impl IntoView {
     view! {
         <div class="empty">
             <p>"No runs in this storage yet. Results appear here the moment a simulation saves them."</p>
-            <p>"See sample results:"</p>
-            <pre>"asgard demo --storage <this storage directory>"</pre>
+            <p>"Run the built-in example simulations into it, and watch them arrive:"</p>
+            <pre>"asgard example --all --storage <this storage directory>"</pre>
             <p>"From Rust:"</p>
             <pre>
                 "let storage = asgard::storage::AsgardStorage::open(\"storage\")?;\n"

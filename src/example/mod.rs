@@ -1,0 +1,122 @@
+//! `asgard example`: declarative YAML simulations, computed by a small numerical runtime and written through
+//! the storage API, so that they stream into the monitor.
+//!
+//! `spec` reads and checks the YAML, `expr` compiles its expressions, `solvers` compute, `run` writes a run and
+//! its results, `library` holds the built-in examples.
+
+pub mod expr;
+pub mod library;
+pub mod run;
+pub mod solvers;
+pub mod spec;
+
+use std::time::Duration;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Table};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use crate::storage::AsgardStorage;
+use library::Example;
+use run::Outcome;
+use spec::{Spec, SpecError};
+
+/// Every built-in example as the path to pass, with its description, grouped by category.
+pub fn list() -> String {
+    let mut out = String::new();
+    let mut current = None;
+    for example in library::builtin() {
+        let category = library::category_of(&example.path);
+        if category != current {
+            out.push_str(&format!("{}:\n", category.as_deref().unwrap_or("")));
+            current = category;
+        }
+        let description = Spec::parse(&example.path, &example.text)
+            .map(|s| s.description)
+            .unwrap_or_else(|e| format!("(does not parse: {e})"));
+        out.push_str(&format!("  {:<46} {description}\n", example.path));
+    }
+    out
+}
+
+/// Parses every example; all of them must parse before any runs, so that a mistake writes nothing.
+pub fn parse_all(examples: Vec<Example>) -> Result<Vec<(Example, Spec)>, Vec<SpecError>> {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for example in examples {
+        match Spec::parse(&example.path, &example.text) {
+            Ok(spec) => parsed.push((example, spec)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Runs the examples one after the other, with a progress bar each; `pause` waits before each one.
+pub fn run_all(
+    storage: &AsgardStorage,
+    examples: &[(Example, Spec)],
+    pause: Duration,
+    show: bool,
+) -> Vec<Outcome> {
+    let bars = MultiProgress::new();
+    if !show {
+        bars.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let style =
+        ProgressStyle::with_template("{prefix:<36} [{bar:30}] {percent:>3}% {elapsed:>4} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    let mut outcomes = Vec::new();
+    for (example, spec) in examples {
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
+        }
+        let bar = bars.add(
+            ProgressBar::new(1000)
+                .with_style(style.clone())
+                .with_prefix(example.path.clone()),
+        );
+        let outcome = run::run_example(storage, example, spec, &bar);
+        bar.finish_with_message(match &outcome.failure {
+            None => "done".to_owned(),
+            Some(_) => "failed".to_owned(),
+        });
+        outcomes.push(outcome);
+    }
+    outcomes
+}
+
+/// The table printed at the end: example, result types, max error against the expected solution, wall time.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(vec![
+        "example",
+        "result types",
+        "max error",
+        "tolerance",
+        "time",
+        "status",
+    ]);
+    for o in outcomes {
+        let mut types = o.types.clone();
+        types.dedup();
+        table.add_row(vec![
+            Cell::new(&o.example),
+            Cell::new(types.join(", ")),
+            Cell::new(o.max_error.map_or("—".to_owned(), |e| format!("{e:.2e}"))),
+            Cell::new(o.tolerance.map_or("—".to_owned(), |t| format!("{t:.0e}"))),
+            Cell::new(format!("{:.2} s", o.seconds)),
+            Cell::new(match (&o.failure, o.passed()) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, true) => "ok".to_owned(),
+                (None, false) => "error above tolerance".to_owned(),
+            }),
+        ]);
+    }
+    table.to_string()
+}

@@ -1,0 +1,348 @@
+//! Optimisation: gradient descent with momentum on an objective, and a Levenberg–Marquardt fit of a model to
+//! noisy data. Gradients and Jacobians are exact, by forward-mode automatic differentiation of the program.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use super::{compile, count, linspace, max_error, scalar, Fault};
+use crate::example::expr::Program;
+use crate::example::run::Recorder;
+use crate::example::spec::{Computation, Spec};
+use crate::key;
+
+pub fn check(spec: &Spec) -> Result<(), Fault> {
+    programs(spec)?;
+    match &spec.computation {
+        Computation::GradientDescent {
+            start,
+            learning_rate,
+            momentum,
+            iterations,
+            minimum,
+            ..
+        } => {
+            for (name, s) in start {
+                scalar(spec, s, key!["computation", "start", name.clone()])?;
+            }
+            if learning_rate.is_nan() || *learning_rate <= 0.0 {
+                return Err((
+                    key!["computation", "learning_rate"],
+                    format!("expected a positive number, found {learning_rate}"),
+                ));
+            }
+            if !(0.0..1.0).contains(momentum) {
+                return Err((
+                    key!["computation", "momentum"],
+                    format!("expected 0 ≤ momentum < 1, found {momentum}"),
+                ));
+            }
+            if let Some(minimum) = minimum {
+                if minimum.keys().ne(start.keys()) {
+                    return Err((
+                        key!["computation", "minimum"],
+                        "expected the same parameters as `start`, in the same order".into(),
+                    ));
+                }
+            }
+            count(
+                *iterations,
+                1..=10_000_000,
+                key!["computation", "iterations"],
+            )
+        }
+        Computation::LeastSquares {
+            truth,
+            start,
+            noise,
+            time,
+            points,
+            iterations,
+            ..
+        } => {
+            if truth.keys().ne(start.keys()) {
+                return Err((
+                    key!["computation", "start"],
+                    "expected the same parameters as `truth`, in the same order".into(),
+                ));
+            }
+            if noise.is_nan() || *noise < 0.0 {
+                return Err((
+                    key!["computation", "noise"],
+                    format!("expected a standard deviation ≥ 0, found {noise}"),
+                ));
+            }
+            scalar(spec, &time[0], key!["computation", "time", 0])?;
+            scalar(spec, &time[1], key!["computation", "time", 1])?;
+            count(*points, 2..=1_000_000, key!["computation", "points"])?;
+            count(*iterations, 1..=100_000, key!["computation", "iterations"])
+        }
+        _ => unreachable!("dispatched by solver"),
+    }
+}
+
+pub fn programs(spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
+    match &spec.computation {
+        Computation::GradientDescent {
+            objective, start, ..
+        } => {
+            let names: Vec<&str> = start.keys().map(String::as_str).collect();
+            Ok(vec![(
+                "objective".into(),
+                compile(spec, objective, &names, key!["computation", "objective"])?,
+            )])
+        }
+        Computation::LeastSquares { model, truth, .. } => {
+            let names: Vec<&str> = std::iter::once("t")
+                .chain(truth.keys().map(String::as_str))
+                .collect();
+            Ok(vec![(
+                "model(t)".into(),
+                compile(spec, model, &names, key!["computation", "model"])?,
+            )])
+        }
+        _ => unreachable!("dispatched by solver"),
+    }
+}
+
+pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
+    match &spec.computation {
+        Computation::GradientDescent {
+            objective,
+            start,
+            learning_rate,
+            momentum,
+            iterations,
+            minimum,
+        } => {
+            let names: Vec<&str> = start.keys().map(String::as_str).collect();
+            let f = spec.program(objective, &names).map_err(|e| e.0)?;
+            let mut p: Vec<f64> = start
+                .values()
+                .map(|s| spec.scalar(s).map_err(|e| e.0))
+                .collect::<Result<_, _>>()?;
+            let k = p.len();
+            let mut velocity = vec![0.0; k];
+            let mut loss: Vec<f64> = Vec::with_capacity(iterations + 1);
+            let mut path: Vec<f64> = Vec::with_capacity((iterations + 1) * k);
+            for i in 0..=*iterations {
+                // The parameters are the inputs; the parameters of the YAML follow them.
+                let mut inputs = p.clone();
+                inputs.extend(spec.params.values());
+                let (value, gradient) = f.gradient(&inputs);
+                loss.push(value);
+                path.extend(&p);
+                if !value.is_finite() {
+                    return Err(format!("the objective left the finite numbers at iteration {i}: try a smaller learning_rate"));
+                }
+                if i == *iterations {
+                    break;
+                }
+                for j in 0..k {
+                    velocity[j] = momentum * velocity[j] - learning_rate * gradient[j];
+                    p[j] += velocity[j];
+                }
+                if i % 1024 == 0 {
+                    out.progress(0.9 * i as f64 / *iterations as f64);
+                }
+            }
+            if let Some(minimum) = minimum {
+                out.error(max_error(
+                    &p,
+                    &minimum.values().copied().collect::<Vec<_>>(),
+                ));
+            }
+            let params = ndarray::Array2::from_shape_vec((loss.len(), k), path)
+                .map_err(|e| e.to_string())?;
+            for record in &spec.record {
+                out.write(
+                    record,
+                    vec![
+                        ("loss", loss.clone().into()),
+                        ("params", params.clone().into()),
+                        ("param_names", serde_json::json!(names).into()),
+                    ],
+                    "objective",
+                )?;
+            }
+            Ok(())
+        }
+        Computation::LeastSquares {
+            model,
+            truth,
+            start,
+            noise,
+            time,
+            points,
+            seed,
+            iterations,
+        } => {
+            let names: Vec<&str> = std::iter::once("t")
+                .chain(truth.keys().map(String::as_str))
+                .collect();
+            let m = spec.program(model, &names).map_err(|e| e.0)?;
+            let eval = |t: f64, p: &[f64]| {
+                let mut inputs = vec![t];
+                inputs.extend(p);
+                m.eval(&spec.inputs(&inputs))
+            };
+            let (t0, t1) = (
+                spec.scalar(&time[0]).map_err(|e| e.0)?,
+                spec.scalar(&time[1]).map_err(|e| e.0)?,
+            );
+            let t = linspace(t0, t1, *points);
+            let truth_p: Vec<f64> = truth.values().copied().collect();
+            let mut rng = ChaCha8Rng::seed_from_u64(*seed);
+            let data: Vec<f64> = t
+                .iter()
+                .map(|&t| {
+                    let e: f64 = StandardNormal.sample(&mut rng);
+                    eval(t, &truth_p) + noise * e
+                })
+                .collect();
+            let (fit, loss, path) = levenberg_marquardt(
+                spec,
+                &m,
+                &t,
+                &data,
+                start.values().copied().collect(),
+                *iterations,
+                out,
+            )?;
+            let k = fit.len();
+            let fitted: Vec<f64> = t.iter().map(|&t| eval(t, &fit)).collect();
+            let exact: Vec<f64> = t.iter().map(|&t| eval(t, &truth_p)).collect();
+            out.error(max_error(&fitted, &exact));
+            let params = ndarray::Array2::from_shape_vec((loss.len(), k), path)
+                .map_err(|e| e.to_string())?;
+            let param_names: Vec<&str> = names[1..].to_vec();
+            for record in &spec.record {
+                match record.result_type {
+                    crate::example::spec::ResultType::OptimizationResult => out.write(
+                        record,
+                        vec![
+                            ("loss", loss.clone().into()),
+                            ("params", params.clone().into()),
+                            ("param_names", serde_json::json!(param_names).into()),
+                        ],
+                        "sum of squared residuals",
+                    )?,
+                    _ => out.write(
+                        record,
+                        vec![
+                            ("x", t.clone().into()),
+                            ("computed", fitted.clone().into()),
+                            ("expected", exact.clone().into()),
+                        ],
+                        "fitted model against the truth",
+                    )?,
+                }
+            }
+            Ok(())
+        }
+        _ => unreachable!("dispatched by solver"),
+    }
+}
+
+/// A fit: the parameters found, and the loss and the parameters (row-major) after each iteration.
+type Fit = (Vec<f64>, Vec<f64>, Vec<f64>);
+
+/// Minimises Σ (model(tᵢ; p) − yᵢ)² from `p`.
+fn levenberg_marquardt(
+    spec: &Spec,
+    model: &Program,
+    t: &[f64],
+    y: &[f64],
+    mut p: Vec<f64>,
+    iterations: usize,
+    out: &mut Recorder,
+) -> Result<Fit, String> {
+    let k = p.len();
+    let residuals = |p: &[f64]| -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+        let mut loss = 0.0;
+        let (mut r, mut jacobian) = (Vec::with_capacity(t.len()), Vec::with_capacity(t.len()));
+        for (&ti, &yi) in t.iter().zip(y) {
+            let mut inputs = vec![ti];
+            inputs.extend(p);
+            let inputs = spec.inputs(&inputs);
+            let (value, gradient) = model.gradient(&inputs);
+            loss += (value - yi).powi(2);
+            r.push(value - yi);
+            // The derivatives by the model's parameters: inputs 1..=k (t is input 0).
+            jacobian.push(gradient[1..=k].to_vec());
+        }
+        (loss, r, jacobian)
+    };
+    let mut lambda = 1e-3;
+    let (mut loss, mut r, mut jacobian) = residuals(&p);
+    let (mut losses, mut path) = (vec![loss], p.clone());
+    for i in 0..iterations {
+        // (JᵀJ + λ diag(JᵀJ)) δ = −Jᵀr
+        let mut a = vec![vec![0.0; k]; k];
+        let mut g = vec![0.0; k];
+        for (row, ri) in jacobian.iter().zip(&r) {
+            for (u, (a_u, g_u)) in a.iter_mut().zip(g.iter_mut()).enumerate() {
+                *g_u -= row[u] * ri;
+                for (a_uv, row_v) in a_u.iter_mut().zip(row) {
+                    *a_uv += row[u] * row_v;
+                }
+            }
+        }
+        for (u, a_u) in a.iter_mut().enumerate() {
+            a_u[u] *= 1.0 + lambda;
+        }
+        let step =
+            solve(a, g).ok_or("the fit is singular: a parameter does not change the model")?;
+        let trial: Vec<f64> = p.iter().zip(&step).map(|(p, s)| p + s).collect();
+        let (trial_loss, trial_r, trial_j) = residuals(&trial);
+        if trial_loss.is_finite() && trial_loss < loss {
+            (p, loss, r, jacobian) = (trial, trial_loss, trial_r, trial_j);
+            lambda = (lambda / 3.0).max(1e-12);
+        } else {
+            lambda *= 4.0;
+        }
+        losses.push(loss);
+        path.extend(&p);
+        out.progress(0.9 * i as f64 / iterations as f64);
+    }
+    Ok((p, losses, path))
+}
+
+/// Solves a small linear system by Gaussian elimination with partial pivoting.
+fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
+    let n = b.len();
+    for c in 0..n {
+        let pivot = (c..n).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
+        if a[pivot][c].abs() < 1e-300 {
+            return None;
+        }
+        a.swap(c, pivot);
+        b.swap(c, pivot);
+        let (top, below) = a.split_at_mut(c + 1);
+        let pivot_row = &top[c];
+        for (offset, row) in below.iter_mut().enumerate() {
+            let f = row[c] / pivot_row[c];
+            for (x, p) in row[c..].iter_mut().zip(&pivot_row[c..]) {
+                *x -= f * p;
+            }
+            b[c + 1 + offset] -= f * b[c];
+        }
+    }
+    let mut x = vec![0.0; n];
+    for r in (0..n).rev() {
+        x[r] = (b[r] - (r + 1..n).map(|k| a[r][k] * x[k]).sum::<f64>()) / a[r][r];
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solves_a_linear_system() {
+        let x = solve(vec![vec![2.0, 1.0], vec![1.0, 3.0]], vec![3.0, 5.0]).unwrap();
+        assert!((x[0] - 0.8).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
+        assert!(solve(vec![vec![1.0, 2.0], vec![2.0, 4.0]], vec![1.0, 2.0]).is_none());
+    }
+}

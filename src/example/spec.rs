@@ -1,0 +1,679 @@
+//! The YAML of an example: one file, one run. Read with `serde_yaml_ng`; every mistake is reported with the
+//! file, line and column, the key at fault and what was expected — before anything is written.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::example::expr::{ExprError, Program};
+
+/// A parsed example.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub name: String,
+    /// One line: what the example shows (listed by `asgard example --list`).
+    pub description: String,
+    /// The source equation, shown in the run list.
+    pub equation: String,
+    /// Named constants every expression may use.
+    pub params: IndexMap<String, f64>,
+    pub computation: Computation,
+    /// The results to write, in order.
+    pub record: Vec<Record>,
+    /// The largest error against the expected solution the example may show (checked by the test suite).
+    pub tolerance: Option<f64>,
+}
+
+/// The file as serde reads it: `computation` is read second, by its `solver` (see [`Spec::parse`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    name: String,
+    description: String,
+    equation: String,
+    #[serde(default)]
+    params: IndexMap<String, f64>,
+    computation: serde_yaml_ng::Value,
+    record: Vec<Record>,
+    tolerance: Option<f64>,
+}
+
+/// A number, or an expression of the parameters (e.g. `2*pi`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Number(f64),
+    Expr(String),
+}
+
+/// One variable of a system: its name, initial value and how it changes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variable {
+    pub name: String,
+    pub initial: Scalar,
+    /// `ode`: d(name)/dt; `recurrence`: the next value.
+    #[serde(alias = "next")]
+    pub rate: String,
+    /// `ode` with `method: verlet`: whether this is a position or a velocity.
+    pub role: Option<Role>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Position,
+    Velocity,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OdeMethod {
+    Euler,
+    Rk4,
+    /// Velocity Verlet (kick–drift–kick): symplectic, for positions and velocities of a separable system.
+    Verlet,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Trapezoid,
+    Simpson,
+}
+
+/// What to compute: the solver (the `solver` key) and its parameters.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Computation {
+    /// F(x) = ∫ₐˣ f, cumulatively on a grid; expected: the antiderivative.
+    Integrate {
+        integrand: String,
+        antiderivative: Option<String>,
+        domain: [Scalar; 2],
+        points: usize,
+        #[serde(default = "default_rule")]
+        rule: Rule,
+    },
+    /// dy/dt = f(t, y) for a system of named variables.
+    Ode {
+        method: OdeMethod,
+        state: Vec<Variable>,
+        time: [Scalar; 2],
+        steps: usize,
+    },
+    /// u_t = α u_xx on [0, length] with u = 0 at both ends (Crank–Nicolson); expected: the Fourier series.
+    Heat {
+        alpha: Scalar,
+        length: Scalar,
+        initial: String,
+        points: usize,
+        time: Scalar,
+        steps: usize,
+        /// How many rows the x–t heatmap keeps.
+        snapshots: usize,
+        fourier_terms: usize,
+    },
+    /// ∇²u = f on the unit square with u = g on its boundary (successive over-relaxation).
+    Poisson {
+        source: String,
+        boundary: String,
+        exact: Option<String>,
+        points: usize,
+        max_iterations: usize,
+        residual: f64,
+    },
+    /// u_tt = c² u_xx on [0, length], fixed ends (leapfrog finite differences).
+    Wave {
+        speed: Scalar,
+        length: Scalar,
+        initial: String,
+        velocity: String,
+        exact: Option<String>,
+        points: usize,
+        time: Scalar,
+        steps: usize,
+        /// How many frames the animation keeps.
+        frames: usize,
+    },
+    /// dX = a(t, X) dt + b(t, X) dW (Euler–Maruyama), many paths from one seed.
+    Sde {
+        drift: String,
+        diffusion: String,
+        initial: Scalar,
+        time: [Scalar; 2],
+        steps: usize,
+        paths: usize,
+        seed: u64,
+        exact_mean: Option<String>,
+        exact_variance: Option<String>,
+    },
+    /// x_{n+1} = f(n, x_n) for a system of named variables.
+    Recurrence {
+        state: Vec<Variable>,
+        steps: usize,
+        /// Closed forms in n, by variable.
+        #[serde(default)]
+        closed_form: IndexMap<String, String>,
+    },
+    /// Minimises an objective by gradient descent with momentum (exact gradients by automatic differentiation).
+    GradientDescent {
+        objective: String,
+        start: IndexMap<String, Scalar>,
+        learning_rate: f64,
+        #[serde(default)]
+        momentum: f64,
+        iterations: usize,
+        /// The known minimiser, by parameter.
+        minimum: Option<IndexMap<String, f64>>,
+    },
+    /// Fits a model to noisy data drawn from the model at `truth` (Levenberg–Marquardt).
+    LeastSquares {
+        model: String,
+        truth: IndexMap<String, f64>,
+        start: IndexMap<String, f64>,
+        noise: f64,
+        time: [Scalar; 2],
+        points: usize,
+        seed: u64,
+        iterations: usize,
+    },
+}
+
+fn default_rule() -> Rule {
+    Rule::Simpson
+}
+
+impl Computation {
+    /// The solver's name as written in the YAML.
+    pub fn solver(&self) -> &'static str {
+        match self {
+            Self::Integrate { .. } => "integrate",
+            Self::Ode { .. } => "ode",
+            Self::Heat { .. } => "heat",
+            Self::Poisson { .. } => "poisson",
+            Self::Wave { .. } => "wave",
+            Self::Sde { .. } => "sde",
+            Self::Recurrence { .. } => "recurrence",
+            Self::GradientDescent { .. } => "gradient_descent",
+            Self::LeastSquares { .. } => "least_squares",
+        }
+    }
+}
+
+/// One result to write: its type, what it shows (`of`, for solvers that offer several), extra quantities for
+/// the ODE solver, and the `display` options passed through to the dashboard.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    #[serde(rename = "type")]
+    pub result_type: ResultType,
+    pub of: Option<String>,
+    /// `ode`, `Solution1D`: the expected value of `of`, an expression in t.
+    pub expected: Option<String>,
+    /// `ode`, `Solution1D`: record `of` minus its initial value (e.g. energy drift), expected 0.
+    #[serde(default)]
+    pub drift: bool,
+    /// `ode`, `PhysicsAnimation`: each body's (x, y) as expressions of the state.
+    pub bodies: Option<Vec<[String; 2]>>,
+    /// `ode`, `PhysicsAnimation`: how many frames to keep.
+    pub frames: Option<usize>,
+    #[serde(default = "empty_display")]
+    pub display: serde_json::Value,
+}
+
+fn empty_display() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum ResultType {
+    Solution1D,
+    Solution2D,
+    StochasticEnsemble,
+    DiscreteSequence,
+    OptimizationResult,
+    PhysicsAnimation,
+}
+
+impl ResultType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Solution1D => "Solution1D",
+            Self::Solution2D => "Solution2D",
+            Self::StochasticEnsemble => "StochasticEnsemble",
+            Self::DiscreteSequence => "DiscreteSequence",
+            Self::OptimizationResult => "OptimizationResult",
+            Self::PhysicsAnimation => "PhysicsAnimation",
+        }
+    }
+}
+
+/// A step of the path to a key: a mapping key or a list index.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+/// A mistake in an example file, located.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpecError {
+    pub file: String,
+    /// 1-based line and column, where known.
+    pub position: Option<(usize, usize)>,
+    /// The key at fault, e.g. `computation.state[1].rate`.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some((line, column)) = self.position {
+            write!(f, ":{line}:{column}")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, ": `{}`", self.key)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+fn path_text(path: &[Segment]) -> String {
+    let mut out = String::new();
+    for s in path {
+        match s {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Where the key at `path` is in a YAML document (1-based line and column), found by following indentation
+/// through block mappings and lists, and by searching flow mappings (`{name: N, rate: ...}`) on one line. Used
+/// for mistakes serde cannot place: those found after parsing (expressions, ranges) and inside `computation`.
+pub fn locate(text: &str, path: &[Segment]) -> Option<(usize, usize)> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let (mut start, mut end) = (0usize, lines.len());
+    let mut found = None;
+    let is_content = |line: &str| {
+        let t = line.trim_start();
+        !(t.is_empty() || t.starts_with('#'))
+    };
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    for (n, segment) in path.iter().enumerate() {
+        let body: Vec<usize> = (start..end).filter(|&i| is_content(&lines[i])).collect();
+        let base = body.iter().map(|&i| indent(&lines[i])).min()?;
+        match segment {
+            Segment::Key(key) => {
+                let block = body.iter().copied().find(|&i| {
+                    indent(&lines[i]) == base
+                        && lines[i].trim_start().starts_with(&format!("{key}:"))
+                });
+                let Some(line) = block else {
+                    // A flow mapping: `{a: 1, key: 2}` on one line.
+                    return body
+                        .iter()
+                        .find_map(|&i| flow_key(&lines[i], key).map(|column| (i + 1, column + 1)));
+                };
+                found = Some((line + 1, base + 1));
+                let rest = lines[line][base + key.len() + 1..].trim().to_owned();
+                if !rest.is_empty() && !rest.starts_with('#') {
+                    // The value is on this line; a key inside it is in a flow mapping.
+                    return match path.get(n + 1..).and_then(|r| {
+                        r.iter().rev().find_map(|s| match s {
+                            Segment::Key(k) => Some(k),
+                            Segment::Index(_) => None,
+                        })
+                    }) {
+                        Some(inner) => flow_key(&lines[line], inner)
+                            .map(|c| (line + 1, c + 1))
+                            .or(found),
+                        None => found,
+                    };
+                }
+                start = line + 1;
+                end = (line + 1..end)
+                    .find(|&i| is_content(&lines[i]) && indent(&lines[i]) <= base)
+                    .unwrap_or(end);
+            }
+            Segment::Index(index) => {
+                let items: Vec<usize> = body
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        indent(&lines[i]) == base && lines[i].trim_start().starts_with('-')
+                    })
+                    .collect();
+                let &line = items.get(*index)?;
+                found = Some((line + 1, base + 3));
+                end = items.get(index + 1).copied().unwrap_or(end);
+                start = line;
+                // The item's first key shares the dash's line: read the dash as indentation.
+                lines[line].replace_range(base..base + 1, " ");
+            }
+        }
+    }
+    found
+}
+
+/// The column of `key:` inside a flow mapping on `line`, after `{` or `,`.
+fn flow_key(line: &str, key: &str) -> Option<usize> {
+    let needle = format!("{key}:");
+    line.match_indices(&needle)
+        .map(|(i, _)| i)
+        .find(|&i| line[..i].trim_end().ends_with(['{', ',']))
+}
+
+impl Spec {
+    /// Parses an example; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, SpecError> {
+        let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+        let raw: RawSpec = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let path = segments(e.path());
+            let inner = e.into_inner();
+            let position = inner
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .or_else(|| locate(text, &path));
+            SpecError {
+                file: file.to_owned(),
+                position,
+                key: path_text(&path),
+                message: clean_message(&inner.to_string()),
+            }
+        })?;
+        let located = |(path, message): (Vec<Segment>, String)| SpecError {
+            file: file.to_owned(),
+            position: locate(text, &path),
+            key: path_text(&path),
+            message,
+        };
+        let spec = Self {
+            computation: computation(raw.computation).map_err(located)?,
+            name: raw.name,
+            description: raw.description,
+            equation: raw.equation,
+            params: raw.params,
+            record: raw.record,
+            tolerance: raw.tolerance,
+        };
+        spec.check().map_err(|(path, message)| SpecError {
+            file: file.to_owned(),
+            position: locate(text, &path),
+            key: path_text(&path),
+            message,
+        })?;
+        Ok(spec)
+    }
+
+    /// Checks what serde cannot: expressions compile with the names they may use, sizes and ranges make sense.
+    fn check(&self) -> Result<(), (Vec<Segment>, String)> {
+        crate::example::solvers::check(self)
+    }
+
+    /// Evaluates a number or an expression of the parameters.
+    pub fn scalar(&self, s: &Scalar) -> Result<f64, ExprError> {
+        match s {
+            Scalar::Number(v) => Ok(*v),
+            Scalar::Expr(e) => {
+                let names: Vec<&str> = self.params.keys().map(String::as_str).collect();
+                let p = Program::compile(e, &names)?;
+                Ok(p.eval(&self.params.values().copied().collect::<Vec<_>>()))
+            }
+        }
+    }
+
+    /// Compiles an expression of `vars` and the parameters; evaluate it with [`Spec::inputs`].
+    pub fn program(&self, source: &str, vars: &[&str]) -> Result<Program, ExprError> {
+        let mut names: Vec<&str> = vars.to_vec();
+        names.extend(self.params.keys().map(String::as_str));
+        Program::compile(source, &names)
+    }
+
+    /// The input vector for a program of `vars`: their values, then the parameters.
+    pub fn inputs(&self, vars: &[f64]) -> Vec<f64> {
+        let mut out = vars.to_vec();
+        out.extend(self.params.values().copied());
+        out
+    }
+}
+
+/// Reads `computation` by its `solver`. Read apart from the rest (serde's internally tagged enums buffer their
+/// content and lose the path), so that a mistake inside names its key, e.g. `computation.method`.
+fn computation(value: serde_yaml_ng::Value) -> Result<Computation, (Vec<Segment>, String)> {
+    use serde_yaml_ng::Value;
+    let Value::Mapping(mut map) = value else {
+        return Err((
+            vec![Segment::Key("computation".into())],
+            "expected a mapping: `solver` and its parameters".into(),
+        ));
+    };
+    let solver = match map.remove("solver") {
+        Some(Value::String(s)) => s,
+        Some(other) => {
+            return Err((
+                vec![
+                    Segment::Key("computation".into()),
+                    Segment::Key("solver".into()),
+                ],
+                format!("expected a solver's name, found {other:?}"),
+            ))
+        }
+        None => {
+            return Err((
+                vec![Segment::Key("computation".into())],
+                format!(
+                    "missing field `solver`: expected one of {}",
+                    SOLVERS.join(", ")
+                ),
+            ))
+        }
+    };
+    // serde_yaml_ng reads an enum from a tagged value: `!ode {method: rk4, ...}`.
+    let tagged = Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
+        tag: serde_yaml_ng::value::Tag::new(solver.clone()),
+        value: Value::Mapping(map),
+    }));
+    serde_path_to_error::deserialize::<_, Computation>(tagged).map_err(|e| {
+        let mut path = vec![Segment::Key("computation".into())];
+        let inner: Vec<Segment> = segments(e.path())
+            .into_iter()
+            .skip_while(|s| *s == Segment::Key(solver.clone()))
+            .collect();
+        let message = clean_message(&e.into_inner().to_string());
+        if inner.is_empty() && message.starts_with("unknown variant") {
+            path.push(Segment::Key("solver".into()));
+        }
+        path.extend(inner);
+        (path, message)
+    })
+}
+
+/// The solvers, as `solver:` names them.
+pub const SOLVERS: [&str; 9] = [
+    "integrate",
+    "ode",
+    "heat",
+    "poisson",
+    "wave",
+    "sde",
+    "recurrence",
+    "gradient_descent",
+    "least_squares",
+];
+
+fn segments(path: &serde_path_to_error::Path) -> Vec<Segment> {
+    path.iter()
+        .filter_map(|s| match s {
+            serde_path_to_error::Segment::Map { key } => Some(Segment::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => Some(Segment::Index(*index)),
+            serde_path_to_error::Segment::Enum { variant } => Some(Segment::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// serde_yaml_ng appends "at line L column C"; the location is reported separately.
+fn clean_message(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// A path for [`SpecError`]s found by checks: `key!["computation", "state", 1, "rate"]`.
+#[macro_export]
+macro_rules! key {
+    ($($s:expr),* $(,)?) => {
+        vec![$($crate::example::spec::IntoSegment::into_segment($s)),*]
+    };
+}
+
+pub trait IntoSegment {
+    fn into_segment(self) -> Segment;
+}
+
+impl IntoSegment for &str {
+    fn into_segment(self) -> Segment {
+        Segment::Key(self.to_owned())
+    }
+}
+
+impl IntoSegment for String {
+    fn into_segment(self) -> Segment {
+        Segment::Key(self)
+    }
+}
+
+impl IntoSegment for usize {
+    fn into_segment(self) -> Segment {
+        Segment::Index(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+name: Decay
+description: one line
+equation: \"dN/dt = -k N\"
+params:
+  k: 0.5
+computation:
+  solver: ode
+  method: rk4
+  state:
+    - {name: N, initial: 1, rate: \"-k * N\"}
+  time: [0, 1]
+  steps: 10
+record:
+  - type: Solution1D
+    of: N
+    expected: \"exp(-k * t)\"
+";
+
+    fn error(text: &str) -> SpecError {
+        Spec::parse("mine.yaml", text).expect_err("refused")
+    }
+
+    #[test]
+    fn a_good_file_parses() {
+        let spec = Spec::parse("mine.yaml", GOOD).unwrap();
+        assert_eq!(spec.name, "Decay");
+        assert_eq!(spec.params["k"], 0.5);
+        assert_eq!(spec.computation.solver(), "ode");
+    }
+
+    #[test]
+    fn an_unknown_solver_names_the_known_ones_and_the_place() {
+        let e = error(&GOOD.replace("solver: ode", "solver: magic"));
+        assert_eq!(e.key, "computation.solver");
+        assert_eq!(e.position.map(|p| p.0), Some(7), "{e}");
+        assert!(
+            e.message.contains("unknown variant `magic`")
+                && e.message.contains("`ode`")
+                && e.message.contains("`heat`"),
+            "{e}"
+        );
+        assert!(e.to_string().starts_with("mine.yaml:7:"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_method_and_a_wrong_type_are_placed() {
+        let e = error(&GOOD.replace("method: rk4", "method: rk5"));
+        assert!(
+            e.message
+                .contains("unknown variant `rk5`, expected one of `euler`, `rk4`, `verlet`"),
+            "{e}"
+        );
+        assert_eq!(e.position.map(|p| p.0), Some(8), "{e}");
+        let e = error(&GOOD.replace("steps: 10", "steps: many"));
+        assert_eq!(e.key, "computation.steps");
+        assert_eq!(e.position, Some((12, 3)), "{e}");
+    }
+
+    #[test]
+    fn a_bad_expression_names_its_key_line_and_the_names_it_may_use() {
+        let e = error(&GOOD.replace("rate: \"-k * N\"", "rate: \"-k * M\""));
+        assert_eq!(e.key, "computation.state[0].rate");
+        assert_eq!(e.position.map(|p| p.0), Some(10), "{e}");
+        assert!(
+            e.message.contains("unknown name `M`") && e.message.contains("t, N, k"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace("expected: \"exp(-k * t)\"", "expected: \"exp(-k * t\""));
+        assert_eq!(e.key, "record[0].expected");
+        assert_eq!(e.position, Some((16, 5)), "{e}");
+    }
+
+    #[test]
+    fn missing_and_unknown_keys_and_wrong_records_are_refused() {
+        let e = error(&GOOD.replace("equation: \"dN/dt = -k N\"\n", ""));
+        assert!(e.message.contains("missing field `equation`"), "{e}");
+        let e = error(&GOOD.replace("  steps: 10", "  steps: 10\n  stepz: 3"));
+        assert!(e.message.contains("unknown field `stepz`"), "{e}");
+        let e = error(&GOOD.replace("type: Solution1D", "type: Solution2D"));
+        assert_eq!(e.key, "record[0].type");
+        assert!(e.message.contains("solver `ode` does not write Solution2D: expected one of Solution1D, PhysicsAnimation"), "{e}");
+        let e = error(&GOOD.replace("type: Solution1D", "type: Heatmap"));
+        assert!(e.message.contains("unknown variant `Heatmap`"), "{e}");
+        let e = error("name: [unclosed");
+        assert!(e.position.is_some(), "a syntax error has a place: {e}");
+    }
+
+    #[test]
+    fn locate_follows_indentation_and_list_items() {
+        let path = vec![
+            Segment::Key("computation".into()),
+            Segment::Key("state".into()),
+            Segment::Index(0),
+            Segment::Key("rate".into()),
+        ];
+        assert_eq!(locate(GOOD, &path).map(|p| p.0), Some(10));
+        assert_eq!(
+            locate(
+                GOOD,
+                &[
+                    Segment::Key("record".into()),
+                    Segment::Index(0),
+                    Segment::Key("of".into())
+                ]
+            ),
+            Some((15, 5))
+        );
+        assert_eq!(locate(GOOD, &[Segment::Key("nowhere".into())]), None);
+    }
+}
