@@ -229,3 +229,42 @@ fn a_malformed_file_is_refused_with_its_place_and_nothing_is_written() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_example_that_fails_while_computing_marks_its_run_failed_with_the_error() {
+    let (dir, storage) = temp_storage();
+    // dy/dt = y² from y = 1 blows up at t = 1.
+    let mine = dir.path().join("blowup.yaml");
+    std::fs::write(
+        &mine,
+        "name: Blow-up\ndescription: y' = y^2\nequation: \"dy/dt = y²\"\ncomputation:\n  solver: ode\n  method: euler\n  \
+         state:\n    - {name: y, initial: 1, rate: \"y^2\"}\n  time: [0, 2]\n  steps: 100000\nrecord:\n  - type: Solution1D\n    of: y\n",
+    )
+    .unwrap();
+    let out = asgard(&[
+        "example",
+        path_str(&mine),
+        "--storage",
+        path_str(storage.root()),
+    ])
+    .wait_with_output()
+    .unwrap();
+    assert!(!out.status.success(), "a failed example fails the command");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("failed: the solution left the finite numbers"),
+        "the summary says why: {stdout}"
+    );
+    let runs = storage.list_runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    let run = storage.read_run(runs[0].id).unwrap();
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(
+        run.metadata["error"]
+            .as_str()
+            .unwrap()
+            .contains("left the finite numbers at t = 1."),
+        "{:?}",
+        run.metadata
+    );
+}
