@@ -21,3 +21,6 @@ cargo leptos test
 step "browser tests (real server, real Chromium)"
 cargo leptos build
 (cd end2end && npx playwright test)
+
+step "benchmark, smoke size (keeps it working; figures come from scripts/bench.sh)"
+target/debug/asgard bench --size smoke

@@ -30,6 +30,8 @@ pub enum Command {
     Example(ExampleArgs),
     /// Append sine-wave results to an existing run (to watch them arrive live, or to load-test writers)
     Append(AppendArgs),
+    /// Measure the monitor on a generated workload and print the figures against the targets
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,6 +242,24 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
             if failed == 1 { "" } else { "s" }
         );
     }
+    Ok(())
+}
+
+/// Runs the benchmark and prints its table.
+pub fn bench(args: crate::bench::BenchArgs) -> anyhow::Result<()> {
+    let rows = crate::bench::run(args)?;
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
+    table.set_header(vec!["scenario", "measured", "target", ""]);
+    for r in &rows {
+        table.add_row(vec![
+            r.scenario.as_str(),
+            r.figure.as_str(),
+            r.target.as_str(),
+            r.verdict,
+        ]);
+    }
+    println!("{table}");
     Ok(())
 }
 

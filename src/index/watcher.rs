@@ -67,8 +67,11 @@ fn start<W: notify::Watcher>(
     index: Arc<Index>,
     notify_config: notify::Config,
 ) -> notify::Result<Debouncer<W>> {
+    // Without batch mode each file's change is delivered when its own quiet period ends, instead of with a batch
+    // up to twice the timeout later.
     let config = Config::default()
         .with_timeout(DEBOUNCE)
+        .with_batch_mode(false)
         .with_notify_config(notify_config);
     let rescan_index = index.clone();
     let mut debouncer =

@@ -214,6 +214,49 @@ pub fn vector(payload: &ResultPayload, name: &str) -> Result<Option<Vec<f64>>, S
     }
 }
 
+/// Like [`vector`], moving the values out of the payload (which keeps the field, emptied) instead of copying.
+pub fn take_vector(payload: &mut ResultPayload, name: &str) -> Result<Option<Vec<f64>>, String> {
+    vector_shape(payload, name, 1)?;
+    Ok(take_values(payload, name))
+}
+
+/// Like [`matrix`], moving the values out of the payload instead of copying.
+pub fn take_matrix(
+    payload: &mut ResultPayload,
+    name: &str,
+) -> Result<Option<(usize, usize, Vec<f64>)>, String> {
+    let Some(shape) = vector_shape(payload, name, 2)? else {
+        return Ok(None);
+    };
+    Ok(take_values(payload, name).map(|v| (shape[0], shape[1], v)))
+}
+
+/// A numeric field's shape, checked to have `dims` dimensions; `None` when the field is absent.
+fn vector_shape(
+    payload: &ResultPayload,
+    name: &str,
+    dims: usize,
+) -> Result<Option<Vec<usize>>, String> {
+    match payload.field(name) {
+        None => Ok(None),
+        Some(crate::model::FieldValue::Array(a)) if a.shape.len() == dims => {
+            Ok(Some(a.shape.clone()))
+        }
+        Some(crate::model::FieldValue::Array(a)) => Err(format!(
+            "field `{name}`: expected a {dims}-D array, found shape {:?}",
+            a.shape
+        )),
+        Some(_) => Err(format!("field `{name}`: expected numbers")),
+    }
+}
+
+fn take_values(payload: &mut ResultPayload, name: &str) -> Option<Vec<f64>> {
+    payload.fields.iter_mut().find_map(|(n, v)| match v {
+        crate::model::FieldValue::Array(a) if n == name => Some(std::mem::take(&mut a.values)),
+        _ => None,
+    })
+}
+
 /// A 2-D numeric field as (rows, columns, row-major values), if present.
 pub fn matrix(
     payload: &ResultPayload,

@@ -6,6 +6,8 @@
 //! or strided sampling of TensorBoard, MLflow and Aim. A grid larger than the canvas becomes one cell per block
 //! of cells, the block's most extreme value. Small data comes raw, cut to the view.
 
+use std::borrow::Cow;
+
 use crate::model::{FieldValue, NumArray, ResultPayload};
 use crate::plots::finite_range;
 use crate::plots::optimization::Optimization;
@@ -210,12 +212,12 @@ impl Series {
         }
     }
 
-    /// Each series as its own column of values.
-    fn columns(&self) -> Vec<Vec<f64>> {
+    /// Each series as its own column of values (a vector as it is, without a copy).
+    fn columns(&self) -> Vec<Cow<'_, [f64]>> {
         match self {
-            Self::Vector(_, v) => vec![v.clone()],
+            Self::Vector(_, v) => vec![Cow::Borrowed(v.as_slice())],
             Self::Matrix(_, p, v) => (0..*p)
-                .map(|j| v.iter().skip(j).step_by(*p).copied().collect())
+                .map(|j| Cow::Owned(v.iter().skip(j).step_by(*p).copied().collect()))
                 .collect(),
         }
     }
@@ -262,18 +264,18 @@ fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
 /// statistics per column with the histogram at `time_index` (a column), and a `PhysicsAnimation`'s field frames
 /// one cell per block. Other types come back as they are.
 pub fn reduce_for_view(
-    payload: ResultPayload,
+    mut payload: ResultPayload,
     columns: usize,
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
 ) -> Result<ResultPayload, String> {
+    // Counted before the arrays move out of the payload.
+    let non_finite = payload.non_finite_count();
     let lines = match payload.result_type.as_str() {
         "Solution1D" => {
-            let data = Solution1D::from_payload(&payload)?;
-            let mut series = vec![Series::Vector("computed".into(), data.computed.clone())];
+            let data = Solution1D::take_from(&mut payload)?;
             let (mut derived, mut extra) = (Vec::new(), Vec::new());
-            if let Some(expected) = &data.expected {
-                series.push(Series::Vector("expected".into(), expected.clone()));
+            if data.expected.is_some() {
                 derived.push(Series::Vector(
                     REDUCED_ERROR.into(),
                     data.error().unwrap_or_default(),
@@ -281,6 +283,10 @@ pub fn reduce_for_view(
                 if let Some((max_abs, rms)) = data.error_stats() {
                     extra.push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
                 }
+            }
+            let mut series = vec![Series::Vector("computed".into(), data.computed)];
+            if let Some(expected) = data.expected {
+                series.push(Series::Vector("expected".into(), expected));
             }
             Lines {
                 axis: "x",
@@ -330,7 +336,9 @@ pub fn reduce_for_view(
             }
         }
         // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
-        "Solution2D" => return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5),
+        "Solution2D" => {
+            return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite)
+        }
         "PhysicsAnimation" => {
             return grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
         }
@@ -340,7 +348,7 @@ pub fn reduce_for_view(
         }
         _ => return Ok(payload),
     };
-    Ok(reduce_lines(payload, lines, columns, view))
+    Ok(reduce_lines(payload, lines, columns, view, non_finite))
 }
 
 /// The generic part of [`reduce_for_view`] for 1-D plots.
@@ -349,6 +357,7 @@ fn reduce_lines(
     lines: Lines,
     columns: usize,
     view: Option<(f64, f64)>,
+    non_finite: usize,
 ) -> ResultPayload {
     let Lines {
         axis,
@@ -357,7 +366,6 @@ fn reduce_lines(
         derived,
         extra,
     } = lines;
-    let non_finite = payload.non_finite_count();
     let range = view
         .filter(|(lo, hi)| lo < hi)
         .unwrap_or_else(|| finite_range([x.as_slice()]));
@@ -397,12 +405,12 @@ fn reduce_lines(
     }
 
     series.extend(derived);
-    let all: Vec<(usize, Vec<f64>)> = series
+    let all: Vec<(usize, Cow<'_, [f64]>)> = series
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.columns().into_iter().map(move |c| (i, c)))
         .collect();
-    let slices: Vec<&[f64]> = all.iter().map(|(_, c)| c.as_slice()).collect();
+    let slices: Vec<&[f64]> = all.iter().map(|(_, c)| c.as_ref()).collect();
     let (centres, bands) = reduce_columns(&x, &slices, range, columns);
     let rows = centres.len();
     out.fields.push((axis.into(), array(centres)));

@@ -7,7 +7,7 @@ use crate::model::ResultPayload;
 use crate::plots::reduce::{reduce_min_max, Bands};
 use crate::plots::{
     chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
-    nearest_index, short_number, vector, Display, Frame, ReadOut, GRID,
+    nearest_index, short_number, take_vector, vector, Display, Frame, ReadOut, GRID,
 };
 
 pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -35,6 +35,9 @@ pub struct Reduced {
     pub error_stats: Option<(f64, f64)>,
 }
 
+/// `computed`, `x` and `expected`, as read from a payload.
+type Fields = (Option<Vec<f64>>, Option<Vec<f64>>, Option<Vec<f64>>);
+
 /// Field names of a reduced `Solution1D`, beside `x`, `computed` and `expected`.
 pub(crate) const REDUCED_ERROR: &str = "reduced_error";
 pub(crate) const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
@@ -42,10 +45,28 @@ pub(crate) const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
 impl Solution1D {
     /// Takes the fields out of a result, checking what the plot relies on.
     pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let computed = vector(payload, "computed")?.ok_or("missing field `computed`")?;
-        let x = vector(payload, "x")?
-            .unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
-        let expected = vector(payload, "expected")?;
+        let fields = (
+            vector(payload, "computed")?,
+            vector(payload, "x")?,
+            vector(payload, "expected")?,
+        );
+        Self::assemble(fields, payload)
+    }
+
+    /// Like [`Solution1D::from_payload`], moving the arrays out of `payload` instead of copying them (the
+    /// server reducing a long series).
+    pub fn take_from(payload: &mut ResultPayload) -> Result<Self, String> {
+        let fields = (
+            take_vector(payload, "computed")?,
+            take_vector(payload, "x")?,
+            take_vector(payload, "expected")?,
+        );
+        Self::assemble(fields, payload)
+    }
+
+    fn assemble((computed, x, expected): Fields, payload: &ResultPayload) -> Result<Self, String> {
+        let computed = computed.ok_or("missing field `computed`")?;
+        let x = x.unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
         check_len("computed", Some(&computed), x.len(), "x")?;
         check_len("expected", expected.as_deref(), x.len(), "x")?;
         let reduced = Bands::from_payload(payload).map(|bands| Reduced {

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use crate::model::ResultPayload;
 use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
 use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, matrix, short_number, vector, Display,
-    DrawResult, Frame2D,
+    chart_builder, check_len, drawing_error, finite_range, matrix, short_number, take_matrix,
+    vector, Display, DrawResult, Frame2D,
 };
 
 /// The colour of the smallest value (viridis' first colour).
@@ -121,7 +121,20 @@ pub struct Solution2D {
 
 impl Solution2D {
     pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let (ny, nx, values) = matrix(payload, "values")?.ok_or("missing field `values`")?;
+        Self::assemble(matrix(payload, "values")?, payload)
+    }
+
+    /// Like [`Solution2D::from_payload`], moving the grid out of `payload` instead of copying it (the server
+    /// reducing a large grid).
+    pub fn take_from(payload: &mut ResultPayload) -> Result<Self, String> {
+        Self::assemble(take_matrix(payload, "values")?, payload)
+    }
+
+    fn assemble(
+        values: Option<(usize, usize, Vec<f64>)>,
+        payload: &ResultPayload,
+    ) -> Result<Self, String> {
+        let (ny, nx, values) = values.ok_or("missing field `values`")?;
         let x = vector(payload, "x")?;
         let y = vector(payload, "y")?;
         check_len("x", x.as_deref(), nx, "values[0]")?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
-use crate::model::{ResultId, RunId, RunSummary};
+use crate::model::{ResultId, RunId};
 use crate::server::AppState;
 use crate::storage::payload_to_json;
 
@@ -29,9 +29,25 @@ impl IdQuery {
     }
 }
 
-/// `GET /api/runs`: every run, newest first, from the in-memory index.
-pub async fn list_runs(State(state): State<AppState>) -> Json<Vec<RunSummary>> {
-    Json(state.index.list())
+/// `GET /api/runs`: every run, newest first, from the in-memory index, encoded (and gzipped, for clients that
+/// accept it) once per change.
+pub async fn list_runs(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let listing = state.index.listing();
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"));
+    let json = [
+        (header::CONTENT_TYPE, "application/json"),
+        (header::VARY, "accept-encoding"),
+    ];
+    if gzip {
+        (json, [(header::CONTENT_ENCODING, "gzip")], listing.gzip).into_response()
+    } else {
+        (json, listing.json).into_response()
+    }
 }
 
 /// `GET /api/run?id=`: the run with every result resolved.

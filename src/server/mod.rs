@@ -80,8 +80,17 @@ pub async fn serve(
     leptos_options: LeptosOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+
     let state = AppState::new(index, leptos_options);
     let app = router(state.clone());
+    // Live events are small writes: without TCP_NODELAY, Nagle's algorithm holds each one back until the
+    // client acknowledges the previous (tens of milliseconds with delayed ACKs).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -157,12 +157,22 @@ fn read_typed<T: ReadableElement + ToF64>(
     dtype: &str,
 ) -> Result<Result<NumArray, String>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    match ArrayD::<T>::read_npy(BufReader::new(file)) {
-        Ok(a) => Ok(Ok(NumArray {
-            shape: a.shape().to_vec(),
-            dtype: dtype.to_owned(),
-            values: a.iter().map(|&v| v.to_f64()).collect(),
-        })),
+    match ArrayD::<T>::read_npy(BufReader::with_capacity(1 << 20, file)) {
+        Ok(a) => {
+            let shape = a.shape().to_vec();
+            // C order is already row-major: take the buffer (no copy for f64); Fortran order is read in
+            // row-major order.
+            let values = if a.is_standard_layout() {
+                T::into_f64_vec(a.into_raw_vec_and_offset().0)
+            } else {
+                a.iter().map(|&v| v.to_f64()).collect()
+            };
+            Ok(Ok(NumArray {
+                shape,
+                dtype: dtype.to_owned(),
+                values,
+            }))
+        }
         Err(ReadNpyError::WrongDescriptor(d)) => Ok(Err(d.to_string())),
         Err(e) => Err(e.to_string()),
     }
@@ -170,11 +180,24 @@ fn read_typed<T: ReadableElement + ToF64>(
 
 trait ToF64: Copy {
     fn to_f64(self) -> f64;
+
+    fn into_f64_vec(values: Vec<Self>) -> Vec<f64> {
+        values.into_iter().map(Self::to_f64).collect()
+    }
 }
 macro_rules! impl_to_f64 {
     ($($t:ty),*) => {$(impl ToF64 for $t { fn to_f64(self) -> f64 { self as f64 } })*};
 }
-impl_to_f64!(f64, f32, i64, i32, u32, u8);
+impl_to_f64!(f32, i64, i32, u32, u8);
+impl ToF64 for f64 {
+    fn to_f64(self) -> f64 {
+        self
+    }
+
+    fn into_f64_vec(values: Vec<Self>) -> Vec<f64> {
+        values
+    }
+}
 impl ToF64 for bool {
     fn to_f64(self) -> f64 {
         if self {

@@ -24,7 +24,7 @@ pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
 /// become a mean, min and max per pixel column and large grids one cell per block
 /// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view. `time_index` is the ensemble
 /// histogram's time. The reduction runs on the blocking pool: it touches every value.
-#[server(prefix = "/_fn", input = Json, output = Postcard)]
+#[server(prefix = "/_fn", endpoint = "result_view", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,
     columns: u32,

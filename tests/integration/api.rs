@@ -296,3 +296,61 @@ async fn exports_full_data_as_csv_and_original_npy_files() {
     let (status, _, _) = call_raw(&app, &format!("/api/result/npy?id={big}")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn runs_come_gzipped_to_clients_that_accept_it_and_follow_changes() {
+    use std::io::Read;
+    let (_dir, storage) = temp_storage();
+    for i in 0..50 {
+        storage
+            .create_run(
+                &format!("run {i}"),
+                Some("a long equation to compress"),
+                None,
+            )
+            .unwrap();
+    }
+    let (app, index) = app(&storage);
+    let fetch = |encoding: &'static str| {
+        let app = app.clone();
+        async move {
+            let request = Request::builder()
+                .uri("/api/runs")
+                .header("accept-encoding", encoding)
+                .body(Body::empty())
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let coding = response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (
+                coding,
+                response.into_body().collect().await.unwrap().to_bytes(),
+            )
+        }
+    };
+    let (plain_coding, plain) = fetch("identity").await;
+    let (gzip_coding, gzipped) = fetch("br;q=1.0, gzip;q=0.8").await;
+    assert_eq!(plain_coding, None);
+    assert_eq!(gzip_coding.as_deref(), Some("gzip"));
+    assert!(
+        gzipped.len() * 3 < plain.len(),
+        "{} gzipped bytes for {} plain",
+        gzipped.len(),
+        plain.len()
+    );
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.to_vec());
+
+    // The cached listing follows a change.
+    let run = storage.create_run("the newest", None, None).unwrap();
+    index.refresh_run(run.id);
+    let (_, after) = fetch("identity").await;
+    let runs: Value = serde_json::from_slice(&after).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 51);
+    assert_eq!(runs[0]["name"], "the newest");
+}

@@ -3,8 +3,8 @@
 
 use super::{array, REDUCED_GRID, REDUCED_NON_FINITE, REDUCED_SCALE};
 use crate::model::{FieldValue, NumArray, ResultPayload};
+use crate::plots::finite_range;
 use crate::plots::solution2d::Solution2D;
-use crate::plots::{finite_range, matrix};
 
 /// How a grid of `rows` × `cols` is cut into blocks to fit `max_rows` × `max_cols`: (block rows, block columns,
 /// rows out, columns out); `None` when it fits already.
@@ -69,20 +69,21 @@ fn grid_array(shape: Vec<usize>, values: Vec<f64>) -> FieldValue {
 /// per block ([`block_extremes`]). The axes become the blocks' centres; the colour scale is the full grid's range
 /// (`reduced_scale`).
 pub(super) fn reduce_grid(
-    payload: ResultPayload,
+    mut payload: ResultPayload,
     max_cols: usize,
     max_rows: usize,
+    non_finite: usize,
 ) -> Result<ResultPayload, String> {
-    let Some((rows, cols, _)) = matrix(&payload, "values")? else {
-        return Ok(payload);
+    let (rows, cols) = match payload.array("values").map(|a| a.shape.as_slice()) {
+        Some(&[rows, cols]) => (rows, cols),
+        _ => return Ok(payload),
     };
     let Some(cut) = blocks(rows, cols, max_rows, max_cols) else {
         return Ok(payload);
     };
     let [block_r, block_c, out_r, out_c] = cut;
-    let data = Solution2D::from_payload(&payload)?;
+    let data = Solution2D::take_from(&mut payload)?;
     let values = block_extremes(&data.values, cols, cut);
-    let non_finite = payload.non_finite_count();
     let (lo, hi) = finite_range([data.values.as_slice()]);
     let centres = |axis: Option<&[f64]>, n: usize, block: usize, out: usize| -> Vec<f64> {
         let at = |i: usize| axis.map_or(i as f64, |a| a[i]);

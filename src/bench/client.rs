@@ -1,0 +1,73 @@
+//! A minimal HTTP/1.1 client over loopback TCP, so that latencies include nothing but the server and the socket.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A response: status, body (raw: chunked bodies keep their chunk headers) and how long it took.
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+/// Sends one request on a new connection and reads the whole response. Like a browser, curl --compressed or
+/// Python's requests, it accepts gzip.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<Response> {
+    send(addr, method, path, body, true).await
+}
+
+/// Sends one request, accepting gzip or not.
+pub async fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    accept_gzip: bool,
+) -> std::io::Result<Response> {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if accept_gzip {
+        head.push_str("Accept-Encoding: gzip\r\n");
+    }
+    if let Some(body) = body {
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    if let Some(body) = body {
+        stream.write_all(body.as_bytes()).await?;
+    }
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let elapsed = started.elapsed();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw.len(), |i| i + 4);
+    let status = std::str::from_utf8(&raw[..split.min(raw.len())])
+        .ok()
+        .and_then(|h| h.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(Response {
+        status,
+        body: raw[split..].to_vec(),
+        elapsed,
+    })
+}
+
+pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
+    request(addr, "GET", path, None).await
+}

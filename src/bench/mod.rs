@@ -1,0 +1,40 @@
+//! `asgard bench`: fills a storage with a synthetic, deterministic workload, starts the real monitor on it in a
+//! child process, and measures it as clients would (loopback HTTP and SSE). Prints a table of figures against
+//! the targets; `BENCHMARKS.md` records them. `--size smoke` runs everything small, to keep it working in CI.
+
+mod client;
+mod generate;
+mod scenarios;
+
+use std::path::PathBuf;
+
+pub use generate::{generate, Workload};
+pub use scenarios::{run, Row};
+
+/// How big the workload is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Size {
+    /// A few hundred runs and small arrays: checks that every scenario works, in seconds.
+    Smoke,
+    /// The targets: 10,000 runs / 50,000 results, 10⁷-point series, a 4096² grid, 500 SSE clients; and
+    /// how the figures grow (runs 1k → 10k, points 10⁵ → 10⁷, SSE clients 10 → 1,000).
+    Full,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[arg(long, value_enum, default_value_t = Size::Smoke)]
+    pub size: Size,
+    /// Where to generate the workloads (a temporary directory by default; large: the full size writes ~700 MB)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// p-th percentile (0–100) of sorted values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (p / 100.0 * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}

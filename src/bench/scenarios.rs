@@ -1,0 +1,561 @@
+//! The scenarios of the benchmark, each against the real monitor in a child process over loopback.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::json;
+
+use super::client::{get, request};
+use super::generate::{generate, Workload};
+use super::{percentile, BenchArgs, Size};
+use crate::model::RunId;
+use crate::storage::{AsgardStorage, DataValue};
+
+/// A line of the table.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub scenario: String,
+    pub figure: String,
+    pub target: String,
+    /// "met", "missed" or "" (a growth figure, without a target).
+    pub verdict: &'static str,
+}
+
+fn row(
+    scenario: impl Into<String>,
+    figure: impl Into<String>,
+    target: &str,
+    met: Option<bool>,
+) -> Row {
+    Row {
+        scenario: scenario.into(),
+        figure: figure.into(),
+        target: target.into(),
+        verdict: match met {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "",
+        },
+    }
+}
+
+fn ms(d: f64) -> String {
+    if d < 10.0 {
+        format!("{d:.2} ms")
+    } else {
+        format!("{d:.0} ms")
+    }
+}
+
+/// The sizes of each mode.
+struct Plan {
+    /// Run counts for the cold start, memory and `/api/runs` (the last is the main figure).
+    runs: Vec<usize>,
+    results_per_run: usize,
+    points: usize,
+    huge_points: usize,
+    huge_side: usize,
+    api_clients: usize,
+    api_requests: usize,
+    sse_clients: Vec<usize>,
+    /// The SSE client count the target names.
+    sse_target_clients: usize,
+    /// Whether a lost event or a failed request fails the benchmark (smoke: it checks that everything works).
+    strict: bool,
+    /// Series lengths for the growth of the 1-D reduction.
+    point_growth: Vec<usize>,
+}
+
+fn plan(size: Size) -> Plan {
+    match size {
+        Size::Smoke => Plan {
+            runs: vec![100],
+            results_per_run: 5,
+            points: 100,
+            huge_points: 100_000,
+            huge_side: 256,
+            api_clients: 8,
+            api_requests: 10,
+            sse_clients: vec![10],
+            sse_target_clients: 10,
+            strict: true,
+            point_growth: vec![10_000],
+        },
+        Size::Full => Plan {
+            runs: vec![1_000, 10_000],
+            results_per_run: 5,
+            points: 100,
+            huge_points: 10_000_000,
+            huge_side: 4096,
+            api_clients: 32,
+            api_requests: 50,
+            sse_clients: vec![10, 100, 500, 1_000],
+            sse_target_clients: 500,
+            strict: false,
+            point_growth: vec![100_000, 1_000_000],
+        },
+    }
+}
+
+/// The monitor in a child process.
+struct Monitor {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Monitor {
+    fn start(storage: &Path) -> anyhow::Result<(Self, Instant)> {
+        let started = Instant::now();
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["monitor", "--storage"])
+            .arg(storage)
+            .args(["--port", "0"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start the monitor")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .context("the monitor exited before printing its URL")??;
+            if let Some(rest) = line.strip_prefix("Asgard Monitor: http://") {
+                let hostport = rest.split('/').next().unwrap_or_default();
+                break hostport.replace("localhost", "127.0.0.1").parse()?;
+            }
+        };
+        // Keep reading its output so that it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Ok((Self { child, addr }, started))
+    }
+
+    /// Resident memory in MB, from /proc.
+    fn rss_mb(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs every scenario and returns the table.
+pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
+    let plan = plan(args.size);
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_owned()
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new()?;
+    let mut rows = Vec::new();
+    let mut main: Option<Workload> = None;
+    let last = *plan.runs.last().context("no run counts")?;
+    for &runs in &plan.runs {
+        let storage_dir = dir.join(format!("runs-{runs}"));
+        if storage_dir.exists() {
+            std::fs::remove_dir_all(&storage_dir)?;
+        }
+        let (huge_points, huge_side) = if runs == last {
+            (plan.huge_points, plan.huge_side)
+        } else {
+            (1_000, 16)
+        };
+        let workload = generate(
+            &storage_dir,
+            runs,
+            plan.results_per_run,
+            plan.points,
+            huge_points,
+            huge_side,
+        )?;
+        eprintln!(
+            "generated {} runs / {} results in {:.1} s",
+            workload.runs, workload.results, workload.seconds
+        );
+        let target = runs == last;
+        let (monitor, started) = Monitor::start(&storage_dir)?;
+        let cold = runtime.block_on(cold_start(monitor.addr, workload.runs, started))?;
+        rows.push(row(
+            format!(
+                "cold start: {} runs / {} results until /api/runs lists all",
+                workload.runs, workload.results
+            ),
+            ms(cold),
+            if target { "< 2 s" } else { "" },
+            target.then_some(cold < 2_000.0),
+        ));
+        let rss = monitor.rss_mb().unwrap_or(f64::NAN);
+        rows.push(row(
+            format!(
+                "memory with {} runs / {} results indexed",
+                workload.runs, workload.results
+            ),
+            format!("{rss:.0} MB RSS"),
+            if target { "< 150 MB" } else { "" },
+            target.then_some(rss < 150.0),
+        ));
+        let (p50, p99, errors, bytes) =
+            runtime.block_on(api_runs(monitor.addr, plan.api_clients, plan.api_requests))?;
+        anyhow::ensure!(
+            !plan.strict || errors == 0,
+            "{errors} /api/runs requests failed"
+        );
+        rows.push(row(
+            format!(
+                "/api/runs with {} runs, {} concurrent clients",
+                workload.runs, plan.api_clients
+            ),
+            format!(
+                "p50 {}, p99 {}, {errors} errors ({} KB gzipped)",
+                ms(p50),
+                ms(p99),
+                bytes / 1024
+            ),
+            if target {
+                "p50 < 5 ms, p99 < 30 ms, 0 errors"
+            } else {
+                ""
+            },
+            target.then_some(p50 < 5.0 && p99 < 30.0 && errors == 0),
+        ));
+        if target {
+            let storage = AsgardStorage::open(&storage_dir)?;
+            rows.extend(runtime.block_on(main_scenarios(&monitor, &storage, &workload, &plan))?);
+            main = Some(workload);
+        }
+        drop(monitor);
+    }
+    if let Some(w) = main {
+        eprintln!(
+            "main workload in {}: {} runs; huge run {} with Solution1D {} ({} points) and Solution2D {} ({}²)",
+            dir.join(format!("runs-{last}")).display(),
+            w.runs,
+            w.huge_run,
+            w.huge_1d,
+            w.huge_1d_points,
+            w.huge_2d,
+            w.huge_2d_side
+        );
+    }
+    if args.size == Size::Smoke {
+        // Smoke sizes are far below the targets' sizes: the figures only show that every scenario works.
+        for r in &mut rows {
+            r.target.clear();
+            r.verdict = "";
+        }
+    }
+    Ok(rows)
+}
+
+/// From the monitor's start until `/api/runs` lists `runs` runs, in ms.
+async fn cold_start(addr: SocketAddr, runs: usize, started: Instant) -> anyhow::Result<f64> {
+    loop {
+        // Plain JSON, to count the runs listed.
+        if let Ok(r) = super::client::send(addr, "GET", "/api/runs", None, false).await {
+            let listed = count(&r.body, b"\"result_count\"");
+            if r.status == 200 && listed == runs {
+                return Ok(started.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            anyhow::bail!("/api/runs did not list {runs} runs within 2 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// `clients` tasks each requesting `/api/runs` `requests` times: (p50 ms, p99 ms, errors, response bytes).
+async fn api_runs(
+    addr: SocketAddr,
+    clients: usize,
+    requests: usize,
+) -> anyhow::Result<(f64, f64, usize, usize)> {
+    let bytes = get(addr, "/api/runs").await?.body.len();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for _ in 0..requests {
+                out.push(match get(addr, "/api/runs").await {
+                    Ok(r) if r.status == 200 => Some(r.elapsed.as_secs_f64() * 1e3),
+                    _ => None,
+                });
+            }
+            out
+        }));
+    }
+    let mut times = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        for r in t.await? {
+            match r {
+                Some(ms) => times.push(ms),
+                None => errors += 1,
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((
+        percentile(&times, 50.0),
+        percentile(&times, 99.0),
+        errors,
+        bytes,
+    ))
+}
+
+async fn main_scenarios(
+    monitor: &Monitor,
+    storage: &AsgardStorage,
+    w: &Workload,
+    plan: &Plan,
+) -> anyhow::Result<Vec<Row>> {
+    let addr = monitor.addr;
+    let mut rows = Vec::new();
+
+    // The run page, rendered on the server, for a run with its results.
+    let mut times = Vec::new();
+    for _ in 0..30 {
+        let r = get(addr, &format!("/run/{}", w.page_run)).await?;
+        anyhow::ensure!(r.status == 200, "the run page answered {}", r.status);
+        times.push(r.elapsed.as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    let p50 = percentile(&times, 50.0);
+    rows.push(row(
+        "run page (server-rendered) with 50 results".to_owned(),
+        format!("p50 {}", ms(p50)),
+        "p50 < 20 ms",
+        Some(p50 < 20.0),
+    ));
+
+    // Reductions: request → reduced arrays, as the plot asks for them (1,152 device columns).
+    let reduce = |id: String| async move {
+        let body = json!({"id": id, "columns": 1152, "view": null, "time_index": null}).to_string();
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let r = request(addr, "POST", "/_fn/result_view", Some(&body)).await?;
+            anyhow::ensure!(
+                r.status == 200,
+                "result_view answered {}: {}",
+                r.status,
+                String::from_utf8_lossy(&r.body)
+            );
+            times.push(r.elapsed.as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        anyhow::Ok((percentile(&times, 50.0), times.len()))
+    };
+    let (t1d, _) = reduce(w.huge_1d.to_string()).await?;
+    rows.push(row(
+        format!(
+            "Solution1D of {} points: request → reduced series",
+            w.huge_1d_points
+        ),
+        format!("p50 {}", ms(t1d)),
+        "< 300 ms",
+        Some(t1d < 300.0),
+    ));
+    let (t2d, _) = reduce(w.huge_2d.to_string()).await?;
+    rows.push(row(
+        format!(
+            "Solution2D {0} × {0} f64: request → reduced grid",
+            w.huge_2d_side
+        ),
+        format!("p50 {}", ms(t2d)),
+        "< 500 ms",
+        Some(t2d < 500.0),
+    ));
+    // How the 1-D figure grows with the series' length.
+    let growth_run = storage.create_run("growth", None, None)?;
+    for &n in &plan.point_growth {
+        let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
+        let y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
+        let id = storage.add_result(
+            growth_run.id,
+            "Solution1D",
+            [
+                ("x".to_owned(), DataValue::from(x)),
+                ("computed".to_owned(), DataValue::from(y)),
+            ],
+            json!({}),
+        )?;
+        let (t, _) = reduce(id.to_string()).await?;
+        rows.push(row(
+            format!("  growth: Solution1D of {n} points"),
+            format!("p50 {}", ms(t)),
+            "",
+            None,
+        ));
+    }
+
+    // Live: a result written by this process (another than the monitor) → its SSE event at every client.
+    for &clients in &plan.sse_clients {
+        let (p50, p99, received, expected) =
+            sse_latency(addr, storage, w.page_run, clients).await?;
+        anyhow::ensure!(
+            !plan.strict || received == expected,
+            "{received} of {expected} live events arrived"
+        );
+        let target = clients == plan.sse_target_clients;
+        rows.push(row(
+            format!("write → SSE event, {clients} clients connected"),
+            format!(
+                "p50 {}, p99 {} ({received}/{expected} events)",
+                ms(p50),
+                ms(p99)
+            ),
+            if target {
+                "p50 < 50 ms, p99 < 250 ms"
+            } else {
+                ""
+            },
+            target.then_some(p50 < 50.0 && p99 < 250.0 && received == expected),
+        ));
+    }
+    let rss = monitor.rss_mb().unwrap_or(f64::NAN);
+    rows.push(row(
+        "memory after all of the above",
+        format!("{rss:.0} MB RSS"),
+        "",
+        None,
+    ));
+    Ok(rows)
+}
+
+/// Connects `clients` SSE clients, writes results into `run`, and measures each event's delay at each client:
+/// (p50 ms, p99 ms, events received, events expected).
+async fn sse_latency(
+    addr: SocketAddr,
+    storage: &AsgardStorage,
+    run: RunId,
+    clients: usize,
+) -> anyhow::Result<(f64, f64, usize, usize)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const WRITES: usize = 10;
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(clients);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let ready = ready_tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seen: Vec<(String, Instant)> = Vec::new();
+            let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+                let _ = ready.send(()).await;
+                return seen;
+            };
+            let head = format!(
+                "GET /api/updates HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+            );
+            if stream.write_all(head.as_bytes()).await.is_err() {
+                let _ = ready.send(()).await;
+                return seen;
+            }
+            let mut text = String::new();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut announced = false;
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while seen.len() < WRITES && Instant::now() < deadline {
+                let Ok(Ok(n)) =
+                    tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await
+                else {
+                    break;
+                };
+                if n == 0 {
+                    break;
+                }
+                let now = Instant::now();
+                text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                if !announced && text.contains("event: ready") {
+                    announced = true;
+                    let _ = ready.send(()).await;
+                }
+                while let Some(i) = text.find("\"result_id\":\"") {
+                    let start = i + "\"result_id\":\"".len();
+                    if text.len() < start + 36 {
+                        break;
+                    }
+                    let id = text[start..start + 36].to_owned();
+                    if !seen.iter().any(|(s, _)| *s == id) {
+                        seen.push((id, now));
+                    }
+                    text.drain(..start + 36);
+                }
+            }
+            if !announced {
+                let _ = ready.send(()).await;
+            }
+            seen
+        }));
+    }
+    drop(ready_tx);
+    for _ in 0..clients {
+        ready_rx.recv().await;
+    }
+    // The writes: each timed when it returns, as a writer in another process would see it complete.
+    let written: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    let storage = storage.clone();
+    let log = written.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        for k in 0..WRITES {
+            std::thread::sleep(Duration::from_millis(200));
+            let id = storage.add_result(
+                run,
+                "DiscreteSequence",
+                [(
+                    "values".to_owned(),
+                    DataValue::from(vec![k as f64, 1.0, 2.0]),
+                )],
+                json!({"title": "live"}),
+            )?;
+            log.lock()
+                .expect("log")
+                .push((id.to_string(), Instant::now()));
+        }
+        Ok(())
+    })
+    .await??;
+    let written = written.lock().expect("log").clone();
+    let mut delays = Vec::new();
+    for t in tasks {
+        for (id, at) in t.await? {
+            if let Some((_, wrote)) = written.iter().find(|(w, _)| *w == id) {
+                delays.push(at.saturating_duration_since(*wrote).as_secs_f64() * 1e3);
+            }
+        }
+    }
+    delays.sort_by(f64::total_cmp);
+    Ok((
+        percentile(&delays, 50.0),
+        percentile(&delays, 99.0),
+        delays.len(),
+        clients * WRITES,
+    ))
+}
