@@ -36,6 +36,25 @@ impl<'a> Recorder<'a> {
         self.max_error = Some(self.max_error.map_or(e, |m| m.max(e)));
     }
 
+    /// Writes a `Solution2D`-style field: `values` row-major with `y.len()` rows and `x.len()` columns.
+    pub fn write_field(
+        &mut self,
+        record: &Record,
+        values: Vec<f64>,
+        x: &[f64],
+        y: &[f64],
+        title: &str,
+    ) -> Result<(), String> {
+        let grid = ndarray::Array2::from_shape_vec((y.len(), x.len()), values)
+            .map_err(|e| format!("the field does not fit its axes: {e}"))?;
+        let fields = vec![
+            ("values", grid.into()),
+            ("x", x.to_vec().into()),
+            ("y", y.to_vec().into()),
+        ];
+        self.write(record, fields, title)
+    }
+
     /// Writes one result of `record`'s type with its `display` options (titled `title` unless they name one).
     pub fn write(
         &mut self,

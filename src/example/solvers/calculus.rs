@@ -263,15 +263,7 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
             steps,
             closed_form,
         } => {
-            let vars = step_names(state);
-            let next: Vec<Program> = state
-                .iter()
-                .map(|v| spec.program(&v.rate, &vars).map_err(|e| e.0))
-                .collect::<Result<_, _>>()?;
-            let mut current: Vec<f64> = state
-                .iter()
-                .map(|v| spec.scalar(&v.initial).map_err(|e| e.0))
-                .collect::<Result<_, _>>()?;
+            let (next, mut current) = system(spec, state, &step_names(state))?;
             let mut history = vec![current.clone()];
             for n in 0..*steps {
                 let mut inputs = vec![n as f64];
@@ -303,6 +295,23 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
         }
         _ => unreachable!("dispatched by solver"),
     }
+}
+
+/// A system's compiled rates (or next values) over `vars`, and its initial values.
+fn system(
+    spec: &Spec,
+    state: &[Variable],
+    vars: &[&str],
+) -> Result<(Vec<Program>, Vec<f64>), String> {
+    let programs = state
+        .iter()
+        .map(|v| spec.program(&v.rate, vars).map_err(|e| e.0))
+        .collect::<Result<_, _>>()?;
+    let initial = state
+        .iter()
+        .map(|v| spec.scalar(&v.initial).map_err(|e| e.0))
+        .collect::<Result<_, _>>()?;
+    Ok((programs, initial))
 }
 
 /// The cumulative integral of samples `f` spaced `h` apart, from the first sample.
@@ -338,15 +347,7 @@ fn integrate_ode(
     steps: usize,
     out: &mut Recorder,
 ) -> Result<OdeSolution, String> {
-    let vars = names(state);
-    let rates: Vec<Program> = state
-        .iter()
-        .map(|v| spec.program(&v.rate, &vars).map_err(|e| e.0))
-        .collect::<Result<_, _>>()?;
-    let mut y: Vec<f64> = state
-        .iter()
-        .map(|v| spec.scalar(&v.initial).map_err(|e| e.0))
-        .collect::<Result<_, _>>()?;
+    let (rates, mut y) = system(spec, state, &names(state))?;
     let dt = (t1 - t0) / steps as f64;
     let derivative = |t: f64, y: &[f64]| -> Vec<f64> {
         let mut inputs = vec![t];

@@ -230,18 +230,7 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
             for record in &spec.record {
                 match record.result_type {
                     ResultType::Solution2D => {
-                        let values =
-                            ndarray::Array2::from_shape_vec((rows.len(), *points), rows.concat())
-                                .map_err(|e| e.to_string())?;
-                        out.write(
-                            record,
-                            vec![
-                                ("values", values.into()),
-                                ("x", x.clone().into()),
-                                ("y", times.clone().into()),
-                            ],
-                            "u(x, t)",
-                        )?;
+                        out.write_field(record, rows.concat(), &x, &times, "u(x, t)")?
                     }
                     _ => out.write(
                         record,
@@ -320,30 +309,10 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
                     (ResultType::Solution2D, Some("error")) => {
                         let e = expected.as_ref().ok_or("`of: error` needs `exact`")?;
                         let diff: Vec<f64> = u.iter().zip(e).map(|(a, b)| a - b).collect();
-                        let values = ndarray::Array2::from_shape_vec((n, n), diff)
-                            .map_err(|e| e.to_string())?;
-                        out.write(
-                            record,
-                            vec![
-                                ("values", values.into()),
-                                ("x", axis.clone().into()),
-                                ("y", axis.clone().into()),
-                            ],
-                            "error",
-                        )?;
+                        out.write_field(record, diff, &axis, &axis, "error")?;
                     }
                     (ResultType::Solution2D, _) => {
-                        let values = ndarray::Array2::from_shape_vec((n, n), u.clone())
-                            .map_err(|e| e.to_string())?;
-                        out.write(
-                            record,
-                            vec![
-                                ("values", values.into()),
-                                ("x", axis.clone().into()),
-                                ("y", axis.clone().into()),
-                            ],
-                            "u(x, y)",
-                        )?;
+                        out.write_field(record, u.clone(), &axis, &axis, "u(x, y)")?
                     }
                     _ => out.write(
                         record,
@@ -439,18 +408,7 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
                         )?;
                     }
                     ResultType::Solution2D => {
-                        let values =
-                            ndarray::Array2::from_shape_vec((history.len(), n), history.concat())
-                                .map_err(|e| e.to_string())?;
-                        out.write(
-                            record,
-                            vec![
-                                ("values", values.into()),
-                                ("x", x.clone().into()),
-                                ("y", times.clone().into()),
-                            ],
-                            "u(x, t)",
-                        )?;
+                        out.write_field(record, history.concat(), &x, &times, "u(x, t)")?
                     }
                     _ => {
                         let mut fields = vec![
