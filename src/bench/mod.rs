@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// Where to generate the workloads (a temporary directory by default; large: the full size writes ~700 MB)
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Run counts to measure instead of the size's (e.g. `--runs 100000` for the growth to 100k); the targets
+    /// are judged at the last
+    #[arg(long, value_delimiter = ',')]
+    pub runs: Vec<usize>,
 }
 
 /// p-th percentile (0–100) of sorted values.

@@ -159,7 +159,10 @@ impl Drop for Monitor {
 
 /// Runs every scenario and returns the table.
 pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
-    let plan = plan(args.size);
+    let mut plan = plan(args.size);
+    if !args.runs.is_empty() {
+        plan.runs = args.runs.clone();
+    }
     let temp;
     let dir = match &args.dir {
         Some(d) => d.clone(),
