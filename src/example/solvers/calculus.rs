@@ -1,6 +1,6 @@
 //! Integration on a grid, ordinary differential equations (Euler, RK4, velocity Verlet) and recurrences.
 
-use super::{compile, count, linspace, max_error, scalar, Fault};
+use super::{compile, count, interval, linspace, max_error, scalar, Fault};
 use crate::example::expr::Program;
 use crate::example::run::Recorder;
 use crate::example::spec::{
@@ -12,16 +12,7 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
     programs(spec)?;
     match &spec.computation {
         Computation::Integrate { domain, points, .. } => {
-            let (a, b) = (
-                scalar(spec, &domain[0], key!["computation", "domain", 0])?,
-                scalar(spec, &domain[1], key!["computation", "domain", 1])?,
-            );
-            if a >= b {
-                return Err((
-                    key!["computation", "domain"],
-                    format!("expected [a, b] with a < b, found [{a}, {b}]"),
-                ));
-            }
+            interval(spec, domain, "domain", ("a", "b"))?;
             count(*points, 3..=10_000_000, key!["computation", "points"])
         }
         Computation::Ode {
@@ -30,7 +21,7 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
             time,
             steps,
         } => {
-            time_range(spec, time)?;
+            interval(spec, time, "time", ("start", "end"))?;
             count(*steps, 1..=10_000_000, key!["computation", "steps"])?;
             for (i, v) in state.iter().enumerate() {
                 scalar(spec, &v.initial, key!["computation", "state", i, "initial"])?;
@@ -100,20 +91,6 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
         }
         _ => unreachable!("dispatched by solver"),
     }
-}
-
-fn time_range(spec: &Spec, time: &[crate::example::spec::Scalar; 2]) -> Result<(f64, f64), Fault> {
-    let (a, b) = (
-        scalar(spec, &time[0], key!["computation", "time", 0])?,
-        scalar(spec, &time[1], key!["computation", "time", 1])?,
-    );
-    if a >= b {
-        return Err((
-            key!["computation", "time"],
-            format!("expected [start, end] with start < end, found [{a}, {b}]"),
-        ));
-    }
-    Ok((a, b))
 }
 
 /// `t` and the state's names, the inputs of an ODE's expressions.

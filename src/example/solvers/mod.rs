@@ -191,6 +191,27 @@ fn scalar(spec: &Spec, s: &crate::example::spec::Scalar, at: Vec<Segment>) -> Re
     }
 }
 
+/// Evaluates `computation.{name}: [lo, hi]`, checking lo < hi; `ends` names the bounds in the message.
+fn interval(
+    spec: &Spec,
+    pair: &[crate::example::spec::Scalar; 2],
+    name: &str,
+    ends: (&str, &str),
+) -> Result<(f64, f64), Fault> {
+    let (a, b) = (
+        scalar(spec, &pair[0], key!["computation", name, 0])?,
+        scalar(spec, &pair[1], key!["computation", name, 1])?,
+    );
+    if a >= b {
+        let (lo, hi) = ends;
+        return Err((
+            key!["computation", name],
+            format!("expected [{lo}, {hi}] with {lo} < {hi}, found [{a}, {b}]"),
+        ));
+    }
+    Ok((a, b))
+}
+
 /// Checks that a count lies in a range.
 fn count(n: usize, range: std::ops::RangeInclusive<usize>, at: Vec<Segment>) -> Result<(), Fault> {
     if range.contains(&n) {

@@ -5,7 +5,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{compile, count, max_error, scalar, Fault};
+use super::{compile, count, interval, max_error, scalar, Fault};
 use crate::example::expr::Program;
 use crate::example::run::Recorder;
 use crate::example::spec::{Computation, ResultType, Spec};
@@ -26,16 +26,7 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
         unreachable!("dispatched by solver")
     };
     scalar(spec, initial, key!["computation", "initial"])?;
-    let (a, b) = (
-        scalar(spec, &time[0], key!["computation", "time", 0])?,
-        scalar(spec, &time[1], key!["computation", "time", 1])?,
-    );
-    if a >= b {
-        return Err((
-            key!["computation", "time"],
-            format!("expected [start, end] with start < end, found [{a}, {b}]"),
-        ));
-    }
+    interval(spec, time, "time", ("start", "end"))?;
     count(*steps, 1..=1_000_000, key!["computation", "steps"])?;
     count(*paths, 2..=1_000_000, key!["computation", "paths"])?;
     for (i, record) in spec.record.iter().enumerate() {
