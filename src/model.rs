@@ -95,6 +95,15 @@ pub struct RunSummary {
     pub problem: Option<String>,
 }
 
+/// One page of the run list, newest first, and how many runs there are in all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunPage {
+    pub runs: Vec<RunSummary>,
+    /// The position of the first run of `runs` in the whole list.
+    pub offset: usize,
+    pub total: usize,
+}
+
 /// How a data field is stored on disk.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

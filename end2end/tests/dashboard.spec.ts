@@ -95,3 +95,36 @@ test("deleting a run asks first, then removes it", async ({ page }) => {
   await expect(runRow(page, id)).toHaveCount(0);
   expect(runExists(id)).toBe(false);
 });
+
+test("the run list pages through runs, 100 at a time, and follows new runs", async ({ page }) => {
+  // Dated 1990, these sort after the runs of every other test (which are dated now), so the last pages are theirs.
+  const at = (second: number) => new Date(Date.UTC(1990, 0, 1, 0, 0, second)).toISOString();
+  const ids = Array.from({ length: 150 }, (_, i) => writeRun({ name: `paged ${i}`, timestamp: at(100 + i) }));
+  const range = page.getByTestId("run-range");
+  const total = async () => Number((await range.textContent())!.match(/of ([\d,]+)$/)![1].replace(/,/g, ""));
+
+  await openLive(page, "/");
+  await expect(page.locator("tr.run")).toHaveCount(100);
+  await expect(range).toHaveText(/^Runs 1–100 of [\d,]+$/);
+  await expect.poll(total).toBeGreaterThanOrEqual(150);
+  const before = await total();
+
+  await page.getByRole("link", { name: "Oldest »" }).click();
+  const pages = Math.ceil(before / 100);
+  await expect(page).toHaveURL(new RegExp(`\\?page=${pages}$`));
+  await expect(range).toHaveText(`Runs ${((pages - 1) * 100 + 1).toLocaleString("en-US")}–${before.toLocaleString("en-US")} of ${before.toLocaleString("en-US")}`);
+  // Newest first: the page ends with the oldest run.
+  await expect(page.locator("tr.run").last()).toHaveAttribute("data-run-id", ids[0]);
+  await expect(page.locator(".pager .disabled", { hasText: "Older ›" })).toBeVisible();
+
+  // A run older still, written now, is counted and listed live (it lands on the last page, or a new one).
+  const oldest = writeRun({ name: "paged oldest", timestamp: at(0) });
+  await expect.poll(total).toBe(before + 1);
+  if (before % 100 !== 0) await expect(page.locator("tr.run").last()).toHaveAttribute("data-run-id", oldest);
+  await expectNotReloaded(page);
+
+  await page.getByRole("link", { name: "‹ Newer" }).click();
+  await expect(page).toHaveURL(new RegExp(`\\?page=${pages - 1}$`));
+  await expect(page.locator("tr.run")).toHaveCount(100);
+  await expect(page.locator(".pager .disabled", { hasText: "Older ›" })).toHaveCount(0);
+});

@@ -71,3 +71,67 @@ pub async fn send(
 pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
     request(addr, "GET", path, None).await
 }
+
+/// One keep-alive connection, as a browser, `requests.Session` or a load tool such as `oha` holds it: requests
+/// go one after another on the same socket. Responses must carry `Content-Length` (every non-streaming answer
+/// of the monitor does).
+pub struct Connection {
+    stream: tokio::io::BufReader<TcpStream>,
+    addr: SocketAddr,
+}
+
+impl Connection {
+    pub async fn open(addr: SocketAddr) -> std::io::Result<Self> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            stream: tokio::io::BufReader::with_capacity(64 * 1024, stream),
+            addr,
+        })
+    }
+
+    /// `GET path`, accepting gzip; the time covers writing the request to reading the body's last byte.
+    pub async fn get(&mut self, path: &str) -> std::io::Result<Response> {
+        use tokio::io::AsyncBufReadExt;
+        let started = Instant::now();
+        let head = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: gzip\r\n\r\n",
+            self.addr
+        );
+        self.stream.get_mut().write_all(head.as_bytes()).await?;
+        let invalid =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| invalid("no HTTP status line"))?;
+        let mut length = None;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(invalid("connection closed inside the headers"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                }
+            }
+        }
+        let length =
+            length.ok_or_else(|| invalid("a keep-alive response without Content-Length"))?;
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).await?;
+        Ok(Response {
+            status,
+            body,
+            elapsed: started.elapsed(),
+        })
+    }
+}

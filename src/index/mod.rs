@@ -42,7 +42,7 @@ pub struct Index {
 }
 
 /// `bytes` gzipped at the fastest level (the JSON of 10,000 runs shrinks about tenfold in a few milliseconds).
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).expect("writing to memory");
@@ -96,10 +96,15 @@ impl Index {
         listing
     }
 
-    /// Every run, newest first.
-    pub fn list(&self) -> Vec<RunSummary> {
-        self.listing().runs.as_ref().clone()
+    /// `limit` runs from the `offset`th, newest first, and how many runs there are in all.
+    pub fn page(&self, offset: usize, limit: usize) -> (Vec<RunSummary>, usize) {
+        let listing = self.listing();
+        let runs = listing.runs.as_slice();
+        let start = offset.min(runs.len());
+        let end = start.saturating_add(limit).min(runs.len());
+        (runs[start..end].to_vec(), runs.len())
     }
+
     /// One run's row.
     pub fn get(&self, id: RunId) -> Option<RunSummary> {
         self.runs

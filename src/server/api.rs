@@ -1,9 +1,10 @@
 //! The REST API: `/api/runs`, `/api/run`, `/api/result`. Errors are JSON `{"error": "..."}`.
 
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -29,25 +30,130 @@ impl IdQuery {
     }
 }
 
-/// `GET /api/runs`: every run, newest first, from the in-memory index, encoded (and gzipped, for clients that
-/// accept it) once per change.
-pub async fn list_runs(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
-    let listing = state.index.listing();
-    let gzip = headers
+/// The most runs one page of `GET /api/runs` holds.
+pub const MAX_PAGE: usize = 10_000;
+
+/// `?limit=&offset=` of `GET /api/runs`, both optional.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+impl PageQuery {
+    /// `(offset, limit)`, `limit` `None` for every run; a clear message for anything but whole numbers in range.
+    fn parse(&self) -> Result<(usize, Option<usize>), AppError> {
+        let limit = self
+            .limit
+            .as_deref()
+            .map(|raw| {
+                raw.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        AppError::BadRequest(format!(
+                            "`limit` must be a whole number from 1 to {MAX_PAGE}, got `{raw}`"
+                        ))
+                    })
+            })
+            .transpose()?;
+        let offset = self
+            .offset
+            .as_deref()
+            .map(|raw| {
+                raw.parse::<usize>().map_err(|_| {
+                    AppError::BadRequest(format!(
+                        "`offset` must be a whole number, 0 or more, got `{raw}`"
+                    ))
+                })
+            })
+            .transpose()?
+            .unwrap_or(0);
+        Ok((offset, limit))
+    }
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"));
-    let json = [
-        (header::CONTENT_TYPE, "application/json"),
-        (header::VARY, "accept-encoding"),
-    ];
+        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"))
+}
+
+/// `GET /api/runs[?limit=&offset=]`: runs newest first from the in-memory index, every run by default or one
+/// page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
+/// `rel="prev"`). The whole listing is encoded (and gzipped) once per change and shared by every request;
+/// a page is cut from the same sorted list.
+pub async fn list_runs(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let (offset, limit) = q.parse()?;
+    let gzip = accepts_gzip(&headers);
+    let (body, total, link) = match (offset, limit) {
+        (0, None) => {
+            let listing = state.index.listing();
+            let total = listing.runs.len();
+            let body = if gzip { listing.gzip } else { listing.json };
+            (body, total, None)
+        }
+        (offset, limit) => {
+            let limit = limit.unwrap_or(MAX_PAGE);
+            let (runs, total) = state.index.page(offset, limit);
+            let json = serde_json::to_vec(&runs).map_err(|_| AppError::Internal)?;
+            let body = if gzip {
+                crate::index::gzip(&json)
+            } else {
+                json
+            };
+            (
+                Bytes::from(body),
+                total,
+                Some(page_links(offset, limit, total)),
+            )
+        }
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::VARY, "accept-encoding"),
+        ],
+        body,
+    )
+        .into_response();
+    let h = response.headers_mut();
+    h.insert("x-total-count", HeaderValue::from(total));
     if gzip {
-        (json, [(header::CONTENT_ENCODING, "gzip")], listing.gzip).into_response()
-    } else {
-        (json, listing.json).into_response()
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
+    if let Some(link) = link.filter(|l| !l.is_empty()) {
+        h.insert(
+            header::LINK,
+            HeaderValue::from_str(&link).map_err(|_| AppError::Internal)?,
+        );
+    }
+    Ok(response)
+}
+
+/// `Link` to the next and previous pages, relative to the API (RFC 8288); empty for a single page.
+fn page_links(offset: usize, limit: usize, total: usize) -> String {
+    let mut links = Vec::new();
+    if offset + limit < total {
+        links.push(format!(
+            "</api/runs?limit={limit}&offset={}>; rel=\"next\"",
+            offset + limit
+        ));
+    }
+    if offset > 0 {
+        links.push(format!(
+            "</api/runs?limit={limit}&offset={}>; rel=\"prev\"",
+            offset.saturating_sub(limit)
+        ));
+    }
+    links.join(", ")
 }
 
 /// `GET /api/run?id=`: the run with every result resolved.

@@ -4,12 +4,17 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Postcard};
 
 use crate::error::AppError;
-use crate::model::{ResultPayload, RunDetail, RunSummary};
+use crate::model::{ResultPayload, RunDetail, RunPage};
 
-/// Every run, newest first, from the index.
+/// `limit` runs (at most 1,000) from the `offset`th, newest first, from the index.
 #[server(prefix = "/_fn")]
-pub async fn list_runs() -> Result<Vec<RunSummary>, AppError> {
-    Ok(ssr::state()?.index.list())
+pub async fn list_runs(offset: usize, limit: usize) -> Result<RunPage, AppError> {
+    let (runs, total) = ssr::state()?.index.page(offset, limit.clamp(1, 1_000));
+    Ok(RunPage {
+        runs,
+        offset,
+        total,
+    })
 }
 
 /// A run and the layout of its results.

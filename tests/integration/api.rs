@@ -354,3 +354,97 @@ async fn runs_come_gzipped_to_clients_that_accept_it_and_follow_changes() {
     assert_eq!(runs.as_array().unwrap().len(), 51);
     assert_eq!(runs[0]["name"], "the newest");
 }
+
+#[tokio::test]
+async fn runs_come_in_pages_cut_from_the_whole_listing() {
+    let (_dir, storage) = temp_storage();
+    for i in 0..7 {
+        storage.create_run(&format!("run {i}"), None, None).unwrap();
+    }
+    let (app, _) = app(&storage);
+    let fetch = |uri: String| {
+        let app = app.clone();
+        async move {
+            let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_owned())
+            };
+            let (status, total, link) =
+                (response.status(), header("x-total-count"), header("link"));
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            let body: Value = serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+            (status, body, total, link)
+        }
+    };
+    let ids = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (status, all, total, link) = fetch("/api/runs".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(total.as_deref(), Some("7"));
+    assert_eq!(link, None, "the whole listing has no neighbours");
+    let all = ids(&all);
+    assert_eq!(all.len(), 7);
+
+    let (status, page, total, link) = fetch("/api/runs?limit=3&offset=2".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ids(&page), all[2..5]);
+    assert_eq!(total.as_deref(), Some("7"));
+    assert_eq!(
+        link.as_deref(),
+        Some(
+            r#"</api/runs?limit=3&offset=5>; rel="next", </api/runs?limit=3&offset=0>; rel="prev""#
+        )
+    );
+
+    let (_, first, _, link) = fetch("/api/runs?limit=3".into()).await;
+    assert_eq!(ids(&first), all[..3]);
+    assert_eq!(
+        link.as_deref(),
+        Some(r#"</api/runs?limit=3&offset=3>; rel="next""#)
+    );
+    let (_, last, _, link) = fetch("/api/runs?limit=3&offset=6".into()).await;
+    assert_eq!(ids(&last), all[6..]);
+    assert_eq!(
+        link.as_deref(),
+        Some(r#"</api/runs?limit=3&offset=3>; rel="prev""#)
+    );
+    let (status, past, total, _) = fetch("/api/runs?offset=100".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ids(&past).is_empty());
+    assert_eq!(total.as_deref(), Some("7"));
+
+    for (query, message) in [
+        (
+            "limit=0",
+            "`limit` must be a whole number from 1 to 10000, got `0`",
+        ),
+        (
+            "limit=ten",
+            "`limit` must be a whole number from 1 to 10000, got `ten`",
+        ),
+        (
+            "limit=10001",
+            "`limit` must be a whole number from 1 to 10000, got `10001`",
+        ),
+        (
+            "offset=-1",
+            "`offset` must be a whole number, 0 or more, got `-1`",
+        ),
+    ] {
+        let (status, body, _, _) = fetch(format!("/api/runs?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(message), "{query}: {error}");
+    }
+}

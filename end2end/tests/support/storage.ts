@@ -22,6 +22,8 @@ export interface RunSpec {
   name: string;
   equation?: string;
   circuit?: string;
+  /// RFC 3339; now when left out.
+  timestamp?: string;
 }
 
 export function writeRun(spec: RunSpec): string {
@@ -29,7 +31,7 @@ export function writeRun(spec: RunSpec): string {
   writeAtomic(runFile(id), {
     id,
     name: spec.name,
-    timestamp: new Date().toISOString(),
+    timestamp: spec.timestamp ?? new Date().toISOString(),
     equation: spec.equation ?? null,
     circuit: spec.circuit ?? null,
     status: "running",

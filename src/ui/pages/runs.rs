@@ -2,29 +2,110 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
-use crate::model::RunSummary;
+use crate::model::{RunPage, RunSummary};
 use crate::ui::components::status::StatusBadge;
 use crate::ui::server_fns::list_runs;
 use crate::ui::{format_timestamp, Live};
 
+/// Rows per page of the run list: a page stays quick to send and to lay out with any number of runs.
+pub const RUNS_PER_PAGE: usize = 100;
+
 #[component]
 pub fn RunsPage() -> impl IntoView {
     let live = expect_context::<Live>();
-    let runs = Resource::new(move || live.tick.get(), |_| list_runs());
+    let query = use_query_map();
+    // `?page=N`, counted from 1; anything else is the first page.
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1)
+    });
+    let runs = Resource::new(
+        move || (live.tick.get(), page.get()),
+        |(_, page)| list_runs((page - 1) * RUNS_PER_PAGE, RUNS_PER_PAGE),
+    );
 
     view! {
         <h1>"Runs"</h1>
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
-                    Ok(runs) if runs.is_empty() => view! { <EmptyStorage /> }.into_any(),
-                    Ok(runs) => view! { <RunTable runs /> }.into_any(),
+                    Ok(page) if page.total == 0 => view! { <EmptyStorage /> }.into_any(),
+                    Ok(page) if page.runs.is_empty() => {
+                        view! {
+                            <p class="muted">
+                                {format!("This page is past the last run ({} in all). ", thousands(page.total))}
+                                <A href="/">"Newest runs"</A>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(page) => {
+                        view! {
+                            <Pager page=page.clone() />
+                            <RunTable runs=page.runs />
+                        }
+                            .into_any()
+                    }
                     Err(e) => view! { <p class="problem">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Transition>
     }
+}
+
+/// "Runs 101–200 of 10,000" with links to the newest, newer, older and oldest pages.
+#[component]
+fn Pager(page: RunPage) -> impl IntoView {
+    let pages = page.total.div_ceil(RUNS_PER_PAGE);
+    let current = page.offset / RUNS_PER_PAGE + 1;
+    let link = move |label: &'static str, to: usize, enabled: bool| {
+        if enabled {
+            view! { <A href=format!("/?page={to}")>{label}</A> }.into_any()
+        } else {
+            view! { <span class="disabled">{label}</span> }.into_any()
+        }
+    };
+    view! {
+        <nav class="pager" aria-label="Run pages">
+            <span data-testid="run-range">
+                {format!(
+                    "Runs {}–{} of {}",
+                    thousands(page.offset + 1),
+                    thousands(page.offset + page.runs.len()),
+                    thousands(page.total),
+                )}
+            </span>
+            {(pages > 1)
+                .then(|| {
+                    view! {
+                        {link("« Newest", 1, current > 1)}
+                        {link("‹ Newer", current.saturating_sub(1).max(1), current > 1)}
+                        <span class="muted">{format!("page {current} of {pages}")}</span>
+                        {link("Older ›", current + 1, current < pages)}
+                        {link("Oldest »", pages, current < pages)}
+                    }
+                })}
+        </nav>
+    }
+}
+
+/// `12345` → `"12,345"`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[component]
@@ -87,5 +168,19 @@ fn EmptyStorage() -> impl IntoView {
                 "Any language can write the files directly: see docs/storage-format.md in the Asgard repository."
             </p>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }
