@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::index::{watch, Index, WatchMode};
 use crate::model::RunId;
+use crate::server::Guard;
 use crate::storage::AsgardStorage;
 
 #[derive(Debug, Parser)]
@@ -59,6 +60,33 @@ pub struct MonitorArgs {
     /// The polling interval with --watch poll
     #[arg(long, default_value_t = 1000)]
     pub poll_interval_ms: u64,
+    /// The access token every request must carry; generated and printed with the URL when --host is not
+    /// loopback and none is given
+    #[arg(long, env = "ASGARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// A host name the dashboard is reached by, besides its address and localhost (repeatable; `*` for any,
+    /// only behind a proxy that checks Host itself)
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
+    /// Serve beyond loopback WITHOUT an access token: anyone who can reach the port can read and delete runs
+    #[arg(long)]
+    pub insecure_no_token: bool,
+}
+
+impl MonitorArgs {
+    /// The monitor of `asgard example --monitor`: loopback, no token.
+    pub fn local(storage: PathBuf, port: u16) -> Self {
+        Self {
+            storage,
+            port,
+            host: IpAddr::from([127, 0, 0, 1]),
+            watch: Watch::Native,
+            poll_interval_ms: 1000,
+            token: None,
+            allow_hosts: Vec::new(),
+            insecure_no_token: false,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +145,8 @@ pub struct Monitor {
     index: std::sync::Arc<Index>,
     options: leptos::config::LeptosOptions,
     watcher: crate::index::StorageWatcher,
+    mode: WatchMode,
+    guard: Guard,
 }
 
 impl Monitor {
@@ -141,19 +171,34 @@ impl Monitor {
         let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
         tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
 
-        let shown_host = if addr.ip().is_unspecified() {
-            "localhost".to_owned()
-        } else {
-            addr.ip().to_string()
+        let exposed = !addr.ip().is_loopback();
+        let token = match (&args.token, exposed, args.insecure_no_token) {
+            (Some(token), _, _) if !token.is_empty() => Some(token.clone()),
+            (_, true, false) => Some(Guard::generate_token()),
+            _ => None,
         };
+        let guard = Guard::new(addr, token.clone(), args.allow_hosts.clone());
+        let shown_host = match addr.ip() {
+            ip if ip.is_unspecified() => "localhost".to_owned(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        };
+        let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
         println!(
-            "Asgard Monitor: http://{shown_host}:{}/ (storage {})",
+            "Asgard Monitor: http://{shown_host}:{}/{query} (storage {})",
             addr.port(),
             args.storage.display()
         );
-        if !addr.ip().is_loopback() {
+        if exposed && guard.token().is_none() {
             println!(
-                "warning: listening on {} exposes the dashboard to the network",
+                "WARNING: --insecure-no-token: listening on {} WITHOUT an access token; anyone who can reach \
+                 this port can read and delete every run",
+                addr.ip()
+            );
+        } else if exposed {
+            println!(
+                "Listening on {}: every request needs the token above (open the URL once; programs send \
+                 `Authorization: Bearer <token>`)",
                 addr.ip()
             );
         }
@@ -162,6 +207,8 @@ impl Monitor {
             index,
             options,
             watcher,
+            mode,
+            guard,
         })
     }
 
@@ -170,8 +217,16 @@ impl Monitor {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        crate::server::serve(self.listener, self.index, self.options, shutdown).await?;
-        drop(self.watcher);
+        let supervisor = tokio::spawn(supervise(self.index.clone(), self.mode, self.watcher));
+        crate::server::serve(
+            self.listener,
+            self.index,
+            self.options,
+            self.guard,
+            shutdown,
+        )
+        .await?;
+        supervisor.abort();
         println!("Asgard Monitor stopped");
         Ok(())
     }
@@ -206,14 +261,8 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
     let failed = if args.monitor {
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {
-            let monitor = Monitor::start(&MonitorArgs {
-                storage: args.storage.clone(),
-                port: args.port,
-                host: IpAddr::from([127, 0, 0, 1]),
-                watch: Watch::Native,
-                poll_interval_ms: 1000,
-            })
-            .await?;
+            let monitor =
+                Monitor::start(&MonitorArgs::local(args.storage.clone(), args.port)).await?;
             let storage = AsgardStorage::open(&args.storage)?;
             let (done, finished) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
@@ -276,6 +325,52 @@ pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     }
     println!("appended {} results to run {}", args.count, args.into);
     Ok(())
+}
+
+/// Notices the storage directory being deleted (every run leaves the list, the loss is reported) and coming back
+/// (indexed again, watched anew), by checking the identity of `runs/` every half second. Owns the watcher.
+async fn supervise(
+    index: std::sync::Arc<Index>,
+    mode: WatchMode,
+    watcher: crate::index::StorageWatcher,
+) {
+    // Kept until the task ends (replaced when the storage comes back).
+    let mut _watcher = watcher;
+    use std::os::unix::fs::MetadataExt;
+    let root = index.storage().root().to_path_buf();
+    let runs = root.join("runs");
+    let identity = |m: std::fs::Metadata| (m.dev(), m.ino());
+    let mut current = tokio::fs::metadata(&runs).await.ok().map(identity);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticker.tick().await;
+        let now = tokio::fs::metadata(&runs).await.ok().map(identity);
+        let lost = index.lost().is_some();
+        if now == current && !(lost && root.is_dir()) {
+            continue;
+        }
+        if now.is_none() && !root.is_dir() {
+            if !lost {
+                index.lose(format!(
+                    "the storage directory {} was deleted; the monitor keeps serving and picks it up again when                      it is back",
+                    root.display()
+                ));
+            }
+            current = None;
+            continue;
+        }
+        // Back (or replaced by another directory): lay it out, index it and watch it again.
+        let reindex = index.clone();
+        match tokio::task::spawn_blocking(move || reindex.found()).await {
+            Ok(Ok(())) => match watch(index.clone(), mode) {
+                Ok(w) => _watcher = w,
+                Err(e) => tracing::error!(error = %e, "cannot watch the storage again"),
+            },
+            Ok(Err(e)) => tracing::error!(error = %e, "the storage is back but cannot be read"),
+            Err(e) => tracing::error!(error = %e, "re-indexing failed"),
+        }
+        current = tokio::fs::metadata(&runs).await.ok().map(identity);
+    }
 }
 
 async fn shutdown_signal() {

@@ -63,7 +63,11 @@ mod ssr {
                     Self::NotFound(e.to_string())
                 }
                 E::InvalidData(_) => Self::BadRequest(e.to_string()),
-                E::Corrupt { .. } => Self::Damaged(e.to_string()),
+                E::Corrupt { .. } => {
+                    let problem = e.to_string();
+                    storage::report_problem(&problem);
+                    Self::Damaged(problem)
+                }
                 other => {
                     tracing::error!(error = %other, "storage error");
                     Self::Internal

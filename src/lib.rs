@@ -18,6 +18,8 @@ pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod example;
 #[cfg(feature = "ssr")]
+pub mod fuzz;
+#[cfg(feature = "ssr")]
 pub mod index;
 #[cfg(feature = "ssr")]
 pub mod server;

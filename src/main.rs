@@ -4,7 +4,7 @@
 fn main() -> std::process::ExitCode {
     use std::process::ExitCode;
 
-    use asgard::cli::{Cli, Command, MonitorArgs, Watch};
+    use asgard::cli::{Cli, Command, MonitorArgs};
     use clap::{CommandFactory, Parser};
 
     tracing_subscriber::fmt()
@@ -27,11 +27,8 @@ fn main() -> std::process::ExitCode {
                 .and_then(|a| a.parse().ok())
                 .unwrap_or_else(|| ([127, 0, 0, 1], 8000).into());
             Command::Monitor(MonitorArgs {
-                storage: "target/dev-storage".into(),
-                port: addr.port(),
                 host: addr.ip(),
-                watch: Watch::Native,
-                poll_interval_ms: 1000,
+                ..MonitorArgs::local("target/dev-storage".into(), addr.port())
             })
         }
         None => {

@@ -102,6 +102,8 @@ pub struct RunPage {
     /// The position of the first run of `runs` in the whole list.
     pub offset: usize,
     pub total: usize,
+    /// Why the storage cannot be read right now (its directory was deleted), if it cannot.
+    pub storage_problem: Option<String>,
 }
 
 /// How a data field is stored on disk.

@@ -36,9 +36,34 @@ pub struct Listing {
 pub struct Index {
     storage: AsgardStorage,
     runs: RwLock<HashMap<RunId, Entry>>,
-    events: broadcast::Sender<StorageEvent>,
+    events: broadcast::Sender<Numbered>,
+    /// The latest events with their numbers, for clients that reconnect with `Last-Event-ID`. Events are
+    /// numbered and sent under this lock, so the buffer and the channel agree on the order.
+    replay: Mutex<Replay>,
     /// Emptied, under the `runs` write lock, by every change.
     listing: Mutex<Option<Listing>>,
+    /// Why the storage cannot be read right now (its directory was deleted), if it cannot.
+    lost: RwLock<Option<String>>,
+}
+
+/// An event with its number: numbers grow by one per event, starting from the server's start time in
+/// microseconds, so a client that reconnects to a restarted server never mistakes old numbers for new ones.
+pub type Numbered = (u64, StorageEvent);
+
+/// How many of the latest events a reconnecting client can be sent; one further behind is told to reload.
+pub const REPLAY_EVENTS: usize = 1_024;
+
+struct Replay {
+    next: u64,
+    recent: std::collections::VecDeque<Numbered>,
+}
+
+/// What a (re)connecting client is owed before live events.
+pub enum Missed {
+    /// The events after the one it last saw (none for a new client).
+    Events(Vec<Numbered>),
+    /// It last saw an event older than the replay buffer holds (or from another server): it must reload.
+    TooOld,
 }
 
 /// `bytes` gzipped at the fastest level (the JSON of 10,000 runs shrinks about tenfold in a few milliseconds).
@@ -53,11 +78,19 @@ impl Index {
     /// Reads every run file once, on all cores.
     pub fn build(storage: AsgardStorage) -> storage::Result<Arc<Self>> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let start = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_micros() as u64);
         let index = Arc::new(Self {
             storage,
             runs: RwLock::new(HashMap::new()),
             events,
+            replay: Mutex::new(Replay {
+                next: start,
+                recent: std::collections::VecDeque::with_capacity(REPLAY_EVENTS),
+            }),
             listing: Mutex::new(None),
+            lost: RwLock::new(None),
         });
         index.rescan()?;
         Ok(index)
@@ -68,8 +101,66 @@ impl Index {
     }
 
     /// Receives every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<StorageEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Numbered> {
         self.events.subscribe()
+    }
+
+    /// Subscribes, and says what a client that last saw event `last` missed: together they give every event
+    /// after `last` exactly once, in order.
+    pub fn subscribe_after(&self, last: Option<u64>) -> (Missed, broadcast::Receiver<Numbered>) {
+        let replay = self.replay.lock().expect("replay lock poisoned");
+        let receiver = self.events.subscribe();
+        let missed = match last {
+            None => Missed::Events(Vec::new()),
+            Some(last) if last + 1 == replay.next => Missed::Events(Vec::new()),
+            Some(last) => match replay.recent.front() {
+                Some(&(oldest, _)) if last + 1 >= oldest && last < replay.next => Missed::Events(
+                    replay
+                        .recent
+                        .iter()
+                        .filter(|(n, _)| *n > last)
+                        .cloned()
+                        .collect(),
+                ),
+                _ => Missed::TooOld,
+            },
+        };
+        (missed, receiver)
+    }
+
+    /// How many live-update streams are subscribed.
+    pub fn subscribers(&self) -> usize {
+        self.events.receiver_count()
+    }
+
+    /// Why the storage cannot be read right now, if it cannot.
+    pub fn lost(&self) -> Option<String> {
+        self.lost.read().expect("index lock poisoned").clone()
+    }
+
+    /// The storage directory is gone: every run leaves the index (clients are told), `problem` is reported,
+    /// and the index waits for [`Index::found`].
+    pub fn lose(&self, problem: String) {
+        tracing::error!("{problem}");
+        *self.lost.write().expect("index lock poisoned") = Some(problem);
+        let ids: Vec<RunId> = self
+            .runs
+            .read()
+            .expect("index lock poisoned")
+            .keys()
+            .copied()
+            .collect();
+        for id in ids {
+            self.apply(id, None);
+        }
+    }
+
+    /// The storage directory is back: read what it holds now.
+    pub fn found(&self) -> storage::Result<()> {
+        self.storage.reopen()?;
+        *self.lost.write().expect("index lock poisoned") = None;
+        tracing::info!("the storage is back; indexing it again");
+        self.rescan()
     }
 
     /// Every run, newest first, sorted and encoded once per change.
@@ -223,9 +314,18 @@ impl Index {
                 *self.listing.lock().expect("listing lock poisoned") = None;
             }
         }
-        for event in &events {
-            // No receivers is fine: nobody is watching.
-            let _ = self.events.send(event.clone());
+        if !events.is_empty() {
+            let mut replay = self.replay.lock().expect("replay lock poisoned");
+            for event in &events {
+                let numbered = (replay.next, event.clone());
+                replay.next += 1;
+                if replay.recent.len() == REPLAY_EVENTS {
+                    replay.recent.pop_front();
+                }
+                replay.recent.push_back(numbered.clone());
+                // No receivers is fine: nobody is watching.
+                let _ = self.events.send(numbered);
+            }
         }
         events
     }

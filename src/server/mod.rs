@@ -2,6 +2,7 @@
 
 mod api;
 mod config;
+pub mod guard;
 mod sse;
 
 use std::future::Future;
@@ -16,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::leptos_options;
+pub use guard::Guard;
 
 use crate::index::Index;
 use crate::ui::{shell, App};
@@ -25,18 +27,35 @@ use crate::ui::{shell, App};
 pub struct AppState {
     pub index: Arc<Index>,
     pub leptos_options: LeptosOptions,
+    /// Who may talk to the monitor: Host, Origin and token checks on every request.
+    pub guard: Arc<Guard>,
+    /// How often an idle live-update stream gets a keep-alive comment.
+    pub heartbeat: std::time::Duration,
     /// Set to `true` when the server starts shutting down; open SSE streams end on it.
     shutting_down: Arc<watch::Sender<bool>>,
 }
 
 impl AppState {
+    /// State for a monitor on loopback without a token; see [`AppState::with_guard`].
     pub fn new(index: Arc<Index>, leptos_options: LeptosOptions) -> Self {
         let (shutting_down, _) = watch::channel(false);
         Self {
             index,
             leptos_options,
+            guard: Arc::new(Guard::loopback()),
+            heartbeat: std::time::Duration::from_secs(15),
             shutting_down: Arc::new(shutting_down),
         }
+    }
+
+    pub fn with_heartbeat(mut self, every: std::time::Duration) -> Self {
+        self.heartbeat = every;
+        self
+    }
+
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = Arc::new(guard);
+        self
     }
 
     /// Resolves once the server has started shutting down.
@@ -70,6 +89,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/updates", get(sse::updates))
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.guard.clone(),
+            guard::check,
+        ))
         .with_state(state)
 }
 
@@ -78,11 +101,12 @@ pub async fn serve(
     listener: TcpListener,
     index: Arc<Index>,
     leptos_options: LeptosOptions,
+    guard: Guard,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
 
-    let state = AppState::new(index, leptos_options);
+    let state = AppState::new(index, leptos_options).with_guard(guard);
     let app = router(state.clone());
     // Live events are small writes: without TCP_NODELAY, Nagle's algorithm holds each one back until the
     // client acknowledges the previous (tens of milliseconds with delayed ACKs).

@@ -81,13 +81,14 @@ impl NpyRef {
         })
     }
 
-    /// Whether the file name is a plain name inside `files/` (never a path).
-    pub fn is_plain_file_name(&self) -> bool {
+    /// Whether the file name is a plain name inside `files/` (never a path) of the result `id`:
+    /// `{id}_{anything}.npy`.
+    pub fn belongs_to(&self, id: crate::model::ResultId) -> bool {
         let f = self.file.as_str();
-        !f.is_empty()
-            && !f.starts_with('.')
-            && !f.contains(['/', '\\', '\0'])
+        !f.contains(['/', '\\', '\0'])
             && f.ends_with(".npy")
+            && f.strip_prefix(id.to_string().as_str())
+                .is_some_and(|rest| rest.starts_with('_'))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Writes a file so that a reader sees either the old content or all of the new: the bytes go to a temporary
 /// file in the same directory (named `.tmp-*`, which readers and the watcher ignore), are flushed to disk, and
@@ -50,5 +50,21 @@ pub fn remove_if_exists(path: &Path) -> io::Result<()> {
     match fs::remove_file(path) {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    }
+}
+
+/// The path of the file `file` (opened from `path`) really is, with every link resolved. On Linux it is read from
+/// the open descriptor, so it names the file that was opened even if `path` has changed since.
+pub fn real_path(file: &File, path: &Path) -> io::Result<PathBuf> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = path;
+        fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        fs::canonicalize(path)
     }
 }

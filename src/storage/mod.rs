@@ -4,6 +4,7 @@
 mod format;
 mod fs;
 mod npy;
+pub mod npy_header;
 mod read;
 mod write;
 
@@ -17,7 +18,7 @@ pub use format::{
     DEFAULT_INLINE_THRESHOLD, FORMAT_NAME, FORMAT_VERSION, KNOWN_RESULT_TYPES, METADATA_FILE,
 };
 pub use npy::NpyArray;
-pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key};
+pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key, MAX_NAME_CHARS};
 
 use crate::model::{ResultId, RunId};
 use fs::{write_bytes_atomic, FileLock};
@@ -73,6 +74,29 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+/// Logs a problem found in the storage (a damaged file) as a warning, the first time it is seen: a damaged file
+/// is read again on every request and rescan, and must not fill the log. Returns whether it was logged.
+pub fn report_problem(problem: &str) -> bool {
+    use std::collections::HashSet;
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    use std::sync::{LazyLock, Mutex};
+    static SEEN: LazyLock<Mutex<HashSet<u64>>> = LazyLock::new(Mutex::default);
+    let mut hasher = DefaultHasher::new();
+    problem.hash(&mut hasher);
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if seen.len() >= 100_000 {
+        seen.clear();
+    }
+    let first = seen.insert(hasher.finish());
+    if first {
+        tracing::warn!("{problem}");
+    }
+    first
+}
+
+/// The largest run or result file read: larger ones are reported as damaged instead of being read.
+pub const MAX_RECORD_BYTES: u64 = 64 << 20;
+
 /// A storage directory, opened (and laid out if new).
 #[derive(Clone, Debug)]
 pub struct AsgardStorage {
@@ -99,6 +123,11 @@ impl AsgardStorage {
         };
         storage.check_or_write_metadata()?;
         Ok(storage)
+    }
+
+    /// Lays out the directory again (after it was deleted and recreated), keeping the settings.
+    pub fn reopen(&self) -> Result<()> {
+        Self::open(&self.root).map(|_| ())
     }
 
     /// Arrays with more elements than `threshold` are written to `.npy` files.
@@ -181,9 +210,12 @@ impl AsgardStorage {
         })
     }
 
-    fn read_json<T: serde::de::DeserializeOwned>(&self, rel: &Path) -> Result<Option<T>> {
-        let bytes = match std::fs::read(self.root.join(rel)) {
-            Ok(b) => b,
+    /// Opens `rel` for reading, only if the file it reaches lies inside the storage: a symbolic link (of the
+    /// file, or of a directory on the way) that leads out of the storage is refused, whatever it points at.
+    /// `None` when the file does not exist.
+    pub(crate) fn open_inside(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+        let file = match std::fs::File::open(self.root.join(rel)) {
+            Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
                 return Err(Error::Io {
@@ -192,6 +224,43 @@ impl AsgardStorage {
                 })
             }
         };
+        let io = |source| Error::Io {
+            path: rel.into(),
+            source,
+        };
+        let root = std::fs::canonicalize(&self.root).map_err(io)?;
+        let real = fs::real_path(&file, &self.root.join(rel)).map_err(io)?;
+        if !real.starts_with(&root) {
+            return Err(Error::Corrupt {
+                path: rel.into(),
+                message: "is a link that leads outside the storage; such links are never followed"
+                    .into(),
+            });
+        }
+        Ok(Some(file))
+    }
+
+    fn read_json<T: serde::de::DeserializeOwned>(&self, rel: &Path) -> Result<Option<T>> {
+        use std::io::Read;
+        let Some(file) = self.open_inside(rel)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io {
+                path: rel.into(),
+                source,
+            })?;
+        if bytes.len() as u64 > MAX_RECORD_BYTES {
+            return Err(Error::Corrupt {
+                path: rel.into(),
+                message: format!(
+                    "is larger than {} MB, the most a run or result file may be (store large arrays as .npy files)",
+                    MAX_RECORD_BYTES >> 20
+                ),
+            });
+        }
         serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| Error::Corrupt {

@@ -1,15 +1,16 @@
 //! Numeric arrays in `.npy` files: writing the four element types we produce, reading any common one as `f64`.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
-use std::path::Path;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 
+use ndarray::ShapeBuilder;
 use ndarray::{ArrayD, IxDyn};
-use ndarray_npy::{ReadNpyError, ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray_npy::WriteNpyExt;
 use serde_json::Value;
 
 use crate::model::NumArray;
 use crate::storage::format::{flatten_numbers, nest_numbers};
+use crate::storage::npy_header::{read_header_bytes, NpyHeader};
 
 /// An n-dimensional numeric array given to [`crate::storage::AsgardStorage::add_result`].
 #[derive(Clone, Debug, PartialEq)]
@@ -125,85 +126,65 @@ macro_rules! impl_from_array {
 impl_from_array!(f64 => F64, f32 => F32, i64 => I64, i32 => I32);
 
 /// Reads a `.npy` file of any supported element type (f64, f32, i64, i32, u32, u8, bool), in C or Fortran order,
-/// as a row-major `f64` array.
-pub fn read_as_f64(path: &Path) -> Result<NumArray, String> {
-    let readers: [TypedReader; 7] = [
-        |p| read_typed::<f64>(p, "<f8"),
-        |p| read_typed::<f32>(p, "<f4"),
-        |p| read_typed::<i64>(p, "<i8"),
-        |p| read_typed::<i32>(p, "<i4"),
-        |p| read_typed::<u32>(p, "<u4"),
-        |p| read_typed::<u8>(p, "|u1"),
-        |p| read_typed::<bool>(p, "|b1"),
-    ];
-    let mut found = String::new();
-    for read in readers {
-        match read(path)? {
-            Ok(array) => return Ok(array),
-            Err(descriptor) => found = descriptor,
-        }
-    }
-    Err(format!(
-        "expected a dtype of f8, f4, i8, i4, u4, u1 or bool, found {found}"
-    ))
-}
-
-/// Reads one element type: `Ok(Err(descriptor))` when the file holds another.
-type TypedReader = fn(&Path) -> Result<Result<NumArray, String>, String>;
-
-/// `Ok(Err(descriptor))` when the file holds another element type.
-fn read_typed<T: ReadableElement + ToF64>(
-    path: &Path,
-    dtype: &str,
-) -> Result<Result<NumArray, String>, String> {
-    let file = File::open(path).map_err(|e| e.to_string())?;
-    match ArrayD::<T>::read_npy(BufReader::with_capacity(1 << 20, file)) {
-        Ok(a) => {
-            let shape = a.shape().to_vec();
-            // C order is already row-major: take the buffer (no copy for f64); Fortran order is read in
-            // row-major order.
-            let values = if a.is_standard_layout() {
-                T::into_f64_vec(a.into_raw_vec_and_offset().0)
-            } else {
-                a.iter().map(|&v| v.to_f64()).collect()
-            };
-            Ok(Ok(NumArray {
-                shape,
-                dtype: dtype.to_owned(),
-                values,
-            }))
-        }
-        Err(ReadNpyError::WrongDescriptor(d)) => Ok(Err(d.to_string())),
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-trait ToF64: Copy {
-    fn to_f64(self) -> f64;
-
-    fn into_f64_vec(values: Vec<Self>) -> Vec<f64> {
-        values.into_iter().map(Self::to_f64).collect()
-    }
-}
-macro_rules! impl_to_f64 {
-    ($($t:ty),*) => {$(impl ToF64 for $t { fn to_f64(self) -> f64 { self as f64 } })*};
-}
-impl_to_f64!(f32, i64, i32, u32, u8);
-impl ToF64 for f64 {
-    fn to_f64(self) -> f64 {
-        self
-    }
-
-    fn into_f64_vec(values: Vec<Self>) -> Vec<f64> {
+/// as a row-major `f64` array. The header is checked against the file's length first
+/// ([`NpyHeader::parse`]), so the one buffer allocated is never larger than the file; the data is then read
+/// straight into it (for `f8`, without a further copy). A file that shrinks while it is read is an error.
+pub fn read_as_f64(mut file: File) -> Result<NumArray, String> {
+    let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let head = read_header_bytes(&mut file).map_err(|e| e.to_string())?;
+    let header = NpyHeader::parse(&head, file_len)?;
+    file.seek(SeekFrom::Start(header.data_offset as u64))
+        .map_err(|e| e.to_string())?;
+    let n: usize = header.shape.iter().product();
+    let short = |e: std::io::Error| {
+        format!("the data ends early ({e}): the file changed while it was read?")
+    };
+    let values = match header.descr.as_str() {
+        "<f8" => read_elements::<f64>(&mut file, n).map_err(short)?,
+        "<f4" => widen::<f32>(&mut file, n, f64::from).map_err(short)?,
+        "<i8" => widen::<i64>(&mut file, n, |v| v as f64).map_err(short)?,
+        "<i4" => widen::<i32>(&mut file, n, f64::from).map_err(short)?,
+        "<u4" => widen::<u32>(&mut file, n, f64::from).map_err(short)?,
+        "|u1" => widen::<u8>(&mut file, n, f64::from).map_err(short)?,
+        "|b1" => widen::<u8>(&mut file, n, |v| f64::from(u8::from(v != 0))).map_err(short)?,
+        other => unreachable!("NpyHeader::parse accepts only readable types, not {other}"),
+    };
+    let values = if header.fortran_order && header.shape.len() > 1 {
+        // Column-major on disk: walk it in row-major order.
+        ArrayD::from_shape_vec(IxDyn(&header.shape).f(), values)
+            .map_err(|e| e.to_string())?
+            .iter()
+            .copied()
+            .collect()
+    } else {
         values
-    }
+    };
+    Ok(NumArray {
+        shape: header.shape,
+        dtype: header.descr,
+        values,
+    })
 }
-impl ToF64 for bool {
-    fn to_f64(self) -> f64 {
-        if self {
-            1.0
-        } else {
-            0.0
-        }
-    }
+
+#[cfg(target_endian = "big")]
+compile_error!(
+    "the .npy reader takes little-endian data as it is: big-endian hosts are not supported"
+);
+
+/// `n` little-endian elements read straight into their buffer.
+fn read_elements<T: bytemuck::Pod>(file: &mut File, n: usize) -> std::io::Result<Vec<T>> {
+    let mut values = vec![T::zeroed(); n];
+    file.read_exact(bytemuck::cast_slice_mut(&mut values))?;
+    Ok(values)
+}
+
+fn widen<T: bytemuck::Pod>(
+    file: &mut File,
+    n: usize,
+    to_f64: impl Fn(T) -> f64,
+) -> std::io::Result<Vec<f64>> {
+    Ok(read_elements::<T>(file, n)?
+        .into_iter()
+        .map(to_f64)
+        .collect())
 }

@@ -49,6 +49,9 @@ impl AsgardStorage {
             Ok(run) => Some(summarize(&run)),
             Err(Error::RunNotFound(_)) => None,
             Err(e) => Some(RunSummary {
+                problem: Some(e.to_string()).inspect(|p| {
+                    super::report_problem(p);
+                }),
                 id,
                 name: id.to_string(),
                 timestamp: modified_rfc3339(&self.run_path(id)).unwrap_or_default(),
@@ -56,7 +59,6 @@ impl AsgardStorage {
                 circuit: None,
                 status: None,
                 result_count: 0,
-                problem: Some(e.to_string()),
             }),
         }
     }
@@ -86,8 +88,10 @@ impl AsgardStorage {
             .iter()
             .map(|&rid| self.result_summary(rid))
             .collect();
+        let mut summary = summarize(&run);
+        summary.circuit.clone_from(&run.circuit);
         Ok(RunDetail {
-            summary: summarize(&run),
+            summary,
             metadata_json: serde_json::to_string(&run.metadata).expect("a JSON map serializes"),
             results,
         })
@@ -106,12 +110,11 @@ impl AsgardStorage {
                     .values()
                     .filter_map(NpyRef::from_value)
                     .find_map(|r| match r {
-                        Ok(r)
-                            if r.is_plain_file_name()
-                                && self.root.join("files").join(&r.file).is_file() =>
-                        {
-                            None
-                        }
+                        Ok(r) if !r.belongs_to(id) => Some(format!(
+                            "expected a file of this result in files/ ({id}_….npy), found {:?}",
+                            r.file
+                        )),
+                        Ok(r) if self.root.join("files").join(&r.file).is_file() => None,
                         Ok(r) => Some(format!("files/{} is missing", r.file)),
                         Err(e) => Some(e),
                     });
@@ -125,7 +128,11 @@ impl AsgardStorage {
                     result_type: record.result_type,
                     timestamp: record.timestamp,
                     fields,
-                    problem: missing.map(|m| format!("results/{id}.json is damaged: {m}")),
+                    problem: missing
+                        .map(|m| format!("results/{id}.json is damaged: {m}"))
+                        .inspect(|p| {
+                            super::report_problem(p);
+                        }),
                 }
             }
             Err(e) => ResultSummary {
@@ -134,7 +141,9 @@ impl AsgardStorage {
                 timestamp: String::new(),
                 title: None,
                 fields: Vec::new(),
-                problem: Some(e.to_string()),
+                problem: Some(e.to_string()).inspect(|p| {
+                    super::report_problem(p);
+                }),
             },
         }
     }
@@ -182,23 +191,20 @@ impl AsgardStorage {
             message,
         };
         let reference = reference.map_err(|e| corrupt(format!("field `{field}`: {e}")))?;
-        if !reference.is_plain_file_name() {
+        if !reference.belongs_to(id) {
             return Err(corrupt(format!(
-                "field `{field}`: expected a .npy file name inside files/, found {:?}",
+                "field `{field}`: expected a file of this result in files/ ({id}_….npy), found {:?}",
                 reference.file
             )));
         }
-        let path = self.root.join("files").join(&reference.file);
-        if !path.is_file() {
-            return Err(corrupt(format!(
+        let rel = PathBuf::from("files").join(&reference.file);
+        let file = self.open_inside(&rel)?.ok_or_else(|| {
+            corrupt(format!(
                 "field `{field}`: files/{} is missing",
                 reference.file
-            )));
-        }
-        npy::read_as_f64(&path).map_err(|e| Error::Corrupt {
-            path: PathBuf::from("files").join(&reference.file),
-            message: e,
-        })
+            ))
+        })?;
+        npy::read_as_f64(file).map_err(|message| Error::Corrupt { path: rel, message })
     }
 
     /// The original `.npy` file of one field: its file name and bytes.
@@ -217,12 +223,16 @@ impl AsgardStorage {
             path: Self::rel_result(id),
             message,
         })?;
-        if !reference.is_plain_file_name() {
+        if !reference.belongs_to(id) {
             return Err(missing());
         }
         let rel = PathBuf::from("files").join(&reference.file);
-        let bytes = std::fs::read(self.root.join(&rel))
-            .map_err(|source| Error::Io { path: rel, source })?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut self.open_inside(&rel)?.ok_or_else(missing)?,
+            &mut bytes,
+        )
+        .map_err(|source| Error::Io { path: rel, source })?;
         Ok((reference.file, bytes))
     }
 
@@ -247,17 +257,49 @@ pub fn run_id_from_file_name(name: &str) -> Option<RunId> {
 
 /// The list row of a readable run.
 pub fn summarize(run: &RunRecord) -> RunSummary {
+    let mut problems = Vec::new();
+    let mut clip = |what: &str, text: &str, max: usize, report: bool| -> String {
+        match text.char_indices().nth(max) {
+            None => text.to_owned(),
+            Some((end, _)) => {
+                if report {
+                    problems.push(format!(
+                        "the {what} is {} characters long; shown cut to {max}",
+                        text.chars().count()
+                    ));
+                }
+                format!("{}…", &text[..end])
+            }
+        }
+    };
+    let name = clip("name", &run.name, MAX_NAME_CHARS, true);
+    let equation = run
+        .equation
+        .as_deref()
+        .map(|e| clip("equation", e, MAX_EQUATION_CHARS, true));
+    // The list shows the circuit's beginning; the run page gets all of it (`run_detail`).
+    let circuit = run
+        .circuit
+        .as_deref()
+        .map(|c| clip("circuit", c, LIST_CIRCUIT_CHARS, false));
     RunSummary {
         id: run.id,
-        name: run.name.clone(),
+        name,
         timestamp: run.timestamp.clone(),
-        equation: run.equation.clone(),
-        circuit: run.circuit.clone(),
+        equation,
+        circuit,
         status: Some(run.status),
         result_count: run.results.len(),
-        problem: None,
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
     }
 }
+
+/// Longer names and equations are cut (with a `problem` saying so): a run file with a 10 MB name must not make
+/// every run list 10 MB.
+pub const MAX_NAME_CHARS: usize = 500;
+pub const MAX_EQUATION_CHARS: usize = 10_000;
+/// How much of a compiled circuit a list row carries.
+pub const LIST_CIRCUIT_CHARS: usize = 2_000;
 
 /// A sort key for RFC 3339 timestamps written by any writer (`Z` or offsets, any precision); unparseable
 /// timestamps sort last.

@@ -105,19 +105,25 @@ impl AsgardStorage {
 
         let mut fields = Map::new();
         let mut written = Vec::new();
+        // A write that fails (disk full, read-only storage) leaves nothing of this result behind: its earlier
+        // files are removed, and the temporary file of the failed one is removed by `write_atomic`.
+        let undo = |written: &[PathBuf]| {
+            for rel in written {
+                let _ = remove_if_exists(&self.root.join(rel));
+            }
+        };
         for (name, value) in prepared {
             let stored = match value {
                 DataValue::Json(v) => v,
                 DataValue::Array(a) => {
                     let file = format!("{id}_{name}.npy");
                     let rel = PathBuf::from("files").join(&file);
-                    write_atomic(&self.root.join(&rel), |f| {
+                    if let Err(source) = write_atomic(&self.root.join(&rel), |f| {
                         a.write(f).map_err(io::Error::other)
-                    })
-                    .map_err(|source| Error::Io {
-                        path: rel.clone(),
-                        source,
-                    })?;
+                    }) {
+                        undo(&written);
+                        return Err(Error::Io { path: rel, source });
+                    }
                     written.push(rel);
                     json!({ "$npy": file, "shape": a.shape(), "dtype": a.dtype() })
                 }
@@ -132,14 +138,15 @@ impl AsgardStorage {
             data: fields,
             display,
         };
-        self.write_json(&Self::rel_result(id), &record)?;
+        if let Err(e) = self.write_json(&Self::rel_result(id), &record) {
+            undo(&written);
+            return Err(e);
+        }
         written.push(Self::rel_result(id));
 
         if let Err(e) = self.update_run(run_id, |run| run.results.push(id)) {
-            // The run went away (or is unreadable) while we wrote: leave nothing behind.
-            for rel in written {
-                let _ = remove_if_exists(&self.root.join(rel));
-            }
+            // The run went away (or is unreadable, or the disk is full) while we wrote: leave nothing behind.
+            undo(&written);
             return Err(e);
         }
         Ok(id)

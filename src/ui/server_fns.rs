@@ -9,11 +9,13 @@ use crate::model::{ResultPayload, RunDetail, RunPage};
 /// `limit` runs (at most 1,000) from the `offset`th, newest first, from the index.
 #[server(prefix = "/_fn")]
 pub async fn list_runs(offset: usize, limit: usize) -> Result<RunPage, AppError> {
-    let (runs, total) = ssr::state()?.index.page(offset, limit.clamp(1, 1_000));
+    let index = ssr::state()?.index;
+    let (runs, total) = index.page(offset, limit.clamp(1, 1_000));
     Ok(RunPage {
         runs,
         offset,
         total,
+        storage_problem: index.lost(),
     })
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use asgard::index::{watch, Index, WatchMode};
 use asgard::model::StorageEvent;
-use asgard::server::serve;
+use asgard::server::{serve, Guard};
 use leptos::config::LeptosOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -39,9 +39,15 @@ async fn live_round_trip(mode: WatchMode) {
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let options = LeptosOptions::builder().output_name("asgard").build();
-    let server = tokio::spawn(serve(listener, index.clone(), options, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(serve(
+        listener,
+        index.clone(),
+        options,
+        Guard::loopback(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let mut sse = TcpStream::connect(addr).await.unwrap();
     sse.write_all(

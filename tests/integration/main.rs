@@ -2,8 +2,12 @@
 //! through a real server, the watcher and writers in other processes.
 
 mod api;
+mod bad_input;
 mod cli;
 mod examples;
+mod faults;
+mod fuzz_corpus;
 mod live;
+mod security;
 mod storage;
 mod support;

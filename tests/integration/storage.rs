@@ -415,7 +415,7 @@ fn an_npy_reference_cannot_leave_the_files_directory() {
     let err = storage.get_result(id).unwrap_err();
     assert!(
         err.to_string()
-            .contains("expected a .npy file name inside files/"),
+            .contains("expected a file of this result in files/"),
         "{err}"
     );
 }

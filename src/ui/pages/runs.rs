@@ -35,6 +35,9 @@ pub fn RunsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
+                    Ok(RunPage { storage_problem: Some(problem), .. }) => {
+                        view! { <p class="problem" data-testid="storage-problem">{problem}</p> }.into_any()
+                    }
                     Ok(page) if page.total == 0 => view! { <EmptyStorage /> }.into_any(),
                     Ok(page) if page.runs.is_empty() => {
                         view! {
