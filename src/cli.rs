@@ -33,6 +33,61 @@ pub enum Command {
     Append(AppendArgs),
     /// Measure the monitor on a generated workload and print the figures against the targets
     Bench(crate::bench::BenchArgs),
+    /// Print every run and result of a storage as the Rust reader sees them (JSON: arrays with shape, dtype and
+    /// row-major values), to compare with another writer or reader
+    Dump(DumpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DumpArgs {
+    /// The storage directory to read
+    #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
+    pub storage: PathBuf,
+}
+
+/// `asgard dump`: `{"runs": [run records], "results": {id: {…, "data": {field: {"shape", "dtype", "values"} or
+/// {"json": value}}}}}`, runs in no particular order; unreadable files make it fail, naming them.
+pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
+    use crate::model::FieldValue;
+    use serde_json::{json, Map, Value};
+    let storage = AsgardStorage::open(&args.storage)
+        .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
+    let mut runs = Vec::new();
+    let mut results = Map::new();
+    for id in storage.list_run_ids()? {
+        let run = storage.read_run(id)?;
+        for &rid in &run.results {
+            let payload = storage.get_result(rid)?;
+            let data: Map<String, Value> = payload
+                .fields
+                .iter()
+                .map(|(name, field)| {
+                    let value = match field {
+                        FieldValue::Array(a) => {
+                            json!({"shape": a.shape, "dtype": a.dtype, "values": a.values})
+                        }
+                        FieldValue::Json(text) => {
+                            json!({"json": serde_json::from_str::<Value>(text).unwrap_or(Value::Null)})
+                        }
+                    };
+                    (name.clone(), value)
+                })
+                .collect();
+            results.insert(
+                rid.to_string(),
+                json!({
+                    "run_id": payload.run_id,
+                    "result_type": payload.result_type,
+                    "timestamp": payload.timestamp,
+                    "display": serde_json::from_str::<Value>(&payload.display_json).unwrap_or(Value::Null),
+                    "data": data,
+                }),
+            );
+        }
+        runs.push(serde_json::to_value(&run)?);
+    }
+    println!("{}", json!({"runs": runs, "results": results}));
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -296,7 +351,11 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
 
 /// Runs the benchmark and prints its table.
 pub fn bench(args: crate::bench::BenchArgs) -> anyhow::Result<()> {
+    let generate_only = args.generate_only;
     let rows = crate::bench::run(args)?;
+    if generate_only {
+        return Ok(());
+    }
     let mut table = comfy_table::Table::new();
     table.load_preset(comfy_table::presets::ASCII_MARKDOWN);
     table.set_header(vec!["scenario", "measured", "target", ""]);

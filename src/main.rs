@@ -40,6 +40,7 @@ fn main() -> std::process::ExitCode {
     let result = match command {
         Command::Append(args) => asgard::cli::append(args),
         Command::Bench(args) => asgard::cli::bench(args),
+        Command::Dump(args) => asgard::cli::dump(args),
         Command::Example(args) => asgard::cli::example(args),
         Command::Monitor(args) => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(asgard::cli::monitor(args)),

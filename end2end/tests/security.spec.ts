@@ -1,9 +1,15 @@
 // Markup written into the storage stays text: run names, equations, circuits, titles and labels are never
 // interpreted as HTML, in the server-rendered page or after hydration and live updates.
 import { expect, test } from "@playwright/test";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { openLive, resultCard, runRow } from "./support/page";
 import { addResult, solution1d, writeRun } from "./support/storage";
+
+const binary = process.env.ASGARD_BIN ?? path.resolve(__dirname, "../../target/debug/asgard");
 
 const payloads = {
   name: `<img src=x onerror="window.__xss='name'">`,
@@ -44,4 +50,46 @@ test("markup in names, equations, circuits, titles and labels is shown as text a
   expect(await page.locator("img[src=x], img[src=y], img[src=z]").count()).toBe(0);
   expect(await page.locator("main svg").count()).toBe(0);
   expect(seen).toEqual([]);
+});
+
+test("with a token, the printed URL opens the live dashboard and nothing opens without it", async ({ page, browser }) => {
+  const storage = mkdtempSync(path.join(tmpdir(), "asgard-token-"));
+  const child = spawn(binary, ["monitor", "--storage", storage, "--port", "0", "--token", "e2e-secret-token"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+        const found = /Asgard Monitor: (http:\/\/\S+)/.exec(output);
+        if (found) resolve(found[1]);
+      });
+      child.on("exit", (code) => reject(new Error(`asgard exited with ${code}: ${output}`)));
+    });
+    expect(url).toContain("?token=e2e-secret-token");
+    const base = url.split("?")[0];
+
+    // Without the token: 401 for the page, the API and the live stream, in a browser with no cookie.
+    const stranger = await browser.newContext();
+    for (const p of ["", "api/runs", "api/updates"]) {
+      expect((await stranger.request.get(base + p)).status()).toBe(401);
+    }
+    await stranger.close();
+
+    // The printed URL: the token becomes a cookie and leaves the address bar; the app hydrates, connects live
+    // (the stream and server functions carry the cookie) and shows runs as they are written.
+    await page.goto(url);
+    await expect(page).toHaveURL(base);
+    await expect(page.locator('[data-live="connected"]')).toBeVisible();
+    const child2 = spawn(binary, ["example", "basic/01_integration.yaml", "--storage", storage], { stdio: "ignore" });
+    await new Promise((resolve) => child2.once("exit", resolve));
+    await expect(page.locator("tr.run")).toHaveCount(1, { timeout: 10_000 });
+    await page.locator("tr.run a").first().click();
+    await expect(page.locator('canvas[data-drawn="true"]').first()).toBeVisible();
+  } finally {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    await exited;
+  }
 });

@@ -32,6 +32,9 @@ pub struct BenchArgs {
     /// are judged at the last
     #[arg(long, value_delimiter = ',')]
     pub runs: Vec<usize>,
+    /// Only write the workloads (into --dir) and print where they are, for other tools (scripts/load.sh)
+    #[arg(long, requires = "dir")]
+    pub generate_only: bool,
 }
 
 /// p-th percentile (0–100) of sorted values.

@@ -197,6 +197,15 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
             "generated {} runs / {} results in {:.1} s",
             workload.runs, workload.results, workload.seconds
         );
+        if args.generate_only {
+            println!(
+                "workload in {}: {} runs; page run {}",
+                storage_dir.display(),
+                workload.runs,
+                workload.page_run
+            );
+            continue;
+        }
         let target = runs == last;
         let (monitor, started) = Monitor::start(&storage_dir)?;
         let cold = runtime.block_on(cold_start(monitor.addr, workload.runs, started))?;

@@ -269,3 +269,17 @@ impl AsgardStorage {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::report_problem;
+
+    #[test]
+    fn a_problem_is_logged_the_first_time_only() {
+        let problem = format!("results/{}.json is damaged: test", uuid::Uuid::new_v4());
+        assert!(report_problem(&problem));
+        assert!(!report_problem(&problem));
+        assert!(!report_problem(&problem));
+        assert!(report_problem(&format!("{problem}, another")));
+    }
+}
