@@ -101,6 +101,8 @@ pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 #[derive(Clone, Debug)]
 pub struct AsgardStorage {
     root: PathBuf,
+    /// `root` with every link resolved, once at opening: what every file read must lie inside.
+    real_root: PathBuf,
     inline_threshold: usize,
 }
 
@@ -117,8 +119,13 @@ impl AsgardStorage {
                 source,
             })?;
         }
+        let real_root = std::fs::canonicalize(&root).map_err(|source| Error::Unusable {
+            path: root.clone(),
+            source,
+        })?;
         let storage = Self {
             root,
+            real_root,
             inline_threshold: DEFAULT_INLINE_THRESHOLD,
         };
         storage.check_or_write_metadata()?;
@@ -228,9 +235,8 @@ impl AsgardStorage {
             path: rel.into(),
             source,
         };
-        let root = std::fs::canonicalize(&self.root).map_err(io)?;
         let real = fs::real_path(&file, &self.root.join(rel)).map_err(io)?;
-        if !real.starts_with(&root) {
+        if !real.starts_with(&self.real_root) {
             return Err(Error::Corrupt {
                 path: rel.into(),
                 message: "is a link that leads outside the storage; such links are never followed"
