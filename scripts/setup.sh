@@ -40,4 +40,16 @@ if [ -f "$here/end2end/package-lock.json" ] && [ ! -x "$here/end2end/node_module
 fi
 # wasm-opt (only needed for release builds) comes from the npm package `binaryen` in end2end/.
 
+# The Python writer's tests: a virtual environment with the pinned test packages and the package itself.
+if ! "$here/.venv/bin/python" -c "import asgard_storage, numpy, pytest" 2>/dev/null; then
+  say "setting up the Python environment for clients/python"
+  python3 -m venv "$here/.venv" 2>/dev/null || {
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$here/.venv"
+  }
+  "$here/.venv/bin/pip" install -q -r "$here/clients/python/requirements-test.txt"
+  "$here/.venv/bin/pip" install -q --no-deps -e "$here/clients/python"
+fi
+
 say "ready"

@@ -22,5 +22,8 @@ step "browser tests (real server, real Chromium)"
 cargo leptos build
 (cd end2end && npx playwright test)
 
+step "Python writer (pytest; the cross-language round trip uses target/debug/asgard)"
+ASGARD_BIN="$PWD/target/debug/asgard" .venv/bin/pytest -q clients/python
+
 step "benchmark, smoke size (keeps it working; figures come from scripts/bench.sh)"
 target/debug/asgard bench --size smoke

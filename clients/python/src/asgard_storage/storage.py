@@ -1,0 +1,476 @@
+"""Runs and results in an Asgard storage directory, written and read exactly as docs/storage-format.md says.
+
+Every file is written to a temporary name in its directory and renamed into place (readers never see half a
+file); a run file is changed only under an exclusive ``flock`` on ``.locks/{run-id}.lock``, so that any number
+of processes (Python or Rust) can add results to one run at once.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fcntl
+import json
+import math
+import os
+import re
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+
+import numpy as np
+
+from .schema import validate
+
+FORMAT_NAME = "asgard-storage"
+FORMAT_VERSION = 1
+METADATA_FILE = ".asgard_metadata.json"
+DEFAULT_INLINE_THRESHOLD = 1000
+STATUSES = ("running", "completed", "failed")
+
+# Element types the monitor reads from .npy files; others are converted to the nearest of these.
+_READABLE = {"<f8", "<f4", "<i8", "<i4", "<u4", "|u1", "|b1"}
+_CONVERT = {"f2": np.float32, "i1": np.int32, "i2": np.int32, "u2": np.uint32}
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+class AsgardStorageError(Exception):
+    """Something in the storage, or asked of it, is not as the format requires."""
+
+
+class NotFound(AsgardStorageError, KeyError):
+    """No run or result with that id."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidData(AsgardStorageError, ValueError):
+    """A result's data does not fit its type, or cannot be stored."""
+
+
+@dataclass
+class Run:
+    """``runs/{id}.json``."""
+
+    id: str
+    name: str
+    timestamp: str
+    equation: Optional[str] = None
+    circuit: Optional[str] = None
+    status: str = "running"
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    results: List[str] = field(default_factory=list)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "timestamp": self.timestamp,
+            "equation": self.equation,
+            "circuit": self.circuit,
+            "status": self.status,
+            "metadata": self.metadata,
+            "results": self.results,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> "Run":
+        return cls(
+            id=record["id"],
+            name=record["name"],
+            timestamp=record["timestamp"],
+            equation=record.get("equation"),
+            circuit=record.get("circuit"),
+            status=record.get("status", "running"),
+            metadata=dict(record.get("metadata") or {}),
+            results=list(record.get("results") or []),
+        )
+
+
+@dataclass
+class Result:
+    """``results/{id}.json``, with every array field as a NumPy array."""
+
+    id: str
+    run_id: str
+    result_type: str
+    timestamp: str
+    data: Dict[str, Any] = field(default_factory=dict)
+    display: Dict[str, Any] = field(default_factory=dict)
+
+
+def now_rfc3339() -> str:
+    """The current time as RFC 3339 UTC with microseconds, as every record's ``timestamp``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _check_id(value: Any, what: str) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise InvalidData(f"invalid {what} id: {str(value)[:64]!r} is not a UUID") from None
+
+
+def _write_atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _write_json(path: Path, value: Any) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    _write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _inline_shape(value: Any):
+    """(shape, numeric) of inline JSON, as the Rust reader infers it; ``None`` for objects and ragged lists."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return [], True
+    if isinstance(value, (str, bool)):
+        return [], False
+    if isinstance(value, dict):
+        return None
+    if isinstance(value, list):
+        inner = None
+        for item in value:
+            got = _inline_shape(item)
+            if got is None:
+                return None
+            if inner is None:
+                inner = got
+            elif inner[0] != got[0]:
+                return None
+            else:
+                inner = (inner[0], inner[1] and got[1])
+        rest, numeric = inner if inner is not None else ([], True)
+        return [len(value)] + rest, numeric
+    return None
+
+
+def _json_safe(value: Any) -> Any:
+    """Inline JSON: NaN and infinities become null (a missing value), NumPy scalars plain numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+def _as_array(value: Any) -> Optional[np.ndarray]:
+    """A numeric NumPy array for NumPy/JAX arrays, anything with ``__array__`` and rectangular numeric lists;
+    ``None`` for other JSON (strings, objects, ragged lists)."""
+    if isinstance(value, np.ndarray) or (hasattr(value, "__array__") and not isinstance(value, (list, tuple, dict))):
+        array = np.asarray(value)
+    elif isinstance(value, (list, tuple)):
+        shape = _inline_shape(_json_safe(list(value)) if isinstance(value, tuple) else value)
+        if shape is None or not shape[1]:
+            return None
+        array = np.asarray(value, dtype=np.float64) if _has_null(value) else np.asarray(value)
+    else:
+        return None
+    if array.dtype.kind in "fiub":
+        return array
+    if array.dtype.kind == "c":
+        raise InvalidData("complex arrays cannot be stored: save the real and imaginary parts as two fields")
+    if array.dtype.kind in "US" or array.dtype == object:
+        return None
+    raise InvalidData(f"arrays of {array.dtype} cannot be stored: expected numbers (float, int or bool)")
+
+
+def _has_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_has_null(v) for v in value)
+    return False
+
+
+def _storable(array: np.ndarray) -> np.ndarray:
+    """The array in an element type the monitor reads, little-endian."""
+    dtype = array.dtype
+    if dtype.kind == "c":
+        raise InvalidData("complex arrays cannot be stored: save the real and imaginary parts as two fields")
+    key = f"{dtype.kind}{dtype.itemsize}"
+    if key in _CONVERT:
+        array = array.astype(_CONVERT[key])
+    elif key == "u8":
+        if array.size and array.max() > np.iinfo(np.int64).max:
+            raise InvalidData("uint64 values above 2**63 - 1 cannot be stored: convert them to float64")
+        array = array.astype(np.int64)
+    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    if array.dtype.str not in _READABLE:
+        raise InvalidData(f"arrays of {array.dtype} cannot be stored: expected f8, f4, i8, i4, u4, u1 or bool")
+    return array
+
+
+def _timestamp_key(timestamp: str) -> float:
+    try:
+        return _dt.datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp()
+    except (ValueError, AttributeError):
+        return -math.inf
+
+
+class AsgardStorage:
+    """A storage directory, opened (and laid out if new)."""
+
+    def __init__(self, path: Union[str, os.PathLike], inline_threshold: int = DEFAULT_INLINE_THRESHOLD):
+        self.root = Path(path)
+        self.inline_threshold = inline_threshold
+        if self.root.exists() and not self.root.is_dir():
+            raise AsgardStorageError(f"storage path {self.root} exists but is not a directory")
+        for sub in ("runs", "results", "files", ".locks"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        meta_path = self.root / METADATA_FILE
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            _write_json(meta_path, {"format": FORMAT_NAME, "version": FORMAT_VERSION, "created": now_rfc3339()})
+        except ValueError as e:
+            raise AsgardStorageError(f"{METADATA_FILE} is damaged: expected {{\"format\", \"version\", \"created\"}}: {e}") from None
+        else:
+            if meta.get("format") != FORMAT_NAME or int(meta.get("version", 0)) > FORMAT_VERSION:
+                raise AsgardStorageError(
+                    f"{METADATA_FILE} is storage format {meta.get('format')!r} version {meta.get('version')}; "
+                    f"this asgard_storage reads {FORMAT_NAME!r} version {FORMAT_VERSION}"
+                )
+
+    # Paths -------------------------------------------------------------------------------------------------
+
+    def _run_path(self, run_id: str) -> Path:
+        return self.root / "runs" / f"{run_id}.json"
+
+    def _result_path(self, result_id: str) -> Path:
+        return self.root / "results" / f"{result_id}.json"
+
+    @contextmanager
+    def _locked(self, run_id: str) -> Iterator[None]:
+        with open(self.root / ".locks" / f"{run_id}.lock", "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _read_json(self, path: Path, what: str) -> Dict[str, Any]:
+        try:
+            with open(path, "rb") as f:
+                return json.loads(f.read().decode("utf-8"))
+        except FileNotFoundError:
+            raise NotFound(what) from None
+        except ValueError as e:
+            rel = path.relative_to(self.root)
+            raise AsgardStorageError(f"{rel} is damaged: {e}") from None
+
+    # Runs --------------------------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        name: str,
+        equation: Optional[str] = None,
+        circuit: Optional[str] = None,
+        metadata: Optional[Mapping[str, Any]] = None,
+    ) -> Run:
+        """A new run, ``running``, with no results."""
+        if not isinstance(name, str):
+            raise InvalidData(f"a run's name must be text, found {type(name).__name__}")
+        run = Run(
+            id=str(uuid.uuid4()),
+            name=name,
+            timestamp=now_rfc3339(),
+            equation=equation,
+            circuit=circuit,
+            metadata=_json_safe(dict(metadata or {})),
+        )
+        _write_json(self._run_path(run.id), run.to_json())
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        run_id = _check_id(run_id, "run")
+        record = self._read_json(self._run_path(run_id), f"no run with id {run_id}")
+        try:
+            run = Run.from_json(record)
+        except (KeyError, TypeError) as e:
+            raise AsgardStorageError(f"runs/{run_id}.json is damaged: missing field {e}") from None
+        if run.id != run_id:
+            raise AsgardStorageError(f"runs/{run_id}.json is damaged: expected id {run_id} (the file name), found {run.id}")
+        return run
+
+    def list_runs(self) -> List[Run]:
+        """Every readable run, newest first (a damaged run file is skipped; the monitor shows it with its problem)."""
+        runs = []
+        for path in (self.root / "runs").glob("*.json"):
+            try:
+                runs.append(self.get_run(path.stem))
+            except AsgardStorageError:
+                continue
+        runs.sort(key=lambda r: (_timestamp_key(r.timestamp), r.id), reverse=True)
+        return runs
+
+    def _update_run(self, run_id: str, change) -> Run:
+        with self._locked(run_id):
+            run = self.get_run(run_id)
+            change(run)
+            _write_json(self._run_path(run_id), run.to_json())
+            return run
+
+    def set_status(self, run_id: str, status: str) -> None:
+        if status not in STATUSES:
+            raise InvalidData(f"expected a status of running, completed or failed, found {status!r}")
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "status", status))
+
+    def set_metadata(self, run_id: str, key: str, value: Any) -> None:
+        self._update_run(_check_id(run_id, "run"), lambda run: run.metadata.__setitem__(key, _json_safe(value)))
+
+    def delete_run(self, run_id: str) -> None:
+        """Deletes the run, its results and their array files (the run file first, so it leaves lists at once)."""
+        run_id = _check_id(run_id, "run")
+        with self._locked(run_id):
+            run = self.get_run(run_id)
+            os.unlink(self._run_path(run_id))
+            for result_id in run.results:
+                for path in (self.root / "files").glob(f"{result_id}_*"):
+                    path.unlink(missing_ok=True)
+                self._result_path(result_id).unlink(missing_ok=True)
+        (self.root / ".locks" / f"{run_id}.lock").unlink(missing_ok=True)
+
+    # Results -----------------------------------------------------------------------------------------------
+
+    def add_result(
+        self,
+        run_id: str,
+        result_type: str,
+        data: Mapping[str, Any],
+        display: Optional[Mapping[str, Any]] = None,
+    ) -> Result:
+        """Stores a result and appends it to its run. Arrays with more elements than the inline threshold go to
+        ``files/{result-id}_{field}.npy``; smaller ones and other JSON are stored inline. The fields of the six
+        known types are checked against their shapes (the same messages as the Rust writer)."""
+        run_id = _check_id(run_id, "run")
+        if not self._run_path(run_id).exists():
+            raise NotFound(f"no run with id {run_id}")
+        display = {} if display is None else display
+        if not isinstance(display, Mapping):
+            raise InvalidData(f"`display` must be a JSON object, found {json.dumps(_json_safe(display))}")
+        result_id = str(uuid.uuid4())
+        prepared: Dict[str, Any] = {}
+        shapes: Dict[str, List[int]] = {}
+        for name, value in data.items():
+            if not isinstance(name, str) or not _FIELD_NAME.match(name) or name.startswith("."):
+                raise InvalidData(
+                    f"field name {name!r}: expected 1 to 128 letters, digits, '_', '-' or '.', not starting with '.'"
+                )
+            array = _as_array(value)
+            if array is not None:
+                prepared[name] = _storable(array)
+                shapes[name] = list(array.shape)
+            else:
+                inline = _json_safe(value.tolist() if isinstance(value, np.ndarray) else value)
+                prepared[name] = inline
+                got = _inline_shape(inline)
+                if got is not None:
+                    shapes[name] = got[0]
+        problem = validate(result_type, shapes.get)
+        if problem:
+            raise InvalidData(problem)
+
+        fields: Dict[str, Any] = {}
+        written: List[Path] = []
+        try:
+            for name, value in prepared.items():
+                if isinstance(value, np.ndarray) and value.size > self.inline_threshold:
+                    file = f"{result_id}_{name}.npy"
+                    path = self.root / "files" / file
+                    _write_atomic(path, lambda f, a=value: np.save(f, a, allow_pickle=False))
+                    written.append(path)
+                    fields[name] = {"$npy": file, "shape": list(value.shape), "dtype": value.dtype.str}
+                elif isinstance(value, np.ndarray):
+                    fields[name] = _json_safe(value.tolist())
+                else:
+                    fields[name] = value
+            record = {
+                "id": result_id,
+                "run_id": run_id,
+                "result_type": result_type,
+                "timestamp": now_rfc3339(),
+                "data": fields,
+                "display": _json_safe(dict(display)),
+            }
+            _write_json(self._result_path(result_id), record)
+            written.append(self._result_path(result_id))
+            self._update_run(run_id, lambda run: run.results.append(result_id))
+        except BaseException:
+            # Nothing of a result that did not land is left behind.
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return self.get_result(result_id)
+
+    def get_result(self, result_id: str) -> Result:
+        """A result with every numeric field as a NumPy array: ``.npy`` fields in their stored dtype, inline
+        numbers as float64 (null is NaN); other JSON as it is."""
+        result_id = _check_id(result_id, "result")
+        record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
+        data: Dict[str, Any] = {}
+        for name, value in (record.get("data") or {}).items():
+            if isinstance(value, dict) and "$npy" in value:
+                data[name] = self._read_npy(result_id, name, value)
+                continue
+            got = _inline_shape(value)
+            if got is not None and got[1]:
+                data[name] = np.asarray(
+                    np.nan if value is None else _nulls_to_nan(value), dtype=np.float64
+                )
+            else:
+                data[name] = value
+        return Result(
+            id=record["id"],
+            run_id=record["run_id"],
+            result_type=record["result_type"],
+            timestamp=record["timestamp"],
+            data=data,
+            display=record.get("display") or {},
+        )
+
+    def _read_npy(self, result_id: str, field_name: str, reference: Mapping[str, Any]) -> np.ndarray:
+        file = reference.get("$npy")
+        if not (isinstance(file, str) and file.startswith(f"{result_id}_") and file.endswith(".npy")
+                and "/" not in file and "\\" not in file):
+            raise AsgardStorageError(
+                f"results/{result_id}.json is damaged: field `{field_name}`: expected a file of this result in "
+                f"files/ ({result_id}_….npy), found {file!r}"
+            )
+        path = self.root / "files" / file
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise AsgardStorageError(f"files/{file} is a link that leads outside the storage")
+        try:
+            return np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise AsgardStorageError(f"results/{result_id}.json is damaged: field `{field_name}`: files/{file} is missing") from None
+        except ValueError as e:
+            raise AsgardStorageError(f"files/{file} is damaged: {e}") from None
+
+
+def _nulls_to_nan(value: Any) -> Any:
+    if value is None:
+        return math.nan
+    if isinstance(value, list):
+        return [_nulls_to_nan(v) for v in value]
+    return value
