@@ -272,7 +272,11 @@ impl Monitor {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let supervisor = tokio::spawn(supervise(self.index.clone(), self.mode, self.watcher));
+        let supervisor = tokio::spawn(crate::index::supervise(
+            self.index.clone(),
+            self.mode,
+            self.watcher,
+        ));
         crate::server::serve(
             self.listener,
             self.index,
@@ -384,52 +388,6 @@ pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     }
     println!("appended {} results to run {}", args.count, args.into);
     Ok(())
-}
-
-/// Notices the storage directory being deleted (every run leaves the list, the loss is reported) and coming back
-/// (indexed again, watched anew), by checking the identity of `runs/` every half second. Owns the watcher.
-async fn supervise(
-    index: std::sync::Arc<Index>,
-    mode: WatchMode,
-    watcher: crate::index::StorageWatcher,
-) {
-    // Kept until the task ends (replaced when the storage comes back).
-    let mut _watcher = watcher;
-    use std::os::unix::fs::MetadataExt;
-    let root = index.storage().root().to_path_buf();
-    let runs = root.join("runs");
-    let identity = |m: std::fs::Metadata| (m.dev(), m.ino());
-    let mut current = tokio::fs::metadata(&runs).await.ok().map(identity);
-    let mut ticker = tokio::time::interval(Duration::from_millis(500));
-    loop {
-        ticker.tick().await;
-        let now = tokio::fs::metadata(&runs).await.ok().map(identity);
-        let lost = index.lost().is_some();
-        if now == current && !(lost && root.is_dir()) {
-            continue;
-        }
-        if now.is_none() && !root.is_dir() {
-            if !lost {
-                index.lose(format!(
-                    "the storage directory {} was deleted; the monitor keeps serving and picks it up again when                      it is back",
-                    root.display()
-                ));
-            }
-            current = None;
-            continue;
-        }
-        // Back (or replaced by another directory): lay it out, index it and watch it again.
-        let reindex = index.clone();
-        match tokio::task::spawn_blocking(move || reindex.found()).await {
-            Ok(Ok(())) => match watch(index.clone(), mode) {
-                Ok(w) => _watcher = w,
-                Err(e) => tracing::error!(error = %e, "cannot watch the storage again"),
-            },
-            Ok(Err(e)) => tracing::error!(error = %e, "the storage is back but cannot be read"),
-            Err(e) => tracing::error!(error = %e, "re-indexing failed"),
-        }
-        current = tokio::fs::metadata(&runs).await.ok().map(identity);
-    }
 }
 
 async fn shutdown_signal() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
-pub use watcher::{watch, StorageWatcher, WatchMode};
+pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
 use crate::storage::{self, summarize, timestamp_key, AsgardStorage};

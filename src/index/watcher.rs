@@ -102,3 +102,46 @@ fn start<W: notify::Watcher>(
     }
     Ok(debouncer)
 }
+
+/// Notices the storage directory being deleted (every run leaves the list, the loss is reported) and coming back
+/// (indexed again, watched anew), by checking the identity of `runs/` every half second. Owns the watcher.
+pub async fn supervise(index: Arc<Index>, mode: WatchMode, watcher: StorageWatcher) {
+    use std::os::unix::fs::MetadataExt;
+    // Kept until the task ends (replaced when the storage comes back).
+    let mut _watcher = watcher;
+    let root = index.storage().root().to_path_buf();
+    let runs = root.join("runs");
+    let identity = |m: std::fs::Metadata| (m.dev(), m.ino());
+    let mut current = tokio::fs::metadata(&runs).await.ok().map(identity);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    loop {
+        ticker.tick().await;
+        let now = tokio::fs::metadata(&runs).await.ok().map(identity);
+        let lost = index.lost().is_some();
+        let root_is_dir = tokio::fs::metadata(&root).await.is_ok_and(|m| m.is_dir());
+        if now == current && !(lost && root_is_dir) {
+            continue;
+        }
+        if now.is_none() && !root_is_dir {
+            if !lost {
+                index.lose(format!(
+                    "the storage directory {} was deleted; the monitor keeps serving and picks it up again when                      it is back",
+                    root.display()
+                ));
+            }
+            current = None;
+            continue;
+        }
+        // Back (or replaced by another directory): lay it out, index it and watch it again.
+        let reindex = index.clone();
+        match tokio::task::spawn_blocking(move || reindex.found()).await {
+            Ok(Ok(())) => match watch(index.clone(), mode) {
+                Ok(w) => _watcher = w,
+                Err(e) => tracing::error!(error = %e, "cannot watch the storage again"),
+            },
+            Ok(Err(e)) => tracing::error!(error = %e, "the storage is back but cannot be read"),
+            Err(e) => tracing::error!(error = %e, "re-indexing failed"),
+        }
+        current = tokio::fs::metadata(&runs).await.ok().map(identity);
+    }
+}
