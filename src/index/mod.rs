@@ -20,6 +20,32 @@ struct Entry {
     summary: RunSummary,
     results: Vec<ResultId>,
     sort_key: i64,
+    /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
+    stamp: Option<Stamp>,
+}
+
+/// What identifies a version of a file without reading it: a writer's rename gives a new inode, an in-place
+/// write a new length or modification time. Taken with `stat`, which (unlike opening the file) raises no watcher
+/// event: the watcher reports opens too, so re-reading a file on every event would feed itself forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    fn of(path: &std::path::Path) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            modified: m.modified().ok(),
+        })
+    }
 }
 
 /// The run list as served: sorted newest first, and already encoded as the JSON of `/api/runs`, plain and
@@ -44,6 +70,8 @@ pub struct Index {
     listing: Mutex<Option<Listing>>,
     /// Why the storage cannot be read right now (its directory was deleted), if it cannot.
     lost: RwLock<Option<String>>,
+    /// How many run files the index has read since it was built (a gauge for tests and diagnostics).
+    reads: std::sync::atomic::AtomicU64,
 }
 
 /// An event with its number: numbers grow by one per event, starting from the server's start time in
@@ -91,6 +119,7 @@ impl Index {
             }),
             listing: Mutex::new(None),
             lost: RwLock::new(None),
+            reads: std::sync::atomic::AtomicU64::new(0),
         });
         index.rescan()?;
         Ok(index)
@@ -126,6 +155,11 @@ impl Index {
             },
         };
         (missed, receiver)
+    }
+
+    /// How many run files the index has read since it was built.
+    pub fn files_read(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many live-update streams are subscribed.
@@ -261,23 +295,40 @@ impl Index {
 
     /// Re-reads one run file and publishes what changed: created, updated, results added, deleted.
     pub fn refresh_run(&self, id: RunId) -> Vec<StorageEvent> {
+        let stamp = Stamp::of(&self.storage.run_path(id));
+        let unchanged = stamp.is_some()
+            && self
+                .runs
+                .read()
+                .expect("index lock poisoned")
+                .get(&id)
+                .is_some_and(|e| e.stamp == stamp);
+        if unchanged {
+            return Vec::new();
+        }
         let fresh = self.read_entry(id);
         self.apply(id, fresh)
     }
 
-    /// A run's row as its file says; `None` when the file is gone.
+    /// A run's row as its file says; `None` when the file is gone. The stamp is taken before the read, so a
+    /// change during the read is seen as a change again at its event.
     fn read_entry(&self, id: RunId) -> Option<Entry> {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stamp = Stamp::of(&self.storage.run_path(id));
         match self.storage.read_run(id) {
             Ok(run) => Some(Entry {
                 summary: summarize(&run),
                 sort_key: timestamp_key(&run.timestamp),
                 results: run.results,
+                stamp,
             }),
             Err(storage::Error::RunNotFound(_)) => None,
             Err(_) => self.storage.run_summary(id).map(|summary| Entry {
                 sort_key: timestamp_key(&summary.timestamp),
                 summary,
                 results: Vec::new(),
+                stamp,
             }),
         }
     }

@@ -141,3 +141,38 @@ async fn writes_by_other_processes_arrive_as_events() {
 async fn polling_mode_sees_the_same_changes() {
     live_round_trip(WatchMode::Poll(Duration::from_millis(50))).await;
 }
+
+/// The watcher reports opens too: the index's own reads must not count as changes, or every file it reads
+/// would be read again, forever (it was: about 60 reads a second per file, and all of them after a cold start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_index_reading_a_file_is_not_a_change_to_it() {
+    let (_dir, storage) = temp_storage();
+    let runs: Vec<_> = (0..20)
+        .map(|i| storage.create_run(&format!("r{i}"), None, None).unwrap().id)
+        .collect();
+    let index = Index::build(storage.clone()).unwrap();
+    let _watcher = watch(index.clone(), WatchMode::Native).unwrap();
+    // Others read the files too (the API, another program): opens, no changes.
+    for id in &runs {
+        storage.read_run(*id).unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let settled = index.files_read();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        index.files_read(),
+        settled,
+        "the index kept re-reading unchanged files"
+    );
+
+    // A real change is still seen.
+    let mut events = index.subscribe();
+    storage
+        .set_status(runs[0], asgard::model::RunStatus::Completed)
+        .unwrap();
+    let (_, event) = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event")
+        .unwrap();
+    assert_eq!(event, StorageEvent::RunUpdated { run_id: runs[0] });
+}
