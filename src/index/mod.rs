@@ -271,12 +271,14 @@ impl Index {
         }
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let chunk = on_disk.len().div_ceil(threads).max(1);
+        // Files whose stamp is unchanged since they were indexed are not read again.
         let read: Vec<(RunId, Option<Entry>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = on_disk
                 .chunks(chunk)
                 .map(|ids| {
                     scope.spawn(move || {
                         ids.iter()
+                            .filter(|&&id| !self.unchanged(id))
                             .map(|&id| (id, self.read_entry(id)))
                             .collect::<Vec<_>>()
                     })
@@ -293,17 +295,21 @@ impl Index {
         Ok(())
     }
 
-    /// Re-reads one run file and publishes what changed: created, updated, results added, deleted.
-    pub fn refresh_run(&self, id: RunId) -> Vec<StorageEvent> {
+    /// Whether the run file is the very version indexed (same stamp), so that reading it would change nothing.
+    fn unchanged(&self, id: RunId) -> bool {
         let stamp = Stamp::of(&self.storage.run_path(id));
-        let unchanged = stamp.is_some()
+        stamp.is_some()
             && self
                 .runs
                 .read()
                 .expect("index lock poisoned")
                 .get(&id)
-                .is_some_and(|e| e.stamp == stamp);
-        if unchanged {
+                .is_some_and(|e| e.stamp == stamp)
+    }
+
+    /// Re-reads one run file and publishes what changed: created, updated, results added, deleted.
+    pub fn refresh_run(&self, id: RunId) -> Vec<StorageEvent> {
+        if self.unchanged(id) {
             return Vec::new();
         }
         let fresh = self.read_entry(id);
