@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{asgard, path_str, temp_storage};
+use crate::support::{asgard, http_get, path_str, temp_storage};
 
 fn stderr_of(child: std::process::Child) -> (bool, String) {
     let out = child.wait_with_output().unwrap();
@@ -94,7 +94,7 @@ fn monitor_prints_its_url_serves_and_stops_on_ctrl_c() {
         .trim_end_matches('/')
         .to_owned();
 
-    let body = http_get(&addr, "/api/runs");
+    let body = http_get(&addr, "/api/runs", "").unwrap();
     assert!(body.contains("\"name\":\"visible\""), "{body}");
 
     let status = Command::new("kill")
@@ -114,17 +114,4 @@ fn monitor_prints_its_url_serves_and_stops_on_ctrl_c() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }

@@ -9,10 +9,12 @@ use asgard::index::Index;
 use asgard::server::{router, AppState};
 use asgard::storage::AsgardStorage;
 use leptos::config::LeptosOptions;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use crate::support::{asgard, display, path_str, solution_1d, temp_storage};
+use crate::support::{
+    append_concurrently, display, http_get, path_str, read_sse_until, solution_1d, temp_storage,
+};
 
 fn leftovers(root: &Path) -> Vec<String> {
     walk(root)
@@ -157,51 +159,13 @@ async fn a_full_or_read_only_disk_fails_the_write_and_keeps_what_was_there() {
 fn sixteen_writer_processes_into_one_run_all_land() {
     let (_dir, storage) = temp_storage();
     let run = storage.create_run("contended", None, None).unwrap();
-    let root = path_str(storage.root()).to_owned();
-    let id = run.id.to_string();
-    let args = [
-        "append",
-        "--storage",
-        &root,
-        "--into",
-        &id,
-        "--count",
-        "200",
-    ];
-    let writers: Vec<_> = (0..16).map(|_| asgard(&args)).collect();
-    for writer in writers {
-        let out = writer.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "writer failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let results = storage.read_run(run.id).unwrap().results;
-    assert_eq!(results.len(), 3_200, "every appended result is listed");
-    let mut unique = results.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), 3_200, "each once");
-    for id in results {
-        storage
-            .get_result(id)
-            .expect("every listed result reads back whole");
-    }
+    append_concurrently(&storage, run.id, 16, 200);
     assert_eq!(leftovers(storage.root()), Vec::<String>::new());
 }
 
-fn http_get(addr: &str, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    Some(response)
+/// The response, or `None` while the monitor cannot be reached.
+fn get(addr: &str, path: &str) -> Option<String> {
+    http_get(addr, path, "").ok()
 }
 
 fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
@@ -242,27 +206,27 @@ fn the_storage_deleted_and_recreated_under_a_running_monitor_is_picked_up() {
         .unwrap()
         .to_owned();
     wait_for("the first run is listed", || {
-        http_get(&addr, "/api/runs").is_some_and(|r| r.contains("first life"))
+        get(&addr, "/api/runs").is_some_and(|r| r.contains("first life"))
     });
 
     std::fs::remove_dir_all(&root).unwrap();
     wait_for("the run list reports the loss", || {
-        http_get(&addr, "/").is_some_and(|page| page.contains("was deleted"))
+        get(&addr, "/").is_some_and(|page| page.contains("was deleted"))
     });
     assert!(
-        http_get(&addr, "/api/runs").unwrap().ends_with("[]"),
+        get(&addr, "/api/runs").unwrap().ends_with("[]"),
         "no runs while it is gone"
     );
 
     let reborn = AsgardStorage::open(&root).unwrap();
     reborn.create_run("second life", None, None).unwrap();
     wait_for("the new contents are listed", || {
-        http_get(&addr, "/api/runs").is_some_and(|r| r.contains("second life"))
+        get(&addr, "/api/runs").is_some_and(|r| r.contains("second life"))
     });
     // And it is watched again: a run written now arrives too.
     reborn.create_run("written after", None, None).unwrap();
     wait_for("a later run is listed", || {
-        http_get(&addr, "/api/runs").is_some_and(|r| r.contains("written after"))
+        get(&addr, "/api/runs").is_some_and(|r| r.contains("written after"))
     });
     assert!(
         child.try_wait().unwrap().is_none(),
@@ -298,23 +262,6 @@ async fn open_stream(addr: std::net::SocketAddr, last_event_id: Option<&str>) ->
     stream
 }
 
-async fn read_until(
-    stream: &mut TcpStream,
-    received: &mut String,
-    until: impl Fn(&str) -> bool,
-) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut buf = [0u8; 8192];
-    while !until(received) {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Err(_) => return false,
-            Ok(Ok(n)) => received.push_str(&String::from_utf8_lossy(&buf[..n])),
-            Ok(Err(e)) => panic!("reading the stream: {e}"),
-        }
-    }
-    true
-}
-
 fn event_ids(received: &str) -> Vec<u64> {
     received
         .lines()
@@ -331,9 +278,9 @@ async fn sse_sends_heartbeats_and_replays_what_a_reconnecting_client_missed() {
     // Heartbeats: an idle stream gets keep-alive comments.
     let mut first = open_stream(addr, None).await;
     let mut received = String::new();
-    assert!(read_until(&mut first, &mut received, |r| r.contains("event: ready")).await);
+    assert!(read_sse_until(&mut first, &mut received, |r| r.contains("event: ready")).await);
     assert!(
-        read_until(&mut first, &mut received, |r| r.matches("\n:").count() >= 2).await,
+        read_sse_until(&mut first, &mut received, |r| r.matches("\n:").count() >= 2).await,
         "no heartbeats: {received}"
     );
 
@@ -345,7 +292,7 @@ async fn sse_sends_heartbeats_and_replays_what_a_reconnecting_client_missed() {
         index.refresh_run(*id);
     }
     assert!(
-        read_until(&mut first, &mut received, |r| event_ids(r).len() == 3).await,
+        read_sse_until(&mut first, &mut received, |r| event_ids(r).len() == 3).await,
         "{received}"
     );
     let seen = event_ids(&received);
@@ -358,7 +305,7 @@ async fn sse_sends_heartbeats_and_replays_what_a_reconnecting_client_missed() {
     let mut again = open_stream(addr, Some(&seen[2].to_string())).await;
     let mut replayed = String::new();
     assert!(
-        read_until(&mut again, &mut replayed, |r| event_ids(r).len() == 2).await,
+        read_sse_until(&mut again, &mut replayed, |r| event_ids(r).len() == 2).await,
         "{replayed}"
     );
     assert_eq!(event_ids(&replayed), vec![seen[2] + 1, seen[2] + 2]);
@@ -369,7 +316,7 @@ async fn sse_sends_heartbeats_and_replays_what_a_reconnecting_client_missed() {
     let mut stale = open_stream(addr, Some("12")).await;
     let mut told = String::new();
     assert!(
-        read_until(&mut stale, &mut told, |r| r.contains("event: resync")).await,
+        read_sse_until(&mut stale, &mut told, |r| r.contains("event: resync")).await,
         "{told}"
     );
 }
@@ -403,14 +350,14 @@ async fn a_thousand_sse_connects_and_disconnects_leak_no_tasks_or_files() {
     for _ in 0..5 {
         let mut s = open_stream(addr, None).await;
         let mut r = String::new();
-        assert!(read_until(&mut s, &mut r, |r| r.contains("event: ready")).await);
+        assert!(read_sse_until(&mut s, &mut r, |r| r.contains("event: ready")).await);
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let tasks = metrics.num_alive_tasks();
     // The measure sees an open stream.
     let mut open = open_stream(addr, None).await;
     let mut r = String::new();
-    assert!(read_until(&mut open, &mut r, |r| r.contains("event: ready")).await);
+    assert!(read_sse_until(&mut open, &mut r, |r| r.contains("event: ready")).await);
     assert_eq!(open_sockets(addr.port()), 1);
     assert_eq!(index.subscribers(), 1);
     drop(open);
@@ -418,7 +365,7 @@ async fn a_thousand_sse_connects_and_disconnects_leak_no_tasks_or_files() {
     for _ in 0..1_000 {
         let mut s = open_stream(addr, None).await;
         let mut r = String::new();
-        assert!(read_until(&mut s, &mut r, |r| r.contains("event: ready")).await);
+        assert!(read_sse_until(&mut s, &mut r, |r| r.contains("event: ready")).await);
     }
     let settled = || {
         index.subscribers() == 0

@@ -11,25 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-use crate::support::{asgard, path_str, temp_storage};
-
-/// Reads an SSE response until `until` returns true on what has arrived, or the deadline passes.
-async fn read_until(
-    stream: &mut TcpStream,
-    received: &mut String,
-    until: impl Fn(&str) -> bool,
-) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    let mut buf = [0u8; 4096];
-    while !until(received) {
-        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
-            Ok(Ok(0)) | Err(_) => return false,
-            Ok(Ok(n)) => received.push_str(&String::from_utf8_lossy(&buf[..n])),
-            Ok(Err(e)) => panic!("reading the stream: {e}"),
-        }
-    }
-    true
-}
+use crate::support::{asgard, path_str, read_sse_until, temp_storage};
 
 async fn live_round_trip(mode: WatchMode) {
     let (_dir, storage) = temp_storage();
@@ -57,7 +39,7 @@ async fn live_round_trip(mode: WatchMode) {
     .unwrap();
     let mut received = String::new();
     assert!(
-        read_until(&mut sse, &mut received, |r| r.contains("event: ready")).await,
+        read_sse_until(&mut sse, &mut received, |r| r.contains("event: ready")).await,
         "no ready event: {received}"
     );
 
@@ -81,7 +63,7 @@ async fn live_round_trip(mode: WatchMode) {
     for id in &run_ids {
         let event = serde_json::to_string(&StorageEvent::RunCreated { run_id: *id }).unwrap();
         assert!(
-            read_until(&mut sse, &mut received, |r| r.contains(&event)).await,
+            read_sse_until(&mut sse, &mut received, |r| r.contains(&event)).await,
             "run_created for {id} did not arrive: {received}"
         );
     }
@@ -108,7 +90,7 @@ async fn live_round_trip(mode: WatchMode) {
     })
     .unwrap();
     assert!(
-        read_until(&mut sse, &mut received, |r| r.contains(&added)).await,
+        read_sse_until(&mut sse, &mut received, |r| r.contains(&added)).await,
         "no result_added: {received}"
     );
 
@@ -116,7 +98,7 @@ async fn live_round_trip(mode: WatchMode) {
     std::fs::remove_file(storage.run_path(run)).unwrap();
     let deleted = serde_json::to_string(&StorageEvent::RunDeleted { run_id: run }).unwrap();
     assert!(
-        read_until(&mut sse, &mut received, |r| r.contains(&deleted)).await,
+        read_sse_until(&mut sse, &mut received, |r| r.contains(&deleted)).await,
         "no run_deleted: {received}"
     );
 

@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use tower::ServiceExt;
 
-use crate::support::{path_str, temp_storage};
+use crate::support::{http_get, path_str, status_of, temp_storage};
 
 fn app(storage: &AsgardStorage, guard: Guard) -> axum::Router {
     let index = Index::build(storage.clone()).unwrap();
@@ -244,24 +244,9 @@ fn start(args: &[&str]) -> (std::process::Child, String, String) {
     (child, first, second)
 }
 
-fn status_of(addr: &str, path: &str, extra: &str) -> u16 {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response.split(' ').nth(1).unwrap().parse().unwrap()
-}
-
-#[test]
-fn beyond_loopback_the_monitor_makes_a_token_unless_told_loudly_not_to() {
-    let (_dir, storage) = temp_storage();
-    let root = path_str(storage.root());
-    let (mut child, url, note) = start(&[
+/// The monitor on every address (`--host 0.0.0.0`, port 0) with `extra` arguments.
+fn start_exposed(root: &str, extra: &[&str]) -> (std::process::Child, String, String) {
+    let mut args = vec![
         "monitor",
         "--storage",
         root,
@@ -269,7 +254,20 @@ fn beyond_loopback_the_monitor_makes_a_token_unless_told_loudly_not_to() {
         "0.0.0.0",
         "--port",
         "0",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    start(&args)
+}
+
+fn status(addr: &str, path: &str, extra: &str) -> u16 {
+    status_of(&http_get(addr, path, extra).unwrap())
+}
+
+#[test]
+fn beyond_loopback_the_monitor_makes_a_token_unless_told_loudly_not_to() {
+    let (_dir, storage) = temp_storage();
+    let root = path_str(storage.root());
+    let (mut child, url, note) = start_exposed(root, &[]);
     let token = url
         .split("?token=")
         .nth(1)
@@ -279,9 +277,9 @@ fn beyond_loopback_the_monitor_makes_a_token_unless_told_loudly_not_to() {
     assert_eq!(token.len(), 64, "{url}");
     assert!(note.contains("every request needs the token"), "{note}");
     let addr = format!("127.0.0.1:{}", port_of(&url));
-    assert_eq!(status_of(&addr, "/api/runs", ""), 401);
+    assert_eq!(status(&addr, "/api/runs", ""), 401);
     assert_eq!(
-        status_of(
+        status(
             &addr,
             "/api/runs",
             &format!("Authorization: Bearer {token}\r\n")
@@ -291,38 +289,19 @@ fn beyond_loopback_the_monitor_makes_a_token_unless_told_loudly_not_to() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (mut child, url, _) = start(&[
-        "monitor",
-        "--storage",
-        root,
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "0",
-        "--token",
-        "given-token",
-    ]);
+    let (mut child, url, _) = start_exposed(root, &["--token", "given-token"]);
     assert!(url.contains("?token=given-token"), "{url}");
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let (mut child, url, warning) = start(&[
-        "monitor",
-        "--storage",
-        root,
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "0",
-        "--insecure-no-token",
-    ]);
+    let (mut child, url, warning) = start_exposed(root, &["--insecure-no-token"]);
     assert!(!url.contains("token="), "{url}");
     assert!(
         warning.starts_with("WARNING: --insecure-no-token"),
         "{warning}"
     );
     assert_eq!(
-        status_of(&format!("127.0.0.1:{}", port_of(&url)), "/api/runs", ""),
+        status(&format!("127.0.0.1:{}", port_of(&url)), "/api/runs", ""),
         200
     );
     child.kill().unwrap();

@@ -7,7 +7,7 @@ use asgard::storage::{AsgardStorage, DataValue, Error, NpyArray, METADATA_FILE};
 use ndarray::{Array2, ShapeBuilder};
 use serde_json::{json, Value};
 
-use crate::support::{asgard, display, path_str, solution_1d, temp_storage};
+use crate::support::{append_concurrently, display, path_str, solution_1d, temp_storage};
 
 #[test]
 fn open_lays_out_a_new_storage_with_versioned_metadata() {
@@ -307,29 +307,7 @@ fn writes_leave_no_temporary_files() {
 fn two_writer_processes_on_one_run_both_land() {
     let (_dir, storage) = temp_storage();
     let run = storage.create_run("contended", None, None).unwrap();
-    let root = path_str(storage.root()).to_owned();
-    let id = run.id.to_string();
-    let args = ["append", "--storage", &root, "--into", &id, "--count", "40"];
-    let writers = [asgard(&args), asgard(&args)];
-    for writer in writers {
-        let out = writer.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "writer failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let results = storage.read_run(run.id).unwrap().results;
-    assert_eq!(results.len(), 80, "every appended result is listed once");
-    let mut unique = results.clone();
-    unique.sort();
-    unique.dedup();
-    assert_eq!(unique.len(), 80);
-    for id in results {
-        storage
-            .get_result(id)
-            .expect("every listed result reads back");
-    }
+    append_concurrently(&storage, run.id, 2, 40);
 }
 
 #[test]

@@ -38,3 +38,90 @@ pub fn asgard(args: &[&str]) -> std::process::Child {
 pub fn path_str(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
 }
+
+/// One `GET` on a new connection to a running monitor, with `extra` header lines (each ending in `\r\n`); the
+/// whole response, head and body.
+pub fn http_get(addr: &str, path: &str, extra: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    Ok(response)
+}
+
+/// The status code of a response returned by [`http_get`].
+pub fn status_of(response: &str) -> u16 {
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:.80}"))
+}
+
+/// Reads a live-update stream until `until` holds for what has arrived (true), or 10 s pass or it ends (false).
+pub async fn read_sse_until(
+    stream: &mut tokio::net::TcpStream,
+    received: &mut String,
+    until: impl Fn(&str) -> bool,
+) -> bool {
+    use tokio::io::AsyncReadExt;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut buf = [0u8; 8192];
+    while !until(received) {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Err(_) => return false,
+            Ok(Ok(n)) => received.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Ok(Err(e)) => panic!("reading the stream: {e}"),
+        }
+    }
+    true
+}
+
+/// `writers` `asgard append` processes, `count` results each, into `run` at once; checks that every result is
+/// listed exactly once and reads back.
+pub fn append_concurrently(
+    storage: &AsgardStorage,
+    run: asgard::model::RunId,
+    writers: usize,
+    count: usize,
+) {
+    let root = path_str(storage.root()).to_owned();
+    let (id, count_arg) = (run.to_string(), count.to_string());
+    let args = [
+        "append",
+        "--storage",
+        &root,
+        "--into",
+        &id,
+        "--count",
+        &count_arg,
+    ];
+    let children: Vec<_> = (0..writers).map(|_| asgard(&args)).collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let results = storage.read_run(run).unwrap().results;
+    assert_eq!(
+        results.len(),
+        writers * count,
+        "every appended result is listed"
+    );
+    let mut unique = results.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), writers * count, "each once");
+    for id in results {
+        storage
+            .get_result(id)
+            .expect("every listed result reads back whole");
+    }
+}
