@@ -1,31 +1,19 @@
 // `asgard example -c basic --monitor`: the monitor starts first, and the examples' runs appear in the open
 // dashboard as they are computed, without a reload.
 import { expect, test } from "@playwright/test";
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expectNotReloaded, openLive } from "./support/page";
-
-const binary = process.env.ASGARD_BIN ?? path.resolve(__dirname, "../../target/debug/asgard");
+import { startAsgard } from "./support/process";
 
 test("asgard example -c basic --monitor shows the runs arriving live", async ({ page }) => {
   const storage = mkdtempSync(path.join(tmpdir(), "asgard-examples-"));
   // A pause before each example, so that they arrive one by one while the page is open.
-  const child = spawn(binary, ["example", "-c", "basic", "--monitor", "--storage", storage, "--port", "0", "--pause-ms", "2000"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
+  const monitor = await startAsgard(["example", "-c", "basic", "--monitor", "--storage", storage, "--port", "0", "--pause-ms", "2000"]);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (chunk) => {
-        output += chunk;
-        const found = /Asgard Monitor: (http:\/\/\S+)/.exec(output);
-        if (found) resolve(found[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`asgard exited with ${code}: ${output}`)));
-    });
+    const url = monitor.url;
     await openLive(page, url);
     const rows = page.locator("tr.run");
     // The third example starts six seconds in: at least it arrives after the page opened.
@@ -39,13 +27,11 @@ test("asgard example -c basic --monitor shows the runs arriving live", async ({ 
     await expect(rows.filter({ hasText: "Harmonic oscillator" })).toContainText("classical Runge–Kutta (RK4)");
 
     // The examples are done and summarised; the dashboard keeps serving and draws their results.
-    await expect.poll(() => output, { timeout: 10_000 }).toContain("keeps serving until Ctrl-C");
-    expect(output).toContain("basic/03_harmonic_oscillator.yaml");
+    await expect.poll(monitor.output, { timeout: 10_000 }).toContain("keeps serving until Ctrl-C");
+    expect(monitor.output()).toContain("basic/03_harmonic_oscillator.yaml");
     await rows.filter({ hasText: "Harmonic oscillator" }).locator("a").first().click();
     await expect(page.locator('canvas[data-drawn="true"]')).toHaveCount(2);
   } finally {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGINT");
-    await exited;
+    await monitor.stop();
   }
 });

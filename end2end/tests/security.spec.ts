@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { openLive, resultCard, runRow } from "./support/page";
+import { binary, startAsgard } from "./support/process";
 import { addResult, solution1d, writeRun } from "./support/storage";
 
-const binary = process.env.ASGARD_BIN ?? path.resolve(__dirname, "../../target/debug/asgard");
 
 const payloads = {
   name: `<img src=x onerror="window.__xss='name'">`,
@@ -54,19 +54,9 @@ test("markup in names, equations, circuits, titles and labels is shown as text a
 
 test("with a token, the printed URL opens the live dashboard and nothing opens without it", async ({ page, browser }) => {
   const storage = mkdtempSync(path.join(tmpdir(), "asgard-token-"));
-  const child = spawn(binary, ["monitor", "--storage", storage, "--port", "0", "--token", "e2e-secret-token"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
+  const monitor = await startAsgard(["monitor", "--storage", storage, "--port", "0", "--token", "e2e-secret-token"]);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", (chunk) => {
-        output += chunk;
-        const found = /Asgard Monitor: (http:\/\/\S+)/.exec(output);
-        if (found) resolve(found[1]);
-      });
-      child.on("exit", (code) => reject(new Error(`asgard exited with ${code}: ${output}`)));
-    });
+    const url = monitor.url;
     expect(url).toContain("?token=e2e-secret-token");
     const base = url.split("?")[0];
 
@@ -88,8 +78,6 @@ test("with a token, the printed URL opens the live dashboard and nothing opens w
     await page.locator("tr.run a").first().click();
     await expect(page.locator('canvas[data-drawn="true"]').first()).toBeVisible();
   } finally {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGINT");
-    await exited;
+    await monitor.stop();
   }
 });
