@@ -64,14 +64,7 @@ impl Guard {
 
     /// Whether `host` (a `Host` header: name or address, with or without port) names this monitor.
     pub fn host_allowed(&self, host: &str) -> bool {
-        let name = match host.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => match host.rsplit_once(':') {
-                Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-                _ => host,
-            },
-        };
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let name = host_name(host).trim_end_matches('.').to_ascii_lowercase();
         if name == "localhost" || name.ends_with(".localhost") {
             return true;
         }
@@ -115,6 +108,17 @@ impl Guard {
     }
 }
 
+/// The name or address of a `Host` header, without its port (and without the brackets of an IPv6 address).
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    }
+}
+
 fn refuse(status: StatusCode, message: String) -> Response {
     let mut response = (status, axum::Json(json!({ "error": message }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
@@ -141,7 +145,7 @@ pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next
                 format!(
                     "Host `{host}` is not an address of this monitor; if you reach it by that name, start it with \
                      --allow-host {}",
-                    host.rsplit_once(':').map_or(host.as_str(), |(n, _)| n)
+                    host_name(host)
                 ),
             );
         }

@@ -205,8 +205,6 @@ def _has_null(value: Any) -> bool:
 def _storable(array: np.ndarray) -> np.ndarray:
     """The array in an element type the monitor reads, little-endian."""
     dtype = array.dtype
-    if dtype.kind == "c":
-        raise InvalidData("complex arrays cannot be stored: save the real and imaginary parts as two fields")
     key = f"{dtype.kind}{dtype.itemsize}"
     if key in _CONVERT:
         array = array.astype(_CONVERT[key])
