@@ -5,6 +5,7 @@
 mod client;
 mod generate;
 mod scenarios;
+mod sse;
 
 use std::path::PathBuf;
 
