@@ -49,6 +49,7 @@ pub struct DumpArgs {
 /// {"json": value}}}}}`, runs in no particular order; unreadable files make it fail, naming them.
 pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
     use crate::model::FieldValue;
+    use crate::storage::json as storage_json;
     use serde_json::{json, Map, Value};
     let storage = AsgardStorage::open(&args.storage)
         .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
@@ -64,7 +65,9 @@ pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
                 .map(|(name, field)| {
                     let value = match field {
                         FieldValue::Array(a) => {
-                            json!({"shape": a.shape, "dtype": a.dtype, "values": a.values})
+                            let values: Vec<Value> =
+                                a.values.iter().map(|v| storage_json::value_of(*v)).collect();
+                            json!({"shape": a.shape, "dtype": a.dtype, "values": values})
                         }
                         FieldValue::Json(text) => {
                             json!({"json": serde_json::from_str::<Value>(text).unwrap_or(Value::Null)})
@@ -86,7 +89,13 @@ pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
         }
         runs.push(serde_json::to_value(&run)?);
     }
-    println!("{}", json!({"runs": runs, "results": results}));
+    // NaN and infinities as Python's `json` writes them, so that they read back as they are.
+    let text = storage_json::to_text(
+        &json!({"runs": runs, "results": results}),
+        storage_json::NonFinite::Literal,
+        false,
+    );
+    println!("{}", String::from_utf8_lossy(&text));
     Ok(())
 }
 
@@ -390,24 +399,39 @@ pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is first
+/// polled (axum polls its shutdown future from a task of its own, which may start after the first request has
+/// been served): a Ctrl-C right after the URL is printed still shuts down cleanly.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let signals = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let (interrupt, terminate) = signals;
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(interrupt) => {}
+                _ = wait(terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        println!("shutting down");
     }
-    println!("shutting down");
 }

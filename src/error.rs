@@ -17,6 +17,9 @@ pub enum AppError {
     /// A file in the storage is damaged; the message names it relative to the storage root: 500.
     #[error("{0}")]
     Damaged(String),
+    /// A sound file holds what the monitor does not read (complex numbers, text): 422.
+    #[error("{0}")]
+    Unsupported(String),
     /// Anything else; the details are in the server log: 500.
     #[error("internal server error (see the server log)")]
     Internal,
@@ -48,6 +51,7 @@ mod ssr {
             match self {
                 Self::BadRequest(_) => StatusCode::BAD_REQUEST,
                 Self::NotFound(_) => StatusCode::NOT_FOUND,
+                Self::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 Self::Damaged(_) | Self::Internal | Self::Transport(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
@@ -68,6 +72,7 @@ mod ssr {
                     storage::report_problem(&problem);
                     Self::Damaged(problem)
                 }
+                E::Unsupported { .. } => Self::Unsupported(e.to_string()),
                 other => {
                     tracing::error!(error = %other, "storage error");
                     Self::Internal

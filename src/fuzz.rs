@@ -28,7 +28,11 @@ fn ids() -> (RunId, ResultId) {
 /// What any plot does with a result it could read: reduce it for 64 columns, whole and zoomed, and encode it.
 fn view(storage: &AsgardStorage, id: ResultId) {
     if let Ok(payload) = storage.get_result(id) {
-        let _ = payload_to_json(&payload);
+        let _ = crate::storage::json::to_text(
+            &payload_to_json(&payload),
+            crate::storage::json::NonFinite::Literal,
+            false,
+        );
         let _ = reduce_for_view(payload.clone(), 64, None, None);
         let _ = reduce_for_view(payload.clone(), 64, Some((0.25, 0.5)), Some(1));
         let _ = reduce_for_view(

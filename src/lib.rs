@@ -30,6 +30,6 @@ pub mod storage;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    ui::panic::install();
     leptos::mount::hydrate_body(ui::App);
 }

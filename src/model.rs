@@ -118,8 +118,9 @@ pub enum FieldStorage {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldInfo {
     pub name: String,
-    /// Empty for a scalar or a non-numeric value.
-    pub shape: Vec<usize>,
+    /// Empty for a scalar or a non-numeric value. `u64`, not `usize`: the browser's `usize` has 32 bits, and a
+    /// shape read from a file (even a damaged one) must reach it as the server saw it.
+    pub shape: Vec<u64>,
     /// A NumPy dtype string (`<f8`, `<i4`, ...), `json` for non-numeric inline values.
     pub dtype: String,
     pub storage: FieldStorage,

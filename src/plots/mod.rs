@@ -301,9 +301,26 @@ pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
         .x_label_area_size(42)
         .y_label_area_size(64);
     if let Some(title) = title {
-        builder.caption(title, ("sans-serif", 18));
+        let width = area.dim_in_pixel().0 as usize;
+        builder.caption(fit_caption(title, width), ("sans-serif", 18));
     }
     builder
+}
+
+/// `title` cut with an ellipsis to what fits `width` pixels at the caption's size (about 9 px a character):
+/// the card's heading above the plot shows the whole title.
+fn fit_caption(title: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    let fits = width.saturating_sub(24) / 9;
+    match title.char_indices().nth(fits.max(2)) {
+        None => title.into(),
+        Some(_) => {
+            let end = title
+                .char_indices()
+                .nth(fits.max(2) - 1)
+                .map_or(title.len(), |(i, _)| i);
+            format!("{}…", &title[..end]).into()
+        }
+    }
 }
 
 /// The legend box every chart uses, at `position`.
@@ -470,6 +487,16 @@ pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
 pub mod tests {
     use super::*;
     use crate::model::{FieldValue, NumArray, ResultId, RunId};
+
+    #[test]
+    fn a_long_caption_is_cut_to_the_plot_width() {
+        assert_eq!(fit_caption("Heat equation", 800), "Heat equation");
+        let long = "t".repeat(300);
+        let cut = fit_caption(&long, 800);
+        assert!(cut.ends_with('…'));
+        assert_eq!(cut.chars().count(), (800 - 24) / 9);
+        assert_eq!(fit_caption("αβγδεζηθ", 60), "αβγ…");
+    }
 
     /// A payload with numeric fields given as (name, shape, row-major values).
     pub fn payload(

@@ -11,12 +11,15 @@ use serde_json::{json, Value};
 use crate::error::AppError;
 use crate::model::{ResultId, RunId};
 use crate::server::AppState;
+use crate::storage::json::{to_text, NonFinite};
 use crate::storage::payload_to_json;
 
 #[derive(Deserialize)]
 pub struct IdQuery {
     id: Option<String>,
     field: Option<String>,
+    /// How NaN and infinities are written: `literal` (default), `string` or `null`.
+    nonfinite: Option<String>,
 }
 
 impl IdQuery {
@@ -28,6 +31,22 @@ impl IdQuery {
             .ok_or_else(|| AppError::BadRequest("missing query parameter `id`".into()))?;
         Ok(raw.parse()?)
     }
+
+    fn non_finite(&self) -> Result<NonFinite, AppError> {
+        self.nonfinite
+            .as_deref()
+            .map_or(Ok(NonFinite::default()), NonFinite::parse)
+            .map_err(AppError::BadRequest)
+    }
+}
+
+/// A JSON body whose non-finite numbers are written as the client asked (`?nonfinite=`).
+fn json_response(value: &Value, style: NonFinite) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        to_text(value, style, false),
+    )
+        .into_response()
 }
 
 /// The most runs one page of `GET /api/runs` holds.
@@ -156,12 +175,13 @@ fn page_links(offset: usize, limit: usize, total: usize) -> String {
     links.join(", ")
 }
 
-/// `GET /api/run?id=`: the run with every result resolved.
+/// `GET /api/run?id=[&nonfinite=]`: the run with every result resolved.
 pub async fn get_run(
     State(state): State<AppState>,
     Query(q): Query<IdQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let id: RunId = q.parse()?;
+    let style = q.non_finite()?;
     let storage = state.index.storage().clone();
     let (run, results) = tokio::task::spawn_blocking(move || storage.get_run(id)).await??;
     let results: Vec<Value> = results
@@ -175,7 +195,7 @@ pub async fn get_run(
     let mut body = serde_json::to_value(&run).map_err(|_| AppError::Internal)?;
     body["result_count"] = json!(run.results.len());
     body["results"] = Value::Array(results);
-    Ok(Json(body))
+    Ok(json_response(&body, style))
 }
 
 /// `DELETE /api/run?id=`: deletes the run, its results and their files.
@@ -189,15 +209,16 @@ pub async fn delete_run(
     Ok(Json(json!({ "deleted": id })))
 }
 
-/// `GET /api/result?id=`: one result with its arrays inline.
+/// `GET /api/result?id=[&nonfinite=]`: one result with its arrays inline.
 pub async fn get_result(
     State(state): State<AppState>,
     Query(q): Query<IdQuery>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Response, AppError> {
     let id: ResultId = q.parse()?;
+    let style = q.non_finite()?;
     let storage = state.index.storage().clone();
     let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
-    Ok(Json(payload_to_json(&payload)))
+    Ok(json_response(&payload_to_json(&payload), style))
 }
 
 /// `GET /api/result/csv?id=[&field=]`: the full data as CSV — one field, or the 1-D fields side by side.

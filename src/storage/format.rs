@@ -93,10 +93,12 @@ impl NpyRef {
 }
 
 /// The shape of an inline JSON value: `[]` for a scalar, one entry per nesting level for a rectangular list.
-/// `None` for objects and ragged lists. `numeric` is false when any leaf is not a number (or null).
+/// `None` for objects and ragged lists. `numeric` is false when any leaf is not a number (or null, or a bare
+/// `NaN`/`Infinity`/`-Infinity`: see [`super::json`]).
 pub fn inline_shape(value: &Value) -> Option<(Vec<usize>, bool)> {
     match value {
         Value::Number(_) | Value::Null => Some((Vec::new(), true)),
+        v if super::json::is_marker(v) => Some((Vec::new(), true)),
         Value::String(_) | Value::Bool(_) => Some((Vec::new(), false)),
         Value::Object(_) => None,
         Value::Array(items) => {
@@ -121,29 +123,43 @@ pub fn inline_shape(value: &Value) -> Option<(Vec<usize>, bool)> {
     }
 }
 
-/// Flattens a rectangular numeric JSON list in row-major order; null becomes NaN.
+/// Flattens a rectangular numeric JSON list in row-major order; null becomes NaN, and the bare words
+/// `NaN`, `Infinity` and `-Infinity` the numbers they name.
 pub fn flatten_numbers(value: &Value, out: &mut Vec<f64>) {
     match value {
         Value::Array(items) => items.iter().for_each(|v| flatten_numbers(v, out)),
-        Value::Number(n) => out.push(n.as_f64().unwrap_or(f64::NAN)),
-        _ => out.push(f64::NAN),
+        leaf => out.push(super::json::number(leaf).unwrap_or(f64::NAN)),
     }
 }
 
-/// Builds nested JSON lists of `shape` from row-major `values`; NaN and infinities become null.
+/// Builds nested JSON lists of `shape` from row-major `values`, for storing inline: NaN and infinities become
+/// null, which every JSON reader takes.
 pub fn nest_numbers(shape: &[usize], values: &[f64]) -> Value {
+    nest(shape, values, &|v| {
+        serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+    })
+}
+
+/// Builds nested JSON lists of `shape` from row-major `values` that keep NaN and infinities (as markers that
+/// [`super::json::to_text`] writes out), for the API and `asgard dump`.
+pub fn nest_values(shape: &[usize], values: &[f64]) -> Value {
+    nest(shape, values, &super::json::value_of)
+}
+
+fn nest(shape: &[usize], values: &[f64], leaf: &dyn Fn(f64) -> Value) -> Value {
     match shape {
-        [] => values.first().map_or(Value::Null, |v| number(*v)),
-        [_] => Value::Array(values.iter().map(|v| number(*v)).collect()),
+        [] => values.first().map_or(Value::Null, |v| leaf(*v)),
+        [_] => Value::Array(values.iter().map(|v| leaf(*v)).collect()),
         [n, rest @ ..] => {
             let stride: usize = rest.iter().product();
             Value::Array(
                 (0..*n)
                     .map(|i| {
-                        nest_numbers(
+                        nest(
                             rest,
                             &values[(i * stride).min(values.len())
                                 ..((i + 1) * stride).min(values.len())],
+                            leaf,
                         )
                     })
                     .collect(),
@@ -152,8 +168,9 @@ pub fn nest_numbers(shape: &[usize], values: &[f64]) -> Value {
     }
 }
 
-fn number(v: f64) -> Value {
-    serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number)
+/// A shape as the model carries it to the browser.
+pub fn wire_shape(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&d| d as u64).collect()
 }
 
 /// What is known of a field without reading an array file.
@@ -161,7 +178,7 @@ pub fn field_info(name: &str, value: &Value) -> FieldInfo {
     if let Some(Ok(r)) = NpyRef::from_value(value) {
         return FieldInfo {
             name: name.to_owned(),
-            shape: r.shape,
+            shape: wire_shape(&r.shape),
             dtype: r.dtype,
             storage: FieldStorage::Npy,
         };
@@ -173,7 +190,7 @@ pub fn field_info(name: &str, value: &Value) -> FieldInfo {
     };
     FieldInfo {
         name: name.to_owned(),
-        shape,
+        shape: wire_shape(&shape),
         dtype: dtype.to_owned(),
         storage: FieldStorage::Inline,
     }

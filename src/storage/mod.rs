@@ -3,6 +3,7 @@
 
 mod format;
 mod fs;
+pub mod json;
 mod npy;
 pub mod npy_header;
 mod read;
@@ -39,6 +40,13 @@ pub enum Error {
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is damaged: {message}")]
     Corrupt { path: PathBuf, message: String },
+    /// A sound file whose contents the monitor does not draw (complex numbers, text, objects).
+    #[error("field `{field}`: {path} cannot be read: {message}")]
+    Unsupported {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
     #[error("no run with id {0}")]
     RunNotFound(RunId),
     #[error("no result with id {0}")]
@@ -210,7 +218,8 @@ impl AsgardStorage {
     }
 
     fn write_json(&self, rel: &Path, value: &impl serde::Serialize) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(value).expect("records serialize");
+        // Non-finite numbers read from a record (Python writes them bare) are written back as they were.
+        let bytes = json::to_text(value, json::NonFinite::Literal, true);
         write_bytes_atomic(&self.root.join(rel), &bytes).map_err(|source| Error::Io {
             path: rel.into(),
             source,
@@ -267,7 +276,7 @@ impl AsgardStorage {
                 ),
             });
         }
-        serde_json::from_slice(&bytes)
+        json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| Error::Corrupt {
                 path: rel.into(),

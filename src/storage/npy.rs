@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::model::NumArray;
 use crate::storage::format::{flatten_numbers, nest_numbers};
-use crate::storage::npy_header::{read_header_bytes, NpyHeader};
+use crate::storage::npy_header::{read_header_bytes, Element, Kind, NpyError, NpyHeader};
 
 /// An n-dimensional numeric array given to [`crate::storage::AsgardStorage::add_result`].
 #[derive(Clone, Debug, PartialEq)]
@@ -125,30 +125,18 @@ macro_rules! impl_from_array {
 }
 impl_from_array!(f64 => F64, f32 => F32, i64 => I64, i32 => I32);
 
-/// Reads a `.npy` file of any supported element type (f64, f32, i64, i32, u32, u8, bool), in C or Fortran order,
-/// as a row-major `f64` array. The header is checked against the file's length first
-/// ([`NpyHeader::parse`]), so the one buffer allocated is never larger than the file; the data is then read
-/// straight into it (for `f8`, without a further copy). A file that shrinks while it is read is an error.
-pub fn read_as_f64(mut file: File) -> Result<NumArray, String> {
-    let file_len = file.metadata().map_err(|e| e.to_string())?.len();
-    let head = read_header_bytes(&mut file).map_err(|e| e.to_string())?;
-    let header = NpyHeader::parse(&head, file_len)?;
+/// Reads a `.npy` file of any numeric element type NumPy writes (`f2`–`f8`, `i1`–`i8`, `u1`–`u8`, bool), in
+/// either byte order and C or Fortran order, as a row-major `f64` array. The header is checked against the
+/// file's length first ([`NpyHeader::parse`]), so the one buffer allocated is never larger than the file; the
+/// data is then read straight into it (for little-endian `f8`, without a further copy). A file that shrinks
+/// while it is read is an error. 64-bit integers beyond 2⁵³ are rounded to the nearest `f64`.
+pub fn read_as_f64(mut file: File) -> Result<NumArray, NpyError> {
+    let header = read_header_of(&mut file)?;
     file.seek(SeekFrom::Start(header.data_offset as u64))
         .map_err(|e| e.to_string())?;
     let n: usize = header.shape.iter().product();
-    let short = |e: std::io::Error| {
-        format!("the data ends early ({e}): the file changed while it was read?")
-    };
-    let values = match header.descr.as_str() {
-        "<f8" => read_elements::<f64>(&mut file, n).map_err(short)?,
-        "<f4" => widen::<f32>(&mut file, n, f64::from).map_err(short)?,
-        "<i8" => widen::<i64>(&mut file, n, |v| v as f64).map_err(short)?,
-        "<i4" => widen::<i32>(&mut file, n, f64::from).map_err(short)?,
-        "<u4" => widen::<u32>(&mut file, n, f64::from).map_err(short)?,
-        "|u1" => widen::<u8>(&mut file, n, f64::from).map_err(short)?,
-        "|b1" => widen::<u8>(&mut file, n, |v| f64::from(u8::from(v != 0))).map_err(short)?,
-        other => unreachable!("NpyHeader::parse accepts only readable types, not {other}"),
-    };
+    let values = read_values(&mut file, n, header.element)
+        .map_err(|e| format!("the data ends early ({e}): the file changed while it was read?"))?;
     let values = if header.fortran_order && header.shape.len() > 1 {
         // Column-major on disk: walk it in row-major order.
         ArrayD::from_shape_vec(IxDyn(&header.shape).f(), values)
@@ -166,25 +154,66 @@ pub fn read_as_f64(mut file: File) -> Result<NumArray, String> {
     })
 }
 
+/// The header of a `.npy` file, checked against the file's length; no element is read.
+pub fn read_header(mut file: File) -> Result<NpyHeader, NpyError> {
+    read_header_of(&mut file)
+}
+
+fn read_header_of(file: &mut File) -> Result<NpyHeader, NpyError> {
+    let file_len = file.metadata().map_err(|e| e.to_string())?.len();
+    let head = read_header_bytes(file).map_err(|e| e.to_string())?;
+    NpyHeader::parse(&head, file_len)
+}
+
 #[cfg(target_endian = "big")]
 compile_error!(
     "the .npy reader takes little-endian data as it is: big-endian hosts are not supported"
 );
+
+/// `n` elements of type `element` as `f64`.
+fn read_values(file: &mut File, n: usize, element: Element) -> std::io::Result<Vec<f64>> {
+    use Kind::{Bool, Float, Int, Unsigned};
+    if let (Float, 8, false) = (element.kind, element.size, element.big_endian) {
+        return read_elements::<f64>(file, n);
+    }
+    let mut bytes = vec![0u8; n * element.size];
+    file.read_exact(&mut bytes)?;
+    let big = element.big_endian;
+    macro_rules! convert {
+        ($t:ty, $to_f64:expr) => {
+            bytes
+                .chunks_exact(std::mem::size_of::<$t>())
+                .map(|c| {
+                    let raw = c.try_into().expect("chunks of the element size");
+                    let v = if big {
+                        <$t>::from_be_bytes(raw)
+                    } else {
+                        <$t>::from_le_bytes(raw)
+                    };
+                    $to_f64(v)
+                })
+                .collect()
+        };
+    }
+    Ok(match (element.kind, element.size) {
+        (Float, 8) => convert!(f64, |v| v),
+        (Float, 4) => convert!(f32, f64::from),
+        (Float, _) => convert!(u16, |bits| half::f16::from_bits(bits).to_f64()),
+        (Int, 1) => convert!(i8, f64::from),
+        (Int, 2) => convert!(i16, f64::from),
+        (Int, 4) => convert!(i32, f64::from),
+        (Int, _) => convert!(i64, |v| v as f64),
+        (Unsigned, 1) => convert!(u8, f64::from),
+        (Unsigned, 2) => convert!(u16, f64::from),
+        (Unsigned, 4) => convert!(u32, f64::from),
+        (Unsigned, _) => convert!(u64, |v| v as f64),
+        (Bool, _) => bytes.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
+    })
+}
 
 /// `n` little-endian elements read straight into their buffer.
 fn read_elements<T: bytemuck::Pod>(file: &mut File, n: usize) -> std::io::Result<Vec<T>> {
     let mut values = vec![T::zeroed(); n];
     file.read_exact(bytemuck::cast_slice_mut(&mut values))?;
     Ok(values)
-}
-
-fn widen<T: bytemuck::Pod>(
-    file: &mut File,
-    n: usize,
-    to_f64: impl Fn(T) -> f64,
-) -> std::io::Result<Vec<f64>> {
-    Ok(read_elements::<T>(file, n)?
-        .into_iter()
-        .map(to_f64)
-        .collect())
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 
 use super::npy;
+use super::npy_header::{NpyError, NpyHeader};
 use super::{
-    format, inline_shape, nest_numbers, AsgardStorage, Error, NpyRef, Result, ResultRecord,
+    format, inline_shape, json as storage_json, AsgardStorage, Error, NpyRef, Result, ResultRecord,
     RunRecord,
 };
 use crate::model::{
@@ -92,59 +93,82 @@ impl AsgardStorage {
         summary.circuit.clone_from(&run.circuit);
         Ok(RunDetail {
             summary,
-            metadata_json: serde_json::to_string(&run.metadata).expect("a JSON map serializes"),
+            // For people to read: non-finite numbers as the words Python writes.
+            metadata_json: String::from_utf8(storage_json::to_text(
+                &run.metadata,
+                storage_json::NonFinite::Literal,
+                false,
+            ))
+            .expect("JSON text is UTF-8"),
             results,
         })
     }
 
+    /// What the run page lays a result out with: its fields with their shapes and types (from the `.npy`
+    /// headers, not only from what the result file claims), and the one problem that keeps it from being drawn
+    /// — a damaged, missing or unreadable array, or shapes that do not fit its type — found here, on the
+    /// server, so that the page shows it the same way wherever it is rendered.
     fn result_summary(&self, id: ResultId) -> ResultSummary {
-        match self.read_result(id) {
-            Ok(record) => {
-                let fields: Vec<_> = record
-                    .data
-                    .iter()
-                    .map(|(name, v)| format::field_info(name, v))
-                    .collect();
-                let missing = record
-                    .data
-                    .values()
-                    .filter_map(NpyRef::from_value)
-                    .find_map(|r| match r {
-                        Ok(r) if !r.belongs_to(id) => Some(format!(
-                            "expected a file of this result in files/ ({id}_….npy), found {:?}",
-                            r.file
-                        )),
-                        Ok(r) if self.root.join("files").join(&r.file).is_file() => None,
-                        Ok(r) => Some(format!("files/{} is missing", r.file)),
-                        Err(e) => Some(e),
-                    });
-                ResultSummary {
+        let record = match self.read_result(id) {
+            Ok(record) => record,
+            Err(e) => {
+                return ResultSummary {
                     id,
-                    title: record
-                        .display
-                        .get("title")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                    result_type: record.result_type,
-                    timestamp: record.timestamp,
-                    fields,
-                    problem: missing
-                        .map(|m| format!("results/{id}.json is damaged: {m}"))
-                        .inspect(|p| {
-                            super::report_problem(p);
-                        }),
+                    result_type: String::new(),
+                    timestamp: String::new(),
+                    title: None,
+                    fields: Vec::new(),
+                    problem: Some(e.to_string()).inspect(|p| {
+                        super::report_problem(p);
+                    }),
                 }
             }
-            Err(e) => ResultSummary {
-                id,
-                result_type: String::new(),
-                timestamp: String::new(),
-                title: None,
-                fields: Vec::new(),
-                problem: Some(e.to_string()).inspect(|p| {
-                    super::report_problem(p);
-                }),
-            },
+        };
+        let mut problem = None;
+        let mut fields = Vec::with_capacity(record.data.len());
+        for (name, value) in &record.data {
+            let mut info = format::field_info(name, value);
+            if let Some(reference) = NpyRef::from_value(value) {
+                match self
+                    .open_npy_ref(id, name, reference)
+                    .and_then(|(rel, file)| read_npy_header(rel, name, file))
+                {
+                    Ok(header) => {
+                        info.shape = format::wire_shape(&header.shape);
+                        info.dtype = header.descr;
+                    }
+                    Err(e) => {
+                        problem.get_or_insert(e.to_string());
+                    }
+                }
+            }
+            fields.push(info);
+        }
+        if problem.is_none() {
+            let shape_of = |name: &str| {
+                fields
+                    .iter()
+                    .find(|f| f.name == name)
+                    .map(|f| f.shape.iter().map(|&d| d as usize).collect())
+            };
+            problem = format::validate(&record.result_type, &shape_of)
+                .err()
+                .map(|m| format!("results/{id}.json does not fit its type: {m}"));
+        }
+        if let Some(p) = &problem {
+            super::report_problem(p);
+        }
+        ResultSummary {
+            id,
+            title: record
+                .display
+                .get("title")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            result_type: record.result_type,
+            timestamp: record.timestamp,
+            fields,
+            problem,
         }
     }
 
@@ -186,6 +210,17 @@ impl AsgardStorage {
         field: &str,
         reference: std::result::Result<NpyRef, String>,
     ) -> Result<NumArray> {
+        let (rel, file) = self.open_npy_ref(id, field, reference)?;
+        npy::read_as_f64(file).map_err(|e| npy_error(rel, field, e))
+    }
+
+    /// Opens the array file a field refers to, if the reference is sound and names a file of this result.
+    fn open_npy_ref(
+        &self,
+        id: ResultId,
+        field: &str,
+        reference: std::result::Result<NpyRef, String>,
+    ) -> Result<(PathBuf, std::fs::File)> {
         let corrupt = |message: String| Error::Corrupt {
             path: Self::rel_result(id),
             message,
@@ -204,7 +239,7 @@ impl AsgardStorage {
                 reference.file
             ))
         })?;
-        npy::read_as_f64(file).map_err(|message| Error::Corrupt { path: rel, message })
+        Ok((rel, file))
     }
 
     /// The original `.npy` file of one field: its file name and bytes.
@@ -245,6 +280,33 @@ impl AsgardStorage {
             .map(|&rid| self.get_result(rid))
             .collect();
         Ok((run, results))
+    }
+}
+
+/// The checked header of an array file that a plot can draw: a dimension beyond [`MAX_DIMENSION`] is refused.
+fn read_npy_header(rel: PathBuf, field: &str, file: std::fs::File) -> Result<NpyHeader> {
+    let header = npy::read_header(file).map_err(|e| npy_error(rel.clone(), field, e))?;
+    match header.shape.iter().find(|&&d| d > MAX_DIMENSION) {
+        Some(d) => Err(npy_error(
+            rel,
+            field,
+            NpyError::Unsupported(format!(
+                "a dimension of {d} (shape {:?}) is more than a plot can address ({MAX_DIMENSION})",
+                header.shape
+            )),
+        )),
+        None => Ok(header),
+    }
+}
+
+fn npy_error(path: PathBuf, field: &str, e: NpyError) -> Error {
+    match e {
+        NpyError::Damaged(message) => Error::Corrupt { path, message },
+        NpyError::Unsupported(message) => Error::Unsupported {
+            path,
+            field: field.to_owned(),
+            message,
+        },
     }
 }
 
@@ -294,6 +356,10 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
     }
 }
 
+/// The largest dimension of an array that is drawn: the browser's indices have 32 bits. (Only an array with
+/// no elements, such as a forged `(0, 10¹²)`, or a file over 4 GB can have a larger one.)
+pub const MAX_DIMENSION: usize = u32::MAX as usize;
+
 /// Longer names and equations are cut (with a `problem` saying so): a run file with a 10 MB name must not make
 /// every run list 10 MB.
 pub const MAX_NAME_CHARS: usize = 500;
@@ -317,14 +383,15 @@ fn modified_rfc3339(path: &Path) -> Option<String> {
     )
 }
 
-/// A resolved result as the REST API returns it: the stored record with every array inline.
+/// A resolved result as the REST API returns it: the stored record with every array inline. Non-finite
+/// numbers are markers: write it with [`storage_json::to_text`].
 pub fn payload_to_json(payload: &ResultPayload) -> Value {
     let data: Map<String, Value> = payload
         .fields
         .iter()
         .map(|(name, field)| {
             let value = match field {
-                FieldValue::Array(a) => nest_numbers(&a.shape, &a.values),
+                FieldValue::Array(a) => format::nest_values(&a.shape, &a.values),
                 FieldValue::Json(text) => serde_json::from_str(text).unwrap_or(Value::Null),
             };
             (name.clone(), value)

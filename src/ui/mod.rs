@@ -3,6 +3,8 @@
 mod components;
 mod live;
 mod pages;
+#[cfg(feature = "hydrate")]
+pub mod panic;
 pub mod server_fns;
 
 use leptos::prelude::*;

@@ -4,6 +4,7 @@
 mod api;
 mod bad_input;
 mod cli;
+mod everyday;
 mod examples;
 mod faults;
 mod fuzz_corpus;

@@ -2,9 +2,12 @@
 round trip with the Rust side (`asgard dump` is the Rust reader; `asgard example` the Rust writer)."""
 
 import json
+import math
 import multiprocessing
 import os
+import shutil
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -276,3 +279,56 @@ def test_the_monitor_serves_a_storage_written_only_by_python(tmp_path):
     finally:
         monitor.terminate()
         monitor.wait(timeout=10)
+
+
+# Everyday data (tests/fixtures/everyday.py): files written with plain NumPy and `json`, no Asgard code.
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def test_the_committed_everyday_fixtures_are_what_the_script_writes(tmp_path):
+    subprocess.run([sys.executable, str(FIXTURES / "everyday.py"), str(tmp_path / "everyday")], check=True)
+    committed = FIXTURES / "everyday"
+    written = sorted(p.relative_to(tmp_path / "everyday") for p in (tmp_path / "everyday").rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(committed) for p in committed.rglob("*") if p.is_file())
+    for rel in written:
+        assert (tmp_path / "everyday" / rel).read_bytes() == (committed / rel).read_bytes(), rel
+
+
+def test_the_monitor_gives_python_nan_and_infinity_back_as_they_were_written(tmp_path):
+    shutil.copytree(FIXTURES / "everyday", tmp_path / "s")
+    [run] = [r for r in AsgardStorage(tmp_path / "s").list_runs() if r.name.startswith("diverging")]
+    monitor = subprocess.Popen([ASGARD, "monitor", "--storage", str(tmp_path / "s"), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = monitor.stdout.readline().split("http://")[1].split()[0].rstrip("/")
+        with urllib.request.urlopen(f"http://{url}/api/run?id={run.id}", timeout=10) as r:
+            detail = json.load(r)  # Python's json reads NaN and Infinity as floats
+        assert math.isnan(detail["metadata"]["final_loss"]) and detail["metadata"]["upper_bound"] == math.inf
+        [solution] = [r for r in detail["results"] if r["result_type"] == "Solution1D"]
+        computed = np.asarray(solution["data"]["computed"], dtype=np.float64)
+        with open(tmp_path / "s" / "results" / f"{solution['id']}.json") as f:
+            written = np.asarray(json.load(f)["data"]["computed"], dtype=np.float64)
+        assert np.array_equal(computed, written, equal_nan=True)
+        assert np.isnan(computed[3]) and computed[5] == np.inf and computed[7] == -np.inf
+        # Strict JSON on request: the strings NumPy converts back.
+        with urllib.request.urlopen(f"http://{url}/api/result?id={solution['id']}&nonfinite=string", timeout=10) as r:
+            strict = json.loads(r.read(), parse_constant=lambda word: pytest.fail(f"bare {word} in strict JSON"))
+        assert np.array_equal(np.asarray(strict["data"]["computed"], dtype=np.float64), written, equal_nan=True)
+    finally:
+        monitor.terminate()
+        monitor.wait(timeout=10)
+
+
+def test_a_run_written_with_nan_metadata_by_json_dump_takes_results_and_keeps_it(tmp_path):
+    storage = AsgardStorage(tmp_path / "s")
+    run = storage.create_run("hand edited")
+    path = tmp_path / "s" / "runs" / f"{run.id}.json"
+    record = json.loads(path.read_text())
+    record["metadata"] = {"residual": float("nan"), "bound": float("-inf")}
+    path.write_text(json.dumps(record))
+    storage.add_result(run.id, "Solution1D", {"x": [0.0, 1.0], "computed": [1.0, 2.0]})
+    storage.set_status(run.id, "completed")
+    again = storage.get_run(run.id)
+    assert math.isnan(again.metadata["residual"]) and again.metadata["bound"] == -math.inf
+    assert len(again.results) == 1 and again.status == "completed"
+    assert [r["metadata"] for r in rust_dump(tmp_path / "s")["runs"]][0]["bound"] == -math.inf

@@ -11,12 +11,16 @@ export const storage = (): string => {
 };
 
 function writeAtomic(file: string, value: unknown): void {
+  writeAtomicText(file, JSON.stringify(value, null, 2));
+}
+
+function writeAtomicText(file: string, text: string): void {
   const tmp = path.join(path.dirname(file), `.tmp-${randomUUID()}`);
-  writeFileSync(tmp, JSON.stringify(value, null, 2));
+  writeFileSync(tmp, text);
   renameSync(tmp, file);
 }
 
-const runFile = (id: string) => path.join(storage(), "runs", `${id}.json`);
+const runFile = (id: string, root = storage()) => path.join(root, "runs", `${id}.json`);
 
 export interface RunSpec {
   name: string;
@@ -41,8 +45,9 @@ export function writeRun(spec: RunSpec): string {
   return id;
 }
 
-export function addResult(runId: string, resultType: string, data: Record<string, unknown>, display: object): string {
-  return addResultWithId(runId, randomUUID(), resultType, data, display);
+/// Adds a result to a run, in the suite's storage or in `root`.
+export function addResult(runId: string, resultType: string, data: Record<string, unknown>, display: object, root = storage()): string {
+  return addResultWithId(runId, randomUUID(), resultType, data, display, root);
 }
 
 export function solution1d(n: number, title: string): [Record<string, number[]>, object] {
@@ -53,7 +58,7 @@ export function solution1d(n: number, title: string): [Record<string, number[]>,
   ];
 }
 
-export const runExists = (id: string): boolean => existsSync(runFile(id));
+export const runExists = (id: string, root = storage()): boolean => existsSync(runFile(id, root));
 
 /// Writes a float64 array (row-major values, 1-D unless `shape` says otherwise) as `files/{resultId}_{field}.npy`
 /// (NumPy format 1.0) and returns its reference.
@@ -76,8 +81,15 @@ export function writeNpy(resultId: string, field: string, values: ArrayLike<numb
 }
 
 /// Like `addResult`, with the result id chosen first so that array files can be named after it.
-export function addResultWithId(runId: string, resultId: string, resultType: string, data: Record<string, unknown>, display: object): string {
-  writeAtomic(path.join(storage(), "results", `${resultId}.json`), {
+export function addResultWithId(
+  runId: string,
+  resultId: string,
+  resultType: string,
+  data: Record<string, unknown>,
+  display: object,
+  root = storage(),
+): string {
+  writeAtomic(path.join(root, "results", `${resultId}.json`), {
     id: resultId,
     run_id: runId,
     result_type: resultType,
@@ -85,8 +97,12 @@ export function addResultWithId(runId: string, resultId: string, resultType: str
     data,
     display,
   });
-  const run = JSON.parse(readFileSync(runFile(runId), "utf8"));
-  run.results.push(resultId);
-  writeAtomic(runFile(runId), run);
+  // The run file may hold NaN or Infinity (Python writes them bare), which JSON.parse refuses: add the id to
+  // its text instead of parsing it.
+  const text = readFileSync(runFile(runId, root), "utf8");
+  const results = /"results":\s*\[([^\]]*)\]/.exec(text);
+  if (!results) throw new Error(`run ${runId} has no results list`);
+  const ids = results[1].trim() ? `${results[1].trimEnd()}, "${resultId}"` : `"${resultId}"`;
+  writeAtomicText(runFile(runId, root), text.replace(results[0], `"results": [${ids}]`));
   return resultId;
 }

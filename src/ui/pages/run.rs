@@ -96,24 +96,32 @@ fn RunHeader(detail: RunDetail) -> impl IntoView {
 fn DeleteButton(id: RunId) -> impl IntoView {
     let navigate = use_navigate();
     let (error, set_error) = signal(None::<String>);
-    let delete = Action::new(move |id: &RunId| delete_run(id.to_string()));
-    Effect::new(move |_| match delete.value().get() {
-        Some(Ok(())) => navigate("/", Default::default()),
-        Some(Err(e)) => set_error.set(Some(e.to_string())),
-        None => {}
-    });
+    let (pending, set_pending) = signal(false);
     let on_click = move |_| {
         let confirmed = window()
             .confirm_with_message(
                 "Delete this run, its results and their files? This cannot be undone.",
             )
             .unwrap_or(false);
-        if confirmed {
-            delete.dispatch(id);
+        if !confirmed {
+            return;
         }
+        set_pending.set(true);
+        let navigate = navigate.clone();
+        // Navigate from this task, not from an effect of the button: the deletion also reaches the page live
+        // and may replace this header (and its effects) before the server's answer arrives.
+        leptos::task::spawn_local(async move {
+            match delete_run(id.to_string()).await {
+                Ok(()) => navigate("/", Default::default()),
+                Err(e) => {
+                    set_error.try_set(Some(e.to_string()));
+                    set_pending.try_set(false);
+                }
+            }
+        });
     };
     view! {
-        <button class="danger" on:click=on_click disabled=move || delete.pending().get()>
+        <button class="danger" on:click=on_click disabled=move || pending.get()>
             "Delete run"
         </button>
         {move || error.get().map(|e| view! { <span class="problem">{e}</span> })}

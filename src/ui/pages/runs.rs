@@ -115,6 +115,14 @@ fn thousands(n: usize) -> String {
 fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
     view! {
         <table class="runs">
+            <colgroup>
+                <col class="col-name" />
+                <col class="col-time" />
+                <col class="col-equation" />
+                <col class="col-circuit" />
+                <col class="col-count" />
+                <col class="col-status" />
+            </colgroup>
             <thead>
                 <tr>
                     <th>"Name"</th>
@@ -135,14 +143,20 @@ fn RunTable(runs: Vec<RunSummary>) -> impl IntoView {
 #[component]
 fn RunRow(run: RunSummary) -> impl IntoView {
     let href = format!("/run/{}", run.id);
+    // The whole text on hover: names and equations are cut to two lines, circuits to one.
+    let name_title = run.name.clone();
     view! {
         <tr class="run" data-run-id=run.id.to_string()>
             <td class="name">
-                <A href=href>{run.name}</A>
+                <A href=href attr:class="clamp" attr:title=name_title>
+                    {run.name}
+                </A>
                 {run.problem.map(|p| view! { <div class="problem">{p}</div> })}
             </td>
             <td class="time">{format_timestamp(&run.timestamp)}</td>
-            <td>{run.equation.map(|e| view! { <code>{e}</code> })}</td>
+            <td class="equation">
+                {run.equation.map(|e| view! { <code class="clamp" title=e.clone()>{e.clone()}</code> })}
+            </td>
             <td class="circuit">
                 {run.circuit.map(|c| view! { <code title=c.clone()>{c.clone()}</code> })}
             </td>

@@ -130,8 +130,10 @@ def _write_atomic(path: Path, write) -> None:
         raise
 
 
-def _write_json(path: Path, value: Any) -> None:
-    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+def _write_json(path: Path, value: Any, keep_non_finite: bool = False) -> None:
+    """Writes strict JSON; a record read back and rewritten (`keep_non_finite`) keeps the NaN and Infinity words
+    another writer put in it, as the storage format allows."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=keep_non_finite)
     _write_atomic(path, lambda f: f.write(text.encode("utf-8")))
 
 
@@ -325,7 +327,7 @@ class AsgardStorage:
         with self._locked(run_id):
             run = self.get_run(run_id)
             change(run)
-            _write_json(self._run_path(run_id), run.to_json())
+            _write_json(self._run_path(run_id), run.to_json(), keep_non_finite=True)
             return run
 
     def set_status(self, run_id: str, status: str) -> None:
