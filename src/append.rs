@@ -5,7 +5,7 @@ use std::f64::consts::PI;
 
 use serde_json::json;
 
-use crate::model::{ResultId, RunId};
+use crate::model::{ResultId, ResultType, RunId};
 use crate::storage::{self, AsgardStorage, DataValue};
 
 /// Appends result number `step` to `run_id`: sin(x + 0.3 step) on [0, 2π].
@@ -19,7 +19,7 @@ pub fn append_result(
     let computed: Vec<f64> = x.iter().map(|x| (x + phase).sin()).collect();
     storage.add_result(
         run_id,
-        "Solution1D",
+        ResultType::Solution1D,
         [
             ("x".to_owned(), DataValue::from(x)),
             ("computed".to_owned(), DataValue::from(computed)),

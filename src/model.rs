@@ -78,6 +78,93 @@ impl FromStr for RunStatus {
     }
 }
 
+/// What kind of result it is: one of the six types the monitor checks and draws, or any other name, which is
+/// stored, listed and shown generically (a table of its fields). Written as its name (`"Solution1D"`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum ResultType {
+    Solution1D,
+    Solution2D,
+    StochasticEnsemble,
+    DiscreteSequence,
+    OptimizationResult,
+    PhysicsAnimation,
+    /// A name the monitor has no renderer for, kept as written.
+    Other(String),
+}
+
+impl ResultType {
+    /// The six known types, in the order the documentation lists them.
+    pub const KNOWN: [ResultType; 6] = [
+        Self::Solution1D,
+        Self::Solution2D,
+        Self::StochasticEnsemble,
+        Self::DiscreteSequence,
+        Self::OptimizationResult,
+        Self::PhysicsAnimation,
+    ];
+
+    /// The names of [`Self::KNOWN`], in the same order.
+    pub const NAMES: [&'static str; 6] = [
+        "Solution1D",
+        "Solution2D",
+        "StochasticEnsemble",
+        "DiscreteSequence",
+        "OptimizationResult",
+        "PhysicsAnimation",
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Solution1D => "Solution1D",
+            Self::Solution2D => "Solution2D",
+            Self::StochasticEnsemble => "StochasticEnsemble",
+            Self::DiscreteSequence => "DiscreteSequence",
+            Self::OptimizationResult => "OptimizationResult",
+            Self::PhysicsAnimation => "PhysicsAnimation",
+            Self::Other(name) => name,
+        }
+    }
+
+    /// Whether this is one of the six known types.
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Other(_))
+    }
+}
+
+impl From<&str> for ResultType {
+    fn from(name: &str) -> Self {
+        Self::KNOWN
+            .into_iter()
+            .find(|t| t.as_str() == name)
+            .unwrap_or_else(|| Self::Other(name.to_owned()))
+    }
+}
+
+impl From<String> for ResultType {
+    fn from(name: String) -> Self {
+        match Self::from(name.as_str()) {
+            Self::Other(_) => Self::Other(name),
+            known => known,
+        }
+    }
+}
+
+impl From<ResultType> for String {
+    fn from(t: ResultType) -> Self {
+        match t {
+            ResultType::Other(name) => name,
+            known => known.as_str().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ResultType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One row of the run list: what the dashboard and `/api/runs` show without reading any result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -130,7 +217,7 @@ pub struct FieldInfo {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultSummary {
     pub id: ResultId,
-    pub result_type: String,
+    pub result_type: ResultType,
     pub timestamp: String,
     pub title: Option<String>,
     pub fields: Vec<FieldInfo>,
@@ -185,7 +272,7 @@ pub enum FieldValue {
 pub struct ResultPayload {
     pub id: ResultId,
     pub run_id: RunId,
-    pub result_type: String,
+    pub result_type: ResultType,
     pub timestamp: String,
     /// The result's `display` object, as JSON text.
     pub display_json: String,
@@ -262,6 +349,24 @@ mod tests {
             .is_ok());
         let err = "../../etc/passwd".parse::<RunId>().unwrap_err();
         assert!(err.to_string().contains("expected a UUID"), "{err}");
+    }
+
+    #[test]
+    fn result_types_are_written_as_their_names_and_unknown_names_are_kept() {
+        for (known, name) in ResultType::KNOWN.into_iter().zip(ResultType::NAMES) {
+            assert_eq!(known.as_str(), name);
+            let json = serde_json::to_string(&known).unwrap();
+            assert_eq!(json, format!("\"{}\"", known.as_str()));
+            assert_eq!(serde_json::from_str::<ResultType>(&json).unwrap(), known);
+        }
+        let other: ResultType = serde_json::from_str("\"Scalars\"").unwrap();
+        assert_eq!(other, ResultType::Other("Scalars".into()));
+        assert!(!other.is_known());
+        assert_eq!(serde_json::to_string(&other).unwrap(), "\"Scalars\"");
+        assert_eq!(
+            ResultType::from("solution1d"),
+            ResultType::Other("solution1d".into())
+        );
     }
 
     #[test]

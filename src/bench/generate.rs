@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
-use crate::model::{ResultId, RunId, RunStatus};
+use crate::model::{ResultId, ResultType, RunId, RunStatus};
 use crate::storage::{AsgardStorage, DataValue};
 
 /// What the generator wrote, for the scenarios to find.
@@ -78,7 +78,7 @@ pub fn generate(
         .collect();
     let huge_1d = storage.add_result(
         huge.id,
-        "Solution1D",
+        ResultType::Solution1D,
         [field("x", x), field("computed", computed)],
         json!({"title": format!("{huge_points} points")}),
     )?;
@@ -90,7 +90,7 @@ pub fn generate(
     });
     let huge_2d = storage.add_result(
         grid_run.id,
-        "Solution2D",
+        ResultType::Solution2D,
         [field("values", grid)],
         json!({"title": format!("{huge_side} × {huge_side}")}),
     )?;
@@ -126,16 +126,16 @@ fn write_run(
         let x: Vec<f64> = (0..points).map(|i| i as f64 / points as f64).collect();
         let (kind, fields) = match k % 5 {
             0 => (
-                "Solution1D",
+                ResultType::Solution1D,
                 vec![
                     field("x", x.clone()),
                     field("computed", noise.clone()),
                     field("expected", x),
                 ],
             ),
-            1 => ("DiscreteSequence", vec![field("values", noise)]),
+            1 => (ResultType::DiscreteSequence, vec![field("values", noise)]),
             2 => (
-                "OptimizationResult",
+                ResultType::OptimizationResult,
                 vec![field(
                     "loss",
                     noise.iter().map(|v| v + 1.0).collect::<Vec<f64>>(),
@@ -144,14 +144,14 @@ fn write_run(
             3 => {
                 let side = (points as f64).sqrt().ceil() as usize;
                 let grid = ndarray::Array2::from_shape_fn((side, side), |(i, j)| (i + j) as f64);
-                ("Solution2D", vec![field("values", grid)])
+                (ResultType::Solution2D, vec![field("values", grid)])
             }
             _ => {
                 let n = (points / 10).max(2);
                 let paths = ndarray::Array2::from_shape_fn((10, n), |(p, i)| (p * i) as f64);
                 let t: Vec<f64> = (0..n).map(|i| i as f64).collect();
                 (
-                    "StochasticEnsemble",
+                    ResultType::StochasticEnsemble,
                     vec![field("t", t), field("paths", paths)],
                 )
             }

@@ -433,7 +433,7 @@ async fn main_scenarios(
         let y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
         let id = storage.add_result(
             growth_run.id,
-            "Solution1D",
+            crate::model::ResultType::Solution1D,
             [
                 ("x".to_owned(), DataValue::from(x)),
                 ("computed".to_owned(), DataValue::from(y)),

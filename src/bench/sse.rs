@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::percentile;
-use crate::model::RunId;
+use crate::model::{ResultType, RunId};
 use crate::storage::{AsgardStorage, DataValue};
 
 /// Connects `clients` SSE clients, writes results into `run`, and measures each event's delay at each client:
@@ -88,7 +88,7 @@ pub(super) async fn sse_latency(
             std::thread::sleep(Duration::from_millis(200));
             let id = storage.add_result(
                 run,
-                "DiscreteSequence",
+                ResultType::DiscreteSequence,
                 [(
                     "values".to_owned(),
                     DataValue::from(vec![k as f64, 1.0, 2.0]),

@@ -103,7 +103,7 @@ pub fn summary(outcomes: &[Outcome]) -> String {
         "status",
     ]);
     for o in outcomes {
-        let mut types = o.types.clone();
+        let mut types: Vec<&str> = o.types.iter().map(|t| t.as_str()).collect();
         types.dedup();
         table.add_row(vec![
             Cell::new(&o.example),

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::example::library::Example;
 use crate::example::solvers;
 use crate::example::spec::{Record, Spec};
-use crate::model::{RunId, RunStatus};
+use crate::model::{ResultType, RunId, RunStatus};
 use crate::storage::{AsgardStorage, DataValue};
 
 /// Where a solver writes its results, and what it tells about them.
@@ -20,7 +20,7 @@ pub struct Recorder<'a> {
     /// The largest error against an expected solution seen so far.
     pub max_error: Option<f64>,
     /// The result types written, in order.
-    pub types: Vec<&'static str>,
+    pub types: Vec<ResultType>,
 }
 
 impl<'a> Recorder<'a> {
@@ -69,9 +69,9 @@ impl<'a> Recorder<'a> {
         let fields = fields
             .into_iter()
             .map(|(name, value)| (name.to_owned(), value));
-        let result_type = record.result_type.as_str();
+        let result_type = record.result_type.clone();
         self.storage
-            .add_result(self.run, result_type, fields, display)
+            .add_result(self.run, result_type.clone(), fields, display)
             .map_err(|e| format!("cannot write the {result_type} result: {e}"))?;
         self.types.push(result_type);
         Ok(())
@@ -83,7 +83,7 @@ impl<'a> Recorder<'a> {
 pub struct Outcome {
     pub example: String,
     pub run: Option<RunId>,
-    pub types: Vec<&'static str>,
+    pub types: Vec<ResultType>,
     pub max_error: Option<f64>,
     pub tolerance: Option<f64>,
     pub seconds: f64,

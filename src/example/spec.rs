@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::example::expr::{ExprError, Program};
+pub use crate::model::ResultType;
 
 /// A parsed example.
 #[derive(Clone, Debug)]
@@ -207,7 +208,7 @@ impl Computation {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "known_type")]
     pub result_type: ResultType,
     pub of: Option<String>,
     /// `ode`, `Solution1D`: the expected value of `of`, an expression in t.
@@ -223,31 +224,18 @@ pub struct Record {
     pub display: serde_json::Value,
 }
 
+/// An example writes one of the known types: any other name is a mistake in the file.
+fn known_type<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ResultType, D::Error> {
+    match ResultType::from(String::deserialize(d)?) {
+        ResultType::Other(name) => {
+            Err(serde::de::Error::unknown_variant(&name, &ResultType::NAMES))
+        }
+        known => Ok(known),
+    }
+}
+
 fn empty_display() -> serde_json::Value {
     serde_json::json!({})
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub enum ResultType {
-    Solution1D,
-    Solution2D,
-    StochasticEnsemble,
-    DiscreteSequence,
-    OptimizationResult,
-    PhysicsAnimation,
-}
-
-impl ResultType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Solution1D => "Solution1D",
-            Self::Solution2D => "Solution2D",
-            Self::StochasticEnsemble => "StochasticEnsemble",
-            Self::DiscreteSequence => "DiscreteSequence",
-            Self::OptimizationResult => "OptimizationResult",
-            Self::PhysicsAnimation => "PhysicsAnimation",
-        }
-    }
 }
 
 /// A step of the path to a key: a mapping key or a list index.

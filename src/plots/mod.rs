@@ -13,21 +13,22 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use serde::Deserialize;
 
-use crate::model::ResultPayload;
+use crate::model::{ResultPayload, ResultType};
 
 /// What drawing returns: an error says what is wrong with the data or the drawing.
 pub type DrawResult = Result<(), String>;
 
-/// The result types with a plot of their own; others are shown as a table of fields.
-pub fn has_plot(result_type: &str) -> bool {
-    matches!(
-        result_type,
-        "Solution1D"
-            | "Solution2D"
-            | "StochasticEnsemble"
-            | "DiscreteSequence"
-            | "OptimizationResult"
-    )
+/// The result types drawn by [`draw_result`]; `PhysicsAnimation` has a player of its own (one frame at a time,
+/// [`animation::draw_frame`]), and other types are shown as a table of fields.
+pub fn has_plot(result_type: &ResultType) -> bool {
+    match result_type {
+        ResultType::Solution1D
+        | ResultType::Solution2D
+        | ResultType::StochasticEnsemble
+        | ResultType::DiscreteSequence
+        | ResultType::OptimizationResult => true,
+        ResultType::PhysicsAnimation | ResultType::Other(_) => false,
+    }
 }
 
 /// Where a drawn chart's x axis lies on the canvas, to turn a pointer position back into data.
@@ -168,34 +169,36 @@ where
     let display = Display::from_json(&payload.display_json);
     let line =
         |data: Box<dyn ReadOut + Send + Sync>, frame, zooms| Drawn::Line { data, frame, zooms };
-    match payload.result_type.as_str() {
-        "Solution1D" => {
+    match &payload.result_type {
+        ResultType::Solution1D => {
             let data = solution1d::Solution1D::from_payload(payload)?;
             let frame = solution1d::draw_view(area, &data, &display, choices.view)?;
             Ok(line(Box::new(data), frame, true))
         }
-        "Solution2D" => {
+        ResultType::Solution2D => {
             let data = solution2d::Solution2D::from_payload(payload)?;
             let frame = solution2d::draw_with_frame(area, &data, &display)?;
             Ok(Drawn::Heatmap { data, frame })
         }
-        "StochasticEnsemble" => {
+        ResultType::StochasticEnsemble => {
             let data = ensemble::Ensemble::from_payload(payload)?;
             let (frame, stats) =
                 ensemble::draw(area, &data, &display, choices.time_index, choices.view)?;
             Ok(line(Box::new(stats), frame, true))
         }
-        "DiscreteSequence" => {
+        ResultType::DiscreteSequence => {
             let data = sequence::Sequence::from_payload(payload)?;
             let frame = sequence::draw(area, &data, &display, choices.view)?;
             Ok(line(Box::new(data), frame, true))
         }
-        "OptimizationResult" => {
+        ResultType::OptimizationResult => {
             let data = optimization::Optimization::from_payload(payload)?;
             let frame = optimization::draw(area, &data, &display, choices.log_scale, choices.view)?;
             Ok(line(Box::new(data), frame, true))
         }
-        other => Err(format!("no plot for result type {other:?}")),
+        other @ (ResultType::PhysicsAnimation | ResultType::Other(_)) => {
+            Err(format!("no plot for result type {:?}", other.as_str()))
+        }
     }
 }
 
@@ -576,9 +579,9 @@ pub mod tests {
             "DiscreteSequence",
             "OptimizationResult",
         ] {
-            assert!(has_plot(t));
+            assert!(has_plot(&t.into()));
         }
-        assert!(!has_plot("PhysicsAnimation"));
+        assert!(!has_plot(&"PhysicsAnimation".into()));
         let err = draw_result(
             &SVGBackend::new("/dev/null", (10, 10)).into_drawing_area(),
             &payload("X", &[], "{}"),

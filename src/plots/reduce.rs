@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::{FieldValue, NumArray, ResultPayload};
+use crate::model::{FieldValue, NumArray, ResultPayload, ResultType};
 use crate::plots::finite_range;
 use crate::plots::optimization::Optimization;
 use crate::plots::sequence::Sequence;
@@ -271,8 +271,8 @@ pub fn reduce_for_view(
 ) -> Result<ResultPayload, String> {
     // Counted before the arrays move out of the payload.
     let non_finite = payload.non_finite_count();
-    let lines = match payload.result_type.as_str() {
-        "Solution1D" => {
+    let lines = match &payload.result_type {
+        ResultType::Solution1D => {
             let data = Solution1D::take_from(&mut payload)?;
             let (mut derived, mut extra) = (Vec::new(), Vec::new());
             if data.expected.is_some() {
@@ -296,7 +296,7 @@ pub fn reduce_for_view(
                 extra,
             }
         }
-        "DiscreteSequence" => {
+        ResultType::DiscreteSequence => {
             let data = Sequence::from_payload(&payload)?;
             let mut series = vec![Series::Vector("values".into(), data.values)];
             series.extend(data.expected.map(|e| Series::Vector("expected".into(), e)));
@@ -308,7 +308,7 @@ pub fn reduce_for_view(
                 extra: Vec::new(),
             }
         }
-        "OptimizationResult" => {
+        ResultType::OptimizationResult => {
             let data = Optimization::from_payload(&payload)?;
             let mut series = vec![Series::Vector("loss".into(), data.loss)];
             if !data.params.is_empty() {
@@ -336,17 +336,17 @@ pub fn reduce_for_view(
             }
         }
         // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
-        "Solution2D" => {
+        ResultType::Solution2D => {
             return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite)
         }
-        "PhysicsAnimation" => {
+        ResultType::PhysicsAnimation => {
             return grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
         }
         // The paths' plot is about 7/10 of the canvas wide.
-        "StochasticEnsemble" => {
+        ResultType::StochasticEnsemble => {
             return ensemble::reduce_ensemble(payload, columns * 7 / 10, view, time_index)
         }
-        _ => return Ok(payload),
+        ResultType::Other(_) => return Ok(payload),
     };
     Ok(reduce_lines(payload, lines, columns, view, non_finite))
 }

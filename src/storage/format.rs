@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{FieldInfo, FieldStorage, ResultId, RunId, RunStatus};
+use crate::model::{FieldInfo, FieldStorage, ResultId, ResultType, RunId, RunStatus};
 
 /// The name of the storage's own metadata file.
 pub const METADATA_FILE: &str = ".asgard_metadata.json";
@@ -47,7 +47,7 @@ pub struct RunRecord {
 pub struct ResultRecord {
     pub id: ResultId,
     pub run_id: RunId,
-    pub result_type: String,
+    pub result_type: ResultType,
     pub timestamp: String,
     #[serde(default)]
     pub data: Map<String, Value>,
@@ -229,7 +229,7 @@ const fn opt(name: &'static str, dims: &'static [Dim]) -> FieldSpec {
 use Dim::{Fixed, Var};
 
 /// The schema of a known result type: alternatives (any one may match) of field lists.
-fn schema(result_type: &str) -> Option<&'static [&'static [FieldSpec]]> {
+fn schema(result_type: &ResultType) -> Option<&'static [&'static [FieldSpec]]> {
     const SOLUTION_1D: &[FieldSpec] = &[
         req("x", &[Var('n')]),
         req("computed", &[Var('n')]),
@@ -261,30 +261,20 @@ fn schema(result_type: &str) -> Option<&'static [&'static [FieldSpec]]> {
         opt("t", &[Var('f')]),
     ];
     match result_type {
-        "Solution1D" => Some(&[SOLUTION_1D]),
-        "Solution2D" => Some(&[SOLUTION_2D]),
-        "StochasticEnsemble" => Some(&[ENSEMBLE]),
-        "DiscreteSequence" => Some(&[SEQUENCE]),
-        "OptimizationResult" => Some(&[OPTIMIZATION]),
-        "PhysicsAnimation" => Some(&[BODIES, FIELDS]),
-        _ => None,
+        ResultType::Solution1D => Some(&[SOLUTION_1D]),
+        ResultType::Solution2D => Some(&[SOLUTION_2D]),
+        ResultType::StochasticEnsemble => Some(&[ENSEMBLE]),
+        ResultType::DiscreteSequence => Some(&[SEQUENCE]),
+        ResultType::OptimizationResult => Some(&[OPTIMIZATION]),
+        ResultType::PhysicsAnimation => Some(&[BODIES, FIELDS]),
+        ResultType::Other(_) => None,
     }
 }
-
-/// The result types the monitor knows how to check and draw.
-pub const KNOWN_RESULT_TYPES: [&str; 6] = [
-    "Solution1D",
-    "Solution2D",
-    "StochasticEnsemble",
-    "DiscreteSequence",
-    "OptimizationResult",
-    "PhysicsAnimation",
-];
 
 /// Checks the fields' shapes against the schema of `result_type`; unknown types pass.
 /// `shape_of` gives a field's shape, or `None` when the field is absent.
 pub fn validate(
-    result_type: &str,
+    result_type: &ResultType,
     shape_of: &dyn Fn(&str) -> Option<Vec<usize>>,
 ) -> Result<(), String> {
     let Some(alternatives) = schema(result_type) else {
@@ -303,7 +293,7 @@ pub fn validate(
 }
 
 fn validate_one(
-    result_type: &str,
+    result_type: &ResultType,
     specs: &[FieldSpec],
     shape_of: &dyn Fn(&str) -> Option<Vec<usize>>,
 ) -> Result<(), String> {
@@ -388,7 +378,7 @@ mod tests {
             "computed" => Some(vec![99]),
             _ => None,
         };
-        let err = validate("Solution1D", &shapes).unwrap_err();
+        let err = validate(&ResultType::Solution1D, &shapes).unwrap_err();
         assert!(
             err.contains("`computed`")
                 && err.contains("[n]")
@@ -396,9 +386,9 @@ mod tests {
                 && err.contains("[99]"),
             "{err}"
         );
-        let missing = validate("StochasticEnsemble", &|_| None).unwrap_err();
+        let missing = validate(&ResultType::StochasticEnsemble, &|_| None).unwrap_err();
         assert!(missing.contains("`t`"), "{missing}");
-        assert!(validate("SomethingNew", &|_| None).is_ok());
+        assert!(validate(&"SomethingNew".into(), &|_| None).is_ok());
     }
 
     #[test]
@@ -406,9 +396,9 @@ mod tests {
         let bodies = |n: &str| (n == "positions").then(|| vec![10, 3, 2]);
         let field = |n: &str| (n == "frames").then(|| vec![10, 8, 8]);
         let bad = |n: &str| (n == "positions").then(|| vec![10, 3, 3]);
-        assert!(validate("PhysicsAnimation", &bodies).is_ok());
-        assert!(validate("PhysicsAnimation", &field).is_ok());
-        assert!(validate("PhysicsAnimation", &bad)
+        assert!(validate(&ResultType::PhysicsAnimation, &bodies).is_ok());
+        assert!(validate(&ResultType::PhysicsAnimation, &field).is_ok());
+        assert!(validate(&ResultType::PhysicsAnimation, &bad)
             .unwrap_err()
             .contains("[f, b, 2]"));
     }

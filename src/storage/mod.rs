@@ -16,7 +16,7 @@ use serde_json::Value;
 
 pub use format::{
     inline_shape, nest_numbers, NpyRef, ResultRecord, RunRecord, StorageMetadata,
-    DEFAULT_INLINE_THRESHOLD, FORMAT_NAME, FORMAT_VERSION, KNOWN_RESULT_TYPES, METADATA_FILE,
+    DEFAULT_INLINE_THRESHOLD, FORMAT_NAME, FORMAT_VERSION, METADATA_FILE,
 };
 pub use npy::NpyArray;
 pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key, MAX_NAME_CHARS};

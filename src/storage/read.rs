@@ -12,7 +12,8 @@ use super::{
     RunRecord,
 };
 use crate::model::{
-    FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, RunDetail, RunId, RunSummary,
+    FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, ResultType, RunDetail, RunId,
+    RunSummary,
 };
 
 impl AsgardStorage {
@@ -114,7 +115,7 @@ impl AsgardStorage {
             Err(e) => {
                 return ResultSummary {
                     id,
-                    result_type: String::new(),
+                    result_type: ResultType::Other(String::new()),
                     timestamp: String::new(),
                     title: None,
                     fields: Vec::new(),

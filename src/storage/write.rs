@@ -11,7 +11,7 @@ use super::{
     format, inline_shape, now_rfc3339, AsgardStorage, DataValue, Error, NpyArray, Result,
     ResultRecord, RunRecord,
 };
-use crate::model::{ResultId, RunId, RunStatus};
+use crate::model::{ResultId, ResultType, RunId, RunStatus};
 
 impl AsgardStorage {
     /// Creates a run with status `running` and no results.
@@ -60,10 +60,11 @@ impl AsgardStorage {
     pub fn add_result(
         &self,
         run_id: RunId,
-        result_type: &str,
+        result_type: impl Into<ResultType>,
         data: impl IntoIterator<Item = (String, DataValue)>,
         display: Value,
     ) -> Result<ResultId> {
+        let result_type = result_type.into();
         if !self.run_path(run_id).exists() {
             return Err(Error::RunNotFound(run_id));
         }
@@ -101,7 +102,7 @@ impl AsgardStorage {
                     DataValue::Array(a) => Some(a.shape()),
                 })
         };
-        format::validate(result_type, &shape_of).map_err(Error::InvalidData)?;
+        format::validate(&result_type, &shape_of).map_err(Error::InvalidData)?;
 
         let mut fields = Map::new();
         let mut written = Vec::new();
@@ -133,7 +134,7 @@ impl AsgardStorage {
         let record = ResultRecord {
             id,
             run_id,
-            result_type: result_type.to_owned(),
+            result_type,
             timestamp: now_rfc3339(),
             data: fields,
             display,

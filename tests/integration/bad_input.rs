@@ -422,7 +422,7 @@ fn files_rewritten_in_place_while_read_give_a_result_or_a_clear_error() {
     for _ in 0..2_000 {
         match storage.get_result(id) {
             Ok(payload) => {
-                assert_eq!(payload.result_type, "Solution1D");
+                assert_eq!(payload.result_type.as_str(), "Solution1D");
                 ok += 1;
             }
             Err(asgard::storage::Error::Corrupt { message, .. }) => {

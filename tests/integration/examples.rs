@@ -79,7 +79,7 @@ fn every_builtin_example_runs_within_its_tolerance() {
                 example.path
             );
             writers
-                .entry(result_type_name(&result.result_type))
+                .entry(result_type_name(result.result_type.as_str()))
                 .or_default()
                 .push(example.path.clone());
         }

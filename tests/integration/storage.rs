@@ -121,7 +121,7 @@ fn each_result_type_round_trips() {
             .add_result(run.id, result_type, data, display(result_type))
             .unwrap();
         let payload = storage.get_result(id).unwrap();
-        assert_eq!(payload.result_type, result_type);
+        assert_eq!(payload.result_type.as_str(), result_type);
         for (name, value) in &fields {
             let got = payload
                 .field(name)
@@ -278,7 +278,7 @@ fn unknown_result_types_are_stored_not_rejected() {
         .add_result(run.id, "QuantumTomography", data, json!({}))
         .unwrap();
     let payload = storage.get_result(id).unwrap();
-    assert_eq!(payload.result_type, "QuantumTomography");
+    assert_eq!(payload.result_type.as_str(), "QuantumTomography");
     assert!(matches!(
         payload.field("whatever"),
         Some(FieldValue::Json(_))

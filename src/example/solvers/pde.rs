@@ -305,7 +305,7 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
                 None => None,
             };
             for record in &spec.record {
-                match (record.result_type, record.of.as_deref()) {
+                match (&record.result_type, record.of.as_deref()) {
                     (ResultType::Solution2D, Some("error")) => {
                         let e = expected.as_ref().ok_or("`of: error` needs `exact`")?;
                         let diff: Vec<f64> = u.iter().zip(e).map(|(a, b)| a - b).collect();

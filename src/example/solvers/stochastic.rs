@@ -126,7 +126,7 @@ pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
         .map(|k| column(k).map(|v| (v - mean[k]).powi(2)).sum::<f64>() / (*paths - 1) as f64)
         .collect();
     for record in &spec.record {
-        match (record.result_type, record.of.as_deref()) {
+        match (&record.result_type, record.of.as_deref()) {
             (ResultType::StochasticEnsemble, _) => {
                 let array = ndarray::Array2::from_shape_vec((*paths, n), ensemble.clone())
                     .map_err(|e| e.to_string())?;

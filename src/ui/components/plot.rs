@@ -7,7 +7,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::model::ResultId;
+use crate::model::{ResultId, ResultType};
 use crate::plots::Choices;
 use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::ExportLinks;
@@ -17,7 +17,7 @@ const WIDTH: u32 = 800;
 const HEIGHT: u32 = 440;
 
 #[component]
-pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) -> impl IntoView {
+pub fn ResultPlot(id: ResultId, result_type: ResultType, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let (drawn, set_drawn) = signal(false);
     let (error, set_error) = signal(None::<String>);
@@ -47,7 +47,7 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
         // Re-fetched on zoom and resize: the server reduces long series to what the canvas can show.
         // An ensemble's histogram time is chosen on the server too, for a reduced ensemble.
         // (Read in the fetcher itself: a `Memo` read there did not re-run it when it changed.)
-        let ensemble = result_type == "StochasticEnsemble";
+        let ensemble = result_type == ResultType::StochasticEnsemble;
         let data = LocalResource::new(move || {
             let (columns, view) = (columns.get(), view.get());
             let time = if ensemble {
@@ -124,8 +124,8 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
         }
     };
 
-    let controls = match result_type.as_str() {
-        "StochasticEnsemble" => view! {
+    let controls = match result_type {
+        ResultType::StochasticEnsemble => view! {
             <div class="controls">
                 <label>
                     "Histogram at time "
@@ -147,7 +147,7 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
             </div>
         }
         .into_any(),
-        "OptimizationResult" => view! {
+        ResultType::OptimizationResult => view! {
             <div class="controls">
                 <label>
                     <input
@@ -164,7 +164,11 @@ pub fn ResultPlot(id: ResultId, result_type: String, npy_fields: Vec<String>) ->
             </div>
         }
         .into_any(),
-        _ => ().into_any(),
+        ResultType::Solution1D
+        | ResultType::Solution2D
+        | ResultType::DiscreteSequence
+        | ResultType::PhysicsAnimation
+        | ResultType::Other(_) => ().into_any(),
     };
 
     view! {

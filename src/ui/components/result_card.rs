@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{FieldStorage, ResultSummary};
+use crate::model::{FieldStorage, ResultSummary, ResultType};
 use crate::plots::has_plot;
 use crate::ui::components::animation::AnimationPlot;
 use crate::ui::components::plot::ResultPlot;
@@ -13,20 +13,20 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
     let heading = summary
         .title
         .clone()
-        .unwrap_or_else(|| summary.result_type.clone());
+        .unwrap_or_else(|| summary.result_type.to_string());
     let npy_fields: Vec<String> = summary
         .fields
         .iter()
         .filter(|f| f.storage == FieldStorage::Npy)
         .map(|f| f.name.clone())
         .collect();
-    let body = match (&summary.problem, summary.result_type.as_str()) {
+    let body = match (&summary.problem, &summary.result_type) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
-        (None, "PhysicsAnimation") => {
+        (None, ResultType::PhysicsAnimation) => {
             view! { <AnimationPlot id=summary.id npy_fields /> }.into_any()
         }
         (None, t) if has_plot(t) => {
-            view! { <ResultPlot id=summary.id result_type=t.to_owned() npy_fields /> }.into_any()
+            view! { <ResultPlot id=summary.id result_type=t.clone() npy_fields /> }.into_any()
         }
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
@@ -34,11 +34,11 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         <section
             class="result"
             data-result-id=summary.id.to_string()
-            data-result-type=summary.result_type.clone()
+            data-result-type=summary.result_type.to_string()
         >
             <header>
                 <h2>{heading}</h2>
-                <span class="type">{summary.result_type.clone()}</span>
+                <span class="type">{summary.result_type.to_string()}</span>
                 <span class="muted">{format_timestamp(&summary.timestamp)}</span>
             </header>
             {body}
