@@ -1,15 +1,16 @@
-//! The command line: `asgard monitor`, `asgard example` and `asgard append`, one function per subcommand.
+//! The command line: clap's parsing, and one function per subcommand that opens what it needs and calls the
+//! module that does the work (`server::monitor`, `example`, `append`, `bench`, `dump`).
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::index::{watch, Index, WatchMode};
+use crate::index::WatchMode;
 use crate::model::RunId;
-use crate::server::Guard;
+use crate::server::monitor::{shutdown_signal, Monitor, Settings};
 use crate::storage::AsgardStorage;
 
 #[derive(Debug, Parser)]
@@ -45,58 +46,15 @@ pub struct DumpArgs {
     pub storage: PathBuf,
 }
 
-/// `asgard dump`: `{"runs": [run records], "results": {id: {…, "data": {field: {"shape", "dtype", "values"} or
-/// {"json": value}}}}}`, runs in no particular order; unreadable files make it fail, naming them.
+/// `asgard dump`: prints every run and result as the Rust reader sees them ([`crate::dump::dump`]).
 pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
-    use crate::model::FieldValue;
-    use crate::storage::json as storage_json;
-    use serde_json::{json, Map, Value};
-    let storage = AsgardStorage::open(&args.storage)
-        .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
-    let mut runs = Vec::new();
-    let mut results = Map::new();
-    for id in storage.list_run_ids()? {
-        let run = storage.read_run(id)?;
-        for &rid in &run.results {
-            let payload = storage.get_result(rid)?;
-            let data: Map<String, Value> = payload
-                .fields
-                .iter()
-                .map(|(name, field)| {
-                    let value = match field {
-                        FieldValue::Array(a) => {
-                            let values: Vec<Value> =
-                                a.values.iter().map(|v| storage_json::value_of(*v)).collect();
-                            json!({"shape": a.shape, "dtype": a.dtype, "values": values})
-                        }
-                        FieldValue::Json(text) => {
-                            json!({"json": serde_json::from_str::<Value>(text).unwrap_or(Value::Null)})
-                        }
-                    };
-                    (name.clone(), value)
-                })
-                .collect();
-            results.insert(
-                rid.to_string(),
-                json!({
-                    "run_id": payload.run_id,
-                    "result_type": payload.result_type,
-                    "timestamp": payload.timestamp,
-                    "display": serde_json::from_str::<Value>(&payload.display_json).unwrap_or(Value::Null),
-                    "data": data,
-                }),
-            );
-        }
-        runs.push(serde_json::to_value(&run)?);
-    }
-    // NaN and infinities as Python's `json` writes them, so that they read back as they are.
-    let text = storage_json::to_text(
-        &json!({"runs": runs, "results": results}),
-        storage_json::NonFinite::Literal,
-        false,
-    );
-    println!("{}", String::from_utf8_lossy(&text));
+    println!("{}", crate::dump::dump(&open_storage(&args.storage)?)?);
     Ok(())
+}
+
+/// Opens (and lays out, if new) the storage a command names.
+fn open_storage(path: &Path) -> anyhow::Result<AsgardStorage> {
+    AsgardStorage::open(path).with_context(|| format!("storage {} is not usable", path.display()))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -199,104 +157,28 @@ pub struct AppendArgs {
 
 /// Runs the monitor until Ctrl-C or SIGTERM.
 pub async fn monitor(args: MonitorArgs) -> anyhow::Result<()> {
-    let running = Monitor::start(&args).await?;
-    running.serve(shutdown_signal()).await
+    let settings = args.settings(open_storage(&args.storage)?);
+    let monitor = Monitor::start(settings).await?;
+    println!("{}", monitor.banner());
+    monitor.serve(shutdown_signal()).await
 }
 
-/// A monitor listening, ready to serve.
-pub struct Monitor {
-    listener: tokio::net::TcpListener,
-    index: std::sync::Arc<Index>,
-    options: leptos::config::LeptosOptions,
-    watcher: crate::index::StorageWatcher,
-    mode: WatchMode,
-    guard: Guard,
-}
-
-impl Monitor {
-    /// Opens the storage, binds the address, indexes the runs and starts watching; prints the URL.
-    pub async fn start(args: &MonitorArgs) -> anyhow::Result<Self> {
-        let storage = AsgardStorage::open(&args.storage)
-            .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
-        let addr = SocketAddr::new(args.host, args.port);
-        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
-            format!(
-                "cannot listen on {addr} (is another monitor running there? choose another --port)"
-            )
-        })?;
-        let addr = listener.local_addr()?;
-        let options = crate::server::leptos_options(addr)?;
-
-        let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
-        let mode = match args.watch {
-            Watch::Native => WatchMode::Native,
-            Watch::Poll => WatchMode::Poll(Duration::from_millis(args.poll_interval_ms.max(10))),
-        };
-        let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
-        tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
-
-        let exposed = !addr.ip().is_loopback();
-        let token = match (&args.token, exposed, args.insecure_no_token) {
-            (Some(token), _, _) if !token.is_empty() => Some(token.clone()),
-            (_, true, false) => Some(Guard::generate_token()),
-            _ => None,
-        };
-        let guard = Guard::new(addr, token.clone(), args.allow_hosts.clone());
-        let shown_host = match addr.ip() {
-            ip if ip.is_unspecified() => "localhost".to_owned(),
-            IpAddr::V6(ip) => format!("[{ip}]"),
-            ip => ip.to_string(),
-        };
-        let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
-        println!(
-            "Asgard Monitor: http://{shown_host}:{}/{query} (storage {})",
-            addr.port(),
-            args.storage.display()
-        );
-        if exposed && guard.token().is_none() {
-            println!(
-                "WARNING: --insecure-no-token: listening on {} WITHOUT an access token; anyone who can reach \
-                 this port can read and delete every run",
-                addr.ip()
-            );
-        } else if exposed {
-            println!(
-                "Listening on {}: every request needs the token above (open the URL once; programs send \
-                 `Authorization: Bearer <token>`)",
-                addr.ip()
-            );
+impl MonitorArgs {
+    /// The monitor's settings, serving `storage` (opened from `self.storage`).
+    fn settings(&self, storage: AsgardStorage) -> Settings {
+        Settings {
+            storage,
+            addr: SocketAddr::new(self.host, self.port),
+            watch: match self.watch {
+                Watch::Native => WatchMode::Native,
+                Watch::Poll => {
+                    WatchMode::Poll(Duration::from_millis(self.poll_interval_ms.max(10)))
+                }
+            },
+            token: self.token.clone(),
+            allow_hosts: self.allow_hosts.clone(),
+            insecure_no_token: self.insecure_no_token,
         }
-        Ok(Self {
-            listener,
-            index,
-            options,
-            watcher,
-            mode,
-            guard,
-        })
-    }
-
-    /// Serves until `shutdown` completes.
-    pub async fn serve(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let supervisor = tokio::spawn(crate::index::supervise(
-            self.index.clone(),
-            self.mode,
-            self.watcher,
-        ));
-        crate::server::serve(
-            self.listener,
-            self.index,
-            self.options,
-            self.guard,
-            shutdown,
-        )
-        .await?;
-        supervisor.abort();
-        println!("Asgard Monitor stopped");
-        Ok(())
     }
 }
 
@@ -329,9 +211,9 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
     let failed = if args.monitor {
         let runtime = tokio::runtime::Runtime::new()?;
         runtime.block_on(async {
-            let monitor =
-                Monitor::start(&MonitorArgs::local(args.storage.clone(), args.port)).await?;
-            let storage = AsgardStorage::open(&args.storage)?;
+            let storage = open_storage(&args.storage)?;
+            let monitor = Monitor::start(Settings::local(storage.clone(), args.port)).await?;
+            println!("{}", monitor.banner());
             let (done, finished) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
                 let _ = done.send(run(storage));
@@ -343,9 +225,7 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
             anyhow::Ok(failed)
         })?
     } else {
-        let storage = AsgardStorage::open(&args.storage)
-            .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
-        let failed = run(storage);
+        let failed = run(open_storage(&args.storage)?);
         println!(
             "Runs written to {}; see them with `asgard monitor --storage {}`",
             args.storage.display(),
@@ -386,8 +266,7 @@ pub fn bench(args: crate::bench::BenchArgs) -> anyhow::Result<()> {
 
 /// Appends results to a run, one at a time.
 pub fn append(args: AppendArgs) -> anyhow::Result<()> {
-    let storage = AsgardStorage::open(&args.storage)
-        .with_context(|| format!("storage {} is not usable", args.storage.display()))?;
+    let storage = open_storage(&args.storage)?;
     let interval = Duration::from_millis(args.interval_ms);
     for i in 0..args.count {
         if i > 0 && !interval.is_zero() {
@@ -397,41 +276,4 @@ pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     }
     println!("appended {} results to run {}", args.count, args.into);
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is first
-/// polled (axum polls its shutdown future from a task of its own, which may start after the first request has
-/// been served): a Ctrl-C right after the URL is printed still shuts down cleanly.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    #[cfg(unix)]
-    let signals = {
-        use tokio::signal::unix::{signal, SignalKind};
-        (
-            signal(SignalKind::interrupt()).ok(),
-            signal(SignalKind::terminate()).ok(),
-        )
-    };
-    async move {
-        #[cfg(unix)]
-        {
-            let (interrupt, terminate) = signals;
-            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
-                match s {
-                    Some(mut s) => {
-                        s.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                _ = wait(interrupt) => {}
-                _ = wait(terminate) => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-        println!("shutting down");
-    }
 }

@@ -125,7 +125,8 @@ pub async fn supervise(index: Arc<Index>, mode: WatchMode, watcher: StorageWatch
         if now.is_none() && !root_is_dir {
             if !lost {
                 index.lose(format!(
-                    "the storage directory {} was deleted; the monitor keeps serving and picks it up again when                      it is back",
+                    "the storage directory {} was deleted; the monitor keeps serving and picks it up again \
+                     when it is back",
                     root.display()
                 ));
             }

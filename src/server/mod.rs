@@ -1,8 +1,10 @@
-//! The HTTP server: `router(state)` for tests, `serve(listener, ...)` for the binary.
+//! The HTTP server: `router(state)` for tests, `serve(listener, ...)` for the binary, and `monitor`, the start-up
+//! around them (bind, index, watch, token policy).
 
 mod api;
 mod config;
 pub mod guard;
+pub mod monitor;
 mod sse;
 
 use std::future::Future;

@@ -213,6 +213,11 @@ fn the_storage_deleted_and_recreated_under_a_running_monitor_is_picked_up() {
     wait_for("the run list reports the loss", || {
         get(&addr, "/").is_some_and(|page| page.contains("was deleted"))
     });
+    let page = get(&addr, "/").unwrap();
+    assert!(
+        page.contains("the monitor keeps serving and picks it up again when it is back"),
+        "the message reads as one sentence: {page:.2000}"
+    );
     assert!(
         get(&addr, "/api/runs").unwrap().ends_with("[]"),
         "no runs while it is gone"

@@ -318,3 +318,39 @@ fn port_of(line: &str) -> &str {
         .next()
         .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_started_in_process_names_its_url_and_token_and_enforces_it() {
+    use asgard::server::monitor::{Monitor, Settings};
+
+    let (_dir, storage) = temp_storage();
+    let mut settings = Settings::local(storage.clone(), 0);
+    settings.token = Some("s3cret-token".into());
+    let monitor = Monitor::start(settings).await.unwrap();
+    let banner = monitor.banner().to_owned();
+    let url = banner.split_whitespace().nth(2).unwrap();
+    assert!(url.starts_with("http://127.0.0.1:"), "{banner}");
+    assert!(url.ends_with("/?token=s3cret-token"), "{banner}");
+    assert!(
+        banner.ends_with(&format!("(storage {})", storage.root().display())),
+        "loopback: one line, no warning: {banner}"
+    );
+    let addr = url["http://".len()..].split('/').next().unwrap().to_owned();
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(monitor.serve(async {
+        let _ = stopped.await;
+    }));
+    let statuses = tokio::task::spawn_blocking(move || {
+        let bearer = "Authorization: Bearer s3cret-token\r\n";
+        (
+            status_of(&http_get(&addr, "/api/runs", "").unwrap()),
+            status_of(&http_get(&addr, "/api/runs", bearer).unwrap()),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(statuses, (401, 200));
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
