@@ -3,9 +3,18 @@
 //! reads out what lies under the pointer; plots over x or t (`Solution1D`, `DiscreteSequence`,
 //! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into a range, shift-drag to pan, the wheel to
 //! zoom about the pointer, double-click to reset. A zoom re-fetches the view, down to the raw points.
+//!
+//! Shaped like the animation player: the plot's state (`PlotState`, a struct of signals), the browser-only
+//! fetching, drawing and pointer geometry (`browser::Pointer`; on the server an inert `Pointer` with the same
+//! methods, since the server only renders the markup), and small components for the type's controls and notes.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
+
+#[cfg(feature = "hydrate")]
+use browser::Pointer;
+#[cfg(not(feature = "hydrate"))]
+use inert::Pointer;
 
 use crate::model::{ResultId, ResultType};
 use crate::plots::Choices;
@@ -16,115 +25,105 @@ use crate::ui::components::export::ExportLinks;
 const WIDTH: u32 = 800;
 const HEIGHT: u32 = 440;
 
+/// What one plot shows and what its user chose, shared by the canvas, the controls and the browser's fetching
+/// and drawing.
+#[derive(Clone, Copy)]
+struct PlotState {
+    /// Whether a drawing succeeded (`data-drawn`).
+    drawn: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+    /// What lies under the pointer.
+    readout: RwSignal<Option<String>>,
+    /// How many NaN and infinite values were not drawn.
+    skipped: RwSignal<usize>,
+    /// The x range shown, when zoomed.
+    view: RwSignal<Option<(f64, f64)>>,
+    /// The type's own controls: the ensemble's histogram time, the optimisation's log axis.
+    choices: RwSignal<Choices>,
+    /// Why a log axis asked for is drawn linear.
+    log_refused: RwSignal<Option<String>>,
+    /// How many times an ensemble has: the slider's range.
+    times: RwSignal<usize>,
+    /// Whether the loss goes on a log axis unless the user says otherwise.
+    auto_log: RwSignal<bool>,
+}
+
+impl PlotState {
+    fn new() -> Self {
+        Self {
+            drawn: RwSignal::new(false),
+            error: RwSignal::new(None),
+            readout: RwSignal::new(None),
+            skipped: RwSignal::new(0),
+            view: RwSignal::new(None),
+            choices: RwSignal::new(Choices::default()),
+            log_refused: RwSignal::new(None),
+            times: RwSignal::new(0),
+            auto_log: RwSignal::new(false),
+        }
+    }
+}
+
 #[component]
 pub fn ResultPlot(id: ResultId, result_type: ResultType, npy_fields: Vec<String>) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
-    let (drawn, set_drawn) = signal(false);
-    let (error, set_error) = signal(None::<String>);
-    let readout = RwSignal::new(None::<String>);
-    let skipped = RwSignal::new(0usize);
-    // The x range shown, when zoomed.
-    let view = RwSignal::new(None::<(f64, f64)>);
-    // The type's own controls: the ensemble's histogram time, the optimisation's log axis.
-    let choices = RwSignal::new(Choices::default());
-    let log_refused = RwSignal::new(None::<String>);
-    let times = RwSignal::new(0usize);
-    let auto_log = RwSignal::new(false);
-    let size = use_canvas_size(canvas);
+    let state = PlotState::new();
+    let pointer = Pointer::start(id, &result_type, canvas, use_canvas_size(canvas), state);
+    let PlotState {
+        drawn,
+        error,
+        readout,
+        view,
+        ..
+    } = state;
+    let zoom_to = move |range: Option<(f64, f64)>| {
+        if range.is_some() {
+            view.set(range);
+        }
+    };
 
-    #[cfg(feature = "hydrate")]
-    let interaction = browser::Interaction::new();
-    #[cfg(feature = "hydrate")]
-    {
-        // The device pixel columns, in steps so that a small resize does not re-fetch.
-        let columns = RwSignal::new(None::<u32>);
-        Effect::new(move |_| {
-            let wanted = size.get().map(|s| s.buffer().0.div_ceil(128) * 128);
-            if wanted != columns.get_untracked() {
-                columns.set(wanted);
-            }
-        });
-        // Re-fetched on zoom and resize: the server reduces long series to what the canvas can show.
-        // An ensemble's histogram time is chosen on the server too, for a reduced ensemble.
-        // (Read in the fetcher itself: a `Memo` read there did not re-run it when it changed.)
-        let ensemble = result_type == ResultType::StochasticEnsemble;
-        let data = LocalResource::new(move || {
-            let (columns, view) = (columns.get(), view.get());
-            let time = if ensemble {
-                choices.get().time_index
-            } else {
-                None
-            };
-            async move {
-                match columns {
-                    Some(c) => Some(
-                        crate::ui::server_fns::result_view(id.to_string(), c, view, time).await,
-                    ),
-                    None => None,
+    view! {
+        <div class="plot">
+            <canvas
+                node_ref=canvas
+                width=WIDTH
+                height=HEIGHT
+                data-drawn=move || drawn.get().to_string()
+                data-view=move || view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
+                on:mousemove=move |event| readout.set(pointer.readout(&event))
+                on:mouseleave=move |_| readout.set(None)
+                on:mousedown=move |event| pointer.press(&event)
+                on:mouseup=move |event| zoom_to(pointer.release(&event))
+                on:wheel=move |event| {
+                    let range = pointer.wheel(&event);
+                    if range.is_some() {
+                        event.prevent_default();
+                    }
+                    zoom_to(range);
                 }
-            }
-        });
-        Effect::new(move |_| {
-            let (Some(Some(result)), Some(element), Some(size), view, choices) = (
-                data.get(),
-                canvas.get(),
-                size.get(),
-                view.get(),
-                choices.get(),
-            ) else {
-                return;
-            };
-            if let Ok(payload) = &result {
-                skipped.set(crate::plots::reduce::non_finite_count(payload));
-                times.set(payload.array("t").map_or(0, |t| t.len()));
-                let optimization = crate::plots::optimization::Optimization::from_payload(payload);
-                auto_log.set(optimization.as_ref().is_ok_and(|o| o.wants_log_scale()));
-                log_refused.set(
-                    optimization
-                        .ok()
-                        .and_then(|o| o.log_refused(choices.log_scale)),
-                );
-            }
-            let choices = Choices { view, ..choices };
-            match result
-                .map_err(|e| e.to_string())
-                .and_then(|payload| browser::draw(element, size, &payload, choices))
-            {
-                Ok(drawn) => {
-                    interaction.drawn.set(Some(std::sync::Arc::new(drawn)));
-                    set_drawn.set(true);
-                }
-                Err(e) => set_error.set(Some(e)),
-            }
-        });
+                on:dblclick=move |_| view.set(None)
+            ></canvas>
+            <TypeControls result_type state />
+            <div class="readout" data-testid="readout">
+                {move || readout.get().unwrap_or_default()}
+            </div>
+            <Notes state />
+            <ExportLinks id canvas npy_fields />
+            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
+        </div>
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (id, size, set_drawn, set_error, auto_log);
+}
 
-    // The handlers do their work only in the browser; on the server they are never called.
-    let on_move = move |_event: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
-        readout.set(interaction.readout(&_event));
-    };
-    let on_down = move |_event: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
-        interaction.press(&_event);
-    };
-    let on_up = move |_event: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
-        if let Some(range) = interaction.release(&_event) {
-            view.set(Some(range));
-        }
-    };
-    let on_wheel = move |_event: leptos::ev::WheelEvent| {
-        #[cfg(feature = "hydrate")]
-        if let Some(range) = interaction.wheel(&_event) {
-            _event.prevent_default();
-            view.set(Some(range));
-        }
-    };
-
-    let controls = match result_type {
+/// The controls of a type that has them: the ensemble's histogram time, the optimisation's log-scale loss.
+#[component]
+fn TypeControls(result_type: ResultType, state: PlotState) -> impl IntoView {
+    let PlotState {
+        choices,
+        times,
+        auto_log,
+        ..
+    } = state;
+    match result_type {
         ResultType::StochasticEnsemble => view! {
             <div class="controls">
                 <label>
@@ -169,44 +168,73 @@ pub fn ResultPlot(id: ResultId, result_type: ResultType, npy_fields: Vec<String>
         | ResultType::DiscreteSequence
         | ResultType::PhysicsAnimation
         | ResultType::Other(_) => ().into_any(),
-    };
+    }
+}
 
+/// What the drawing could not show: values skipped, a log axis refused.
+#[component]
+fn Notes(state: PlotState) -> impl IntoView {
+    let PlotState {
+        skipped,
+        log_refused,
+        ..
+    } = state;
     view! {
-        <div class="plot">
-            <canvas
-                node_ref=canvas
-                width=WIDTH
-                height=HEIGHT
-                data-drawn=move || drawn.get().to_string()
-                data-view=move || view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
-                on:mousemove=on_move
-                on:mouseleave=move |_| readout.set(None)
-                on:mousedown=on_down
-                on:mouseup=on_up
-                on:wheel=on_wheel
-                on:dblclick=move |_| view.set(None)
-            ></canvas>
-            {controls}
-            <div class="readout" data-testid="readout">
-                {move || readout.get().unwrap_or_default()}
-            </div>
-            {move || {
-                let n = skipped.get();
-                (n > 0)
-                    .then(|| {
-                        view! {
-                            <p class="note" data-testid="skipped">
-                                {format!("{n} NaN or infinite value{} not drawn", if n == 1 { "" } else { "s" })}
-                            </p>
-                        }
-                    })
-            }}
-            {move || {
-                log_refused.get().map(|why| view! { <p class="note" data-testid="log-refused">{why}</p> })
-            }}
-            <ExportLinks id canvas npy_fields />
-            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
-        </div>
+        {move || {
+            let n = skipped.get();
+            (n > 0)
+                .then(|| {
+                    view! {
+                        <p class="note" data-testid="skipped">
+                            {format!("{n} NaN or infinite value{} not drawn", if n == 1 { "" } else { "s" })}
+                        </p>
+                    }
+                })
+        }}
+        {move || {
+            log_refused.get().map(|why| view! { <p class="note" data-testid="log-refused">{why}</p> })
+        }}
+    }
+}
+
+/// On the server a plot is only markup: nothing is fetched or drawn there, and no pointer event arrives.
+#[cfg(not(feature = "hydrate"))]
+mod inert {
+    use leptos::ev::{MouseEvent, WheelEvent};
+    use leptos::html::Canvas;
+    use leptos::prelude::*;
+
+    use super::PlotState;
+    use crate::model::{ResultId, ResultType};
+    use crate::ui::components::canvas::CanvasSize;
+
+    #[derive(Clone, Copy)]
+    pub struct Pointer;
+
+    impl Pointer {
+        pub fn start(
+            _id: ResultId,
+            _result_type: &ResultType,
+            _canvas: NodeRef<Canvas>,
+            _size: ReadSignal<Option<CanvasSize>>,
+            _state: PlotState,
+        ) -> Self {
+            Self
+        }
+
+        pub fn readout(&self, _event: &MouseEvent) -> Option<String> {
+            None
+        }
+
+        pub fn press(&self, _event: &MouseEvent) {}
+
+        pub fn release(&self, _event: &MouseEvent) -> Option<(f64, f64)> {
+            None
+        }
+
+        pub fn wheel(&self, _event: &WheelEvent) -> Option<(f64, f64)> {
+            None
+        }
     }
 }
 
@@ -217,7 +245,10 @@ mod browser {
     use leptos::prelude::*;
     use web_sys::{HtmlCanvasElement, MouseEvent, WheelEvent};
 
-    use crate::model::ResultPayload;
+    use leptos::html::Canvas;
+
+    use super::PlotState;
+    use crate::model::{ResultId, ResultPayload, ResultType};
     use crate::plots::{draw_result, Choices, Drawn, Frame};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
@@ -236,18 +267,81 @@ mod browser {
 
     /// The pointer's state over one plot. Positions are in CSS pixels, which plots draw in.
     #[derive(Clone, Copy)]
-    pub struct Interaction {
-        pub drawn: RwSignal<Option<Arc<Drawn>>>,
+    pub struct Pointer {
+        drawn: RwSignal<Option<Arc<Drawn>>>,
         /// Where a drag started and whether it pans.
         drag: RwSignal<Option<(i32, bool)>>,
     }
 
-    impl Interaction {
-        pub fn new() -> Self {
-            Self {
+    impl Pointer {
+        /// Fetches the result's view whenever the canvas's size or the user's choices change (the server
+        /// reduces long series to what the canvas can show) and draws it; returns the pointer over the drawing.
+        pub fn start(
+            id: ResultId,
+            result_type: &ResultType,
+            canvas: NodeRef<Canvas>,
+            size: ReadSignal<Option<CanvasSize>>,
+            state: PlotState,
+        ) -> Self {
+            let pointer = Self {
                 drawn: RwSignal::new(None),
                 drag: RwSignal::new(None),
-            }
+            };
+            // The device pixel columns, in steps so that a small resize does not re-fetch.
+            let columns = RwSignal::new(None::<u32>);
+            Effect::new(move |_| {
+                let wanted = size.get().map(|s| s.buffer().0.div_ceil(128) * 128);
+                if wanted != columns.get_untracked() {
+                    columns.set(wanted);
+                }
+            });
+            // Re-fetched on zoom and resize. An ensemble's histogram time is chosen on the server too, for a
+            // reduced ensemble. (Read in the fetcher itself: a `Memo` read there did not re-run it when it
+            // changed.)
+            let ensemble = *result_type == ResultType::StochasticEnsemble;
+            let PlotState { view, choices, .. } = state;
+            let data = LocalResource::new(move || {
+                let (columns, view) = (columns.get(), view.get());
+                let time = if ensemble {
+                    choices.get().time_index
+                } else {
+                    None
+                };
+                async move {
+                    match columns {
+                        Some(c) => Some(
+                            crate::ui::server_fns::result_view(id.to_string(), c, view, time).await,
+                        ),
+                        None => None,
+                    }
+                }
+            });
+            Effect::new(move |_| {
+                let (Some(Some(result)), Some(element), Some(size), view, choices) = (
+                    data.get(),
+                    canvas.get(),
+                    size.get(),
+                    view.get(),
+                    choices.get(),
+                ) else {
+                    return;
+                };
+                if let Ok(payload) = &result {
+                    note_what_is_not_drawn(payload, choices, state);
+                }
+                let choices = Choices { view, ..choices };
+                match result
+                    .map_err(|e| e.to_string())
+                    .and_then(|payload| draw(element, size, &payload, choices))
+                {
+                    Ok(drawn) => {
+                        pointer.drawn.set(Some(Arc::new(drawn)));
+                        state.drawn.set(true);
+                    }
+                    Err(e) => state.error.set(Some(e)),
+                }
+            });
+            pointer
         }
 
         pub fn readout(&self, event: &MouseEvent) -> Option<String> {
@@ -295,8 +389,26 @@ mod browser {
         }
     }
 
+    /// The notes under the plot and the type's control state: values skipped, the ensemble's times, the loss's
+    /// log axis.
+    fn note_what_is_not_drawn(payload: &ResultPayload, choices: Choices, state: PlotState) {
+        state
+            .skipped
+            .set(crate::plots::reduce::non_finite_count(payload));
+        state.times.set(payload.array("t").map_or(0, |t| t.len()));
+        let optimization = crate::plots::optimization::Optimization::from_payload(payload);
+        state
+            .auto_log
+            .set(optimization.as_ref().is_ok_and(|o| o.wants_log_scale()));
+        state.log_refused.set(
+            optimization
+                .ok()
+                .and_then(|o| o.log_refused(choices.log_scale)),
+        );
+    }
+
     /// Draws the result at the canvas's size, returning what the read-out and zoom need.
-    pub fn draw(
+    fn draw(
         canvas: HtmlCanvasElement,
         size: CanvasSize,
         payload: &ResultPayload,
