@@ -3,6 +3,11 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+#[cfg(feature = "hydrate")]
+use browser::Pointer;
+#[cfg(not(feature = "hydrate"))]
+use inert::Pointer;
+
 use crate::model::ResultId;
 use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::ExportLinks;
@@ -20,20 +25,13 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
         error: RwSignal::new(None),
         readout: RwSignal::new(None),
     };
-    let size = use_canvas_size(canvas);
-    #[cfg(feature = "hydrate")]
-    let pointer = browser::start(id, canvas, size, player);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = size;
+    let pointer = Pointer::start(id, canvas, use_canvas_size(canvas), player);
     // The read-out names what lies under the pointer in the frame shown (it does not follow a playing frame).
-    let on_move = move |_event: leptos::ev::MouseEvent| {
-        #[cfg(feature = "hydrate")]
+    let on_move = move |event: leptos::ev::MouseEvent| {
         player
             .readout
-            .set(pointer.readout(&_event, player.frame.get_untracked()));
+            .set(pointer.readout(&event, player.frame.get_untracked()));
     };
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
     let Player {
         frame,
         count,
@@ -148,74 +146,75 @@ mod browser {
             let (x, y) = axes.data_xy(event.offset_x(), event.offset_y())?;
             animation.readout(frame, x, y)
         }
-    }
 
-    pub fn start(
-        id: ResultId,
-        canvas: NodeRef<Canvas>,
-        size: ReadSignal<Option<CanvasSize>>,
-        player: Player,
-    ) -> Pointer {
-        let pointer = Pointer {
-            shown: RwSignal::new(None),
-        };
-        // Frames larger than the canvas come reduced to one cell per block; a resize by a step re-fetches.
-        let columns = RwSignal::new(None::<u32>);
-        Effect::new(move |_| {
-            let wanted = size.get().map(|s| s.buffer().0.div_ceil(256) * 256);
-            if wanted != columns.get_untracked() {
-                columns.set(wanted);
-            }
-        });
-        let data = LocalResource::new(move || {
-            let columns = columns.get();
-            async move {
-                match columns {
-                    Some(c) => Some(
-                        crate::ui::server_fns::result_view(id.to_string(), c, None, None).await,
-                    ),
-                    None => None,
-                }
-            }
-        });
-        let loaded: RwSignal<Option<(Arc<Animation>, Arc<Display>)>> = RwSignal::new(None);
-
-        Effect::new(move |_| {
-            let Some(Some(result)) = data.get() else {
-                return;
+        /// Fetches the frames (reduced to the canvas on the server), then draws the frame the player shows.
+        pub fn start(
+            id: ResultId,
+            canvas: NodeRef<Canvas>,
+            size: ReadSignal<Option<CanvasSize>>,
+            player: Player,
+        ) -> Pointer {
+            let pointer = Pointer {
+                shown: RwSignal::new(None),
             };
-            let parsed = result.map_err(|e| e.to_string()).and_then(|payload| {
-                Animation::from_payload(&payload)
-                    .map(|a| (a, Display::from_json(&payload.display_json)))
+            // Frames larger than the canvas come reduced to one cell per block; a resize by a step re-fetches.
+            let columns = RwSignal::new(None::<u32>);
+            Effect::new(move |_| {
+                let wanted = size.get().map(|s| s.buffer().0.div_ceil(256) * 256);
+                if wanted != columns.get_untracked() {
+                    columns.set(wanted);
+                }
             });
-            match parsed {
-                Ok((animation, display)) => {
-                    player.count.set(animation.count);
-                    tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
-                    loaded.set(Some((Arc::new(animation), Arc::new(display))));
+            let data = LocalResource::new(move || {
+                let columns = columns.get();
+                async move {
+                    match columns {
+                        Some(c) => Some(
+                            crate::ui::server_fns::result_view(id.to_string(), c, None, None).await,
+                        ),
+                        None => None,
+                    }
                 }
-                Err(e) => player.error.set(Some(e)),
-            }
-        });
+            });
+            let loaded: RwSignal<Option<(Arc<Animation>, Arc<Display>)>> = RwSignal::new(None);
 
-        Effect::new(move |_| {
-            let (Some(loaded), Some(element), Some(size), frame) =
-                (loaded.get(), canvas.get(), size.get(), player.frame.get())
-            else {
-                return;
-            };
-            let (animation, display) = loaded;
-            let drawn = drawing_area(element, size)
-                .and_then(|area| draw_frame(&area, &animation, frame, &display));
-            match drawn {
-                Ok(axes) => {
-                    pointer.shown.set(Some((animation, axes)));
-                    player.drawn.set(true);
+            Effect::new(move |_| {
+                let Some(Some(result)) = data.get() else {
+                    return;
+                };
+                let parsed = result.map_err(|e| e.to_string()).and_then(|payload| {
+                    Animation::from_payload(&payload)
+                        .map(|a| (a, Display::from_json(&payload.display_json)))
+                });
+                match parsed {
+                    Ok((animation, display)) => {
+                        player.count.set(animation.count);
+                        tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
+                        loaded.set(Some((Arc::new(animation), Arc::new(display))));
+                    }
+                    Err(e) => player.error.set(Some(e)),
                 }
-                Err(e) => player.error.set(Some(e)),
-            }
-        });
-        pointer
+            });
+
+            Effect::new(move |_| {
+                let (Some(loaded), Some(element), Some(size), frame) =
+                    (loaded.get(), canvas.get(), size.get(), player.frame.get())
+                else {
+                    return;
+                };
+                let (animation, display) = loaded;
+                let drawn = drawing_area(element, size)
+                    .and_then(|area| draw_frame(&area, &animation, frame, &display));
+                match drawn {
+                    Ok(axes) => {
+                        pointer.shown.set(Some((animation, axes)));
+                        player.drawn.set(true);
+                    }
+                    Err(e) => player.error.set(Some(e)),
+                }
+            });
+            pointer
+        }
     }
 
     /// Advances the frame while playing, `speed` frames per tick on average.
@@ -244,6 +243,36 @@ mod browser {
         );
         if let Ok(handle) = handle {
             on_cleanup(move || handle.clear());
+        }
+    }
+}
+
+/// On the server the player is only markup: nothing is fetched or drawn there, and no pointer event arrives.
+#[cfg(not(feature = "hydrate"))]
+mod inert {
+    use leptos::ev::MouseEvent;
+    use leptos::html::Canvas;
+    use leptos::prelude::*;
+
+    use super::Player;
+    use crate::model::ResultId;
+    use crate::ui::components::canvas::CanvasSize;
+
+    #[derive(Clone, Copy)]
+    pub struct Pointer;
+
+    impl Pointer {
+        pub fn start(
+            _id: ResultId,
+            _canvas: NodeRef<Canvas>,
+            _size: ReadSignal<Option<CanvasSize>>,
+            _player: Player,
+        ) -> Self {
+            Self
+        }
+
+        pub fn readout(&self, _event: &MouseEvent, _frame: usize) -> Option<String> {
+            None
         }
     }
 }
