@@ -4,21 +4,19 @@ use std::fs;
 use std::sync::Arc;
 
 use asgard::index::Index;
-use asgard::server::{router, AppState};
+use asgard::server::router;
 use asgard::storage::AsgardStorage;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::support::{display, solution_1d, temp_storage};
 
 fn app(storage: &AsgardStorage) -> (axum::Router, Arc<Index>) {
-    let index = Index::build(storage.clone()).unwrap();
-    let leptos_options = LeptosOptions::builder().output_name("asgard").build();
-    (router(AppState::new(index.clone(), leptos_options)), index)
+    let state = crate::support::app_state(storage);
+    (router(state.clone()), state.index)
 }
 
 async fn call(app: &axum::Router, method: Method, uri: &str) -> (StatusCode, Value) {

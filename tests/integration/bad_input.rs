@@ -4,24 +4,19 @@
 use std::fs;
 use std::path::Path;
 
-use asgard::index::Index;
 use asgard::model::{ResultId, RunId};
-use asgard::server::{router, AppState};
+use asgard::server::router;
 use asgard::storage::AsgardStorage;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::support::{display, solution_1d, temp_storage};
+use crate::support::{app_state, display, solution_1d, temp_storage};
 
 async fn get(storage: &AsgardStorage, uri: &str) -> (StatusCode, Value, usize) {
-    let index = Index::build(storage.clone()).unwrap();
-    let options = LeptosOptions::builder().output_name("asgard").build();
-    let app = router(AppState::new(index, options));
-    let response = app
+    let response = router(app_state(storage))
         .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -4,15 +4,13 @@
 
 use std::path::Path;
 
-use asgard::index::Index;
 use asgard::model::{FieldValue, ResultSummary, RunDetail, RunSummary};
-use asgard::server::{router, AppState};
+use asgard::server::router;
 use asgard::storage::json::{from_slice, number};
 use asgard::storage::AsgardStorage;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::Value;
 use tempfile::TempDir;
 use tower::ServiceExt;
@@ -61,9 +59,7 @@ fn titled<'a>(detail: &'a RunDetail, title: &str) -> &'a ResultSummary {
 }
 
 async fn get(storage: &AsgardStorage, uri: &str) -> (StatusCode, Vec<u8>) {
-    let index = Index::build(storage.clone()).unwrap();
-    let options = LeptosOptions::builder().output_name("asgard").build();
-    let response = router(AppState::new(index, options))
+    let response = router(crate::support::app_state(storage))
         .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
         .await
         .unwrap();

@@ -6,9 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use asgard::index::Index;
-use asgard::server::{router, AppState};
+use asgard::server::router;
 use asgard::storage::AsgardStorage;
-use leptos::config::LeptosOptions;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -133,10 +132,7 @@ async fn a_full_or_read_only_disk_fails_the_write_and_keeps_what_was_there() {
         .add_result(run.id, "Solution1D", solution_1d(10), display("ro"))
         .unwrap_err();
     assert!(err.to_string().contains("Read-only file system"), "{err}");
-    let app = router(AppState::new(
-        Index::build(storage.clone()).unwrap(),
-        LeptosOptions::builder().output_name("asgard").build(),
-    ));
+    let app = router(crate::support::app_state(&storage));
     use tower::ServiceExt;
     let response = app
         .oneshot(
@@ -246,9 +242,9 @@ async fn serve(
     storage: &AsgardStorage,
     heartbeat: Duration,
 ) -> (std::net::SocketAddr, std::sync::Arc<Index>) {
-    let index = Index::build(storage.clone()).unwrap();
-    let options = LeptosOptions::builder().output_name("asgard").build();
-    let app = router(AppState::new(index.clone(), options).with_heartbeat(heartbeat));
+    let state = crate::support::app_state(storage).with_heartbeat(heartbeat);
+    let index = state.index.clone();
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

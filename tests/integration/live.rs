@@ -6,12 +6,11 @@ use std::time::Duration;
 use asgard::index::{watch, Index, WatchMode};
 use asgard::model::StorageEvent;
 use asgard::server::{serve, Guard};
-use leptos::config::LeptosOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
-use crate::support::{asgard, path_str, read_sse_until, temp_storage};
+use crate::support::{asgard, path_str, read_sse_until, site_options, temp_storage};
 
 async fn live_round_trip(mode: WatchMode) {
     let (_dir, storage) = temp_storage();
@@ -20,11 +19,10 @@ async fn live_round_trip(mode: WatchMode) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
-    let options = LeptosOptions::builder().output_name("asgard").build();
     let server = tokio::spawn(serve(
         listener,
         index.clone(),
-        options,
+        site_options(),
         Guard::loopback(),
         async {
             let _ = stopped.await;

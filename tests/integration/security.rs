@@ -4,22 +4,18 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use asgard::index::Index;
-use asgard::server::{router, AppState, Guard};
+use asgard::server::{router, Guard};
 use asgard::storage::AsgardStorage;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::Response;
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use tower::ServiceExt;
 
-use crate::support::{http_get, path_str, status_of, temp_storage};
+use crate::support::{app_state, http_get, path_str, status_of, temp_storage};
 
 fn app(storage: &AsgardStorage, guard: Guard) -> axum::Router {
-    let index = Index::build(storage.clone()).unwrap();
-    let options = LeptosOptions::builder().output_name("asgard").build();
-    router(AppState::new(index, options).with_guard(guard))
+    router(app_state(storage).with_guard(guard))
 }
 
 async fn send(app: &axum::Router, method: Method, uri: &str, headers: &[(&str, &str)]) -> Response {

@@ -3,7 +3,10 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use asgard::index::Index;
+use asgard::server::AppState;
 use asgard::storage::{AsgardStorage, DataValue};
+use leptos::config::LeptosOptions;
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -12,6 +15,18 @@ pub fn temp_storage() -> (TempDir, AsgardStorage) {
     let dir = tempfile::tempdir().expect("temporary directory");
     let storage = AsgardStorage::open(dir.path().join("storage")).expect("storage opens");
     (dir, storage)
+}
+
+/// The application state over `storage`, indexed now, as the binary serves it on loopback without a token:
+/// `router(app_state(&storage))` is the whole HTTP app.
+pub fn app_state(storage: &AsgardStorage) -> AppState {
+    let index = Index::build(storage.clone()).expect("the storage indexes");
+    AppState::new(index, site_options())
+}
+
+/// The site settings the tests serve with.
+pub fn site_options() -> LeptosOptions {
+    LeptosOptions::builder().output_name("asgard").build()
 }
 
 /// `x` and `computed` fields of a `Solution1D` with `n` points.

@@ -7,25 +7,24 @@
 use std::sync::Arc;
 
 use asgard::index::Index;
-use asgard::server::{router, AppState};
+use asgard::server::router;
 use asgard::storage::AsgardStorage;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use serde_json::json;
 use tower::ServiceExt;
 
-fn temp_storage() -> (tempfile::TempDir, AsgardStorage) {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let storage = AsgardStorage::open(dir.path().join("storage")).expect("storage opens");
-    (dir, storage)
-}
+/// The integration tests' helpers, shared rather than copied (this crate uses some of them).
+#[allow(dead_code)]
+#[path = "../integration/support.rs"]
+mod support;
+
+use support::{app_state, temp_storage};
 
 fn app(storage: &AsgardStorage) -> (axum::Router, Arc<Index>) {
-    let index = Index::build(storage.clone()).unwrap();
-    let leptos_options = LeptosOptions::builder().output_name("asgard").build();
-    (router(AppState::new(index.clone(), leptos_options)), index)
+    let state = app_state(storage);
+    (router(state.clone()), state.index)
 }
 
 async fn get_html(app: &axum::Router, uri: &str) -> (StatusCode, String) {
