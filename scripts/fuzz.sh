@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #! Coverage-guided fuzzing of what the monitor reads from disk: run files, result files and .npy files
-#! (src/fuzz.rs), with cargo-fuzz and libFuzzer. Needs the nightly toolchain (rustup toolchain install nightly);
+#! (fuzz/entry_points.rs), with cargo-fuzz and libFuzzer. Needs the nightly toolchain (rustup toolchain install nightly);
 #! installs cargo-fuzz if it is missing. New interesting inputs are added to fuzz/corpus/<target>/ (commit them:
 #! the test suite replays the corpus on stable); a crash stops its target and is saved under fuzz/artifacts/.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]   (default 600 s each; targets npy_file run_file result_file)

@@ -20,8 +20,6 @@ pub mod dump;
 #[cfg(feature = "ssr")]
 pub mod example;
 #[cfg(feature = "ssr")]
-pub mod fuzz;
-#[cfg(feature = "ssr")]
 pub mod index;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+#[path = "../../fuzz/entry_points.rs"]
+mod entry_points;
+
 fn replay(target: &str, run: fn(&[u8])) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
@@ -20,7 +23,7 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
 
 #[test]
 fn the_fuzz_corpus_runs_clean() {
-    assert!(replay("npy_file", asgard::fuzz::npy_file) >= 10);
-    assert!(replay("run_file", asgard::fuzz::run_file) >= 5);
-    assert!(replay("result_file", asgard::fuzz::result_file) >= 12);
+    assert!(replay("npy_file", entry_points::npy_file) >= 10);
+    assert!(replay("run_file", entry_points::run_file) >= 5);
+    assert!(replay("result_file", entry_points::result_file) >= 12);
 }

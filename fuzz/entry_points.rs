@@ -1,14 +1,19 @@
 //! Entry points for fuzzing. Each takes arbitrary bytes, puts them where the monitor would find such a file,
 //! and runs them through what the monitor does with it: parse, summarize, resolve arrays, reduce for a plot,
-//! encode for the API. They panic only on a bug. The `cargo fuzz` targets in `fuzz/` call them (coverage-guided,
-//! nightly), and `tests/integration/fuzz_corpus.rs` replays the kept corpus through them on every test run.
+//! encode for the API. They panic only on a bug. The `cargo fuzz` targets in `fuzz_targets/` include this file
+//! (coverage-guided, nightly), and so does `tests/integration/fuzz_corpus.rs`, which replays the kept corpus
+//! through them on every test run. It uses only the library's public API, and is not part of the library.
+
+// Each fuzz target uses one of the entry points.
+#![allow(dead_code)]
 
 use std::sync::{LazyLock, Mutex};
 
-use crate::model::{ResultId, RunId};
-use crate::plots::reduce::reduce_for_view;
-use crate::storage::npy_header::NpyHeader;
-use crate::storage::{payload_to_json, AsgardStorage};
+use asgard::model::{ResultId, RunId};
+use asgard::plots::reduce::reduce_for_view;
+use asgard::storage::json::{to_text, NonFinite};
+use asgard::storage::npy_header::NpyHeader;
+use asgard::storage::{payload_to_json, AsgardStorage, MAX_NAME_CHARS};
 
 /// One storage for the whole fuzzing process (the files are overwritten per input), and a lock: libFuzzer runs
 /// one input at a time, the corpus test may run several.
@@ -28,11 +33,7 @@ fn ids() -> (RunId, ResultId) {
 /// What any plot does with a result it could read: reduce it for 64 columns, whole and zoomed, and encode it.
 fn view(storage: &AsgardStorage, id: ResultId) {
     if let Ok(payload) = storage.get_result(id) {
-        let _ = crate::storage::json::to_text(
-            &payload_to_json(&payload),
-            crate::storage::json::NonFinite::Literal,
-            false,
-        );
+        let _ = to_text(&payload_to_json(&payload), NonFinite::Literal, false);
         let _ = reduce_for_view(payload.clone(), 64, None, None);
         let _ = reduce_for_view(payload.clone(), 64, Some((0.25, 0.5)), Some(1));
         let _ = reduce_for_view(
@@ -84,7 +85,7 @@ pub fn run_file(data: &[u8]) {
         .run_summary(run)
         .expect("a run file that exists always gives a row");
     assert_eq!(row.id, run);
-    assert!(row.name.chars().count() <= crate::storage::MAX_NAME_CHARS + 1);
+    assert!(row.name.chars().count() <= MAX_NAME_CHARS + 1);
     let _ = storage.run_detail(run);
 }
 
