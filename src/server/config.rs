@@ -57,3 +57,28 @@ fn resolve_site_root(root: &Path, pkg_dir: &str, output_name: &str) -> PathBuf {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `[package.metadata.leptos]` of a TOML file, read as it is (no `LEPTOS_*` variable applies).
+    fn site_settings(text: &str) -> toml::Table {
+        let whole: toml::Table = text.parse().unwrap();
+        whole["package"]["metadata"]["leptos"]
+            .as_table()
+            .cloned()
+            .unwrap()
+    }
+
+    /// cargo-leptos reads `[package.metadata.leptos]` in Cargo.toml; the binary reads Leptos.toml (which the
+    /// project layout keeps at the top level). Every setting Leptos.toml holds but `env` (the binary's own)
+    /// must be the same in Cargo.toml.
+    #[test]
+    fn leptos_toml_agrees_with_cargo_toml() {
+        let binary = site_settings(super::LEPTOS_TOML);
+        let cargo = site_settings(include_str!("../../Cargo.toml"));
+        assert!(binary.len() >= 5, "{binary:?}");
+        for (key, value) in binary.iter().filter(|(key, _)| *key != "env") {
+            assert_eq!(cargo.get(key), Some(value), "`{key}` differs");
+        }
+    }
+}
