@@ -6,6 +6,7 @@
 
 pub mod expr;
 pub mod library;
+pub mod recorder;
 pub mod run;
 pub mod solvers;
 pub mod spec;

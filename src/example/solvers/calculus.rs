@@ -2,7 +2,7 @@
 
 use super::{compile, count, interval, linspace, max_error, scalar, Fault};
 use crate::example::expr::Program;
-use crate::example::run::Recorder;
+use crate::example::recorder::Recorder;
 use crate::example::spec::{
     Computation, OdeMethod, Record, ResultType, Role, Rule, Spec, Variable,
 };

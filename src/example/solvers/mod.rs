@@ -7,7 +7,7 @@ mod pde;
 mod stochastic;
 
 use crate::example::expr::{ExprError, Program};
-use crate::example::run::Recorder;
+use crate::example::recorder::Recorder;
 use crate::example::spec::{Computation, ResultType, Segment, Spec};
 use crate::key;
 

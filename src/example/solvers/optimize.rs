@@ -7,7 +7,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::{compile, count, linspace, max_error, scalar, Fault};
 use crate::example::expr::Program;
-use crate::example::run::Recorder;
+use crate::example::recorder::Recorder;
 use crate::example::spec::{Computation, Spec};
 use crate::key;
 

@@ -3,7 +3,7 @@
 
 use super::{compile, count, linspace, max_error, scalar, Fault};
 use crate::example::expr::Program;
-use crate::example::run::Recorder;
+use crate::example::recorder::Recorder;
 use crate::example::solvers::calculus::cumulative;
 use crate::example::spec::{Computation, ResultType, Rule, Spec};
 use crate::key;
