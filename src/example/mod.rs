@@ -39,12 +39,21 @@ pub fn list() -> String {
     out
 }
 
+/// Reads an example file (`Spec::parse`: the YAML and its computation), then checks what serde cannot
+/// (`solvers::check`: expressions compile with the names they may use, the record types the solver writes,
+/// sizes and ranges), each mistake placed in the file.
+pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+    let spec = Spec::parse(file, text)?;
+    solvers::check(&spec).map_err(|mistake| SpecError::located(file, text, mistake))?;
+    Ok(spec)
+}
+
 /// Parses every example; all of them must parse before any runs, so that a mistake writes nothing.
 pub fn parse_all(examples: Vec<Example>) -> Result<Vec<(Example, Spec)>, Vec<SpecError>> {
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for example in examples {
-        match Spec::parse(&example.path, &example.text) {
+        match parse(&example.path, &example.text) {
             Ok(spec) => parsed.push((example, spec)),
             Err(e) => errors.push(e),
         }

@@ -256,6 +256,18 @@ pub struct SpecError {
     pub message: String,
 }
 
+impl SpecError {
+    /// A mistake found at `path` after parsing, placed in the file's text.
+    pub fn located(file: &str, text: &str, (path, message): (Vec<Segment>, String)) -> Self {
+        Self {
+            file: file.to_owned(),
+            position: locate(text, &path),
+            key: path_text(&path),
+            message,
+        }
+    }
+}
+
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
@@ -364,7 +376,8 @@ fn flow_key(line: &str, key: &str) -> Option<usize> {
 }
 
 impl Spec {
-    /// Parses an example; `file` names it in errors.
+    /// Reads an example: the YAML, then its computation by solver; `file` names it in errors. What serde cannot
+    /// check (expressions, sizes, the record types a solver writes) the solvers check: see `example::parse`.
     pub fn parse(file: &str, text: &str) -> Result<Self, SpecError> {
         let deserializer = serde_yaml_ng::Deserializer::from_str(text);
         let raw: RawSpec = serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -381,14 +394,9 @@ impl Spec {
                 message: clean_message(&inner.to_string()),
             }
         })?;
-        let located = |(path, message): (Vec<Segment>, String)| SpecError {
-            file: file.to_owned(),
-            position: locate(text, &path),
-            key: path_text(&path),
-            message,
-        };
         let spec = Self {
-            computation: computation(raw.computation).map_err(located)?,
+            computation: computation(raw.computation)
+                .map_err(|mistake| SpecError::located(file, text, mistake))?,
             name: raw.name,
             description: raw.description,
             equation: raw.equation,
@@ -396,18 +404,7 @@ impl Spec {
             record: raw.record,
             tolerance: raw.tolerance,
         };
-        spec.check().map_err(|(path, message)| SpecError {
-            file: file.to_owned(),
-            position: locate(text, &path),
-            key: path_text(&path),
-            message,
-        })?;
         Ok(spec)
-    }
-
-    /// Checks what serde cannot: expressions compile with the names they may use, sizes and ranges make sense.
-    fn check(&self) -> Result<(), (Vec<Segment>, String)> {
-        crate::example::solvers::check(self)
     }
 
     /// Evaluates a number or an expression of the parameters.
@@ -573,8 +570,9 @@ record:
     expected: \"exp(-k * t)\"
 ";
 
+    /// What reading and checking the file refuses (`example::parse`: this module, then the solvers' checks).
     fn error(text: &str) -> SpecError {
-        Spec::parse("mine.yaml", text).expect_err("refused")
+        crate::example::parse("mine.yaml", text).expect_err("refused")
     }
 
     #[test]
