@@ -6,6 +6,8 @@
 
 pub mod expr;
 pub mod library;
+pub mod located;
+pub mod real;
 pub mod recorder;
 pub mod run;
 pub mod solvers;
