@@ -10,19 +10,29 @@
 
 use memchr::memmem;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
-/// The three words, their markers, and the numbers they stand for.
-const WORDS: [(&str, &str, f64); 3] = [
-    ("NaN", "\0NaN", f64::NAN),
-    ("Infinity", "\0Infinity", f64::INFINITY),
-    ("-Infinity", "\0-Infinity", f64::NEG_INFINITY),
+/// The three words, their markers, the markers as JSON text (serde_json writes NUL as `\u0000`), and the
+/// numbers they stand for.
+const WORDS: [(&str, &str, &str, f64); 3] = [
+    ("NaN", "\0NaN", r#""\u0000NaN""#, f64::NAN),
+    (
+        "Infinity",
+        "\0Infinity",
+        r#""\u0000Infinity""#,
+        f64::INFINITY,
+    ),
+    (
+        "-Infinity",
+        "\0-Infinity",
+        r#""\u0000-Infinity""#,
+        f64::NEG_INFINITY,
+    ),
 ];
 
 /// How non-finite numbers are written in JSON meant for others (the REST API, `asgard dump`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NonFinite {
     /// Bare `NaN`, `Infinity`, `-Infinity`, as Python's `json` writes and reads them (and JSON5): the values as
     /// they are, but not strict JSON (JavaScript's `JSON.parse` refuses them).
@@ -101,7 +111,10 @@ fn marker_number(s: &str) -> Option<f64> {
     if !s.starts_with('\0') {
         return None;
     }
-    WORDS.iter().find(|(_, m, _)| *m == s).map(|(_, _, v)| *v)
+    WORDS
+        .iter()
+        .find(|(_, m, _, _)| *m == s)
+        .map(|(_, _, _, v)| *v)
 }
 
 /// Serializes `value` (compact, or pretty when asked), writing markers as `style` says.
@@ -116,15 +129,6 @@ pub fn to_text(value: &impl Serialize, style: NonFinite, pretty: bool) -> Vec<u8
     if memmem::find(&text, b"\\u0000").is_none() {
         return text;
     }
-    let markers: Vec<(String, String)> = WORDS
-        .iter()
-        .map(|(word, marker, _)| {
-            (
-                serde_json::to_string(marker).expect("a string serializes"),
-                style.token(word),
-            )
-        })
-        .collect();
     let mut out = Vec::with_capacity(text.len());
     let mut copied = 0;
     let mut i = 0;
@@ -132,9 +136,9 @@ pub fn to_text(value: &impl Serialize, style: NonFinite, pretty: bool) -> Vec<u8
         if text[i] == b'"' {
             let end = end_of_string(&text, i);
             let literal = &text[i..end];
-            if let Some((_, token)) = markers.iter().find(|(m, _)| m.as_bytes() == literal) {
+            if let Some((word, ..)) = WORDS.iter().find(|(_, _, m, _)| m.as_bytes() == literal) {
                 out.extend_from_slice(&text[copied..i]);
-                out.extend_from_slice(token.as_bytes());
+                out.extend_from_slice(style.token(word).as_bytes());
                 copied = end;
             }
             i = end;
@@ -163,20 +167,16 @@ fn with_markers(bytes: &[u8]) -> Option<Vec<u8>> {
             }
             b'N' | b'I' | b'-' => WORDS
                 .iter()
-                .find(|(word, _, _)| bytes[i..].starts_with(word.as_bytes())),
+                .find(|(word, ..)| bytes[i..].starts_with(word.as_bytes())),
             _ => None,
         };
         match word {
-            Some((word, marker, _)) => {
+            Some((word, _, literal, _)) => {
                 if out.is_empty() {
                     out.reserve(bytes.len() + 64);
                 }
                 out.extend_from_slice(&bytes[copied..i]);
-                out.extend_from_slice(
-                    serde_json::to_string(marker)
-                        .expect("a string serializes")
-                        .as_bytes(),
-                );
+                out.extend_from_slice(literal.as_bytes());
                 i += word.len();
                 copied = i;
             }
@@ -212,6 +212,13 @@ mod tests {
 
     fn read(text: &str) -> Value {
         from_slice(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn the_markers_json_text_is_what_serde_json_writes() {
+        for (_, marker, literal, _) in WORDS {
+            assert_eq!(serde_json::to_string(marker).unwrap(), literal);
+        }
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl_from_array!(f64 => F64, f32 => F32, i64 => I64, i32 => I32);
 /// data is then read straight into it (for little-endian `f8`, without a further copy). A file that shrinks
 /// while it is read is an error. 64-bit integers beyond 2⁵³ are rounded to the nearest `f64`.
 pub fn read_as_f64(mut file: File) -> Result<NumArray, NpyError> {
-    let header = read_header_of(&mut file)?;
+    let header = read_header(&mut file)?;
     file.seek(SeekFrom::Start(header.data_offset as u64))
         .map_err(|e| e.to_string())?;
     let n: usize = header.shape.iter().product();
@@ -155,11 +155,7 @@ pub fn read_as_f64(mut file: File) -> Result<NumArray, NpyError> {
 }
 
 /// The header of a `.npy` file, checked against the file's length; no element is read.
-pub fn read_header(mut file: File) -> Result<NpyHeader, NpyError> {
-    read_header_of(&mut file)
-}
-
-fn read_header_of(file: &mut File) -> Result<NpyHeader, NpyError> {
+pub fn read_header(file: &mut File) -> Result<NpyHeader, NpyError> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();
     let head = read_header_bytes(file).map_err(|e| e.to_string())?;
     NpyHeader::parse(&head, file_len)

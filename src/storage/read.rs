@@ -285,8 +285,8 @@ impl AsgardStorage {
 }
 
 /// The checked header of an array file that a plot can draw: a dimension beyond [`MAX_DIMENSION`] is refused.
-fn read_npy_header(rel: PathBuf, field: &str, file: std::fs::File) -> Result<NpyHeader> {
-    let header = npy::read_header(file).map_err(|e| npy_error(rel.clone(), field, e))?;
+fn read_npy_header(rel: PathBuf, field: &str, mut file: std::fs::File) -> Result<NpyHeader> {
+    let header = npy::read_header(&mut file).map_err(|e| npy_error(rel.clone(), field, e))?;
     match header.shape.iter().find(|&&d| d > MAX_DIMENSION) {
         Some(d) => Err(npy_error(
             rel,

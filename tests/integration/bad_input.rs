@@ -5,23 +5,14 @@ use std::fs;
 use std::path::Path;
 
 use asgard::model::{ResultId, RunId};
-use asgard::server::router;
 use asgard::storage::AsgardStorage;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
-use crate::support::{app_state, display, solution_1d, temp_storage};
+use crate::support::{display, get_bytes, solution_1d, temp_storage};
 
 async fn get(storage: &AsgardStorage, uri: &str) -> (StatusCode, Value, usize) {
-    let response = router(app_state(storage))
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let (status, bytes) = get_bytes(storage, uri).await;
     (
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),

@@ -5,15 +5,13 @@
 use std::path::Path;
 
 use asgard::model::{FieldValue, ResultSummary, RunDetail, RunSummary};
-use asgard::server::router;
 use asgard::storage::json::{from_slice, number};
 use asgard::storage::AsgardStorage;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use serde_json::Value;
 use tempfile::TempDir;
-use tower::ServiceExt;
+
+use crate::support::get_bytes;
 
 /// A copy of the committed fixture storage (the monitor may write into its storage: locks, metadata).
 fn fixtures() -> (TempDir, AsgardStorage) {
@@ -56,16 +54,6 @@ fn titled<'a>(detail: &'a RunDetail, title: &str) -> &'a ResultSummary {
         .iter()
         .find(|r| r.title.as_deref() == Some(title))
         .unwrap_or_else(|| panic!("no result titled {title}"))
-}
-
-async fn get(storage: &AsgardStorage, uri: &str) -> (StatusCode, Vec<u8>) {
-    let response = router(crate::support::app_state(storage))
-        .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, body.to_vec())
 }
 
 fn numbers(value: &Value) -> Vec<f64> {
@@ -129,7 +117,7 @@ async fn nan_and_infinity_in_json_are_read_as_the_numbers_they_are() {
 
     // The API, by default, writes them as Python's json does, so they read back as they were written.
     let uri = format!("/api/result?id={}", solution.id);
-    let (status, body) = get(&storage, &uri).await;
+    let (status, body) = get_bytes(&storage, &uri).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let text = String::from_utf8(body).unwrap();
     assert!(
@@ -140,17 +128,17 @@ async fn nan_and_infinity_in_json_are_read_as_the_numbers_they_are() {
     assert_same(&numbers(&value["data"]["computed"]), &COMPUTED);
 
     // Strict JSON on request: strings that keep which value it was, or null.
-    let (status, body) = get(&storage, &format!("{uri}&nonfinite=string")).await;
+    let (status, body) = get_bytes(&storage, &format!("{uri}&nonfinite=string")).await;
     assert_eq!(status, StatusCode::OK);
     let strict: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(strict["data"]["computed"][3], "NaN");
     assert_eq!(strict["data"]["computed"][5], "Infinity");
     assert_eq!(strict["data"]["computed"][7], "-Infinity");
-    let (_, body) = get(&storage, &format!("{uri}&nonfinite=null")).await;
+    let (_, body) = get_bytes(&storage, &format!("{uri}&nonfinite=null")).await;
     let nulls: Value = serde_json::from_slice(&body).unwrap();
     assert!(nulls["data"]["computed"][5].is_null());
     assert_eq!(nulls["data"]["computed"][4], 0.6561);
-    let (status, body) = get(&storage, &format!("{uri}&nonfinite=nan")).await;
+    let (status, body) = get_bytes(&storage, &format!("{uri}&nonfinite=nan")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("literal, string or null"));
 
@@ -162,7 +150,7 @@ async fn nan_and_infinity_in_json_are_read_as_the_numbers_they_are() {
         "{}",
         detail.metadata_json
     );
-    let (status, body) = get(
+    let (status, body) = get_bytes(
         &storage,
         &format!("/api/run?id={}&nonfinite=string", run.id),
     )
@@ -220,7 +208,7 @@ async fn every_numpy_dtype_is_read_in_either_byte_order() {
             .map(f64::from)
             .collect();
         assert_same(&payload.array("values").unwrap().values, &expected);
-        let (status, _) = get(&storage, &format!("/api/result?id={}", summary.id)).await;
+        let (status, _) = get_bytes(&storage, &format!("/api/result?id={}", summary.id)).await;
         assert_eq!(status, StatusCode::OK, "{dtype}");
     }
     let fortran = titled(&detail, "Fortran order, big-endian");
@@ -285,7 +273,7 @@ async fn each_damaged_array_is_reported_on_its_own_result_and_the_api_says_the_s
             .unwrap_or_else(|| panic!("{title}: no problem reported"));
         assert!(problem.contains(message), "{title}: {problem}");
         // The API refuses the same result with the same message.
-        let (found, body) = get(&storage, &format!("/api/result?id={}", summary.id)).await;
+        let (found, body) = get_bytes(&storage, &format!("/api/result?id={}", summary.id)).await;
         assert_eq!(found, status, "{title}");
         let error: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(error["error"], problem, "{title}");
@@ -301,7 +289,7 @@ async fn each_damaged_array_is_reported_on_its_own_result_and_the_api_says_the_s
             && problem.contains("[49]"),
         "{problem}"
     );
-    let (status, _) = get(&storage, &format!("/api/result?id={}", shape.id)).await;
+    let (status, _) = get_bytes(&storage, &format!("/api/result?id={}", shape.id)).await;
     assert_eq!(status, StatusCode::OK);
     // No values, but a dimension of 10¹²: more than the browser's 32-bit indices hold. The page says so (and
     // its layout reaches the browser intact: this shape once failed to decode there and broke hydration).
@@ -312,14 +300,14 @@ async fn each_damaged_array_is_reported_on_its_own_result_and_the_api_says_the_s
         "{problem}"
     );
     assert_eq!(huge.fields[0].shape, vec![0, 1_000_000_000_000]);
-    let (status, body) = get(&storage, &format!("/api/result?id={}", huge.id)).await;
+    let (status, body) = get_bytes(&storage, &format!("/api/result?id={}", huge.id)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         from_slice::<Value>(&body).unwrap()["data"]["values"],
         serde_json::json!([])
     );
     // The whole run still answers, each result with its data or its error.
-    let (status, body) = get(&storage, &format!("/api/run?id={}", detail.summary.id)).await;
+    let (status, body) = get_bytes(&storage, &format!("/api/run?id={}", detail.summary.id)).await;
     assert_eq!(status, StatusCode::OK);
     let run: Value = from_slice(&body).unwrap();
     let results = run["results"].as_array().unwrap();

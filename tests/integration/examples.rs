@@ -1,10 +1,10 @@
 //! `asgard example`: every built-in example runs, writes real results within its stated tolerance, and is
 //! deterministic; malformed files are refused before anything is written.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use asgard::example::{library, parse_all, run::run_example};
-use asgard::model::{FieldValue, RunStatus};
+use asgard::model::{FieldValue, ResultType, RunStatus};
 use indicatif::ProgressBar;
 
 use crate::support::{asgard, path_str, temp_storage};
@@ -18,7 +18,7 @@ fn every_builtin_example_runs_within_its_tolerance() {
         "at least 14 examples, found {}",
         examples.len()
     );
-    let mut writers: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut writers: HashMap<ResultType, Vec<String>> = HashMap::new();
     for (example, spec) in &examples {
         let outcome = run_example(&storage, example, spec, &ProgressBar::hidden());
         assert!(
@@ -79,40 +79,19 @@ fn every_builtin_example_runs_within_its_tolerance() {
                 example.path
             );
             writers
-                .entry(result_type_name(result.result_type.as_str()))
+                .entry(result.result_type.clone())
                 .or_default()
                 .push(example.path.clone());
         }
     }
-    for t in [
-        "Solution1D",
-        "Solution2D",
-        "StochasticEnsemble",
-        "DiscreteSequence",
-        "OptimizationResult",
-        "PhysicsAnimation",
-    ] {
-        let mut by = writers.get(t).cloned().unwrap_or_default();
+    for t in ResultType::KNOWN {
+        let mut by = writers.get(&t).cloned().unwrap_or_default();
         by.dedup();
         assert!(
             by.len() >= 2,
             "{t} is written by at least two examples, found {by:?}"
         );
     }
-}
-
-fn result_type_name(t: &str) -> &'static str {
-    [
-        "Solution1D",
-        "Solution2D",
-        "StochasticEnsemble",
-        "DiscreteSequence",
-        "OptimizationResult",
-        "PhysicsAnimation",
-    ]
-    .into_iter()
-    .find(|n| *n == t)
-    .unwrap_or("other")
 }
 
 #[test]

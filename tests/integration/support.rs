@@ -24,6 +24,23 @@ pub fn app_state(storage: &AsgardStorage) -> AppState {
     AppState::new(index, site_options())
 }
 
+/// One `GET` through the whole HTTP app over `storage` (no network): the status and the body.
+pub async fn get_bytes(storage: &AsgardStorage, uri: &str) -> (axum::http::StatusCode, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = axum::http::Request::builder()
+        .uri(uri)
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let response = asgard::server::router(app_state(storage))
+        .oneshot(request)
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let body = response.into_body().collect().await.expect("a body");
+    (status, body.to_bytes().to_vec())
+}
+
 /// The site settings the tests serve with.
 pub fn site_options() -> LeptosOptions {
     LeptosOptions::builder().output_name("asgard").build()
