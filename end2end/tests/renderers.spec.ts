@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { canvasPixels, galleryShot, resultCard } from "./support/page";
+import { canvasPixels, galleryShot, readmeShot, resultCard } from "./support/page";
 import { addResult, addResultWithId, solution1d, storage, writeNpy, writeRun } from "./support/storage";
 
 async function drawnCanvas(page: Page, runId: string, resultId: string) {
@@ -15,12 +15,17 @@ async function drawnCanvas(page: Page, runId: string, resultId: string) {
 }
 
 test("Solution1D with expected values adds an error panel with max and RMS error", async ({ page }) => {
-  const id = writeRun({ name: "With error panel" });
+  const id = writeRun({
+    name: "Wave equation, 400 points",
+    equation: "u_tt = c^2 u_xx, u(0, x) = sin(2πx)",
+    circuit: "r0 = load x\nr1 = mul r0, 6.2832\nr2 = sin r1",
+  });
   const [data, display] = solution1d(400, "Error panel");
   const result = addResult(id, "Solution1D", data, display);
   const canvas = await drawnCanvas(page, id, result);
   expect((await canvasPixels(canvas, [148, 103, 189])).colour).toBeGreaterThan(100);
   await galleryShot(resultCard(page, result), "Solution1D");
+  await readmeShot(page, "screenshot-run");
 });
 
 test("Solution2D is a viridis heatmap whose extremes take the colormap's end colours", async ({ page }) => {

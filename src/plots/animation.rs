@@ -6,12 +6,15 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::model::{FieldValue, ResultPayload};
-use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
-use crate::plots::solution2d::{self, Colormap, Solution2D};
-use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, short_number, vector, Display, Frame2D,
-    GRID, PALETTE,
+use crate::plots::chart::{
+    drawing_error, padded, Axis, ChartSpec, Display, Frame2D, LINE_WIDTH, PALETTE,
 };
+use crate::plots::colormap::Colormap;
+use crate::plots::fields::{check_len, vector};
+use crate::plots::format::short_number;
+use crate::plots::solution2d::{self, Solution2D};
+use crate::plots::stats::finite_range;
+use crate::plots::view::PlotData;
 
 /// How many earlier frames a body's trail shows.
 pub const TRAIL: usize = 40;
@@ -82,17 +85,12 @@ impl Animation {
         } else if let Some(a) = array("frames") {
             match a.shape.as_slice() {
                 [f, ny, nx] => {
-                    let pair = |name: &str| {
-                        let v = &array(name)?.values;
-                        Some((*v.first()?, *v.get(1)?))
-                    };
                     let frames = Frames::Fields {
                         ny: *ny,
                         nx: *nx,
                         values: a.values.clone(),
-                        scale: pair(REDUCED_SCALE)
-                            .unwrap_or_else(|| finite_range([a.values.as_slice()])),
-                        reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
+                        scale: finite_range([a.values.as_slice()]),
+                        reduced_from: None,
                         colormap: Colormap::from_display(&payload.display_json).0,
                     };
                     (*f, frames)
@@ -124,6 +122,25 @@ impl Animation {
             t,
             fps,
         })
+    }
+
+    /// The data as the server sent it for the player: field frames reduced to one cell per block keep the
+    /// full frames' colour scale.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        let mut animation = Self::from_payload(&view.payload)?;
+        if let (
+            Frames::Fields {
+                scale,
+                reduced_from,
+                ..
+            },
+            Some(grid),
+        ) = (&mut animation.frames, view.grid())
+        {
+            *scale = grid.scale;
+            *reduced_from = Some(grid.full);
+        }
+        Ok(animation)
     }
 
     /// The time of a frame: `t[frame]`, or `frame / fps` without `t`.
@@ -248,29 +265,15 @@ where
             area.fill(&WHITE).map_err(drawing_error)?;
             let xs: Vec<f64> = positions.iter().step_by(2).copied().collect();
             let ys: Vec<f64> = positions.iter().skip(1).step_by(2).copied().collect();
-            let ((x_lo, x_hi), (y_lo, y_hi)) =
-                (finite_range([xs.as_slice()]), finite_range([ys.as_slice()]));
-            let (x_pad, y_pad) = ((x_hi - x_lo) * 0.08, (y_hi - y_lo) * 0.08);
-            let (x_range, y_range) = ((x_lo - x_pad, x_hi + x_pad), (y_lo - y_pad, y_hi + y_pad));
-            let mut chart = chart_builder(area, Some(&title))
-                .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
-                .map_err(drawing_error)?;
-            let (px, py) = chart.plotting_area().get_pixel_range();
-            let axes = Frame2D {
-                x: x_range,
-                y: y_range,
-                px: (px.start, px.end),
-                py: (py.start, py.end),
-            };
-            chart
-                .configure_mesh()
-                .x_label_formatter(&crate::plots::tick)
-                .y_label_formatter(&crate::plots::tick)
-                .light_line_style(GRID)
-                .x_desc(display.labels.x.as_deref().unwrap_or("x"))
-                .y_desc(display.labels.y.as_deref().unwrap_or("y"))
-                .draw()
-                .map_err(drawing_error)?;
+            let x = padded(finite_range([xs.as_slice()]), 0.08);
+            let y = padded(finite_range([ys.as_slice()]), 0.08);
+            let mut chart = ChartSpec::new(
+                Some(&title),
+                Axis::new(x, display.x_or("x")),
+                Axis::new(y, display.y_or("y")),
+            )
+            .linear(area)?;
+            let axes = Frame2D::of(&chart, x, y);
             let at = |f: usize, b: usize| {
                 let i = (f * bodies + b) * 2;
                 (positions[i], positions[i + 1])
@@ -283,7 +286,8 @@ where
                     let age = (frame - f) as f64 / TRAIL as f64;
                     let (p, q) = (at(f, b), at(f + 1, b));
                     if [p.0, p.1, q.0, q.1].iter().all(|v| v.is_finite()) {
-                        let style = ShapeStyle::from(color.mix(0.8 * (1.0 - age))).stroke_width(2);
+                        let style =
+                            ShapeStyle::from(color.mix(0.8 * (1.0 - age))).stroke_width(LINE_WIDTH);
                         chart
                             .draw_series(std::iter::once(PathElement::new(vec![p, q], style)))
                             .map_err(drawing_error)?;

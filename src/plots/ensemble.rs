@@ -6,16 +6,20 @@ use plotters::prelude::*;
 use serde::Deserialize;
 
 use crate::model::ResultPayload;
-pub use crate::plots::reduce::ensemble::ReducedEnsemble;
-use crate::plots::{
-    chart_builder, draw_legend, drawing_error, finite_range, matrix, nearest_index, quantile,
-    short_number, vector, Display, Frame, ReadOut, GRID,
+use crate::plots::chart::{
+    drawing_error, line, x_range, Axis, ChartSpec, Display, Frame, ReadOut, LINE_WIDTH, PALETTE,
 };
+use crate::plots::fields::{matrix, vector};
+use crate::plots::format::short_number;
+use crate::plots::legend::{draw_legend, swatch, Legend};
+use crate::plots::stats::{finite_range, nearest_index, quantile};
+use crate::plots::view::PlotData;
+pub use crate::plots::view::ReducedEnsemble;
 
 pub const PATH_COLOR: RGBColor = RGBColor(120, 144, 176);
-pub const MEAN_COLOR: RGBColor = RGBColor(31, 119, 180);
-pub const BAND_COLOR: RGBColor = RGBColor(255, 127, 14);
-pub const HISTOGRAM_COLOR: RGBColor = RGBColor(44, 160, 44);
+pub const MEAN_COLOR: RGBColor = PALETTE[0];
+pub const BAND_COLOR: RGBColor = PALETTE[3];
+pub const HISTOGRAM_COLOR: RGBColor = PALETTE[2];
 /// At most this many paths are drawn; the statistics use all of them.
 pub const MAX_PATHS_DRAWN: usize = 60;
 
@@ -69,7 +73,15 @@ impl Ensemble {
             t,
             m,
             paths,
-            reduced: ReducedEnsemble::from_payload(payload),
+            reduced: None,
+        })
+    }
+
+    /// The data as the server sent it for a plot, reduced or not.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        Ok(Self {
+            reduced: view.ensemble().cloned(),
+            ..Self::from_payload(&view.payload)?
         })
     }
 
@@ -184,33 +196,12 @@ where
     let width = area.dim_in_pixel().0;
     let (paths_area, hist_area) = area.split_horizontally(width * 7 / 10);
 
-    let (t_lo, t_hi) = match view {
-        Some((lo, hi)) if lo < hi => (lo, hi),
-        _ => finite_range([data.t.as_slice()]),
-    };
-    let (y_lo, y_hi) = finite_range([
+    let t = x_range(view, &data.t);
+    let y = finite_range([
         data.paths.as_slice(),
         band.lower.as_slice(),
         band.upper.as_slice(),
     ]);
-    let mut chart = chart_builder(&paths_area, display.title.as_deref())
-        .build_cartesian_2d(t_lo..t_hi, y_lo..y_hi)
-        .map_err(drawing_error)?;
-    let px = chart.plotting_area().get_pixel_range().0;
-    let frame = Frame {
-        x: (t_lo, t_hi),
-        px: (px.start, px.end),
-    };
-    chart
-        .configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .light_line_style(GRID)
-        .x_desc(display.labels.x.as_deref().unwrap_or("t"))
-        .y_desc(display.labels.y.as_deref().unwrap_or("X"))
-        .draw()
-        .map_err(drawing_error)?;
-
     let points = |ys: &[f64]| -> Vec<(f64, f64)> {
         data.t
             .iter()
@@ -220,63 +211,68 @@ where
             .collect()
     };
     let stride = data.m.div_ceil(MAX_PATHS_DRAWN).max(1);
-    for i in (0..data.m).step_by(stride) {
-        chart
-            .draw_series(LineSeries::new(points(data.path(i)), PATH_COLOR.mix(0.35)))
-            .map_err(drawing_error)?;
-    }
+    let drawn_paths: Vec<Vec<(f64, f64)>> = (0..data.m)
+        .step_by(stride)
+        .map(|i| points(data.path(i)))
+        .collect();
     let mut outline = points(&band.lower);
     outline.extend(points(&band.upper).into_iter().rev());
+    let mean = points(&band.mean);
+    let band_label = format!("{:.0}% band", options.confidence * 100.0);
+    let mut drawn = drawn_paths.clone();
+    drawn.push(outline.clone());
+    drawn.push(mean.clone());
+    let labels = [band_label.as_str(), "mean"];
+    let legend = Legend {
+        labels: &labels,
+        drawn: &drawn,
+    };
+    let spec = ChartSpec::new(
+        display.title.as_deref(),
+        Axis::new(t, display.x_or("t")),
+        Axis::new(y, display.y_or("X")),
+    );
+    let (mut chart, corner) = spec.linear_with_legend(&paths_area, &legend)?;
+    let frame = Frame::of(&chart, t);
+    for path in drawn_paths {
+        chart
+            .draw_series(LineSeries::new(path, PATH_COLOR.mix(0.35)))
+            .map_err(drawing_error)?;
+    }
+    let fill = BAND_COLOR.mix(0.25).filled();
     chart
-        .draw_series(std::iter::once(Polygon::new(
-            outline,
-            BAND_COLOR.mix(0.25).filled(),
-        )))
+        .draw_series(std::iter::once(Polygon::new(outline, fill)))
         .map_err(drawing_error)?
-        .label(format!("{:.0}% band", options.confidence * 100.0))
-        .legend(|(x, y)| {
-            Rectangle::new([(x, y - 5), (x + 20, y + 5)], BAND_COLOR.mix(0.25).filled())
-        });
+        .label(band_label.as_str())
+        .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], fill));
+    let mean_style = line(MEAN_COLOR).stroke_width(LINE_WIDTH + 1);
     chart
-        .draw_series(LineSeries::new(
-            points(&band.mean),
-            ShapeStyle::from(MEAN_COLOR).stroke_width(3),
-        ))
+        .draw_series(LineSeries::new(mean, mean_style))
         .map_err(drawing_error)?
         .label("mean")
-        .legend(|(x, y)| {
-            PathElement::new(
-                vec![(x, y), (x + 20, y)],
-                ShapeStyle::from(MEAN_COLOR).stroke_width(3),
-            )
-        });
+        .legend(swatch(mean_style));
     // The time of the histogram, marked on the paths.
-    let t_mark = histogram_t;
-    if t_mark.is_finite() {
-        let marker = ShapeStyle::from(HISTOGRAM_COLOR).stroke_width(2);
+    if histogram_t.is_finite() {
         chart
             .draw_series(std::iter::once(PathElement::new(
-                vec![(t_mark, y_lo), (t_mark, y_hi)],
-                marker,
+                vec![(histogram_t, y.0), (histogram_t, y.1)],
+                line(HISTOGRAM_COLOR),
             )))
             .map_err(drawing_error)?;
     }
-    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+    draw_legend(&mut chart, corner)?;
 
     // The distribution at the chosen time.
     let (edges, counts) = histogram(&histogram_values, options.bins);
     let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64;
-    let mut hist = chart_builder(&hist_area, Some(&format!("at t = {histogram_t}")))
-        .build_cartesian_2d(0.0..top * 1.1, edges[0]..edges[edges.len() - 1])
-        .map_err(drawing_error)?;
-    hist.configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .disable_mesh()
-        .x_desc("count")
-        .y_labels(5)
-        .draw()
-        .map_err(drawing_error)?;
+    let caption = format!("at t = {}", short_number(histogram_t));
+    let mut hist = ChartSpec::new(
+        Some(&caption),
+        Axis::new((0.0, top * 1.1), "count").integer(true).ticks(5),
+        Axis::new((edges[0], edges[edges.len() - 1]), None).ticks(5),
+    )
+    .without_grid()
+    .linear(&hist_area)?;
     hist.draw_series(
         counts
             .iter()

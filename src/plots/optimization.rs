@@ -1,18 +1,21 @@
 //! `OptimizationResult`: the loss curve (log scale when it spans more than two decades) and, when given, the
 //! evolution of each parameter labelled by `param_names`.
 
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::{FieldValue, ResultPayload};
-use crate::plots::reduce::{reduce_min_max, Bands};
-use crate::plots::{
-    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
-    matrix, nearest_index, short_number, vector, Display, Frame, ReadOut, GRID, PALETTE,
+use crate::plots::chart::{
+    draw_band, drawing_error, line, padded, x_range, Axis, ChartSpec, Display, Frame, ReadOut,
+    PALETTE,
 };
+use crate::plots::fields::{check_len, matrix, vector};
+use crate::plots::format::{describe, short_number};
+use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
+use crate::plots::stats::{all_integers, finite_range, nearest_index, reduce_min_max};
+use crate::plots::view::{Bands, PlotData};
 
-pub const LOSS_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub const LOSS_COLOR: RGBColor = PALETTE[0];
 
 /// The data of an `OptimizationResult`.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,8 +68,20 @@ impl Optimization {
             step,
             loss,
             params,
-            bands: Bands::from_payload(payload),
+            bands: None,
         })
+    }
+
+    /// The data as the server sent it for a plot, reduced or not.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        Ok(Self {
+            bands: view.columns().map(|c| c.bands.clone()),
+            ..Self::from_payload(&view.payload)?
+        })
+    }
+
+    fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
+        self.bands.as_ref().and_then(|b| b.get(name))
     }
 
     /// Whether the loss is positive and spans more than two decades, so reads best on a log axis.
@@ -83,7 +98,7 @@ impl Optimization {
 
     /// Whether a log axis can show the loss: every finite value (and band edge) is positive.
     pub fn log_allowed(&self) -> bool {
-        let band = self.bands.as_ref().and_then(|b| b.get("loss"));
+        let band = self.band("loss");
         self.loss
             .iter()
             .chain(band.into_iter().flat_map(|(lo, _)| lo.iter()))
@@ -108,11 +123,10 @@ impl Optimization {
     }
 }
 
-/// Draws the loss and parameters; `log_scale` forces the loss axis (a log axis only where every loss is positive).
 impl ReadOut for Optimization {
     fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.step, x)?;
-        let band = |name: &str| self.bands.as_ref().and_then(|b| b.get(name));
+        let band = |name: &str| self.band(name);
         let step_sign = if self.bands.is_some() { "≈" } else { "=" };
         let mut text = format!(
             "step {step_sign} {}, {}",
@@ -147,114 +161,76 @@ where
         let (top, bottom) = area.split_vertically(height * 55 / 100);
         (top, Some(bottom))
     };
-    let x = match view {
-        Some((lo, hi)) if lo < hi => (lo, hi),
-        _ => finite_range([data.step.as_slice()]),
-    };
-    let band = |name: &str| data.bands.as_ref().and_then(|b| b.get(name));
+    let x = x_range(view, &data.step);
     let with_band = |values: &'_ [f64], name: &str| -> Vec<f64> {
         let mut all = values.to_vec();
-        if let Some((lo, hi)) = band(name) {
+        if let Some((lo, hi)) = data.band(name) {
             all.extend_from_slice(lo);
             all.extend_from_slice(hi);
         }
         all
     };
+    let steps = Axis::new(x, display.x_or("step"))
+        .integer(data.bands.is_none() && all_integers([data.step.as_slice()]));
+    let buckets = (area.dim_in_pixel().0 as usize).max(100);
     let loss = with_band(&data.loss, "loss");
     let (lo, hi) = finite_range([loss.as_slice()]);
     let log = log_scale.unwrap_or_else(|| data.wants_log_scale()) && data.log_allowed();
-    let px = if log {
-        let y = (lo * 0.8..hi * 1.25).log_scale();
-        panel(&loss_area, data, display, x, y, "loss (log)", band("loss"))?
+    let loss_line = LineSeries::new(
+        reduce_min_max(&data.step, &data.loss, buckets),
+        line(LOSS_COLOR),
+    );
+    let title = display.title.as_deref();
+    let frame = if log {
+        let mut chart =
+            ChartSpec::new(title, steps, Axis::new((lo * 0.8, hi * 1.25), "loss (log)"))
+                .log_y(&loss_area)?;
+        draw_band(&mut chart, &data.step, data.band("loss"), LOSS_COLOR)?;
+        chart.draw_series(loss_line).map_err(drawing_error)?;
+        Frame::of(&chart, x)
     } else {
-        let pad = (hi - lo) * 0.05;
-        panel(
-            &loss_area,
-            data,
-            display,
-            x,
-            (lo - pad)..(hi + pad),
-            "loss",
-            band("loss"),
-        )?
+        let mut chart = ChartSpec::new(title, steps, Axis::new(padded((lo, hi), 0.05), "loss"))
+            .linear(&loss_area)?;
+        draw_band(&mut chart, &data.step, data.band("loss"), LOSS_COLOR)?;
+        chart.draw_series(loss_line).map_err(drawing_error)?;
+        Frame::of(&chart, x)
     };
 
     if let Some(params_area) = params_area {
+        let name = |j: usize| format!("params[{j}]");
         let all: Vec<Vec<f64>> = (0..data.params.len())
-            .map(|j| with_band(&data.params[j].1, &format!("params[{j}]")))
+            .map(|j| with_band(&data.params[j].1, &name(j)))
             .collect();
-        let (lo, hi) = finite_range(all.iter().map(Vec::as_slice));
-        let pad = (hi - lo) * 0.05;
-        let mut chart = chart_builder(&params_area, None)
-            .build_cartesian_2d(x.0..x.1, (lo - pad)..(hi + pad))
-            .map_err(drawing_error)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&crate::plots::tick)
-            .y_label_formatter(&crate::plots::tick)
-            .light_line_style(GRID)
-            .x_desc(display.labels.x.as_deref().unwrap_or("step"))
-            .y_desc("parameters")
-            .draw()
-            .map_err(drawing_error)?;
-        let buckets = (area.dim_in_pixel().0 as usize).max(100);
-        for (j, (name, values)) in data.params.iter().enumerate() {
-            let color = PALETTE[(j + 1) % PALETTE.len()];
-            let style = ShapeStyle::from(color).stroke_width(2);
-            draw_band(&mut chart, &data.step, band(&format!("params[{j}]")), color)?;
-            chart
-                .draw_series(LineSeries::new(
-                    reduce_min_max(&data.step, values, buckets),
-                    style,
-                ))
-                .map_err(drawing_error)?
-                .label(name.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+        let y = padded(finite_range(all.iter().map(Vec::as_slice)), 0.05);
+        let lines: Vec<Vec<(f64, f64)>> = data
+            .params
+            .iter()
+            .map(|(_, values)| reduce_min_max(&data.step, values, buckets))
+            .collect();
+        let mut drawn = lines.clone();
+        for j in 0..data.params.len() {
+            drawn.extend(band_outline(&data.step, data.band(&name(j))));
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        let labels: Vec<&str> = data.params.iter().map(|(name, _)| name.as_str()).collect();
+        let legend = Legend {
+            labels: &labels,
+            drawn: &drawn,
+        };
+        let (mut chart, corner) = ChartSpec::new(None, steps, Axis::new(y, "parameters"))
+            .linear_with_legend(&params_area, &legend)?;
+        for (j, ((label, _), points)) in data.params.iter().zip(lines).enumerate() {
+            let color = PALETTE[(j + 1) % PALETTE.len()];
+            draw_band(&mut chart, &data.step, data.band(&name(j)), color)?;
+            chart
+                .draw_series(LineSeries::new(points, line(color)))
+                .map_err(drawing_error)?
+                .label(label.as_str())
+                .legend(swatch(line(color)));
+        }
+        draw_legend(&mut chart, corner)?;
     }
     area.present().map_err(drawing_error)?;
-    Ok(Frame { x, px })
-}
-
-/// The loss panel on a linear or a log y axis; returns its plotting area's first and last pixel column.
-fn panel<DB, Y>(
-    area: &DrawingArea<DB, Shift>,
-    data: &Optimization,
-    display: &Display,
-    x: (f64, f64),
-    y: Y,
-    y_desc: &str,
-    band: Option<(&[f64], &[f64])>,
-) -> Result<(i32, i32), String>
-where
-    DB: DrawingBackend,
-    DB::ErrorType: 'static,
-    Y: AsRangedCoord<Value = f64>,
-    Y::CoordDescType: ValueFormatter<f64>,
-{
-    let mut chart = chart_builder(area, display.title.as_deref())
-        .build_cartesian_2d(x.0..x.1, y)
-        .map_err(drawing_error)?;
-    let px = chart.plotting_area().get_pixel_range().0;
-    chart
-        .configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .light_line_style(GRID)
-        .x_desc(display.labels.x.as_deref().unwrap_or("step"))
-        .y_desc(y_desc)
-        .draw()
-        .map_err(drawing_error)?;
-    draw_band(&mut chart, &data.step, band, LOSS_COLOR)?;
-    let buckets = (area.dim_in_pixel().0 as usize).max(100);
-    chart
-        .draw_series(LineSeries::new(
-            reduce_min_max(&data.step, &data.loss, buckets),
-            ShapeStyle::from(LOSS_COLOR).stroke_width(2),
-        ))
-        .map_err(drawing_error)?;
-    Ok((px.start, px.end))
+    Ok(frame)
 }
 
 #[cfg(test)]

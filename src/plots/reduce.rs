@@ -9,79 +9,11 @@
 use std::borrow::Cow;
 
 use crate::model::{FieldValue, NumArray, ResultPayload, ResultType};
-use crate::plots::finite_range;
 use crate::plots::optimization::Optimization;
 use crate::plots::sequence::Sequence;
-use crate::plots::solution1d::{Solution1D, REDUCED_ERROR, REDUCED_ERROR_STATS};
-
-/// In a reduced payload: how many points the columns stand for.
-pub const REDUCED_POINTS: &str = "reduced_points";
-/// In a reduced payload: how many NaN or infinite values the full data holds (they are skipped, and counted in
-/// a note under the plot).
-pub const REDUCED_NON_FINITE: &str = "reduced_non_finite";
-/// In a reduced grid: the shape of the full grid, (rows, columns).
-pub const REDUCED_GRID: &str = "reduced_grid";
-/// In a reduced grid: the smallest and largest finite value of the full grid, for the colour scale.
-pub const REDUCED_SCALE: &str = "reduced_scale";
-
-/// How many NaN or infinite values the result holds: counted on the server from the full data when it reduced
-/// the payload (the reduced arrays mark empty columns with NaN), else counted here.
-pub fn non_finite_count(payload: &ResultPayload) -> usize {
-    match payload.array(REDUCED_NON_FINITE) {
-        Some(count) => count.values.first().copied().unwrap_or(0.0) as usize,
-        None => payload.non_finite_count(),
-    }
-}
-
-/// The field holding the smallest value of each column of a reduced series `name`.
-pub fn min_field(name: &str) -> String {
-    format!("{name}:min")
-}
-
-/// The field holding the largest value of each column of a reduced series `name`.
-pub fn max_field(name: &str) -> String {
-    format!("{name}:max")
-}
-
-/// Splits the points into `buckets` runs of consecutive samples and keeps, for each, the samples with the
-/// smallest and largest `y` (in their original order). A line through the result looks the same as one
-/// through every point at that width, whatever the series' length. Non-finite `y` values are skipped.
-pub fn reduce_min_max(x: &[f64], y: &[f64], buckets: usize) -> Vec<(f64, f64)> {
-    let n = x.len().min(y.len());
-    if n <= buckets.saturating_mul(2) || buckets == 0 {
-        return (0..n)
-            .filter(|&i| y[i].is_finite() && x[i].is_finite())
-            .map(|i| (x[i], y[i]))
-            .collect();
-    }
-    let mut out = Vec::with_capacity(buckets * 2);
-    for b in 0..buckets {
-        let (start, end) = (b * n / buckets, (b + 1) * n / buckets);
-        let mut lo: Option<usize> = None;
-        let mut hi: Option<usize> = None;
-        for i in start..end {
-            if !y[i].is_finite() || !x[i].is_finite() {
-                continue;
-            }
-            if lo.is_none_or(|l| y[i] < y[l]) {
-                lo = Some(i);
-            }
-            if hi.is_none_or(|h| y[i] > y[h]) {
-                hi = Some(i);
-            }
-        }
-        match (lo, hi) {
-            (Some(l), Some(h)) if l == h => out.push((x[l], y[l])),
-            (Some(l), Some(h)) => {
-                let (a, b) = if l < h { (l, h) } else { (h, l) };
-                out.push((x[a], y[a]));
-                out.push((x[b], y[b]));
-            }
-            _ => {}
-        }
-    }
-    out
-}
+use crate::plots::solution1d::Solution1D;
+use crate::plots::stats::finite_range;
+use crate::plots::view::{Bands, ColumnError, Columns, PlotData, Reduction, ERROR};
 
 /// One series reduced to pixel columns: per column, the mean, the smallest and the largest of its finite values
 /// (NaN where the series has none in that column).
@@ -154,51 +86,6 @@ pub fn reduce_columns(
     (centres, bands)
 }
 
-/// The min–max bands a reduced payload carries, by series name; a matrix field's columns are named `name[j]`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Bands {
-    /// How many points the columns stand for.
-    pub points: usize,
-    bands: Vec<(String, Vec<f64>, Vec<f64>)>,
-}
-
-impl Bands {
-    /// The bands of a payload the server reduced; `None` for raw data.
-    pub fn from_payload(payload: &ResultPayload) -> Option<Self> {
-        let points = *payload.array(REDUCED_POINTS)?.values.first()? as usize;
-        let mut bands = Vec::new();
-        for (name, value) in &payload.fields {
-            let (FieldValue::Array(values), Some(min), Some(max)) = (
-                value,
-                payload.array(&min_field(name)),
-                payload.array(&max_field(name)),
-            ) else {
-                continue;
-            };
-            match values.shape.as_slice() {
-                [_] => bands.push((name.clone(), min.values.clone(), max.values.clone())),
-                [rows, p] => {
-                    for j in 0..*p {
-                        let column =
-                            |a: &NumArray| (0..*rows).map(|i| a.values[i * p + j]).collect();
-                        bands.push((format!("{name}[{j}]"), column(min), column(max)));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Some(Self { points, bands })
-    }
-
-    /// The (min, max) of each column of series `name`.
-    pub fn get(&self, name: &str) -> Option<(&[f64], &[f64])> {
-        self.bands
-            .iter()
-            .find(|(n, _, _)| n == name)
-            .map(|(_, min, max)| (min.as_slice(), max.as_slice()))
-    }
-}
-
 /// A plotted field over the x axis: a vector, or a matrix `[k, p]` of `p` series.
 enum Series {
     Vector(String, Vec<f64>),
@@ -223,18 +110,25 @@ impl Series {
     }
 }
 
+/// A `Solution1D`'s error at every point, and its statistics.
+struct FullError {
+    values: Vec<f64>,
+    stats: Option<(f64, f64)>,
+}
+
 /// What a 1-D plot draws: the x axis (by field name) and the fields over it.
 struct Lines {
     axis: &'static str,
     x: Vec<f64>,
     series: Vec<Series>,
-    /// Series computed from the others, sent only reduced (raw, the browser computes them itself).
-    derived: Vec<Series>,
-    /// Fields sent as they are (e.g. error statistics of the full data).
+    /// A `Solution1D`'s error over the full data and its statistics, sent only reduced (raw, the browser
+    /// computes it itself).
+    error: Option<FullError>,
+    /// Fields sent as they are (the names of an optimisation's parameters).
     extra: Vec<(String, FieldValue)>,
 }
 
-pub(super) fn array(values: Vec<f64>) -> FieldValue {
+fn array(values: Vec<f64>) -> FieldValue {
     FieldValue::Array(NumArray {
         shape: vec![values.len()],
         dtype: "<f8".into(),
@@ -242,7 +136,7 @@ pub(super) fn array(values: Vec<f64>) -> FieldValue {
     })
 }
 
-pub(super) fn matrix_array(rows: usize, p: usize, values: Vec<f64>) -> FieldValue {
+fn matrix_array(rows: usize, p: usize, values: Vec<f64>) -> FieldValue {
     FieldValue::Array(NumArray {
         shape: vec![rows, p],
         dtype: "<f8".into(),
@@ -268,22 +162,16 @@ pub fn reduce_for_view(
     columns: usize,
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
-) -> Result<ResultPayload, String> {
+) -> Result<PlotData, String> {
     // Counted before the arrays move out of the payload.
     let non_finite = payload.non_finite_count();
     let lines = match &payload.result_type {
         ResultType::Solution1D => {
             let data = Solution1D::take_from(&mut payload)?;
-            let (mut derived, mut extra) = (Vec::new(), Vec::new());
-            if data.expected.is_some() {
-                derived.push(Series::Vector(
-                    REDUCED_ERROR.into(),
-                    data.error().unwrap_or_default(),
-                ));
-                if let Some((max_abs, rms)) = data.error_stats() {
-                    extra.push((REDUCED_ERROR_STATS.into(), array(vec![max_abs, rms])));
-                }
-            }
+            let error = data.error().map(|values| FullError {
+                values,
+                stats: data.error_stats(),
+            });
             let mut series = vec![Series::Vector("computed".into(), data.computed)];
             if let Some(expected) = data.expected {
                 series.push(Series::Vector("expected".into(), expected));
@@ -292,8 +180,8 @@ pub fn reduce_for_view(
                 axis: "x",
                 x: data.x,
                 series,
-                derived,
-                extra,
+                error,
+                extra: Vec::new(),
             }
         }
         ResultType::DiscreteSequence => {
@@ -304,7 +192,7 @@ pub fn reduce_for_view(
                 axis: "index",
                 x: data.index,
                 series,
-                derived: Vec::new(),
+                error: None,
                 extra: Vec::new(),
             }
         }
@@ -331,7 +219,7 @@ pub fn reduce_for_view(
                 axis: "step",
                 x: data.step,
                 series,
-                derived: Vec::new(),
+                error: None,
                 extra: names,
             }
         }
@@ -346,7 +234,7 @@ pub fn reduce_for_view(
         ResultType::StochasticEnsemble => {
             return ensemble::reduce_ensemble(payload, columns * 7 / 10, view, time_index)
         }
-        ResultType::Other(_) => return Ok(payload),
+        ResultType::Other(_) => return Ok(PlotData::raw(payload)),
     };
     Ok(reduce_lines(payload, lines, columns, view, non_finite))
 }
@@ -358,12 +246,12 @@ fn reduce_lines(
     columns: usize,
     view: Option<(f64, f64)>,
     non_finite: usize,
-) -> ResultPayload {
+) -> PlotData {
     let Lines {
         axis,
         x,
         mut series,
-        derived,
+        error,
         extra,
     } = lines;
     let range = view
@@ -377,8 +265,6 @@ fn reduce_lines(
         fields: extra,
         ..payload
     };
-    out.fields
-        .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
 
     if inside <= 2 * columns {
         // Few enough to draw every point: the points in view and one neighbour each side, so lines reach the edges.
@@ -401,45 +287,75 @@ fn reduce_lines(
             };
             out.fields.push((s.name().to_owned(), field));
         }
-        return out;
+        return PlotData {
+            payload: out,
+            non_finite,
+            reduction: None,
+        };
     }
 
-    series.extend(derived);
+    let shown = series.len();
+    let error_stats = error.as_ref().and_then(|e| e.stats);
+    series.extend(error.map(|e| Series::Vector(ERROR.into(), e.values)));
     let all: Vec<(usize, Cow<'_, [f64]>)> = series
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.columns().into_iter().map(move |c| (i, c)))
         .collect();
     let slices: Vec<&[f64]> = all.iter().map(|(_, c)| c.as_ref()).collect();
-    let (centres, bands) = reduce_columns(&x, &slices, range, columns);
+    let (centres, column_bands) = reduce_columns(&x, &slices, range, columns);
     let rows = centres.len();
     out.fields.push((axis.into(), array(centres)));
+    let mut reduced = Columns {
+        points: inside,
+        bands: Bands::default(),
+        error: None,
+    };
     for (i, s) in series.iter().enumerate() {
         let mine: Vec<&ColumnBand> = all
             .iter()
-            .zip(&bands)
+            .zip(&column_bands)
             .filter(|((owner, _), _)| *owner == i)
             .map(|(_, band)| band)
             .collect();
-        let pick = |f: fn(&ColumnBand) -> &Vec<f64>| -> FieldValue {
-            match s {
-                Series::Vector(..) => array(f(mine[0]).clone()),
-                Series::Matrix(_, p, _) => {
-                    let columns: Vec<Vec<f64>> = mine.iter().map(|b| f(b).clone()).collect();
-                    matrix_array(rows, *p, rows_of(&columns))
+        match s {
+            Series::Vector(name, _) => {
+                reduced
+                    .bands
+                    .push(name.as_str(), mine[0].min.clone(), mine[0].max.clone())
+            }
+            Series::Matrix(name, ..) => {
+                for (j, band) in mine.iter().enumerate() {
+                    reduced
+                        .bands
+                        .push(format!("{name}[{j}]"), band.min.clone(), band.max.clone());
                 }
             }
+        }
+        if i >= shown {
+            reduced.error = Some(ColumnError {
+                mean: mine[0].mean.clone(),
+                stats: error_stats,
+            });
+            continue;
+        }
+        let means = match s {
+            Series::Vector(..) => array(mine[0].mean.clone()),
+            Series::Matrix(_, p, _) => {
+                let columns: Vec<Vec<f64>> = mine.iter().map(|b| b.mean.clone()).collect();
+                matrix_array(rows, *p, rows_of(&columns))
+            }
         };
-        out.fields.push((s.name().to_owned(), pick(|b| &b.mean)));
-        out.fields.push((min_field(s.name()), pick(|b| &b.min)));
-        out.fields.push((max_field(s.name()), pick(|b| &b.max)));
+        out.fields.push((s.name().to_owned(), means));
     }
-    out.fields
-        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
-    out
+    PlotData {
+        payload: out,
+        non_finite,
+        reduction: Some(Reduction::Columns(reduced)),
+    }
 }
 
-pub mod ensemble;
+mod ensemble;
 mod grid;
 #[cfg(test)]
 mod tests;

@@ -4,14 +4,18 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::ResultPayload;
-use crate::plots::reduce::Bands;
-use crate::plots::{
-    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
-    nearest_index, short_number, vector, Display, Frame, ReadOut, GRID,
+use crate::plots::chart::{
+    draw_band, drawing_error, line, padded, x_range, Axis, ChartSpec, Display, Frame, ReadOut,
+    PALETTE,
 };
+use crate::plots::fields::{check_len, vector};
+use crate::plots::format::{describe, short_number};
+use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
+use crate::plots::stats::{all_integers, finite_range, nearest_index};
+use crate::plots::view::{Bands, PlotData};
 
-pub const VALUE_COLOR: RGBColor = RGBColor(31, 119, 180);
-pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
+pub const VALUE_COLOR: RGBColor = PALETTE[0];
+pub const EXPECTED_COLOR: RGBColor = PALETTE[1];
 
 /// The data of a `DiscreteSequence`.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,25 +39,36 @@ impl Sequence {
             index,
             values,
             expected,
-            bands: Bands::from_payload(payload),
+            bands: None,
         })
+    }
+
+    /// The data as the server sent it for a plot, reduced or not.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        Ok(Self {
+            bands: view.columns().map(|c| c.bands.clone()),
+            ..Self::from_payload(&view.payload)?
+        })
+    }
+
+    fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
+        self.bands.as_ref().and_then(|b| b.get(name))
     }
 }
 
 impl ReadOut for Sequence {
     fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.index, x)?;
-        let band = |name: &str| self.bands.as_ref().and_then(|b| b.get(name));
         let n_sign = if self.bands.is_some() { "≈" } else { "=" };
         let mut text = format!(
             "n {n_sign} {}, {}",
             short_number(self.index[i]),
-            describe("value", &self.values, band("values"), i)
+            describe("value", &self.values, self.band("values"), i)
         );
         if let Some(expected) = &self.expected {
             text.push_str(&format!(
                 ", {}",
-                describe("expected", expected, band("expected"), i)
+                describe("expected", expected, self.band("expected"), i)
             ));
         }
         Some(text)
@@ -89,64 +104,54 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(drawing_error)?;
-    let band = |name: &str| data.bands.as_ref().and_then(|b| b.get(name));
-    let extremes = |name: &str| band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
-    let x_range = match view {
+    let extremes = |name: &str| data.band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
+    let x = match view {
         Some((lo, hi)) if lo < hi => (lo, hi),
-        _ => {
-            let (lo, hi) = finite_range([data.index.as_slice()]);
-            let pad = (hi - lo) * 0.03;
-            (lo - pad, hi + pad)
-        }
+        _ => padded(x_range(None, &data.index), 0.03),
     };
-    let (y_lo, y_hi) = finite_range(
+    let shown = || {
         [data.values.as_slice()]
             .into_iter()
             .chain(data.expected.as_deref())
+    };
+    let y = finite_range(
+        shown()
             .chain(extremes("values"))
             .chain(extremes("expected")),
     );
-    let y_pad = (y_hi - y_lo) * 0.08;
-    let mut chart = chart_builder(area, display.title.as_deref())
-        .build_cartesian_2d(x_range.0..x_range.1, (y_lo - y_pad)..(y_hi + y_pad))
-        .map_err(drawing_error)?;
-    let (px, _) = chart.plotting_area().get_pixel_range();
-    let frame = Frame {
-        x: x_range,
-        px: (px.start, px.end),
-    };
-    chart
-        .configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .light_line_style(GRID)
-        .x_desc(display.labels.x.as_deref().unwrap_or("n"))
-        .y_desc(display.labels.y.as_deref().unwrap_or("value"))
-        .draw()
-        .map_err(drawing_error)?;
+    let raw = data.bands.is_none();
+    let spec = ChartSpec::new(
+        display.title.as_deref(),
+        Axis::new(x, display.x_or("n")).integer(raw && all_integers([data.index.as_slice()])),
+        Axis::new(padded(y, 0.08), display.y_or("value")).integer(raw && all_integers(shown())),
+    );
 
     let mut series = vec![("values", VALUE_COLOR, &data.values)];
     if let Some(expected) = &data.expected {
         series.push(("expected", EXPECTED_COLOR, expected));
     }
+    let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (name, _, values) in &series {
+        drawn.push(steps(&data.index, values));
+        drawn.extend(band_outline(&data.index, data.band(name)));
+    }
+    let labels: Vec<&str> = series.iter().map(|(name, ..)| *name).collect();
+    let legend = Legend {
+        labels: &labels,
+        drawn: &drawn,
+    };
+    let (mut chart, corner) = spec.linear_with_legend(area, &legend)?;
+    let frame = Frame::of(&chart, x);
     for (name, color, _) in &series {
-        draw_band(&mut chart, &data.index, band(name), *color)?;
+        draw_band(&mut chart, &data.index, data.band(name), *color)?;
     }
     for (name, color, values) in series {
         chart
-            .draw_series(LineSeries::new(
-                steps(&data.index, values),
-                ShapeStyle::from(color).stroke_width(2),
-            ))
+            .draw_series(LineSeries::new(steps(&data.index, values), line(color)))
             .map_err(drawing_error)?
             .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(
-                    vec![(x, y), (x + 20, y)],
-                    ShapeStyle::from(color).stroke_width(2),
-                )
-            });
-        if data.bands.is_some() {
+            .legend(swatch(line(color)));
+        if !raw {
             // A column's mean is no value of the sequence: no marker.
             continue;
         }
@@ -159,7 +164,7 @@ where
             .draw_series(markers.map(|(x, y)| Circle::new((*x, *y), 4, color.filled())))
             .map_err(drawing_error)?;
     }
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    draw_legend(&mut chart, corner)?;
     area.present().map_err(drawing_error)?;
     Ok(frame)
 }

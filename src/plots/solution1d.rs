@@ -4,15 +4,18 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::model::ResultPayload;
-use crate::plots::reduce::{reduce_min_max, Bands};
-use crate::plots::{
-    chart_builder, check_len, describe, draw_band, draw_legend, drawing_error, finite_range,
-    nearest_index, short_number, take_vector, vector, Display, Frame, ReadOut, GRID,
+use crate::plots::chart::{
+    draw_band, drawing_error, line, padded, Axis, ChartSpec, Display, Frame, ReadOut, PALETTE,
 };
+use crate::plots::fields::{check_len, take_vector, vector};
+use crate::plots::format::{describe, short_number};
+use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
+use crate::plots::stats::{all_integers, finite_range, nearest_index, reduce_min_max};
+use crate::plots::view::{Columns, PlotData, ERROR};
 
-pub const COMPUTED_COLOR: RGBColor = RGBColor(31, 119, 180);
-pub const EXPECTED_COLOR: RGBColor = RGBColor(214, 39, 40);
-pub const ERROR_COLOR: RGBColor = RGBColor(148, 103, 189);
+pub const COMPUTED_COLOR: RGBColor = PALETTE[0];
+pub const EXPECTED_COLOR: RGBColor = PALETTE[1];
+pub const ERROR_COLOR: RGBColor = PALETTE[4];
 
 /// The data of a `Solution1D` result.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,27 +23,14 @@ pub struct Solution1D {
     pub x: Vec<f64>,
     pub computed: Vec<f64>,
     pub expected: Option<Vec<f64>>,
-    /// Set when the server reduced the data (see [`crate::plots::reduce::reduce_for_view`]): each row is a
-    /// pixel column (its centre and means, with min–max bands), and the error and its statistics were computed
-    /// from the full data.
-    pub reduced: Option<Reduced>,
-}
-
-/// What a reduced `Solution1D` carries besides its rows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Reduced {
-    pub bands: Bands,
-    /// The error's mean per column.
-    pub error: Option<Vec<f64>>,
-    pub error_stats: Option<(f64, f64)>,
+    /// Set when the server reduced the data (see [`crate::plots::view::Columns`]): each row is a pixel column
+    /// (its centre and means, with min–max bands), and the error and its statistics were computed from the
+    /// full data.
+    pub reduced: Option<Columns>,
 }
 
 /// `computed`, `x` and `expected`, as read from a payload.
 type Fields = (Option<Vec<f64>>, Option<Vec<f64>>, Option<Vec<f64>>);
-
-/// Field names of a reduced `Solution1D`, beside `x`, `computed` and `expected`.
-pub(crate) const REDUCED_ERROR: &str = "reduced_error";
-pub(crate) const REDUCED_ERROR_STATS: &str = "reduced_error_stats";
 
 impl Solution1D {
     /// Takes the fields out of a result, checking what the plot relies on.
@@ -50,7 +40,15 @@ impl Solution1D {
             vector(payload, "x")?,
             vector(payload, "expected")?,
         );
-        Self::assemble(fields, payload)
+        Self::assemble(fields)
+    }
+
+    /// The data as the server sent it for a plot, reduced or not.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        Ok(Self {
+            reduced: view.columns().cloned(),
+            ..Self::from_payload(&view.payload)?
+        })
     }
 
     /// Like [`Solution1D::from_payload`], moving the arrays out of `payload` instead of copying them (the
@@ -61,45 +59,39 @@ impl Solution1D {
             take_vector(payload, "x")?,
             take_vector(payload, "expected")?,
         );
-        Self::assemble(fields, payload)
+        Self::assemble(fields)
     }
 
-    fn assemble((computed, x, expected): Fields, payload: &ResultPayload) -> Result<Self, String> {
+    fn assemble((computed, x, expected): Fields) -> Result<Self, String> {
         let computed = computed.ok_or("missing field `computed`")?;
         let x = x.unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
         check_len("computed", Some(&computed), x.len(), "x")?;
         check_len("expected", expected.as_deref(), x.len(), "x")?;
-        let reduced = Bands::from_payload(payload).map(|bands| Reduced {
-            bands,
-            error: payload.array(REDUCED_ERROR).map(|e| e.values.clone()),
-            error_stats: payload
-                .array(REDUCED_ERROR_STATS)
-                .and_then(|s| Some((*s.values.first()?, *s.values.get(1)?))),
-        });
         Ok(Self {
             x,
             computed,
             expected,
-            reduced,
+            reduced: None,
         })
     }
-}
 
-impl Solution1D {
+    fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
+        self.reduced.as_ref().and_then(|r| r.bands.get(name))
+    }
+
     /// The point nearest to `x`, described for the hover read-out.
     pub fn readout(&self, x: f64) -> Option<String> {
         let i = nearest_index(&self.x, x)?;
-        let band = |name: &str| self.reduced.as_ref().and_then(|r| r.bands.get(name));
         let x_sign = if self.reduced.is_some() { "≈" } else { "=" };
         let mut text = format!(
             "x {x_sign} {}, {}",
             short_number(self.x[i]),
-            describe("computed", &self.computed, band("computed"), i)
+            describe("computed", &self.computed, self.band("computed"), i)
         );
         if let Some(expected) = &self.expected {
             text.push_str(&format!(
                 ", {}",
-                describe("expected", expected, band("expected"), i)
+                describe("expected", expected, self.band("expected"), i)
             ));
         }
         Some(text)
@@ -107,8 +99,8 @@ impl Solution1D {
 
     /// `computed − expected` at each point, when `expected` is given.
     pub fn error(&self) -> Option<Vec<f64>> {
-        if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.clone()) {
-            return Some(error);
+        if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.as_ref()) {
+            return Some(error.mean.clone());
         }
         let expected = self.expected.as_ref()?;
         Some(
@@ -122,8 +114,8 @@ impl Solution1D {
 
     /// The largest absolute error and the root-mean-square error, over finite points.
     pub fn error_stats(&self) -> Option<(f64, f64)> {
-        if let Some(stats) = self.reduced.as_ref().and_then(|r| r.error_stats) {
-            return Some(stats);
+        if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.as_ref()) {
+            return error.stats;
         }
         let finite: Vec<f64> = self
             .error()?
@@ -216,107 +208,93 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(drawing_error)?;
-    let whole = area;
-    let height = whole.dim_in_pixel().1;
+    let height = area.dim_in_pixel().1;
     let (main_area, error_area) = match data.expected {
         Some(_) => {
-            let (top, bottom) = whole.split_vertically(height * 68 / 100);
+            let (top, bottom) = area.split_vertically(height * 68 / 100);
             (top, Some(bottom))
         }
-        None => (whole.clone(), None),
+        None => (area.clone(), None),
     };
-    let area = &main_area;
-    let (x_lo, x_hi) = x_range.unwrap_or_else(|| finite_range([data.x.as_slice()]));
-    let band = |name: &str| data.reduced.as_ref().and_then(|r| r.bands.get(name));
-    let extremes = |name: &str| band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
-    let (y_lo, y_hi) = finite_range(
+    let x = x_range.unwrap_or_else(|| finite_range([data.x.as_slice()]));
+    let extremes = |name: &str| data.band(name).into_iter().flat_map(|(lo, hi)| [lo, hi]);
+    let y = finite_range(
         [data.computed.as_slice()]
             .into_iter()
             .chain(data.expected.as_deref())
             .chain(extremes("computed"))
             .chain(extremes("expected")),
     );
-    let pad = (y_hi - y_lo) * 0.05;
-
-    let mut chart = chart_builder(area, display.title.as_deref())
-        .build_cartesian_2d(x_lo..x_hi, (y_lo - pad)..(y_hi + pad))
-        .map_err(drawing_error)?;
-    let (px_x, _) = chart.plotting_area().get_pixel_range();
-    let frame = Frame {
-        x: (x_lo, x_hi),
-        px: (px_x.start, px_x.end),
-    };
-    chart
-        .configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .light_line_style(GRID)
-        .x_desc(display.labels.x.as_deref().unwrap_or("x"))
-        .y_desc(display.labels.y.as_deref().unwrap_or("u"))
-        .draw()
-        .map_err(drawing_error)?;
+    let whole_x = data.reduced.is_none() && all_integers([data.x.as_slice()]);
+    let x_axis = Axis::new(x, display.x_or("x")).integer(whole_x);
+    let spec = ChartSpec::new(
+        display.title.as_deref(),
+        x_axis,
+        Axis::new(padded(y, 0.05), display.y_or("u")),
+    );
 
     let buckets = (area.dim_in_pixel().0 as usize).max(100);
-    let style = |color: RGBColor| ShapeStyle::from(color).stroke_width(2);
-    if data.expected.is_some() {
-        draw_band(&mut chart, &data.x, band("expected"), EXPECTED_COLOR)?;
-    }
-    draw_band(&mut chart, &data.x, band("computed"), COMPUTED_COLOR)?;
+    let mut lines = vec![(
+        "computed",
+        COMPUTED_COLOR,
+        reduce_min_max(&data.x, &data.computed, buckets),
+    )];
     if let Some(expected) = &data.expected {
-        chart
-            .draw_series(LineSeries::new(
+        lines.insert(
+            0,
+            (
+                "expected",
+                EXPECTED_COLOR,
                 reduce_min_max(&data.x, expected, buckets),
-                style(EXPECTED_COLOR),
-            ))
-            .map_err(drawing_error)?
-            .label("expected")
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], style(EXPECTED_COLOR))
-            });
+            ),
+        );
     }
-    chart
-        .draw_series(LineSeries::new(
-            reduce_min_max(&data.x, &data.computed, buckets),
-            style(COMPUTED_COLOR),
-        ))
-        .map_err(drawing_error)?
-        .label("computed")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style(COMPUTED_COLOR)));
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    let mut drawn: Vec<Vec<(f64, f64)>> = lines.iter().map(|(.., points)| points.clone()).collect();
+    for (name, ..) in &lines {
+        drawn.extend(band_outline(&data.x, data.band(name)));
+    }
+    let labels: Vec<&str> = lines.iter().map(|(name, ..)| *name).collect();
+    let legend = Legend {
+        labels: &labels,
+        drawn: &drawn,
+    };
+    let (mut chart, corner) = spec.linear_with_legend(&main_area, &legend)?;
+    let frame = Frame::of(&chart, x);
+    for (name, color, _) in &lines {
+        draw_band(&mut chart, &data.x, data.band(name), *color)?;
+    }
+    for (name, color, points) in lines {
+        chart
+            .draw_series(LineSeries::new(points, line(color)))
+            .map_err(drawing_error)?
+            .label(name)
+            .legend(swatch(line(color)));
+    }
+    draw_legend(&mut chart, corner)?;
     if let (Some(error_area), Some((max_abs, rms))) = (error_area, data.error_stats()) {
         let error = data.error().unwrap_or_default();
-        let (e_lo, e_hi) = finite_range(
-            [error.as_slice()]
-                .into_iter()
-                .chain(extremes(REDUCED_ERROR)),
+        let e = padded(
+            finite_range([error.as_slice()].into_iter().chain(extremes(ERROR))),
+            0.05,
         );
         let caption =
             format!("error = computed − expected:  max |error| = {max_abs:.3e},  RMS = {rms:.3e}");
-        let mut chart = ChartBuilder::on(&error_area)
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(64)
-            .caption(caption, ("sans-serif", 14))
-            .build_cartesian_2d(x_lo..x_hi, e_lo..e_hi)
-            .map_err(drawing_error)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&crate::plots::tick)
-            .y_label_formatter(&crate::plots::tick)
-            .light_line_style(GRID)
-            .label_style(("sans-serif", 12))
-            .y_labels(4)
-            .draw()
-            .map_err(drawing_error)?;
-        draw_band(&mut chart, &data.x, band(REDUCED_ERROR), ERROR_COLOR)?;
+        let mut chart = ChartSpec::new(
+            Some(&caption),
+            Axis::new(x, None).integer(whole_x),
+            Axis::new(e, None),
+        )
+        .compact()
+        .linear(&error_area)?;
+        draw_band(&mut chart, &data.x, data.band(ERROR), ERROR_COLOR)?;
         chart
             .draw_series(LineSeries::new(
                 reduce_min_max(&data.x, &error, buckets),
-                style(ERROR_COLOR),
+                line(ERROR_COLOR),
             ))
             .map_err(drawing_error)?;
     }
-    whole.present().map_err(drawing_error)?;
+    area.present().map_err(drawing_error)?;
     Ok(frame)
 }
 

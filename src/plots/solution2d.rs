@@ -3,103 +3,17 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use serde::Deserialize;
 
 use crate::model::ResultPayload;
-use crate::plots::reduce::{REDUCED_GRID, REDUCED_SCALE};
-use crate::plots::{
-    chart_builder, check_len, drawing_error, finite_range, matrix, short_number, take_matrix,
-    vector, Display, DrawResult, Frame2D,
+use crate::plots::chart::{
+    drawing_error, Axis, ChartSpec, Display, DrawResult, Frame2D, FONT, TICK_SIZE,
 };
-
-/// The colour of the smallest value (viridis' first colour).
-pub const LOW_COLOR: RGBColor = RGBColor(68, 1, 84);
-/// The colour of the largest value (viridis' last colour).
-pub const HIGH_COLOR: RGBColor = RGBColor(253, 231, 37);
-
-/// The colormaps `display.colormap` may name (case-insensitive), from d3-scale-chromatic via `colorous`.
-pub const COLORMAPS: [(&str, colorous::Gradient); 10] = [
-    ("viridis", colorous::VIRIDIS),
-    ("magma", colorous::MAGMA),
-    ("inferno", colorous::INFERNO),
-    ("plasma", colorous::PLASMA),
-    ("cividis", colorous::CIVIDIS),
-    ("turbo", colorous::TURBO),
-    ("greys", colorous::GREYS),
-    ("blues", colorous::BLUES),
-    ("rdbu", colorous::RED_BLUE),
-    ("spectral", colorous::SPECTRAL),
-];
-
-/// The colormap a result asked for, and what is wrong with the request (drawn as a note; the plot falls back
-/// to viridis rather than failing).
-#[derive(Clone, Copy)]
-pub struct Colormap {
-    pub name: &'static str,
-    gradient: colorous::Gradient,
-}
-
-impl std::fmt::Debug for Colormap {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-impl PartialEq for Colormap {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Default for Colormap {
-    fn default() -> Self {
-        Self {
-            name: COLORMAPS[0].0,
-            gradient: COLORMAPS[0].1,
-        }
-    }
-}
-
-impl Colormap {
-    /// The colormap named by `display.colormap`; an unknown name gives viridis and a note naming the choices.
-    pub fn from_display(display: &str) -> (Self, Option<String>) {
-        #[derive(Deserialize)]
-        struct Options {
-            colormap: Option<String>,
-        }
-        let Some(wanted) = serde_json::from_str::<Options>(display)
-            .ok()
-            .and_then(|o| o.colormap)
-        else {
-            return (Self::default(), None);
-        };
-        match COLORMAPS
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(wanted.trim()))
-        {
-            Some(&(name, gradient)) => (Self { name, gradient }, None),
-            None => {
-                let known: Vec<&str> = COLORMAPS.iter().map(|(name, _)| *name).collect();
-                let note = format!(
-                    "unknown colormap {wanted:?}, drawn in viridis; expected one of {}",
-                    known.join(", ")
-                );
-                (Self::default(), Some(note))
-            }
-        }
-    }
-
-    /// The colour of `v` on a scale from `min` to `max`.
-    pub fn color(&self, v: f64, min: f64, max: f64) -> RGBColor {
-        let t = if max > min {
-            (v - min) / (max - min)
-        } else {
-            0.5
-        };
-        let c = self.gradient.eval_continuous(t.clamp(0.0, 1.0));
-        RGBColor(c.r, c.g, c.b)
-    }
-}
+use crate::plots::colormap::{draw_colour_bar, BAR_ROOM};
+pub use crate::plots::colormap::{Colormap, COLORMAPS, HIGH_COLOR, LOW_COLOR};
+use crate::plots::fields::{check_len, matrix, take_matrix, vector};
+use crate::plots::format::short_number;
+use crate::plots::stats::{all_integers, finite_range};
+use crate::plots::view::PlotData;
 
 /// The data of a `Solution2D` result: `values[ny][nx]`, row-major.
 #[derive(Clone, Debug, PartialEq)]
@@ -124,6 +38,16 @@ impl Solution2D {
         Self::assemble(matrix(payload, "values")?, payload)
     }
 
+    /// The data as the server sent it for a plot, reduced or not.
+    pub fn from_view(view: &PlotData) -> Result<Self, String> {
+        let grid = view.grid();
+        Ok(Self {
+            scale: grid.map(|g| g.scale),
+            reduced_from: grid.map(|g| g.full),
+            ..Self::from_payload(&view.payload)?
+        })
+    }
+
     /// Like [`Solution2D::from_payload`], moving the grid out of `payload` instead of copying it (the server
     /// reducing a large grid).
     pub fn take_from(payload: &mut ResultPayload) -> Result<Self, String> {
@@ -139,11 +63,6 @@ impl Solution2D {
         let y = vector(payload, "y")?;
         check_len("x", x.as_deref(), nx, "values[0]")?;
         check_len("y", y.as_deref(), ny, "values")?;
-        let pair = |name: &str| {
-            payload
-                .array(name)
-                .and_then(|a| Some((*a.values.first()?, *a.values.get(1)?)))
-        };
         let (colormap, colormap_note) = Colormap::from_display(&payload.display_json);
         Ok(Self {
             nx,
@@ -151,17 +70,19 @@ impl Solution2D {
             values,
             x,
             y,
-            scale: pair(REDUCED_SCALE),
-            reduced_from: pair(REDUCED_GRID).map(|(r, c)| (r as usize, c as usize)),
+            scale: None,
+            reduced_from: None,
             colormap,
             colormap_note,
         })
     }
 
-    /// The value range, for the colour scale.
+    /// The value range, for the colour scale: the data's, centred on zero for a diverging colormap.
     pub fn range(&self) -> (f64, f64) {
-        self.scale
-            .unwrap_or_else(|| finite_range([self.values.as_slice()]))
+        self.colormap.scale(
+            self.scale
+                .unwrap_or_else(|| finite_range([self.values.as_slice()])),
+        )
     }
 }
 
@@ -226,7 +147,7 @@ impl Solution2D {
     }
 }
 
-/// Draws the heatmap and returns where its axes lie on the canvas.
+/// Draws the heatmap with its colour bar and returns where its axes lie on the canvas.
 pub fn draw_with_frame<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     data: &Solution2D,
@@ -241,29 +162,20 @@ where
     }
     let (min, max) = data.range();
     let width = area.dim_in_pixel().0;
-    let (plot_area, bar_area) = area.split_horizontally(width.saturating_sub(110));
+    let (plot_area, bar_area) = area.split_horizontally(width.saturating_sub(BAR_ROOM));
 
     let (xs, dx, x_lo, x_hi) = axis(data.x.as_deref(), data.nx);
     let (ys, dy, y_lo, y_hi) = axis(data.y.as_deref(), data.ny);
-    let mut chart = chart_builder(&plot_area, display.title.as_deref())
-        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-        .map_err(drawing_error)?;
-    let (px, py) = chart.plotting_area().get_pixel_range();
-    let frame = Frame2D {
-        x: (x_lo, x_hi),
-        y: (y_lo, y_hi),
-        px: (px.start, px.end),
-        py: (py.start, py.end),
-    };
-    chart
-        .configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .disable_mesh()
-        .x_desc(display.labels.x.as_deref().unwrap_or("x"))
-        .y_desc(display.labels.y.as_deref().unwrap_or("y"))
-        .draw()
-        .map_err(drawing_error)?;
+    // Cells on whole-number coordinates (indices, by default) have whole-number ticks.
+    let whole = data.reduced_from.is_none();
+    let mut chart = ChartSpec::new(
+        display.title.as_deref(),
+        Axis::new((x_lo, x_hi), display.x_or("x")).integer(whole && all_integers([xs.as_slice()])),
+        Axis::new((y_lo, y_hi), display.y_or("y")).integer(whole && all_integers([ys.as_slice()])),
+    )
+    .without_grid()
+    .linear(&plot_area)?;
+    let frame = Frame2D::of(&chart, (x_lo, x_hi), (y_lo, y_hi));
     let cells = (0..data.ny)
         .flat_map(|j| (0..data.nx).map(move |i| (i, j)))
         .filter_map(|(i, j)| {
@@ -281,39 +193,17 @@ where
         });
     chart.draw_series(cells).map_err(drawing_error)?;
 
-    // The colour bar: the scale from min to max, with its own axis.
-    let mut bar = ChartBuilder::on(&bar_area)
-        .margin_top(if display.title.is_some() { 40 } else { 12 })
-        .margin_bottom(54)
-        .margin_left(4)
-        .margin_right(30)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0.0..1.0, min..max)
-        .map_err(drawing_error)?;
-    bar.configure_mesh()
-        .x_label_formatter(&crate::plots::tick)
-        .y_label_formatter(&crate::plots::tick)
-        .disable_mesh()
-        .disable_x_axis()
-        .y_labels(6)
-        .draw()
-        .map_err(drawing_error)?;
-    let steps = 64;
-    bar.draw_series((0..steps).map(|k| {
-        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
-        let (v0, v1) = (min + (max - min) * a, min + (max - min) * b);
-        Rectangle::new(
-            [(0.0, v0), (1.0, v1)],
-            data.colormap.color((v0 + v1) / 2.0, min, max).filled(),
-        )
-    }))
-    .map_err(drawing_error)?;
+    // The colour bar beside the plotting area, as high as it.
+    let height = area.dim_in_pixel().1 as i32;
+    let base = area.get_base_pixel().1;
+    let (top, bottom) = (frame.py.0 - base, height - (frame.py.1 - base));
+    draw_colour_bar(&bar_area, &data.colormap, (min, max), (top, bottom))?;
     if let Some(note) = &data.colormap_note {
         plot_area
             .draw_text(
                 note,
-                &("sans-serif", 12).into_font().color(&RGBColor(180, 30, 30)),
-                (12, area.dim_in_pixel().1 as i32 - 16),
+                &(FONT, TICK_SIZE).into_font().color(&RGBColor(180, 30, 30)),
+                (12, height - 16),
             )
             .map_err(drawing_error)?;
     }

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Postcard};
 
 use crate::error::AppError;
-use crate::model::{ResultPayload, RunDetail, RunPage};
+use crate::model::{RunDetail, RunPage};
+use crate::plots::view::PlotData;
 
 /// `limit` runs (at most 1,000) from the `offset`th, newest first, from the index.
 #[server(prefix = "/_fn")]
@@ -37,7 +38,7 @@ pub async fn result_view(
     columns: u32,
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
-) -> Result<ResultPayload, AppError> {
+) -> Result<PlotData, AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
     let columns = columns.clamp(16, 4096) as usize;

@@ -39,3 +39,13 @@ export async function galleryShot(card: Locator, name: string): Promise<void> {
   if (process.env.UPDATE_GALLERY !== "1") return;
   await card.screenshot({ path: `${__dirname}/../../../docs/gallery/${name}.png` });
 }
+
+/// With `UPDATE_GALLERY=1`, saves the page at 1200 × 900 as the README's picture `docs/{name}.png` (after the
+/// plots have redrawn at that size).
+export async function readmeShot(page: Page, name: string): Promise<void> {
+  if (process.env.UPDATE_GALLERY !== "1") return;
+  await page.setViewportSize({ width: 1200, height: 900 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(1500);
+  await page.screenshot({ path: `${__dirname}/../../../docs/${name}.png` });
+}

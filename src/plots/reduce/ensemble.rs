@@ -1,20 +1,11 @@
 //! Reducing a long `StochasticEnsemble` to the canvas's pixel columns: the statistics come from every path at
 //! every time (on the server), and only what is drawn travels.
 
-use super::{array, matrix_array, reduce_columns, REDUCED_NON_FINITE, REDUCED_POINTS};
-use crate::model::{FieldValue, ResultPayload};
+use super::{array, matrix_array, reduce_columns};
+use crate::model::ResultPayload;
 use crate::plots::ensemble::{Ensemble, EnsembleOptions, MAX_PATHS_DRAWN};
-use crate::plots::finite_range;
-
-/// Fields of a reduced ensemble, beside `t` (column centres) and `paths` (the drawn paths' column means).
-pub const BAND_MEAN: &str = "reduced_mean";
-pub const BAND_LOWER: &str = "reduced_lower";
-pub const BAND_UPPER: &str = "reduced_upper";
-/// The values of every path at the histogram's time, and that time.
-pub const HISTOGRAM_VALUES: &str = "reduced_histogram";
-pub const HISTOGRAM_TIME: &str = "reduced_histogram_t";
-/// How many paths the ensemble has (only a sample of them travels).
-pub const PATH_COUNT: &str = "reduced_paths";
+use crate::plots::stats::finite_range;
+use crate::plots::view::{PlotData, ReducedEnsemble, Reduction};
 
 /// Reduces an ensemble with more times in `view` (default: all) than twice `columns`. Per column: the mean of
 /// the per-time means, the lowest lower and highest upper bound of the per-time confidence band (computed over all
@@ -26,7 +17,7 @@ pub(super) fn reduce_ensemble(
     columns: usize,
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
-) -> Result<ResultPayload, String> {
+) -> Result<PlotData, String> {
     let data = Ensemble::from_payload(&payload)?;
     let n = data.t.len();
     let view = view.filter(|(lo, hi)| lo < hi);
@@ -34,7 +25,7 @@ pub(super) fn reduce_ensemble(
     let in_view = |t: &f64| *t >= range.0 && *t <= range.1;
     let inside = data.t.iter().filter(|t| in_view(t)).count();
     if data.m == 0 || inside <= 2 * columns && view.is_none() {
-        return Ok(payload);
+        return Ok(PlotData::raw(payload));
     }
     let non_finite = payload.non_finite_count();
     if inside <= 2 * columns {
@@ -56,9 +47,11 @@ pub(super) fn reduce_ensemble(
             .push(("t".into(), array(data.t[keep.clone()].to_vec())));
         out.fields
             .push(("paths".into(), matrix_array(data.m, keep.len(), paths)));
-        out.fields
-            .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
-        return Ok(out);
+        return Ok(PlotData {
+            payload: out,
+            non_finite,
+            reduction: None,
+        });
     }
     let options: EnsembleOptions = serde_json::from_str(&payload.display_json).unwrap_or_default();
     let band = data.band(options.confidence);
@@ -93,52 +86,18 @@ pub(super) fn reduce_ensemble(
     out.fields.push(("t".into(), array(centres)));
     out.fields
         .push(("paths".into(), matrix_array(sample.len(), rows, paths)));
-    out.fields
-        .push((BAND_MEAN.into(), array(bands[0].mean.clone())));
-    out.fields
-        .push((BAND_LOWER.into(), array(bands[1].min.clone())));
-    out.fields
-        .push((BAND_UPPER.into(), array(bands[2].max.clone())));
-    out.fields
-        .push((HISTOGRAM_VALUES.into(), array(data.at(k))));
-    out.fields
-        .push((HISTOGRAM_TIME.into(), array(vec![data.t[k]])));
-    out.fields
-        .push((PATH_COUNT.into(), array(vec![data.m as f64])));
-    out.fields
-        .push((REDUCED_POINTS.into(), array(vec![inside as f64])));
-    out.fields
-        .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
-    Ok(out)
-}
-
-/// What a reduced ensemble carries besides `t` and `paths`: read by `Ensemble::from_payload`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReducedEnsemble {
-    pub mean: Vec<f64>,
-    pub lower: Vec<f64>,
-    pub upper: Vec<f64>,
-    pub histogram: Vec<f64>,
-    pub histogram_t: f64,
-    pub paths: usize,
-    pub times: usize,
-}
-
-impl ReducedEnsemble {
-    pub fn from_payload(payload: &ResultPayload) -> Option<Self> {
-        let values = |name: &str| match payload.field(name) {
-            Some(FieldValue::Array(a)) => Some(a.values.clone()),
-            _ => None,
-        };
-        let first = |name: &str| values(name)?.first().copied();
-        Some(Self {
-            mean: values(BAND_MEAN)?,
-            lower: values(BAND_LOWER)?,
-            upper: values(BAND_UPPER)?,
-            histogram: values(HISTOGRAM_VALUES)?,
-            histogram_t: first(HISTOGRAM_TIME)?,
-            paths: first(PATH_COUNT)? as usize,
-            times: first(REDUCED_POINTS)? as usize,
-        })
-    }
+    let reduced = ReducedEnsemble {
+        mean: bands[0].mean.clone(),
+        lower: bands[1].min.clone(),
+        upper: bands[2].max.clone(),
+        histogram: data.at(k),
+        histogram_t: data.t[k],
+        paths: data.m,
+        times: inside,
+    };
+    Ok(PlotData {
+        payload: out,
+        non_finite,
+        reduction: Some(Reduction::Ensemble(reduced)),
+    })
 }

@@ -1,10 +1,11 @@
 //! Reducing grids larger than the canvas (a `Solution2D`, the frames of a `PhysicsAnimation`) to one cell per
 //! block, keeping each block's most extreme value.
 
-use super::{array, REDUCED_GRID, REDUCED_NON_FINITE, REDUCED_SCALE};
+use super::array;
 use crate::model::{FieldValue, NumArray, ResultPayload};
-use crate::plots::finite_range;
 use crate::plots::solution2d::Solution2D;
+use crate::plots::stats::finite_range;
+use crate::plots::view::{Grid, PlotData, Reduction};
 
 /// How a grid of `rows` × `cols` is cut into blocks to fit `max_rows` × `max_cols`: (block rows, block columns,
 /// rows out, columns out); `None` when it fits already.
@@ -66,20 +67,19 @@ fn grid_array(shape: Vec<usize>, values: Vec<f64>) -> FieldValue {
 }
 
 /// Reduces a `Solution2D` grid of more than `max_cols` columns or `max_rows` rows to at most that many, one cell
-/// per block ([`block_extremes`]). The axes become the blocks' centres; the colour scale is the full grid's range
-/// (`reduced_scale`).
+/// per block ([`block_extremes`]). The axes become the blocks' centres; the colour scale is the full grid's range.
 pub(super) fn reduce_grid(
     mut payload: ResultPayload,
     max_cols: usize,
     max_rows: usize,
     non_finite: usize,
-) -> Result<ResultPayload, String> {
+) -> Result<PlotData, String> {
     let (rows, cols) = match payload.array("values").map(|a| a.shape.as_slice()) {
         Some(&[rows, cols]) => (rows, cols),
-        _ => return Ok(payload),
+        _ => return Ok(PlotData::raw(payload)),
     };
     let Some(cut) = blocks(rows, cols, max_rows, max_cols) else {
-        return Ok(payload);
+        return Ok(PlotData::raw(payload));
     };
     let [block_r, block_c, out_r, out_c] = cut;
     let data = Solution2D::take_from(&mut payload)?;
@@ -105,29 +105,31 @@ pub(super) fn reduce_grid(
         "y".into(),
         array(centres(data.y.as_deref(), rows, block_r, out_r)),
     ));
-    out.fields
-        .push((REDUCED_GRID.into(), array(vec![rows as f64, cols as f64])));
-    out.fields.push((REDUCED_SCALE.into(), array(vec![lo, hi])));
-    out.fields
-        .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
-    Ok(out)
+    Ok(PlotData {
+        payload: out,
+        non_finite,
+        reduction: Some(Reduction::Grid(Grid {
+            full: (rows, cols),
+            scale: (lo, hi),
+        })),
+    })
 }
 
 /// Reduces each frame of a `PhysicsAnimation`'s `frames` [f, ny, nx] like a `Solution2D` grid, keeping the colour
-/// scale of all frames at full resolution (`reduced_scale`). Bodies (`positions`) come as they are.
+/// scale of all frames at full resolution. Bodies (`positions`) come as they are.
 pub(super) fn reduce_frames(
     mut payload: ResultPayload,
     max_cols: usize,
     max_rows: usize,
-) -> Result<ResultPayload, String> {
+) -> Result<PlotData, String> {
     let Some(FieldValue::Array(frames)) = payload.field("frames") else {
-        return Ok(payload);
+        return Ok(PlotData::raw(payload));
     };
     let &[count, rows, cols] = frames.shape.as_slice() else {
-        return Ok(payload);
+        return Ok(PlotData::raw(payload));
     };
     let Some(cut) = blocks(rows, cols, max_rows, max_cols) else {
-        return Ok(payload);
+        return Ok(PlotData::raw(payload));
     };
     let size = rows * cols;
     if frames.values.len() != count * size {
@@ -151,14 +153,12 @@ pub(super) fn reduce_frames(
             *value = grid_array(vec![count, out_r, out_c], values);
         }
     }
-    payload
-        .fields
-        .push((REDUCED_GRID.into(), array(vec![rows as f64, cols as f64])));
-    payload
-        .fields
-        .push((REDUCED_SCALE.into(), array(vec![lo, hi])));
-    payload
-        .fields
-        .push((REDUCED_NON_FINITE.into(), array(vec![non_finite as f64])));
-    Ok(payload)
+    Ok(PlotData {
+        payload,
+        non_finite,
+        reduction: Some(Reduction::Grid(Grid {
+            full: (rows, cols),
+            scale: (lo, hi),
+        })),
+    })
 }

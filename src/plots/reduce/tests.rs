@@ -1,33 +1,9 @@
 //! The reductions keep every peak, and what they send draws the same picture as the full data.
 
 use super::*;
+use crate::plots::chart::ReadOut;
 use crate::plots::solution2d::Solution2D;
 use crate::plots::tests::payload;
-use crate::plots::ReadOut;
-
-#[test]
-fn keeps_short_series_whole() {
-    let x = [0.0, 1.0, 2.0];
-    let y = [1.0, f64::NAN, 3.0];
-    assert_eq!(reduce_min_max(&x, &y, 10), vec![(0.0, 1.0), (2.0, 3.0)]);
-}
-
-#[test]
-fn keeps_extremes_of_long_series() {
-    let n = 100_000;
-    let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
-    let mut y = vec![0.0; n];
-    y[12_345] = 50.0;
-    y[77_777] = -20.0;
-    let reduced = reduce_min_max(&x, &y, 100);
-    assert!(reduced.len() <= 200);
-    assert!(reduced.contains(&(12_345.0, 50.0)));
-    assert!(reduced.contains(&(77_777.0, -20.0)));
-    assert!(
-        reduced.windows(2).all(|w| w[0].0 <= w[1].0),
-        "order is kept"
-    );
-}
 
 #[test]
 fn every_column_keeps_its_extremes() {
@@ -94,11 +70,11 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
         vec![("x", x), ("computed", computed), ("expected", expected)],
     );
     let reduced = reduce_for_view(full.clone(), 800, None, None).unwrap();
-    assert_eq!(non_finite_count(&reduced), 1, "counted in the full data");
-    let data = Solution1D::from_payload(&reduced).unwrap();
+    assert_eq!(reduced.non_finite, 1, "counted in the full data");
+    let data = Solution1D::from_view(&reduced).unwrap();
     assert_eq!(data.x.len(), 800, "one row per column");
     let bands = &data.reduced.as_ref().unwrap().bands;
-    assert_eq!(bands.points, n);
+    assert_eq!(data.reduced.as_ref().unwrap().points, n);
     let (_, max) = bands.get("computed").unwrap();
     let top = max.iter().cloned().fold(f64::MIN, f64::max);
     assert!(
@@ -111,7 +87,7 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
         (rms - (49.0 / (n - 1) as f64).sqrt()).abs() < 1e-12,
         "RMS over the full data (less the NaN), not the columns"
     );
-    let (_, error_max) = bands.get(REDUCED_ERROR).unwrap();
+    let (_, error_max) = bands.get(ERROR).unwrap();
     assert_eq!(error_max.iter().cloned().fold(f64::MIN, f64::max), 7.0);
     let text = data.readout(0.54321).unwrap();
     assert!(
@@ -121,7 +97,7 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
 
     // Zoomed far enough in, the raw points come back.
     let zoomed =
-        Solution1D::from_payload(&reduce_for_view(full, 800, Some((0.5, 0.51)), None).unwrap())
+        Solution1D::from_view(&reduce_for_view(full, 800, Some((0.5, 0.51)), None).unwrap())
             .unwrap();
     assert!(zoomed.reduced.is_none());
     assert_eq!(
@@ -143,7 +119,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         None,
     )
     .unwrap();
-    let data = Sequence::from_payload(&reduced).unwrap();
+    let data = Sequence::from_view(&reduced).unwrap();
     assert_eq!(data.index.len(), 500);
     let (_, max) = data.bands.as_ref().unwrap().get("values").unwrap();
     assert_eq!(max.iter().cloned().fold(f64::MIN, f64::max), 1e6);
@@ -160,7 +136,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         FieldValue::Json(r#"["a", "b"]"#.into()),
     ));
     let reduced = reduce_for_view(p, 400, None, None).unwrap();
-    let data = Optimization::from_payload(&reduced).unwrap();
+    let data = Optimization::from_view(&reduced).unwrap();
     assert_eq!(data.step.len(), 400);
     assert_eq!(data.params[1].0, "b", "the names travel");
     let bands = data.bands.as_ref().unwrap();
@@ -179,7 +155,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         None,
     )
     .unwrap();
-    let data = Optimization::from_payload(&zoomed).unwrap();
+    let data = Optimization::from_view(&zoomed).unwrap();
     assert!(data.bands.is_none());
     assert_eq!((data.step[0], data.step.len()), (99.0, 102));
 }
@@ -193,7 +169,7 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
     values[0] = f64::NAN;
     let grid = payload("Solution2D", &[("values", vec![rows, cols], values)], "{}");
     let reduced = reduce_for_view(grid, 400, None, None).unwrap();
-    let data = Solution2D::from_payload(&reduced).unwrap();
+    let data = Solution2D::from_view(&reduced).unwrap();
     // At most 300 × 160 cells for 400 columns: blocks of 7 × 5 cells.
     assert_eq!((data.ny, data.nx), (143, 300));
     assert_eq!(data.values[(123 / 7) * 300 + 456 / 5], 9.0);
@@ -210,7 +186,7 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
         "block centres on the index axis"
     );
     assert_eq!(data.y.as_ref().unwrap()[0], 3.0);
-    assert_eq!(non_finite_count(&reduced), 1);
+    assert_eq!(reduced.non_finite, 1);
     assert!(data
         .readout(2.0, 3.0)
         .unwrap()
@@ -220,7 +196,7 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
     let small = payload("Solution2D", &[("values", vec![2, 2], vec![1.0; 4])], "{}");
     assert_eq!(
         reduce_for_view(small.clone(), 400, None, None).unwrap(),
-        small
+        PlotData::raw(small)
     );
 }
 
@@ -230,14 +206,17 @@ fn a_reduced_series_draws_its_band_and_raw_data_none() {
     let x: Vec<f64> = (0..n).map(|i| i as f64).collect();
     let y: Vec<f64> = x.iter().map(|v| (v / 100.0).sin()).collect();
     let full = vectors("Solution1D", vec![("x", x), ("computed", y)]);
-    let draw = |payload: &ResultPayload| {
+    let draw = |view: &PlotData| {
         crate::plots::tests::render_svg(|area| {
-            crate::plots::draw_result(area, payload, crate::plots::Choices::default()).map(|_| ())
+            crate::plots::draw_result(area, view, crate::plots::Choices::default()).map(|_| ())
         })
     };
     let reduced = draw(&reduce_for_view(full.clone(), 400, None, None).unwrap());
     assert!(reduced.contains("<polygon"), "the min–max band");
-    assert!(!draw(&full).contains("<polygon"), "raw data has no band");
+    assert!(
+        !draw(&PlotData::raw(full)).contains("<polygon"),
+        "raw data has no band"
+    );
 }
 
 #[test]
@@ -254,7 +233,7 @@ fn a_long_ensemble_keeps_its_statistics_from_every_path() {
         r#"{"confidence": 0.5}"#,
     );
     let reduced = reduce_for_view(full.clone(), 1000, None, Some(0)).unwrap();
-    let data = Ensemble::from_payload(&reduced).unwrap();
+    let data = Ensemble::from_view(&reduced).unwrap();
     let stats = data.reduced.as_ref().unwrap();
     assert_eq!(data.t.len(), 700, "7/10 of the columns");
     assert_eq!(data.m, 50, "a sample of the paths: every fourth");
@@ -273,7 +252,7 @@ fn a_long_ensemble_keeps_its_statistics_from_every_path() {
     // The histogram's time is the last of the chosen column (column 0 holds t = 0 … 14).
     assert_eq!(stats.histogram_t, 14.0);
     assert_eq!(stats.histogram.len(), 200);
-    assert!(reduced.fields.iter().all(|(name, _)| name != "paths:min"));
+    assert!(reduced.columns().is_none(), "no band per path");
 
     // A short ensemble comes whole.
     let short = payload(
@@ -286,7 +265,7 @@ fn a_long_ensemble_keeps_its_statistics_from_every_path() {
     );
     assert_eq!(
         reduce_for_view(short.clone(), 1000, None, None).unwrap(),
-        short
+        PlotData::raw(short)
     );
 }
 
@@ -305,7 +284,7 @@ fn animation_frames_are_reduced_frame_by_frame_on_one_colour_scale() {
         "{}",
     );
     let reduced = reduce_for_view(frames, 400, None, None).unwrap();
-    let animation = Animation::from_payload(&reduced).unwrap();
+    let animation = Animation::from_view(&reduced).unwrap();
     let Frames::Fields {
         ny,
         nx,

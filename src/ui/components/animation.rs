@@ -131,7 +131,7 @@ mod browser {
     use super::Player;
     use crate::model::ResultId;
     use crate::plots::animation::{draw_frame, Animation};
-    use crate::plots::{Display, Frame2D};
+    use crate::plots::chart::{Display, Frame2D};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
     /// The animation drawn last and where its axes lay, for the read-out.
@@ -182,9 +182,9 @@ mod browser {
                 let Some(Some(result)) = data.get() else {
                     return;
                 };
-                let parsed = result.map_err(|e| e.to_string()).and_then(|payload| {
-                    Animation::from_payload(&payload)
-                        .map(|a| (a, Display::from_json(&payload.display_json)))
+                let parsed = result.map_err(|e| e.to_string()).and_then(|view| {
+                    Animation::from_view(&view)
+                        .map(|a| (a, Display::from_json(&view.payload.display_json)))
                 });
                 match parsed {
                     Ok((animation, display)) => {

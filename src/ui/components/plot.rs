@@ -248,8 +248,10 @@ mod browser {
     use leptos::html::Canvas;
 
     use super::PlotState;
-    use crate::model::{ResultId, ResultPayload, ResultType};
-    use crate::plots::{draw_result, Choices, Drawn, Frame};
+    use crate::model::{ResultId, ResultType};
+    use crate::plots::chart::Frame;
+    use crate::plots::view::PlotData;
+    use crate::plots::{draw_result, Choices, Drawn};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
     /// A drag shorter than this many pixels is a click, not a zoom.
@@ -391,12 +393,12 @@ mod browser {
 
     /// The notes under the plot and the type's control state: values skipped, the ensemble's times, the loss's
     /// log axis.
-    fn note_what_is_not_drawn(payload: &ResultPayload, choices: Choices, state: PlotState) {
+    fn note_what_is_not_drawn(view: &PlotData, choices: Choices, state: PlotState) {
+        state.skipped.set(view.non_finite);
         state
-            .skipped
-            .set(crate::plots::reduce::non_finite_count(payload));
-        state.times.set(payload.array("t").map_or(0, |t| t.len()));
-        let optimization = crate::plots::optimization::Optimization::from_payload(payload);
+            .times
+            .set(view.payload.array("t").map_or(0, |t| t.len()));
+        let optimization = crate::plots::optimization::Optimization::from_view(view);
         state
             .auto_log
             .set(optimization.as_ref().is_ok_and(|o| o.wants_log_scale()));
@@ -411,9 +413,9 @@ mod browser {
     fn draw(
         canvas: HtmlCanvasElement,
         size: CanvasSize,
-        payload: &ResultPayload,
+        view: &PlotData,
         choices: Choices,
     ) -> Result<Drawn, String> {
-        draw_result(&drawing_area(canvas, size)?, payload, choices)
+        draw_result(&drawing_area(canvas, size)?, view, choices)
     }
 }
