@@ -4,6 +4,7 @@
 //! `spec` reads and checks the YAML, `expr` compiles its expressions, `solvers` compute, `run` writes a run and
 //! its results, `library` holds the built-in examples.
 
+pub mod computation;
 pub mod expr;
 pub mod library;
 pub mod located;

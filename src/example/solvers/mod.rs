@@ -2,13 +2,15 @@
 //! (`circuit`), and computes, writing its results through the [`Recorder`] as they are ready (`run`).
 
 mod calculus;
+mod ode;
 mod optimize;
 mod pde;
+mod poisson;
 mod stochastic;
 
 use crate::example::expr::{ExprError, Program};
 use crate::example::recorder::Recorder;
-use crate::example::spec::{Computation, ResultType, Segment, Spec};
+use crate::example::spec::{Computation, ResultType, Segment, Spec, Variable};
 use crate::key;
 
 /// A mistake found by a check: the key at fault and what was expected.
@@ -25,7 +27,7 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
             ));
         }
     }
-    let offered = offered(&spec.computation);
+    let offered = solver(&spec.computation).offered();
     for (i, record) in spec.record.iter().enumerate() {
         if !offered.contains(&record.result_type) {
             let names: Vec<&str> = offered.iter().map(|t| t.as_str()).collect();
@@ -60,34 +62,7 @@ pub fn check(spec: &Spec) -> Result<(), Fault> {
             ));
         }
     }
-    match &spec.computation {
-        Computation::Integrate { .. }
-        | Computation::Ode { .. }
-        | Computation::Recurrence { .. } => calculus::check(spec),
-        Computation::Heat { .. } | Computation::Poisson { .. } | Computation::Wave { .. } => {
-            pde::check(spec)
-        }
-        Computation::Sde { .. } => stochastic::check(spec),
-        Computation::GradientDescent { .. } | Computation::LeastSquares { .. } => {
-            optimize::check(spec)
-        }
-    }
-}
-
-/// The result types a solver writes.
-fn offered(computation: &Computation) -> &'static [ResultType] {
-    use ResultType::*;
-    match computation {
-        Computation::Integrate { .. } => &[Solution1D],
-        Computation::Ode { .. } => &[Solution1D, PhysicsAnimation],
-        Computation::Heat { .. } => &[Solution1D, Solution2D],
-        Computation::Poisson { .. } => &[Solution2D, OptimizationResult],
-        Computation::Wave { .. } => &[Solution1D, Solution2D, PhysicsAnimation],
-        Computation::Sde { .. } => &[StochasticEnsemble, Solution1D],
-        Computation::Recurrence { .. } => &[DiscreteSequence],
-        Computation::GradientDescent { .. } => &[OptimizationResult],
-        Computation::LeastSquares { .. } => &[OptimizationResult, Solution1D],
-    }
+    solver(&spec.computation).check(spec)
 }
 
 /// The compiled form of the example: the solver, its settings and the listing of every expression it evaluates.
@@ -96,89 +71,60 @@ pub fn circuit(spec: &Spec) -> String {
         Ok(p) => p,
         Err((_, e)) => return format!("does not compile: {e}"),
     };
-    let mut out = header(spec);
+    let mut out = solver(&spec.computation).header();
     for (label, program) in programs {
         out.push_str(&format!("\n{label} := {}\n{program}", program.source()));
     }
     out
 }
 
-fn header(spec: &Spec) -> String {
-    match &spec.computation {
-        Computation::Integrate { points, rule, .. } => {
-            let rule = match rule {
-                crate::example::spec::Rule::Trapezoid => "trapezoid",
-                crate::example::spec::Rule::Simpson => "parabolic (Simpson)",
-            };
-            format!("integrate · cumulative {rule} rule · {points} points")
-        }
-        Computation::Ode { method, steps, .. } => {
-            let method = match method {
-                crate::example::spec::OdeMethod::Euler => "explicit Euler",
-                crate::example::spec::OdeMethod::Rk4 => "classical Runge–Kutta (RK4)",
-                crate::example::spec::OdeMethod::Verlet => "velocity Verlet (symplectic)",
-            };
-            format!("ode · {method} · {steps} steps")
-        }
-        Computation::Heat { points, steps, .. } => {
-            format!("heat · Crank–Nicolson · {points} points × {steps} steps")
-        }
-        Computation::Poisson { points, .. } => format!("poisson · SOR · {points}×{points} grid"),
-        Computation::Wave { points, steps, .. } => {
-            format!("wave · leapfrog · {points} points × {steps} steps")
-        }
-        Computation::Sde {
-            paths, steps, seed, ..
-        } => {
-            format!("sde · Euler–Maruyama · {paths} paths × {steps} steps · seed {seed}")
-        }
-        Computation::Recurrence { steps, .. } => format!("recurrence · {steps} steps"),
-        Computation::GradientDescent { iterations, .. } => {
-            format!(
-                "gradient descent · momentum · {iterations} iterations · forward-mode AD gradient"
-            )
-        }
-        Computation::LeastSquares { iterations, .. } => {
-            format!("least squares · Levenberg–Marquardt · {iterations} iterations · AD Jacobian")
-        }
-    }
-}
-
 /// Every expression the solver evaluates, compiled, with a label.
 fn programs(spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
-    match &spec.computation {
-        Computation::Integrate { .. }
-        | Computation::Ode { .. }
-        | Computation::Recurrence { .. } => calculus::programs(spec),
-        Computation::Heat { .. } | Computation::Poisson { .. } | Computation::Wave { .. } => {
-            pde::programs(spec)
-        }
-        Computation::Sde { .. } => stochastic::programs(spec),
-        Computation::GradientDescent { .. } | Computation::LeastSquares { .. } => {
-            optimize::programs(spec)
-        }
-    }
+    solver(&spec.computation).programs(spec)
 }
 
 /// Computes the example, writing each result as soon as it is ready.
 pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
-    match &spec.computation {
-        Computation::Integrate { .. }
-        | Computation::Ode { .. }
-        | Computation::Recurrence { .. } => calculus::run(spec, out),
-        Computation::Heat { .. } | Computation::Poisson { .. } | Computation::Wave { .. } => {
-            pde::run(spec, out)
-        }
-        Computation::Sde { .. } => stochastic::run(spec, out),
-        Computation::GradientDescent { .. } | Computation::LeastSquares { .. } => {
-            optimize::run(spec, out)
-        }
+    solver(&spec.computation).run(spec, out)
+}
+
+/// What each solver does for its own part of the YAML, given its parameters (`self`) and the whole example.
+trait Solver {
+    /// The result types it writes.
+    fn offered(&self) -> &'static [ResultType];
+    /// Its method and settings, the first line of the circuit.
+    fn header(&self) -> String;
+    /// Checks what serde cannot: sizes, ranges, and that its expressions compile ([`Solver::programs`]).
+    fn check(&self, spec: &Spec) -> Result<(), Fault>;
+    /// Every expression it evaluates, compiled, with a label.
+    fn programs(&self, spec: &Spec) -> Result<Vec<(String, Program)>, Fault>;
+    /// Computes, writing each result as soon as it is ready.
+    fn run(&self, spec: &Spec, out: &mut Recorder) -> Result<(), String>;
+}
+
+/// The solver a computation names: the one place a computation is taken apart.
+fn solver(computation: &Computation) -> &dyn Solver {
+    match computation {
+        Computation::Integrate(s) => s,
+        Computation::Ode(s) => s,
+        Computation::Heat(s) => s,
+        Computation::Poisson(s) => s,
+        Computation::Wave(s) => s,
+        Computation::Sde(s) => s,
+        Computation::Recurrence(s) => s,
+        Computation::GradientDescent(s) => s,
+        Computation::LeastSquares(s) => s,
     }
 }
 
 /// Compiles `source` for `vars` and the parameters, placing a failure at `at`.
 fn compile(spec: &Spec, source: &str, vars: &[&str], at: Vec<Segment>) -> Result<Program, Fault> {
     spec.program(source, vars).map_err(|ExprError(e)| (at, e))
+}
+
+/// Compiles state variable `i`'s `rate` (an ODE's derivative, a recurrence's next value) over `vars`.
+fn compile_rate(spec: &Spec, i: usize, v: &Variable, vars: &[&str]) -> Result<Program, Fault> {
+    compile(spec, &v.rate, vars, key!["computation", "state", i, "rate"])
 }
 
 /// Evaluates a number or parameter expression, placing a failure at `at`.

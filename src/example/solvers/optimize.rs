@@ -5,242 +5,236 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{compile, count, linspace, max_error, scalar, Fault};
+use super::{compile, count, linspace, max_error, scalar, Fault, Solver};
 use crate::example::expr::Program;
 use crate::example::recorder::Recorder;
-use crate::example::spec::{Computation, Spec};
+use crate::example::spec::{GradientDescent, LeastSquares, ResultType, Spec};
 use crate::key;
 
-pub fn check(spec: &Spec) -> Result<(), Fault> {
-    programs(spec)?;
-    match &spec.computation {
-        Computation::GradientDescent {
-            start,
-            learning_rate,
-            momentum,
-            iterations,
-            minimum,
-            ..
-        } => {
-            for (name, s) in start {
-                scalar(spec, s, key!["computation", "start", name.clone()])?;
-            }
-            if learning_rate.is_nan() || *learning_rate <= 0.0 {
-                return Err((
-                    key!["computation", "learning_rate"],
-                    format!("expected a positive number, found {learning_rate}"),
-                ));
-            }
-            if !(0.0..1.0).contains(momentum) {
-                return Err((
-                    key!["computation", "momentum"],
-                    format!("expected 0 ≤ momentum < 1, found {momentum}"),
-                ));
-            }
-            if let Some(minimum) = minimum {
-                if minimum.keys().ne(start.keys()) {
-                    return Err((
-                        key!["computation", "minimum"],
-                        "expected the same parameters as `start`, in the same order".into(),
-                    ));
-                }
-            }
-            count(
-                *iterations,
-                1..=10_000_000,
-                key!["computation", "iterations"],
-            )
+impl Solver for GradientDescent {
+    fn offered(&self) -> &'static [ResultType] {
+        use ResultType::*;
+        &[OptimizationResult]
+    }
+
+    fn header(&self) -> String {
+        format!(
+            "gradient descent · momentum · {} iterations · forward-mode AD gradient",
+            self.iterations
+        )
+    }
+
+    fn check(&self, spec: &Spec) -> Result<(), Fault> {
+        self.programs(spec)?;
+        for (name, s) in &self.start {
+            scalar(spec, s, key!["computation", "start", name.clone()])?;
         }
-        Computation::LeastSquares {
-            truth,
-            start,
-            noise,
-            time,
-            points,
-            iterations,
-            ..
-        } => {
-            if truth.keys().ne(start.keys()) {
-                return Err((
-                    key!["computation", "start"],
-                    "expected the same parameters as `truth`, in the same order".into(),
-                ));
-            }
-            if noise.is_nan() || *noise < 0.0 {
-                return Err((
-                    key!["computation", "noise"],
-                    format!("expected a standard deviation ≥ 0, found {noise}"),
-                ));
-            }
-            scalar(spec, &time[0], key!["computation", "time", 0])?;
-            scalar(spec, &time[1], key!["computation", "time", 1])?;
-            count(*points, 2..=1_000_000, key!["computation", "points"])?;
-            count(*iterations, 1..=100_000, key!["computation", "iterations"])
+        if self.learning_rate.is_nan() || self.learning_rate <= 0.0 {
+            return Err((
+                key!["computation", "learning_rate"],
+                format!("expected a positive number, found {}", self.learning_rate),
+            ));
         }
-        _ => unreachable!("dispatched by solver"),
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err((
+                key!["computation", "momentum"],
+                format!("expected 0 ≤ momentum < 1, found {}", self.momentum),
+            ));
+        }
+        if let Some(minimum) = &self.minimum {
+            if minimum.keys().ne(self.start.keys()) {
+                return Err((
+                    key!["computation", "minimum"],
+                    "expected the same parameters as `start`, in the same order".into(),
+                ));
+            }
+        }
+        count(
+            self.iterations,
+            1..=10_000_000,
+            key!["computation", "iterations"],
+        )
+    }
+
+    fn programs(&self, spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
+        let names: Vec<&str> = self.start.keys().map(String::as_str).collect();
+        Ok(vec![(
+            "objective".into(),
+            compile(
+                spec,
+                &self.objective,
+                &names,
+                key!["computation", "objective"],
+            )?,
+        )])
+    }
+
+    fn run(&self, spec: &Spec, out: &mut Recorder) -> Result<(), String> {
+        let names: Vec<&str> = self.start.keys().map(String::as_str).collect();
+        let f = spec.program(&self.objective, &names).map_err(|e| e.0)?;
+        let mut p: Vec<f64> = self
+            .start
+            .values()
+            .map(|s| spec.scalar(s).map_err(|e| e.0))
+            .collect::<Result<_, _>>()?;
+        let k = p.len();
+        let mut velocity = vec![0.0; k];
+        let mut loss: Vec<f64> = Vec::with_capacity(self.iterations + 1);
+        let mut path: Vec<f64> = Vec::with_capacity((self.iterations + 1) * k);
+        for i in 0..=self.iterations {
+            // The parameters are the inputs; the parameters of the YAML follow them.
+            let mut inputs = p.clone();
+            inputs.extend(spec.params.values());
+            let (value, gradient) = f.gradient(&inputs);
+            loss.push(value);
+            path.extend(&p);
+            if !value.is_finite() {
+                return Err(format!("the objective left the finite numbers at iteration {i}: try a smaller learning_rate"));
+            }
+            if i == self.iterations {
+                break;
+            }
+            for j in 0..k {
+                velocity[j] = self.momentum * velocity[j] - self.learning_rate * gradient[j];
+                p[j] += velocity[j];
+            }
+            if i % 1024 == 0 {
+                out.progress(0.9 * i as f64 / self.iterations as f64);
+            }
+        }
+        if let Some(minimum) = &self.minimum {
+            out.error(max_error(
+                &p,
+                &minimum.values().copied().collect::<Vec<_>>(),
+            ));
+        }
+        let params =
+            ndarray::Array2::from_shape_vec((loss.len(), k), path).map_err(|e| e.to_string())?;
+        for record in &spec.record {
+            out.write(
+                record,
+                vec![
+                    ("loss", loss.clone().into()),
+                    ("params", params.clone().into()),
+                    ("param_names", serde_json::json!(names).into()),
+                ],
+                "objective",
+            )?;
+        }
+        Ok(())
     }
 }
 
-pub fn programs(spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
-    match &spec.computation {
-        Computation::GradientDescent {
-            objective, start, ..
-        } => {
-            let names: Vec<&str> = start.keys().map(String::as_str).collect();
-            Ok(vec![(
-                "objective".into(),
-                compile(spec, objective, &names, key!["computation", "objective"])?,
-            )])
-        }
-        Computation::LeastSquares { model, truth, .. } => {
-            let names: Vec<&str> = std::iter::once("t")
-                .chain(truth.keys().map(String::as_str))
-                .collect();
-            Ok(vec![(
-                "model(t)".into(),
-                compile(spec, model, &names, key!["computation", "model"])?,
-            )])
-        }
-        _ => unreachable!("dispatched by solver"),
+impl Solver for LeastSquares {
+    fn offered(&self) -> &'static [ResultType] {
+        use ResultType::*;
+        &[OptimizationResult, Solution1D]
     }
-}
 
-pub fn run(spec: &Spec, out: &mut Recorder) -> Result<(), String> {
-    match &spec.computation {
-        Computation::GradientDescent {
-            objective,
-            start,
-            learning_rate,
-            momentum,
-            iterations,
-            minimum,
-        } => {
-            let names: Vec<&str> = start.keys().map(String::as_str).collect();
-            let f = spec.program(objective, &names).map_err(|e| e.0)?;
-            let mut p: Vec<f64> = start
-                .values()
-                .map(|s| spec.scalar(s).map_err(|e| e.0))
-                .collect::<Result<_, _>>()?;
-            let k = p.len();
-            let mut velocity = vec![0.0; k];
-            let mut loss: Vec<f64> = Vec::with_capacity(iterations + 1);
-            let mut path: Vec<f64> = Vec::with_capacity((iterations + 1) * k);
-            for i in 0..=*iterations {
-                // The parameters are the inputs; the parameters of the YAML follow them.
-                let mut inputs = p.clone();
-                inputs.extend(spec.params.values());
-                let (value, gradient) = f.gradient(&inputs);
-                loss.push(value);
-                path.extend(&p);
-                if !value.is_finite() {
-                    return Err(format!("the objective left the finite numbers at iteration {i}: try a smaller learning_rate"));
-                }
-                if i == *iterations {
-                    break;
-                }
-                for j in 0..k {
-                    velocity[j] = momentum * velocity[j] - learning_rate * gradient[j];
-                    p[j] += velocity[j];
-                }
-                if i % 1024 == 0 {
-                    out.progress(0.9 * i as f64 / *iterations as f64);
-                }
-            }
-            if let Some(minimum) = minimum {
-                out.error(max_error(
-                    &p,
-                    &minimum.values().copied().collect::<Vec<_>>(),
-                ));
-            }
-            let params = ndarray::Array2::from_shape_vec((loss.len(), k), path)
-                .map_err(|e| e.to_string())?;
-            for record in &spec.record {
-                out.write(
+    fn header(&self) -> String {
+        format!(
+            "least squares · Levenberg–Marquardt · {} iterations · AD Jacobian",
+            self.iterations
+        )
+    }
+
+    fn check(&self, spec: &Spec) -> Result<(), Fault> {
+        self.programs(spec)?;
+        if self.truth.keys().ne(self.start.keys()) {
+            return Err((
+                key!["computation", "start"],
+                "expected the same parameters as `truth`, in the same order".into(),
+            ));
+        }
+        if self.noise.is_nan() || self.noise < 0.0 {
+            return Err((
+                key!["computation", "noise"],
+                format!("expected a standard deviation ≥ 0, found {}", self.noise),
+            ));
+        }
+        scalar(spec, &self.time[0], key!["computation", "time", 0])?;
+        scalar(spec, &self.time[1], key!["computation", "time", 1])?;
+        count(self.points, 2..=1_000_000, key!["computation", "points"])?;
+        count(
+            self.iterations,
+            1..=100_000,
+            key!["computation", "iterations"],
+        )
+    }
+
+    fn programs(&self, spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
+        let names: Vec<&str> = std::iter::once("t")
+            .chain(self.truth.keys().map(String::as_str))
+            .collect();
+        Ok(vec![(
+            "model(t)".into(),
+            compile(spec, &self.model, &names, key!["computation", "model"])?,
+        )])
+    }
+
+    fn run(&self, spec: &Spec, out: &mut Recorder) -> Result<(), String> {
+        let names: Vec<&str> = std::iter::once("t")
+            .chain(self.truth.keys().map(String::as_str))
+            .collect();
+        let m = spec.program(&self.model, &names).map_err(|e| e.0)?;
+        let eval = |t: f64, p: &[f64]| {
+            let mut inputs = vec![t];
+            inputs.extend(p);
+            m.eval(&spec.inputs(&inputs))
+        };
+        let (t0, t1) = (
+            spec.scalar(&self.time[0]).map_err(|e| e.0)?,
+            spec.scalar(&self.time[1]).map_err(|e| e.0)?,
+        );
+        let t = linspace(t0, t1, self.points);
+        let truth_p: Vec<f64> = self.truth.values().copied().collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let data: Vec<f64> = t
+            .iter()
+            .map(|&t| {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                eval(t, &truth_p) + self.noise * e
+            })
+            .collect();
+        let (fit, loss, path) = levenberg_marquardt(
+            spec,
+            &m,
+            &t,
+            &data,
+            self.start.values().copied().collect(),
+            self.iterations,
+            out,
+        )?;
+        let k = fit.len();
+        let fitted: Vec<f64> = t.iter().map(|&t| eval(t, &fit)).collect();
+        let exact: Vec<f64> = t.iter().map(|&t| eval(t, &truth_p)).collect();
+        out.error(max_error(&fitted, &exact));
+        let params =
+            ndarray::Array2::from_shape_vec((loss.len(), k), path).map_err(|e| e.to_string())?;
+        let param_names: Vec<&str> = names[1..].to_vec();
+        for record in &spec.record {
+            match record.result_type {
+                crate::example::spec::ResultType::OptimizationResult => out.write(
                     record,
                     vec![
                         ("loss", loss.clone().into()),
                         ("params", params.clone().into()),
-                        ("param_names", serde_json::json!(names).into()),
+                        ("param_names", serde_json::json!(param_names).into()),
                     ],
-                    "objective",
-                )?;
+                    "sum of squared residuals",
+                )?,
+                _ => out.write(
+                    record,
+                    vec![
+                        ("x", t.clone().into()),
+                        ("computed", fitted.clone().into()),
+                        ("expected", exact.clone().into()),
+                    ],
+                    "fitted model against the truth",
+                )?,
             }
-            Ok(())
         }
-        Computation::LeastSquares {
-            model,
-            truth,
-            start,
-            noise,
-            time,
-            points,
-            seed,
-            iterations,
-        } => {
-            let names: Vec<&str> = std::iter::once("t")
-                .chain(truth.keys().map(String::as_str))
-                .collect();
-            let m = spec.program(model, &names).map_err(|e| e.0)?;
-            let eval = |t: f64, p: &[f64]| {
-                let mut inputs = vec![t];
-                inputs.extend(p);
-                m.eval(&spec.inputs(&inputs))
-            };
-            let (t0, t1) = (
-                spec.scalar(&time[0]).map_err(|e| e.0)?,
-                spec.scalar(&time[1]).map_err(|e| e.0)?,
-            );
-            let t = linspace(t0, t1, *points);
-            let truth_p: Vec<f64> = truth.values().copied().collect();
-            let mut rng = ChaCha8Rng::seed_from_u64(*seed);
-            let data: Vec<f64> = t
-                .iter()
-                .map(|&t| {
-                    let e: f64 = StandardNormal.sample(&mut rng);
-                    eval(t, &truth_p) + noise * e
-                })
-                .collect();
-            let (fit, loss, path) = levenberg_marquardt(
-                spec,
-                &m,
-                &t,
-                &data,
-                start.values().copied().collect(),
-                *iterations,
-                out,
-            )?;
-            let k = fit.len();
-            let fitted: Vec<f64> = t.iter().map(|&t| eval(t, &fit)).collect();
-            let exact: Vec<f64> = t.iter().map(|&t| eval(t, &truth_p)).collect();
-            out.error(max_error(&fitted, &exact));
-            let params = ndarray::Array2::from_shape_vec((loss.len(), k), path)
-                .map_err(|e| e.to_string())?;
-            let param_names: Vec<&str> = names[1..].to_vec();
-            for record in &spec.record {
-                match record.result_type {
-                    crate::example::spec::ResultType::OptimizationResult => out.write(
-                        record,
-                        vec![
-                            ("loss", loss.clone().into()),
-                            ("params", params.clone().into()),
-                            ("param_names", serde_json::json!(param_names).into()),
-                        ],
-                        "sum of squared residuals",
-                    )?,
-                    _ => out.write(
-                        record,
-                        vec![
-                            ("x", t.clone().into()),
-                            ("computed", fitted.clone().into()),
-                            ("expected", exact.clone().into()),
-                        ],
-                        "fitted model against the truth",
-                    )?,
-                }
-            }
-            Ok(())
-        }
-        _ => unreachable!("dispatched by solver"),
+        Ok(())
     }
 }
 
