@@ -1,14 +1,53 @@
-//! Server functions: how the pages read the storage. Result arrays travel postcard-encoded, never as JSON.
+//! Server functions: how the pages read the storage. Result arrays travel postcard-encoded, never as JSON; the
+//! run list and a run's layout travel as JSON read as text ([`JsonText`]).
 
 use leptos::prelude::*;
-use server_fn::codec::{Json, Postcard};
+use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
 use crate::model::{RunDetail, RunPage};
 use crate::plots::view::PlotData;
 
+/// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
+/// each type's JSON decoder is compiled into the WASM bundle once, not once for text and once for bytes.
+pub type JsonText = Post<text::JsonTextEncoding>;
+
+mod text {
+    use serde::de::{DeserializeOwned, Error as _};
+    use serde::Serialize;
+    use server_fn::Bytes;
+    use server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
+
+    pub struct JsonTextEncoding;
+
+    impl ContentType for JsonTextEncoding {
+        const CONTENT_TYPE: &'static str = "application/json";
+    }
+
+    impl FormatType for JsonTextEncoding {
+        const FORMAT_TYPE: Format = Format::Text;
+    }
+
+    impl<T: Serialize> Encodes<T> for JsonTextEncoding {
+        type Error = serde_json::Error;
+
+        fn encode(output: &T) -> Result<Bytes, Self::Error> {
+            serde_json::to_vec(output).map(Bytes::from)
+        }
+    }
+
+    impl<T: DeserializeOwned> Decodes<T> for JsonTextEncoding {
+        type Error = serde_json::Error;
+
+        fn decode(bytes: Bytes) -> Result<T, Self::Error> {
+            let text = std::str::from_utf8(&bytes).map_err(serde_json::Error::custom)?;
+            serde_json::from_str(text)
+        }
+    }
+}
+
 /// `limit` runs (at most 1,000) from the `offset`th, newest first, from the index.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = JsonText)]
 pub async fn list_runs(offset: usize, limit: usize) -> Result<RunPage, AppError> {
     let index = ssr::state()?.index;
     let (runs, total) = index.page(offset, limit.clamp(1, 1_000));
@@ -21,7 +60,7 @@ pub async fn list_runs(offset: usize, limit: usize) -> Result<RunPage, AppError>
 }
 
 /// A run and the layout of its results.
-#[server(prefix = "/_fn")]
+#[server(prefix = "/_fn", output = JsonText)]
 pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
