@@ -11,6 +11,13 @@ pub enum AppError {
     /// The request was malformed (for example an id that is not a UUID): 400.
     #[error("{0}")]
     BadRequest(String),
+    /// A query (`?q=`, `?sort=`) that cannot be read: what is wrong, and the byte range of the offending token.
+    #[error("{message}")]
+    BadQuery {
+        message: String,
+        start: usize,
+        end: usize,
+    },
     /// No such run or result: 404.
     #[error("{0}")]
     NotFound(String),
@@ -49,7 +56,7 @@ mod ssr {
     impl AppError {
         pub fn status(&self) -> StatusCode {
             match self {
-                Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+                Self::BadRequest(_) | Self::BadQuery { .. } => StatusCode::BAD_REQUEST,
                 Self::NotFound(_) => StatusCode::NOT_FOUND,
                 Self::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 Self::Damaged(_) | Self::Internal | Self::Transport(_) => {
@@ -94,13 +101,25 @@ mod ssr {
         }
     }
 
+    impl From<crate::query::QueryError> for AppError {
+        fn from(e: crate::query::QueryError) -> Self {
+            Self::BadQuery {
+                message: e.message,
+                start: e.start,
+                end: e.end,
+            }
+        }
+    }
+
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            (
-                self.status(),
-                Json(serde_json::json!({ "error": self.to_string() })),
-            )
-                .into_response()
+            let body = match &self {
+                Self::BadQuery { start, end, .. } => {
+                    serde_json::json!({ "error": self.to_string(), "at": [start, end] })
+                }
+                _ => serde_json::json!({ "error": self.to_string() }),
+            };
+            (self.status(), Json(body)).into_response()
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod example;
 #[cfg(feature = "ssr")]
 pub mod index;
 #[cfg(feature = "ssr")]
+pub mod query;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod storage;

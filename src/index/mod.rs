@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
+use crate::query::{compare_rows, Expr, Row, SortKey};
 use crate::storage::{self, summarize, timestamp_key, AsgardStorage};
 
 /// How many events a slow SSE client may fall behind before it is told to reload.
@@ -18,6 +19,8 @@ const EVENT_BUFFER: usize = 4_096;
 
 struct Entry {
     summary: RunSummary,
+    /// The run's `metadata` object, for queries (`meta.dt < 1e-3`).
+    metadata: Arc<serde_json::Map<String, serde_json::Value>>,
     results: Vec<ResultId>,
     sort_key: i64,
     /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
@@ -230,6 +233,45 @@ impl Index {
         (runs[start..end].to_vec(), runs.len())
     }
 
+    /// The runs `query` matches, in the order of `sort`: `limit` of them from the `offset`th, and how many match
+    /// in all. `now` (microseconds since 1970) is the time that relative times (`created > -2h`) count from.
+    pub fn query(
+        &self,
+        query: &Expr,
+        sort: &[SortKey],
+        offset: usize,
+        limit: usize,
+        now: i64,
+    ) -> (Vec<RunSummary>, usize) {
+        let runs = self.runs.read().expect("index lock poisoned");
+        fn row(e: &Entry) -> Row<'_> {
+            Row {
+                summary: &e.summary,
+                metadata: &e.metadata,
+                created: (e.sort_key != i64::MIN).then_some(e.sort_key),
+            }
+        }
+        let mut matching: Vec<(&Entry, Row<'_>)> = runs
+            .values()
+            .map(|e| (e, row(e)))
+            .filter(|(_, r)| query.matches(r, now))
+            .collect();
+        // Ties (and runs without the sort fields) newest first, as the unfiltered list.
+        matching.sort_by(|(a, ra), (b, rb)| {
+            compare_rows(ra, rb, sort)
+                .then_with(|| b.sort_key.cmp(&a.sort_key))
+                .then_with(|| b.summary.id.cmp(&a.summary.id))
+        });
+        let total = matching.len();
+        let page = matching
+            .into_iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(e, _)| e.summary.clone())
+            .collect();
+        (page, total)
+    }
+
     /// One run's row.
     pub fn get(&self, id: RunId) -> Option<RunSummary> {
         self.runs
@@ -326,6 +368,7 @@ impl Index {
             Ok(run) => Some(Entry {
                 summary: summarize(&run),
                 sort_key: timestamp_key(&run.timestamp),
+                metadata: Arc::new(run.metadata),
                 results: run.results,
                 stamp,
             }),
@@ -333,6 +376,7 @@ impl Index {
             Err(_) => self.storage.run_summary(id).map(|summary| Entry {
                 sort_key: timestamp_key(&summary.timestamp),
                 summary,
+                metadata: Arc::default(),
                 results: Vec::new(),
                 stamp,
             }),
@@ -361,7 +405,8 @@ impl Index {
                             result_id,
                         });
                     }
-                    if old.summary != entry.summary {
+                    // Metadata too: a filtered list (`meta.dt < 1e-3`) may gain or lose the run.
+                    if old.summary != entry.summary || old.metadata != entry.metadata {
                         events.push(StorageEvent::RunUpdated { run_id: id });
                     }
                     runs.insert(id, entry);

@@ -52,14 +52,51 @@ fn json_response(value: &Value, style: NonFinite) -> Response {
 /// The most runs one page of `GET /api/runs` holds.
 pub const MAX_PAGE: usize = 10_000;
 
-/// `?limit=&offset=` of `GET /api/runs`, both optional.
+/// `?limit=&offset=&q=&sort=` of `GET /api/runs`, all optional.
 #[derive(Deserialize)]
 pub struct PageQuery {
     limit: Option<String>,
     offset: Option<String>,
+    /// A query (docs/query.md).
+    q: Option<String>,
+    /// Sort keys: `created,-meta.dt`.
+    sort: Option<String>,
+}
+
+/// A parsed `?q=&sort=`, and the same as URL parameters for the page links.
+struct Filter {
+    query: crate::query::Expr,
+    sort: Vec<crate::query::SortKey>,
+    params: String,
 }
 
 impl PageQuery {
+    /// The query and sort, when either is given; a 400 naming the offending token when one cannot be read.
+    fn filter(&self) -> Result<Option<Filter>, AppError> {
+        let (q, sort) = (
+            self.q.as_deref().unwrap_or(""),
+            self.sort.as_deref().unwrap_or(""),
+        );
+        if q.trim().is_empty() && sort.trim().is_empty() {
+            return Ok(None);
+        }
+        let query = crate::query::parse(q)?;
+        let keys = crate::query::parse_sort(sort).map_err(|e| AppError::BadQuery {
+            message: format!("in `sort`: {}", e.message),
+            start: e.start,
+            end: e.end,
+        })?;
+        let params = form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", q)
+            .append_pair("sort", sort)
+            .finish();
+        Ok(Some(Filter {
+            query,
+            sort: keys,
+            params,
+        }))
+    }
+
     /// `(offset, limit)`, `limit` `None` for every run; a clear message for anything but whole numbers in range.
     fn parse(&self) -> Result<(usize, Option<usize>), AppError> {
         let limit = self
@@ -101,25 +138,42 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"))
 }
 
-/// `GET /api/runs[?limit=&offset=]`: runs newest first from the in-memory index, every run by default or one
-/// page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
+/// `GET /api/runs[?limit=&offset=&q=&sort=]`: runs newest first from the in-memory index, every run by default or
+/// one page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
 /// `rel="prev"`). The whole listing is encoded (and gzipped) once per change and shared by every request;
-/// a page is cut from the same sorted list.
+/// a page is cut from the same sorted list. With `q` (a query, docs/query.md) or `sort`, only the matching runs,
+/// in that order; a query that cannot be read answers 400 with `{"error", "at": [start, end]}`.
 pub async fn list_runs(
     State(state): State<AppState>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (offset, limit) = q.parse()?;
+    let filter = q.filter()?;
     let gzip = accepts_gzip(&headers);
-    let (body, total, link) = match (offset, limit) {
-        (0, None) => {
+    let (body, total, link) = match (offset, limit, filter) {
+        (offset, limit, Some(filter)) => {
+            let limit = limit.unwrap_or(MAX_PAGE);
+            let now = chrono::Utc::now().timestamp_micros();
+            let (runs, total) = state
+                .index
+                .query(&filter.query, &filter.sort, offset, limit, now);
+            let json = serde_json::to_vec(&runs).map_err(|_| AppError::Internal)?;
+            let body = if gzip {
+                crate::index::gzip(&json)
+            } else {
+                json
+            };
+            let links = page_links(offset, limit, total, &format!("&{}", filter.params));
+            (Bytes::from(body), total, Some(links))
+        }
+        (0, None, None) => {
             let listing = state.index.listing();
             let total = listing.runs.len();
             let body = if gzip { listing.gzip } else { listing.json };
             (body, total, None)
         }
-        (offset, limit) => {
+        (offset, limit, None) => {
             let limit = limit.unwrap_or(MAX_PAGE);
             let (runs, total) = state.index.page(offset, limit);
             let json = serde_json::to_vec(&runs).map_err(|_| AppError::Internal)?;
@@ -131,7 +185,7 @@ pub async fn list_runs(
             (
                 Bytes::from(body),
                 total,
-                Some(page_links(offset, limit, total)),
+                Some(page_links(offset, limit, total, "")),
             )
         }
     };
@@ -158,17 +212,17 @@ pub async fn list_runs(
 }
 
 /// `Link` to the next and previous pages, relative to the API (RFC 8288); empty for a single page.
-fn page_links(offset: usize, limit: usize, total: usize) -> String {
+fn page_links(offset: usize, limit: usize, total: usize, params: &str) -> String {
     let mut links = Vec::new();
     if offset + limit < total {
         links.push(format!(
-            "</api/runs?limit={limit}&offset={}>; rel=\"next\"",
+            "</api/runs?limit={limit}&offset={}{params}>; rel=\"next\"",
             offset + limit
         ));
     }
     if offset > 0 {
         links.push(format!(
-            "</api/runs?limit={limit}&offset={}>; rel=\"prev\"",
+            "</api/runs?limit={limit}&offset={}{params}>; rel=\"prev\"",
             offset.saturating_sub(limit)
         ));
     }

@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod fuzz_corpus;
 mod live;
+mod query;
 mod security;
 mod storage;
 mod support;

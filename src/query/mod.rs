@@ -1,0 +1,45 @@
+//! The run query language: one grammar for the dashboard and `GET /api/runs?q=…&sort=…` (docs/query.md).
+//!
+//! `status = failed AND meta.dt < 1e-3`, `name ~ /heat.*2d/`, `meta.solver IN [rk4, euler]`,
+//! `meta.dt in 1e-4..1e-2`, `created > -2h`, `NOT results = 0`, bare words matching the name or equation.
+//! [`parse`] turns text into an [`Expr`] (or a [`QueryError`] with the byte span of the offending token),
+//! [`Expr::matches`] evaluates it against a run's [`Row`], and an [`Expr`] prints back to a query that parses to
+//! the same tree. Parsing is bounded: at most [`MAX_QUERY_BYTES`] of text and [`MAX_DEPTH`] levels of nesting,
+//! and regular expressions run in linear time with a bounded size, so no query can crash or hang a request.
+
+mod ast;
+mod eval;
+mod lex;
+mod parse;
+mod sort;
+#[cfg(test)]
+mod tests;
+
+pub use ast::{Expr, Field, Literal, Op, Pattern};
+pub use eval::{Cell, Row};
+pub use parse::parse;
+pub use sort::{compare_rows, parse_sort, SortKey};
+
+/// The longest query accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+/// The deepest nesting of parentheses and `NOT` accepted.
+pub const MAX_DEPTH: usize = 64;
+
+/// A query that cannot be read: what is wrong and where (a byte range of the query text).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message} (at {start}..{end})")]
+pub struct QueryError {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl QueryError {
+    pub(crate) fn new(message: impl Into<String>, (start, end): (usize, usize)) -> Self {
+        Self {
+            message: message.into(),
+            start,
+            end,
+        }
+    }
+}
