@@ -25,6 +25,20 @@ pub const MAX_QUERY_BYTES: usize = 16 * 1024;
 /// The deepest nesting of parentheses and `NOT` accepted.
 pub const MAX_DEPTH: usize = 64;
 
+/// The `q` and `sort` of a request (API or dashboard): `None` when both are empty, for the whole list newest
+/// first. A mistake in `sort` says so (`in `sort`: …`), its span counted in the `sort` text.
+pub fn request(q: &str, sort: &str) -> Result<Option<(Expr, Vec<SortKey>)>, QueryError> {
+    if q.trim().is_empty() && sort.trim().is_empty() {
+        return Ok(None);
+    }
+    let query = parse(q)?;
+    let keys = parse_sort(sort).map_err(|e| QueryError {
+        message: format!("in `sort`: {}", e.message),
+        ..e
+    })?;
+    Ok(Some((query, keys)))
+}
+
 /// A query that cannot be read: what is wrong and where (a byte range of the query text).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (at {start}..{end})")]

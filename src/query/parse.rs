@@ -52,7 +52,7 @@ pub fn field(name: &str, span: (usize, usize)) -> Result<Field, QueryError> {
         let mut close: Vec<(f64, String)> = FIELDS
             .iter()
             .map(|f| (strsim::jaro_winkler(name, f), (*f).to_owned()))
-            .filter(|(score, _)| *score > 0.7)
+            .filter(|(score, _)| *score > 0.8)
             .collect();
         close.sort_by(|a, b| b.0.total_cmp(&a.0));
         let mut suggestions: Vec<String> = close.into_iter().take(2).map(|(_, f)| f).collect();

@@ -77,22 +77,16 @@ impl PageQuery {
             self.q.as_deref().unwrap_or(""),
             self.sort.as_deref().unwrap_or(""),
         );
-        if q.trim().is_empty() && sort.trim().is_empty() {
+        let Some((query, sort_keys)) = crate::query::request(q, sort)? else {
             return Ok(None);
-        }
-        let query = crate::query::parse(q)?;
-        let keys = crate::query::parse_sort(sort).map_err(|e| AppError::BadQuery {
-            message: format!("in `sort`: {}", e.message),
-            start: e.start,
-            end: e.end,
-        })?;
+        };
         let params = form_urlencoded::Serializer::new(String::new())
             .append_pair("q", q)
             .append_pair("sort", sort)
             .finish();
         Ok(Some(Filter {
             query,
-            sort: keys,
+            sort: sort_keys,
             params,
         }))
     }

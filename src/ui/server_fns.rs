@@ -46,11 +46,25 @@ mod text {
     }
 }
 
-/// `limit` runs (at most 1,000) from the `offset`th, newest first, from the index.
+/// `limit` runs (at most 1,000) from the `offset`th, from the index: the runs query `q` matches in the order of
+/// `sort` (docs/query.md), or every run newest first when both are empty. A query that cannot be read is an
+/// `AppError::BadQuery` with the place of the mistake.
 #[server(prefix = "/_fn", output = JsonText)]
-pub async fn list_runs(offset: usize, limit: usize) -> Result<RunPage, AppError> {
+pub async fn list_runs(
+    offset: usize,
+    limit: usize,
+    q: String,
+    sort: String,
+) -> Result<RunPage, AppError> {
     let index = ssr::state()?.index;
-    let (runs, total) = index.page(offset, limit.clamp(1, 1_000));
+    let limit = limit.clamp(1, 1_000);
+    let (runs, total) = match crate::query::request(&q, &sort)? {
+        None => index.page(offset, limit),
+        Some((query, sort)) => {
+            let now = chrono::Utc::now().timestamp_micros();
+            index.query(&query, &sort, offset, limit, now)
+        }
+    };
     Ok(RunPage {
         runs,
         offset,

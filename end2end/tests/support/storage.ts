@@ -28,6 +28,8 @@ export interface RunSpec {
   circuit?: string;
   /// RFC 3339; now when left out.
   timestamp?: string;
+  status?: "running" | "completed" | "failed";
+  metadata?: Record<string, unknown>;
 }
 
 export function writeRun(spec: RunSpec): string {
@@ -38,8 +40,8 @@ export function writeRun(spec: RunSpec): string {
     timestamp: spec.timestamp ?? new Date().toISOString(),
     equation: spec.equation ?? null,
     circuit: spec.circuit ?? null,
-    status: "running",
-    metadata: {},
+    status: spec.status ?? "running",
+    metadata: spec.metadata ?? {},
     results: [],
   });
   return id;

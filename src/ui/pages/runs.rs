@@ -1,9 +1,13 @@
-//! `/`: every run, newest first, updating live.
+//! `/`: every run, newest first, updating live; or the runs a query matches (`/?q=…&sort=…&page=N`: the address
+//! holds the view, so a reload or a pasted link shows the same runs).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::location::Url;
+use leptos_router::NavigateOptions;
 
+use crate::error::AppError;
 use crate::model::{RunPage, RunSummary};
 use crate::ui::components::status::StatusBadge;
 use crate::ui::server_fns::list_runs;
@@ -25,18 +29,31 @@ pub fn RunsPage() -> impl IntoView {
             .unwrap_or(1)
             .max(1)
     });
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let q = Memo::new(move |_| param("q"));
+    let sort = Memo::new(move |_| param("sort"));
     let runs = Resource::new(
-        move || (live.tick.get(), page.get()),
-        |(_, page)| list_runs((page - 1) * RUNS_PER_PAGE, RUNS_PER_PAGE),
+        move || (live.tick.get(), page.get(), q.get(), sort.get()),
+        |(_, page, q, sort)| list_runs((page - 1) * RUNS_PER_PAGE, RUNS_PER_PAGE, q, sort),
     );
 
     view! {
         <h1>"Runs"</h1>
+        <QueryBar q sort />
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
                     Ok(RunPage { storage_problem: Some(problem), .. }) => {
                         view! { <p class="problem" data-testid="storage-problem">{problem}</p> }.into_any()
+                    }
+                    Ok(page) if page.total == 0 && !(q.get().is_empty() && sort.get().is_empty()) => {
+                        view! {
+                            <p class="muted" data-testid="no-match">
+                                "No run matches this query. "
+                                <A href="/">"Every run"</A>
+                            </p>
+                        }
+                            .into_any()
                     }
                     Ok(page) if page.total == 0 => view! { <EmptyStorage /> }.into_any(),
                     Ok(page) if page.runs.is_empty() => {
@@ -50,10 +67,13 @@ pub fn RunsPage() -> impl IntoView {
                     }
                     Ok(page) => {
                         view! {
-                            <Pager page=page.clone() />
+                            <Pager page=page.clone() q=q.get() sort=sort.get() />
                             <RunTable runs=page.runs />
                         }
                             .into_any()
+                    }
+                    Err(AppError::BadQuery { message, start, end }) => {
+                        view! { <QueryProblem text=q.get() message start end /> }.into_any()
                     }
                     Err(e) => view! { <p class="problem">{e.to_string()}</p> }.into_any(),
                 }
@@ -62,14 +82,98 @@ pub fn RunsPage() -> impl IntoView {
     }
 }
 
+/// The address of the run list showing `page` (the first when `None`) of the runs `q` matches, sorted by `sort`.
+fn list_href(q: &str, sort: &str, page: Option<usize>) -> String {
+    let mut params = Vec::new();
+    if !q.is_empty() {
+        params.push(format!("q={}", Url::escape(q)));
+    }
+    if !sort.is_empty() {
+        params.push(format!("sort={}", Url::escape(sort)));
+    }
+    if let Some(page) = page {
+        params.push(format!("page={page}"));
+    }
+    if params.is_empty() {
+        return "/".into();
+    }
+    format!("/?{}", params.join("&"))
+}
+
+/// The query bar: each keystroke puts the query in the address (replacing the entry, so that the back button
+/// leaves the list), and the list follows.
+#[component]
+fn QueryBar(q: Memo<String>, sort: Memo<String>) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_input = move |ev: leptos::ev::Event| {
+        let text = event_target_value(&ev);
+        let options = NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..Default::default()
+        };
+        navigate(&list_href(&text, &sort.get_untracked(), None), options);
+    };
+    view! {
+        <form class="query" role="search" method="get" action="/" on:submit=|ev| ev.prevent_default()>
+            <input
+                type="search"
+                name="q"
+                data-testid="query"
+                aria-label="Filter runs"
+                placeholder="Filter runs: status = failed AND meta.dt < 1e-3, name ~ /heat/, a word…"
+                autocomplete="off"
+                spellcheck="false"
+                prop:value=move || q.get()
+                on:input=on_input
+            />
+            {move || {
+                let sort = sort.get();
+                (!sort.is_empty()).then(|| view! { <input type="hidden" name="sort" prop:value=sort /> })
+            }}
+        </form>
+    }
+}
+
+/// A query the server could not read: the message, and the query with the offending part underlined.
+#[component]
+fn QueryProblem(text: String, message: String, start: usize, end: usize) -> impl IntoView {
+    // A mistake in `sort` has its place in the sort text, not in the query.
+    let in_query = !message.starts_with("in `sort`");
+    let parts = in_query
+        .then(|| {
+            let end = end.max(start + 1).min(text.len());
+            Some((text.get(..start)?, text.get(start..end)?, text.get(end..)?))
+        })
+        .flatten()
+        .map(|(before, bad, after)| (before.to_owned(), bad.to_owned(), after.to_owned()));
+    view! {
+        <div class="problem query-problem" data-testid="query-problem">
+            {parts
+                .map(|(before, bad, after)| {
+                    view! {
+                        <code class="query-text">
+                            {before}
+                            <mark class="query-error" data-testid="query-error">
+                                {if bad.is_empty() { " ".to_owned() } else { bad }}
+                            </mark>
+                            {after}
+                        </code>
+                    }
+                })}
+            <p>{message}</p>
+        </div>
+    }
+}
+
 /// "Runs 101–200 of 10,000" with links to the newest, newer, older and oldest pages.
 #[component]
-fn Pager(page: RunPage) -> impl IntoView {
+fn Pager(page: RunPage, q: String, sort: String) -> impl IntoView {
     let pages = page.total.div_ceil(RUNS_PER_PAGE);
     let current = page.offset / RUNS_PER_PAGE + 1;
     let link = move |label: &'static str, to: usize, enabled: bool| {
         if enabled {
-            view! { <A href=format!("/?page={to}")>{label}</A> }.into_any()
+            view! { <A href=list_href(&q, &sort, Some(to))>{label}</A> }.into_any()
         } else {
             view! { <span class="disabled">{label}</span> }.into_any()
         }
@@ -190,7 +294,17 @@ fn EmptyStorage() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::thousands;
+    use super::{list_href, thousands};
+
+    #[test]
+    fn the_address_holds_the_query_the_sort_and_the_page() {
+        assert_eq!(list_href("", "", None), "/");
+        assert_eq!(list_href("", "", Some(3)), "/?page=3");
+        assert_eq!(
+            list_href("meta.dt < 1e-3 & x", "-name", Some(2)),
+            "/?q=meta.dt%20%3C%201e-3%20%26%20x&sort=-name&page=2"
+        );
+    }
 
     #[test]
     fn thousands_are_grouped() {
