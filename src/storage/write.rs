@@ -55,6 +55,11 @@ impl AsgardStorage {
         })
     }
 
+    /// Sets several keys of a run's metadata in one rewrite of its file.
+    pub fn set_metadata_map(&self, id: RunId, entries: Map<String, Value>) -> Result<()> {
+        self.update_run(id, |run| run.metadata.extend(entries))
+    }
+
     /// Stores a result and appends it to its run. Arrays larger than the inline threshold go to `.npy` files.
     /// Fields are checked against the schema of a known `result_type`; an unknown type is stored as it is.
     pub fn add_result(
