@@ -14,6 +14,9 @@ use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
 use crate::query::{compare_rows, Expr, Row, SortKey};
 use crate::storage::{self, summarize, timestamp_key, AsgardStorage};
 
+/// How many queries' answers the index keeps until the next change.
+const QUERIES_KEPT: usize = 16;
+
 /// How many events a slow SSE client may fall behind before it is told to reload.
 const EVENT_BUFFER: usize = 4_096;
 
@@ -71,6 +74,10 @@ pub struct Index {
     replay: Mutex<Replay>,
     /// Emptied, under the `runs` write lock, by every change.
     listing: Mutex<Option<Listing>>,
+    /// The runs that recent queries matched, in order, by query and sort: viewers of one filtered list (and each
+    /// live refresh) ask the same query again, and until the next change the answer is the same. Emptied with
+    /// `listing`; queries relative to now (`created > -2h`) are not kept.
+    queries: Mutex<Vec<(String, Arc<Vec<RunId>>)>>,
     /// Why the storage cannot be read right now (its directory was deleted), if it cannot.
     lost: RwLock<Option<String>>,
     /// How many run files the index has read since it was built (a gauge for tests and diagnostics).
@@ -121,6 +128,7 @@ impl Index {
                 recent: std::collections::VecDeque::with_capacity(REPLAY_EVENTS),
             }),
             listing: Mutex::new(None),
+            queries: Mutex::new(Vec::new()),
             lost: RwLock::new(None),
             reads: std::sync::atomic::AtomicU64::new(0),
         });
@@ -244,6 +252,46 @@ impl Index {
         now: i64,
     ) -> (Vec<RunSummary>, usize) {
         let runs = self.runs.read().expect("index lock poisoned");
+        let key = (!query.is_relative()).then(|| format!("{query}\u{0}{sort:?}"));
+        let cached = key.as_ref().and_then(|key| {
+            let queries = self.queries.lock().expect("query cache lock poisoned");
+            queries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, ids)| ids.clone())
+        });
+        let ids = match cached {
+            Some(ids) => ids,
+            None => {
+                let ids = Arc::new(Self::matching(&runs, query, sort, now));
+                if let Some(key) = key {
+                    // Changes take the `runs` write lock and empty the cache under it: while this read lock is
+                    // held, what is stored here is current.
+                    let mut queries = self.queries.lock().expect("query cache lock poisoned");
+                    if queries.len() == QUERIES_KEPT {
+                        queries.remove(0);
+                    }
+                    queries.push((key, ids.clone()));
+                }
+                ids
+            }
+        };
+        let page = ids
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
+            .collect();
+        (page, ids.len())
+    }
+
+    /// The ids of the runs `query` matches, in the order of `sort` (ties newest first).
+    fn matching(
+        runs: &HashMap<RunId, Entry>,
+        query: &Expr,
+        sort: &[SortKey],
+        now: i64,
+    ) -> Vec<RunId> {
         fn row(e: &Entry) -> Row<'_> {
             Row {
                 summary: &e.summary,
@@ -256,20 +304,12 @@ impl Index {
             .map(|e| (e, row(e)))
             .filter(|(_, r)| query.matches(r, now))
             .collect();
-        // Ties (and runs without the sort fields) newest first, as the unfiltered list.
         matching.sort_by(|(a, ra), (b, rb)| {
             compare_rows(ra, rb, sort)
                 .then_with(|| b.sort_key.cmp(&a.sort_key))
                 .then_with(|| b.summary.id.cmp(&a.summary.id))
         });
-        let total = matching.len();
-        let page = matching
-            .into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(e, _)| e.summary.clone())
-            .collect();
-        (page, total)
+        matching.into_iter().map(|(e, _)| e.summary.id).collect()
     }
 
     /// One run's row.
@@ -414,6 +454,10 @@ impl Index {
             }
             if !events.is_empty() {
                 *self.listing.lock().expect("listing lock poisoned") = None;
+                self.queries
+                    .lock()
+                    .expect("query cache lock poisoned")
+                    .clear();
             }
         }
         if !events.is_empty() {

@@ -61,6 +61,19 @@ fn meta<'a>(metadata: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 impl Expr {
+    /// Whether the query names a time relative to now (`created > -2h`): its answer changes with the clock.
+    pub fn is_relative(&self) -> bool {
+        let relative = |v: &Literal| matches!(v, Literal::Ago(_));
+        match self {
+            Self::And(items) | Self::Or(items) => items.iter().any(Expr::is_relative),
+            Self::Not(inner) => inner.is_relative(),
+            Self::Compare(_, _, v) => relative(v),
+            Self::In(_, values) => values.iter().any(relative),
+            Self::Range(_, lo, hi) => relative(lo) || relative(hi),
+            Self::All | Self::Matches(..) | Self::Word(_) => false,
+        }
+    }
+
     /// Whether the run matches, `now` being the time relative times count from (microseconds since 1970).
     pub fn matches(&self, row: &Row<'_>, now: i64) -> bool {
         match self {

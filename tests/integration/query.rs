@@ -172,3 +172,38 @@ async fn a_malformed_query_answers_400_with_the_place_of_the_mistake() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("nests"), "{body}");
 }
+
+#[test]
+fn a_repeated_query_sees_every_change_since_it_was_last_asked() {
+    let (_dir, storage) = sweep();
+    let index = asgard::index::Index::build(storage.clone()).unwrap();
+    let query = asgard::query::parse("meta.solver = rk4").unwrap();
+    let sort = asgard::query::parse_sort("meta.index").unwrap();
+    let ask = || index.query(&query, &sort, 0, 100, 0);
+    let (runs, total) = ask();
+    assert_eq!(total, 3);
+    // Asked again, the same (kept) answer; then a run changes solver and the answer follows.
+    assert_eq!(ask(), (runs.clone(), 3));
+    let euler = storage
+        .list_runs()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "heat euler dt=0.01")
+        .unwrap();
+    storage
+        .set_metadata(euler.id, "solver", json!("rk4"))
+        .unwrap();
+    index.refresh_run(euler.id);
+    let (after, total) = ask();
+    assert_eq!(total, 4);
+    assert_eq!(after[0].name, "heat euler dt=0.01", "index 0 sorts first");
+    // A new run, and a deleted one.
+    let new = storage.create_run("late rk4", None, None).unwrap();
+    storage
+        .set_metadata(new.id, "solver", json!("rk4"))
+        .unwrap();
+    index.refresh_run(new.id);
+    assert_eq!(ask().1, 5);
+    index.delete_run(new.id).unwrap();
+    assert_eq!(ask().1, 4);
+}
