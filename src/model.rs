@@ -191,6 +191,17 @@ pub struct RunPage {
     pub total: usize,
     /// Why the storage cannot be read right now (its directory was deleted), if it cannot.
     pub storage_problem: Option<String>,
+    /// Why the query could not be read, if it could not (then `runs` is empty).
+    pub query_problem: Option<QueryProblem>,
+}
+
+/// A query the run list could not read: what is wrong, and the byte range of the offending token in it (of the
+/// `sort` text when the message starts with "in `sort`").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueryProblem {
+    pub message: String,
+    pub start: usize,
+    pub end: usize,
 }
 
 /// How a data field is stored on disk.

@@ -44,6 +44,11 @@ test("a query typed in the bar goes into the address, keeps the matching runs, s
 
 test("a malformed query is explained, its mistake underlined in place, and mending it shows the runs", async ({ page }) => {
   const id = writeRun({ name: `failed ${randomUUID()}`, status: "failed" });
+  // A mistake in a query is the user's typing, not a failed request (which the console would show as an error).
+  const failed: string[] = [];
+  page.on("response", (r) => {
+    if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`);
+  });
   await page.goto("/?q=stauts%20%3D%20failed");
   const problem = page.getByTestId("query-problem");
   await expect(problem).toContainText("unknown field `stauts`: did you mean `status`");
@@ -54,6 +59,10 @@ test("a malformed query is explained, its mistake underlined in place, and mendi
   await expect(problem).toHaveCount(0);
   await expect(runRow(page, id)).toBeVisible();
 
+  await page.getByTestId("query").fill("status = failed AND (meta.dt < 1e-2");
+  await expect(problem).toContainText("expected `)`");
+
   await page.getByTestId("query").fill("no-such-run-anywhere-" + randomUUID());
   await expect(page.getByTestId("no-match")).toBeVisible();
+  expect(failed).toEqual([]);
 });

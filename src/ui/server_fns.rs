@@ -47,8 +47,8 @@ mod text {
 }
 
 /// `limit` runs (at most 1,000) from the `offset`th, from the index: the runs query `q` matches in the order of
-/// `sort` (docs/query.md), or every run newest first when both are empty. A query that cannot be read is an
-/// `AppError::BadQuery` with the place of the mistake.
+/// `sort` (docs/query.md), or every run newest first when both are empty. A query that cannot be read is the
+/// page's `query_problem`, with the place of the mistake: a user's typing, not a failed request.
 #[server(prefix = "/_fn", output = JsonText)]
 pub async fn list_runs(
     offset: usize,
@@ -58,11 +58,23 @@ pub async fn list_runs(
 ) -> Result<RunPage, AppError> {
     let index = ssr::state()?.index;
     let limit = limit.clamp(1, 1_000);
-    let (runs, total) = match crate::query::request(&q, &sort)? {
-        None => index.page(offset, limit),
-        Some((query, sort)) => {
+    let (runs, total, query_problem) = match crate::query::request(&q, &sort) {
+        Ok(None) => {
+            let (runs, total) = index.page(offset, limit);
+            (runs, total, None)
+        }
+        Ok(Some((query, sort))) => {
             let now = chrono::Utc::now().timestamp_micros();
-            index.query(&query, &sort, offset, limit, now)
+            let (runs, total) = index.query(&query, &sort, offset, limit, now);
+            (runs, total, None)
+        }
+        Err(e) => {
+            let problem = crate::model::QueryProblem {
+                message: e.message,
+                start: e.start,
+                end: e.end,
+            };
+            (Vec::new(), 0, Some(problem))
         }
     };
     Ok(RunPage {
@@ -70,6 +82,7 @@ pub async fn list_runs(
         offset,
         total,
         storage_problem: index.lost(),
+        query_problem,
     })
 }
 

@@ -7,8 +7,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 use leptos_router::NavigateOptions;
 
-use crate::error::AppError;
-use crate::model::{RunPage, RunSummary};
+use crate::model::{QueryProblem, RunPage, RunSummary};
 use crate::ui::components::status::StatusBadge;
 use crate::ui::server_fns::list_runs;
 use crate::ui::{format_timestamp, Live};
@@ -46,6 +45,9 @@ pub fn RunsPage() -> impl IntoView {
                     Ok(RunPage { storage_problem: Some(problem), .. }) => {
                         view! { <p class="problem" data-testid="storage-problem">{problem}</p> }.into_any()
                     }
+                    Ok(RunPage { query_problem: Some(QueryProblem { message, start, end }), .. }) => {
+                        view! { <QueryMistake text=q.get() message start end /> }.into_any()
+                    }
                     Ok(page) if page.total == 0 && !(q.get().is_empty() && sort.get().is_empty()) => {
                         view! {
                             <p class="muted" data-testid="no-match">
@@ -71,9 +73,6 @@ pub fn RunsPage() -> impl IntoView {
                             <RunTable runs=page.runs />
                         }
                             .into_any()
-                    }
-                    Err(AppError::BadQuery { message, start, end }) => {
-                        view! { <QueryProblem text=q.get() message start end /> }.into_any()
                     }
                     Err(e) => view! { <p class="problem">{e.to_string()}</p> }.into_any(),
                 }
@@ -137,7 +136,7 @@ fn QueryBar(q: Memo<String>, sort: Memo<String>) -> impl IntoView {
 
 /// A query the server could not read: the message, and the query with the offending part underlined.
 #[component]
-fn QueryProblem(text: String, message: String, start: usize, end: usize) -> impl IntoView {
+fn QueryMistake(text: String, message: String, start: usize, end: usize) -> impl IntoView {
     // A mistake in `sort` has its place in the sort text, not in the query.
     let in_query = !message.starts_with("in `sort`");
     let parts = in_query
