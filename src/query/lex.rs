@@ -1,5 +1,6 @@
 //! Splitting a query into tokens, each with its byte span.
 
+use super::ast::Op;
 use super::QueryError;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -15,12 +16,8 @@ pub enum Tok {
     Date(String),
     /// `/…/`, after `~`.
     Regex(String),
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
+    /// `= != < <= > >=` (`==` is `=`).
+    Op(Op),
     Tilde,
     LParen,
     RParen,
@@ -75,13 +72,13 @@ pub fn tokens(text: &str) -> Result<Vec<Token>, QueryError> {
             b',' => (Tok::Comma, i + 1),
             b'~' => (Tok::Tilde, i + 1),
             b'.' if bytes.get(i + 1) == Some(&b'.') => (Tok::DotDot, i + 2),
-            b'!' if bytes.get(i + 1) == Some(&b'=') => (Tok::Ne, i + 2),
-            b'<' if bytes.get(i + 1) == Some(&b'=') => (Tok::Le, i + 2),
-            b'>' if bytes.get(i + 1) == Some(&b'=') => (Tok::Ge, i + 2),
-            b'=' if bytes.get(i + 1) == Some(&b'=') => (Tok::Eq, i + 2),
-            b'<' => (Tok::Lt, i + 1),
-            b'>' => (Tok::Gt, i + 1),
-            b'=' => (Tok::Eq, i + 1),
+            b'!' if bytes.get(i + 1) == Some(&b'=') => (Tok::Op(Op::Ne), i + 2),
+            b'<' if bytes.get(i + 1) == Some(&b'=') => (Tok::Op(Op::Le), i + 2),
+            b'>' if bytes.get(i + 1) == Some(&b'=') => (Tok::Op(Op::Ge), i + 2),
+            b'=' if bytes.get(i + 1) == Some(&b'=') => (Tok::Op(Op::Eq), i + 2),
+            b'<' => (Tok::Op(Op::Lt), i + 1),
+            b'>' => (Tok::Op(Op::Gt), i + 1),
+            b'=' => (Tok::Op(Op::Eq), i + 1),
             b'"' | b'\'' => quoted(text, i)?,
             b'/' if after_tilde => regex(text, i)?,
             b'0'..=b'9' | b'-' | b'+' | b'.' => number(text, i)?,

@@ -9,7 +9,7 @@
 //!          | field IN '[' value (',' value)* ']' | field IN value '..' value | word | string
 //! ```
 
-use super::ast::{Expr, Field, Literal, Op, Pattern, FIELDS};
+use super::ast::{Expr, Field, Literal, Pattern, FIELDS};
 use super::lex::{tokens, Tok, Token};
 use super::{QueryError, MAX_DEPTH, MAX_QUERY_BYTES};
 use crate::model::RunStatus;
@@ -152,14 +152,7 @@ impl Parser {
                 Ok(inner)
             }
             Tok::Word(word) => match self.peek().tok {
-                Tok::Eq
-                | Tok::Ne
-                | Tok::Lt
-                | Tok::Le
-                | Tok::Gt
-                | Tok::Ge
-                | Tok::Tilde
-                | Tok::In => {
+                Tok::Op(_) | Tok::Tilde | Tok::In => {
                     let field = field(&word, span)?;
                     self.condition(field)
                 }
@@ -181,12 +174,7 @@ impl Parser {
     fn condition(&mut self, field: Field) -> Result<Expr, QueryError> {
         let op_token = self.next();
         let op = match op_token.tok {
-            Tok::Eq => Op::Eq,
-            Tok::Ne => Op::Ne,
-            Tok::Lt => Op::Lt,
-            Tok::Le => Op::Le,
-            Tok::Gt => Op::Gt,
-            Tok::Ge => Op::Ge,
+            Tok::Op(op) => op,
             Tok::Tilde => {
                 let token = self.next();
                 let span = token.span();
