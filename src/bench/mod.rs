@@ -4,6 +4,7 @@
 
 mod client;
 mod generate;
+mod listing;
 mod scenarios;
 mod sse;
 

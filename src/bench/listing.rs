@@ -1,0 +1,88 @@
+//! The run list's scenarios: the cold start until `/api/runs` lists every run, and `/api/runs` (whole, a page, a
+//! query) under concurrent keep-alive clients.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use super::client::{get, Connection};
+use super::percentile;
+
+/// The query of the query benchmark: three conditions on the generated metadata, a sort, the first page.
+pub(super) const QUERY_PATH: &str = "/api/runs?q=meta.solver%20%3D%20rk4%20AND%20meta.dt%20%3C%201e-3%20AND%20status%20%3D%20completed&sort=meta.error&limit=100";
+
+/// From the monitor's start until `/api/runs` lists `runs` runs, in ms.
+pub(super) async fn cold_start(
+    addr: SocketAddr,
+    runs: usize,
+    started: Instant,
+) -> anyhow::Result<f64> {
+    loop {
+        // Plain JSON, to count the runs listed.
+        if let Ok(r) = super::client::send(addr, "GET", "/api/runs", None, false).await {
+            let listed = count(&r.body, b"\"result_count\"");
+            if r.status == 200 && listed == runs {
+                return Ok(started.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            anyhow::bail!("/api/runs did not list {runs} runs within 2 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+pub(super) fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+/// `clients` tasks, each on its own keep-alive connection, requesting `path` `requests` times:
+/// (p50 ms, p99 ms, errors, response bytes). A failed request is counted and its connection replaced.
+pub(super) async fn api_runs(
+    addr: SocketAddr,
+    path: &'static str,
+    clients: usize,
+    requests: usize,
+) -> anyhow::Result<(f64, f64, usize, usize)> {
+    let bytes = get(addr, path).await?.body.len();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            let mut connection = Connection::open(addr).await.ok();
+            for _ in 0..requests {
+                let answer = match connection.as_mut() {
+                    Some(c) => c.get(path).await.ok(),
+                    None => None,
+                };
+                out.push(match answer {
+                    Some(r) if r.status == 200 => Some(r.elapsed.as_secs_f64() * 1e3),
+                    _ => {
+                        connection = Connection::open(addr).await.ok();
+                        None
+                    }
+                });
+            }
+            out
+        }));
+    }
+    let mut times = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        for r in t.await? {
+            match r {
+                Some(ms) => times.push(ms),
+                None => errors += 1,
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok((
+        percentile(&times, 50.0),
+        percentile(&times, 99.0),
+        errors,
+        bytes,
+    ))
+}
