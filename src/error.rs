@@ -73,7 +73,7 @@ mod ssr {
                 E::RunNotFound(_) | E::ResultNotFound(_) | E::NoArrayFile { .. } => {
                     Self::NotFound(e.to_string())
                 }
-                E::InvalidData(_) => Self::BadRequest(e.to_string()),
+                E::InvalidData(_) | E::Invalid(_) => Self::BadRequest(e.to_string()),
                 E::Corrupt { .. } => {
                     let problem = e.to_string();
                     storage::report_problem(&problem);

@@ -1,29 +1,28 @@
 //! The in-memory index of runs, kept current by the watcher, and the stream of storage events it publishes.
 
+mod lists;
+mod runs;
 mod watcher;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 use tokio::sync::broadcast;
 
+use runs::Runs;
 pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
-use crate::query::{compare_rows, Expr, Row, SortKey};
 use crate::storage::{self, summarize, timestamp_key, AsgardStorage};
-
-/// How many queries' answers the index keeps until the next change.
-const QUERIES_KEPT: usize = 16;
 
 /// How many events a slow SSE client may fall behind before it is told to reload.
 const EVENT_BUFFER: usize = 4_096;
 
 struct Entry {
     summary: RunSummary,
-    /// The run's `metadata` object, for queries (`meta.dt < 1e-3`).
-    metadata: Arc<serde_json::Map<String, serde_json::Value>>,
+    /// Where the run's `metadata`, for queries (`meta.dt < 1e-3`), is in [`Runs`]: (start, length).
+    meta: (u32, u32),
     results: Vec<ResultId>,
     sort_key: i64,
     /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
@@ -58,7 +57,8 @@ impl Stamp {
 /// gzipped. Built on the first request after a change and shared by every request until the next one.
 #[derive(Clone)]
 pub struct Listing {
-    pub runs: Arc<Vec<RunSummary>>,
+    /// The runs' ids, newest first (their rows stay in the index).
+    pub runs: Arc<Vec<RunId>>,
     pub json: Bytes,
     pub gzip: Bytes,
 }
@@ -67,7 +67,7 @@ pub struct Listing {
 /// [`Index::refresh_run`] for each run file that changed, which re-reads that one file and publishes what changed.
 pub struct Index {
     storage: AsgardStorage,
-    runs: RwLock<HashMap<RunId, Entry>>,
+    runs: RwLock<Runs>,
     events: broadcast::Sender<Numbered>,
     /// The latest events with their numbers, for clients that reconnect with `Last-Event-ID`. Events are
     /// numbered and sent under this lock, so the buffer and the channel agree on the order.
@@ -82,6 +82,12 @@ pub struct Index {
     lost: RwLock<Option<String>>,
     /// How many run files the index has read since it was built (a gauge for tests and diagnostics).
     reads: std::sync::atomic::AtomicU64,
+}
+
+/// A run file as read (on any thread), before its metadata is interned under the index's lock.
+struct Fresh {
+    entry: Entry,
+    metadata: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An event with its number: numbers grow by one per event, starting from the server's start time in
@@ -121,7 +127,7 @@ impl Index {
             .map_or(1, |d| d.as_micros() as u64);
         let index = Arc::new(Self {
             storage,
-            runs: RwLock::new(HashMap::new()),
+            runs: RwLock::new(Runs::default()),
             events,
             replay: Mutex::new(Replay {
                 next: start,
@@ -192,9 +198,8 @@ impl Index {
             .runs
             .read()
             .expect("index lock poisoned")
-            .keys()
-            .copied()
-            .collect();
+            .ids()
+            .to_vec();
         for id in ids {
             self.apply(id, None);
         }
@@ -206,110 +211,6 @@ impl Index {
         *self.lost.write().expect("index lock poisoned") = None;
         tracing::info!("the storage is back; indexing it again");
         self.rescan()
-    }
-
-    /// Every run, newest first, sorted and encoded once per change.
-    pub fn listing(&self) -> Listing {
-        if let Some(listing) = self.listing.lock().expect("listing lock poisoned").clone() {
-            return listing;
-        }
-        // Built and stored under the read lock, so no change can slip in between (changes take the write lock).
-        let runs = self.runs.read().expect("index lock poisoned");
-        let mut entries: Vec<&Entry> = runs.values().collect();
-        entries.sort_by(|a, b| {
-            b.sort_key
-                .cmp(&a.sort_key)
-                .then_with(|| b.summary.id.cmp(&a.summary.id))
-        });
-        let sorted: Vec<RunSummary> = entries.into_iter().map(|e| e.summary.clone()).collect();
-        let json = serde_json::to_vec(&sorted).expect("run summaries serialize");
-        let listing = Listing {
-            runs: Arc::new(sorted),
-            gzip: Bytes::from(gzip(&json)),
-            json: Bytes::from(json),
-        };
-        *self.listing.lock().expect("listing lock poisoned") = Some(listing.clone());
-        listing
-    }
-
-    /// `limit` runs from the `offset`th, newest first, and how many runs there are in all.
-    pub fn page(&self, offset: usize, limit: usize) -> (Vec<RunSummary>, usize) {
-        let listing = self.listing();
-        let runs = listing.runs.as_slice();
-        let start = offset.min(runs.len());
-        let end = start.saturating_add(limit).min(runs.len());
-        (runs[start..end].to_vec(), runs.len())
-    }
-
-    /// The runs `query` matches, in the order of `sort`: `limit` of them from the `offset`th, and how many match
-    /// in all. `now` (microseconds since 1970) is the time that relative times (`created > -2h`) count from.
-    pub fn query(
-        &self,
-        query: &Expr,
-        sort: &[SortKey],
-        offset: usize,
-        limit: usize,
-        now: i64,
-    ) -> (Vec<RunSummary>, usize) {
-        let runs = self.runs.read().expect("index lock poisoned");
-        let key = (!query.is_relative()).then(|| format!("{query}\u{0}{sort:?}"));
-        let cached = key.as_ref().and_then(|key| {
-            let queries = self.queries.lock().expect("query cache lock poisoned");
-            queries
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, ids)| ids.clone())
-        });
-        let ids = match cached {
-            Some(ids) => ids,
-            None => {
-                let ids = Arc::new(Self::matching(&runs, query, sort, now));
-                if let Some(key) = key {
-                    // Changes take the `runs` write lock and empty the cache under it: while this read lock is
-                    // held, what is stored here is current.
-                    let mut queries = self.queries.lock().expect("query cache lock poisoned");
-                    if queries.len() == QUERIES_KEPT {
-                        queries.remove(0);
-                    }
-                    queries.push((key, ids.clone()));
-                }
-                ids
-            }
-        };
-        let page = ids
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
-            .collect();
-        (page, ids.len())
-    }
-
-    /// The ids of the runs `query` matches, in the order of `sort` (ties newest first).
-    fn matching(
-        runs: &HashMap<RunId, Entry>,
-        query: &Expr,
-        sort: &[SortKey],
-        now: i64,
-    ) -> Vec<RunId> {
-        fn row(e: &Entry) -> Row<'_> {
-            Row {
-                summary: &e.summary,
-                metadata: &e.metadata,
-                created: (e.sort_key != i64::MIN).then_some(e.sort_key),
-            }
-        }
-        let mut matching: Vec<(&Entry, Row<'_>)> = runs
-            .values()
-            .map(|e| (e, row(e)))
-            .filter(|(_, r)| query.matches(r, now))
-            .collect();
-        matching.sort_by(|(a, ra), (b, rb)| {
-            compare_rows(ra, rb, sort)
-                .then_with(|| b.sort_key.cmp(&a.sort_key))
-                .then_with(|| b.summary.id.cmp(&a.summary.id))
-        });
-        matching.into_iter().map(|(e, _)| e.summary.id).collect()
     }
 
     /// One run's row.
@@ -336,6 +237,17 @@ impl Index {
         Ok(())
     }
 
+    /// Changes a run's tags, note or star in the storage and in the index at once; its list row as it is now.
+    pub fn annotate_run(
+        &self,
+        id: RunId,
+        patch: &crate::model::RunPatch,
+    ) -> storage::Result<RunSummary> {
+        let run = self.storage.annotate_run(id, patch)?;
+        self.refresh_run(id);
+        Ok(summarize(&run))
+    }
+
     /// Re-reads every run file (on all cores), publishing what changed since the index last saw it.
     pub fn rescan(&self) -> storage::Result<()> {
         let on_disk = self.storage.list_run_ids()?;
@@ -344,7 +256,8 @@ impl Index {
             .runs
             .read()
             .expect("index lock poisoned")
-            .keys()
+            .ids()
+            .iter()
             .filter(|id| !present.contains(id))
             .copied()
             .collect();
@@ -353,27 +266,17 @@ impl Index {
         }
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let chunk = on_disk.len().div_ceil(threads).max(1);
-        // Files whose stamp is unchanged since they were indexed are not read again.
-        let read: Vec<(RunId, Option<Entry>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = on_disk
-                .chunks(chunk)
-                .map(|ids| {
-                    scope.spawn(move || {
-                        ids.iter()
-                            .filter(|&&id| !self.unchanged(id))
-                            .map(|&id| (id, self.read_entry(id)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("index reader thread"))
-                .collect()
+        // Files whose stamp is unchanged since they were indexed are not read again. Each run goes into the index
+        // as soon as it is read, so that only a few runs' parsed JSON is alive at once, whatever the storage's size.
+        std::thread::scope(|scope| {
+            for ids in on_disk.chunks(chunk) {
+                scope.spawn(move || {
+                    for &id in ids.iter().filter(|&&id| !self.unchanged(id)) {
+                        self.apply(id, self.read_entry(id));
+                    }
+                });
+            }
         });
-        for (id, fresh) in read {
-            self.apply(id, fresh);
-        }
         Ok(())
     }
 
@@ -400,45 +303,52 @@ impl Index {
 
     /// A run's row as its file says; `None` when the file is gone. The stamp is taken before the read, so a
     /// change during the read is seen as a change again at its event.
-    fn read_entry(&self, id: RunId) -> Option<Entry> {
+    fn read_entry(&self, id: RunId) -> Option<Fresh> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stamp = Stamp::of(&self.storage.run_path(id));
         match self.storage.read_run(id) {
-            Ok(run) => Some(Entry {
-                summary: summarize(&run),
-                sort_key: timestamp_key(&run.timestamp),
-                metadata: Arc::new(run.metadata),
-                results: run.results,
-                stamp,
+            Ok(run) => Some(Fresh {
+                entry: Entry {
+                    summary: summarize(&run),
+                    sort_key: timestamp_key(&run.timestamp),
+                    meta: (0, 0),
+                    results: run.results,
+                    stamp,
+                },
+                metadata: run.metadata,
             }),
             Err(storage::Error::RunNotFound(_)) => None,
-            Err(_) => self.storage.run_summary(id).map(|summary| Entry {
-                sort_key: timestamp_key(&summary.timestamp),
-                summary,
-                metadata: Arc::default(),
-                results: Vec::new(),
-                stamp,
+            Err(_) => self.storage.run_summary(id).map(|summary| Fresh {
+                entry: Entry {
+                    sort_key: timestamp_key(&summary.timestamp),
+                    summary,
+                    meta: (0, 0),
+                    results: Vec::new(),
+                    stamp,
+                },
+                metadata: serde_json::Map::new(),
             }),
         }
     }
 
     /// Puts a run's fresh row in the index and publishes the difference.
-    fn apply(&self, id: RunId, fresh: Option<Entry>) -> Vec<StorageEvent> {
+    fn apply(&self, id: RunId, fresh: Option<Fresh>) -> Vec<StorageEvent> {
         let mut events = Vec::new();
         {
             let mut runs = self.runs.write().expect("index lock poisoned");
+            let fresh = fresh.map(|f| (runs.symbols.pairs(&f.metadata), f.entry));
             match (runs.get(&id), fresh) {
                 (None, None) => {}
                 (Some(_), None) => {
                     runs.remove(&id);
                     events.push(StorageEvent::RunDeleted { run_id: id });
                 }
-                (None, Some(entry)) => {
-                    runs.insert(id, entry);
+                (None, Some((pairs, entry))) => {
+                    runs.put(id, entry, pairs);
                     events.push(StorageEvent::RunCreated { run_id: id });
                 }
-                (Some(old), Some(entry)) => {
+                (Some(old), Some((pairs, entry))) => {
                     for &result_id in entry.results.iter().filter(|r| !old.results.contains(r)) {
                         events.push(StorageEvent::ResultAdded {
                             run_id: id,
@@ -446,10 +356,10 @@ impl Index {
                         });
                     }
                     // Metadata too: a filtered list (`meta.dt < 1e-3`) may gain or lose the run.
-                    if old.summary != entry.summary || old.metadata != entry.metadata {
+                    if old.summary != entry.summary || runs.meta(old) != pairs.as_slice() {
                         events.push(StorageEvent::RunUpdated { run_id: id });
                     }
-                    runs.insert(id, entry);
+                    runs.put(id, entry, pairs);
                 }
             }
             if !events.is_empty() {

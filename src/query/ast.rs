@@ -36,13 +36,20 @@ pub enum Field {
     Created,
     /// How many results the run has.
     Results,
+    /// One of the run's tags: `tag = baseline` holds when one of them is `baseline`, `tag != baseline` when
+    /// none is.
+    Tag,
+    /// Whether the run is starred.
+    Starred,
+    /// The run's note.
+    Note,
     /// A metadata key: `meta.dt`, or `meta.solver.order` inside nested objects.
     Meta(String),
 }
 
 /// The fields a query may name, besides `meta.<key>`.
-pub const FIELDS: [&str; 6] = [
-    "name", "status", "equation", "circuit", "created", "results",
+pub const FIELDS: [&str; 9] = [
+    "name", "status", "equation", "circuit", "created", "results", "tag", "starred", "note",
 ];
 
 impl Field {
@@ -55,6 +62,9 @@ impl Field {
             "circuit" => Self::Circuit,
             "created" => Self::Created,
             "results" => Self::Results,
+            "tag" => Self::Tag,
+            "starred" => Self::Starred,
+            "note" => Self::Note,
             _ => Self::Meta(
                 name.strip_prefix("meta.")
                     .filter(|k| !k.is_empty())?
@@ -73,6 +83,9 @@ impl fmt::Display for Field {
             Self::Circuit => f.write_str("circuit"),
             Self::Created => f.write_str("created"),
             Self::Results => f.write_str("results"),
+            Self::Tag => f.write_str("tag"),
+            Self::Starred => f.write_str("starred"),
+            Self::Note => f.write_str("note"),
             Self::Meta(key) => write!(f, "meta.{key}"),
         }
     }

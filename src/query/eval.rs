@@ -2,16 +2,17 @@
 
 use std::cmp::Ordering;
 
-use serde_json::{Map, Value};
-
 use super::ast::{Expr, Field, Literal, Op};
+use super::meta::{lookup, Pairs, Scalar, Symbols};
 use crate::model::RunSummary;
 
 /// What a query sees of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct Row<'a> {
     pub summary: &'a RunSummary,
-    pub metadata: &'a Map<String, Value>,
+    pub meta: &'a Pairs,
+    /// What the keys of `meta` are called.
+    pub symbols: &'a Symbols,
     /// The run's timestamp in microseconds since 1970 (`None` when it is not RFC 3339).
     pub created: Option<i64>,
 }
@@ -26,9 +27,17 @@ pub enum Cell<'a> {
     Time(i64),
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    /// Whether `holds` for one value of `field`: one of the tags for `tag`, else the one [`Row::cell`] gives.
+    fn any(&self, field: &Field, mut holds: impl FnMut(&Cell<'a>) -> bool) -> bool {
+        match field {
+            Field::Tag => self.summary.tags.iter().any(|t| holds(&Cell::Text(t))),
+            field => self.cell(field).is_some_and(|cell| holds(&cell)),
+        }
+    }
+
     /// The value of `field` for this run; `None` when the run has none (a missing key, a run without equation).
-    pub fn cell(&self, field: &Field) -> Option<Cell<'_>> {
+    pub fn cell(&self, field: &Field) -> Option<Cell<'a>> {
         let s = self.summary;
         match field {
             Field::Name => Some(Cell::Text(&s.name)),
@@ -37,27 +46,33 @@ impl Row<'_> {
             Field::Circuit => s.circuit.as_deref().map(Cell::Text),
             Field::Created => self.created.map(Cell::Time),
             Field::Results => Some(Cell::Number(s.result_count as f64)),
-            // Numbers (and the NaN and Infinity markers of `storage::json`) as numbers.
-            Field::Meta(key) => meta(self.metadata, key).and_then(|v| match v {
-                Value::Bool(b) => Some(Cell::Bool(*b)),
-                Value::String(t) if !crate::storage::json::is_marker(v) => Some(Cell::Text(t)),
-                v => crate::storage::json::number(v).map(Cell::Number),
-            }),
+            // One value stands for the run when sorting: its first tag.
+            Field::Tag => s.tags.first().map(|t| Cell::Text(t)),
+            Field::Starred => Some(Cell::Bool(s.starred)),
+            Field::Note => s.note.as_deref().map(Cell::Text),
+            Field::Meta(key) => {
+                lookup(self.meta, self.symbols.key(key)?).map(|value| match value {
+                    Scalar::Number(n) => Cell::Number(*n),
+                    Scalar::Bool(b) => Cell::Bool(*b),
+                    Scalar::Text(t) => Cell::Text(t),
+                })
+            }
         }
     }
 }
 
-/// A metadata key: the key as written (`"solver.dt"`), else the path through nested objects.
-fn meta<'a>(metadata: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if let Some(v) = metadata.get(key) {
-        return Some(v);
+/// Whether `word` is in `text`, ignoring case; without allocating when `word` is ASCII.
+fn contains_folded(text: &str, word: &str) -> bool {
+    if word.is_empty() {
+        return true;
     }
-    let mut parts = key.split('.');
-    let mut value = metadata.get(parts.next()?)?;
-    for part in parts {
-        value = value.as_object()?.get(part)?;
+    if word.is_ascii() {
+        let (text, word) = (text.as_bytes(), word.as_bytes());
+        return text
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word));
     }
-    Some(value)
+    text.to_lowercase().contains(&word.to_lowercase())
 }
 
 impl Expr {
@@ -81,32 +96,34 @@ impl Expr {
             Self::And(items) => items.iter().all(|e| e.matches(row, now)),
             Self::Or(items) => items.iter().any(|e| e.matches(row, now)),
             Self::Not(inner) => !inner.matches(row, now),
-            Self::Compare(field, op, value) => row
-                .cell(field)
-                .and_then(|cell| compare(&cell, value, now))
-                .is_some_and(|ordering| op_holds(*op, ordering)),
-            Self::In(field, values) => row.cell(field).is_some_and(|cell| {
+            // A run with many tags: `tag != x` holds when no tag is x; every other condition when one tag holds.
+            Self::Compare(Field::Tag, Op::Ne, value) => !row.any(&Field::Tag, |cell| {
+                compare(cell, value, now) == Some(Ordering::Equal)
+            }),
+            Self::Compare(field, op, value) => row.any(field, |cell| {
+                compare(cell, value, now).is_some_and(|ordering| op_holds(*op, ordering))
+            }),
+            Self::In(field, values) => row.any(field, |cell| {
                 values
                     .iter()
-                    .any(|v| compare(&cell, v, now) == Some(Ordering::Equal))
+                    .any(|v| compare(cell, v, now) == Some(Ordering::Equal))
             }),
-            Self::Range(field, lo, hi) => row.cell(field).is_some_and(|cell| {
-                compare(&cell, lo, now).is_some_and(|o| o != Ordering::Less)
-                    && compare(&cell, hi, now).is_some_and(|o| o != Ordering::Greater)
+            Self::Range(field, lo, hi) => row.any(field, |cell| {
+                compare(cell, lo, now).is_some_and(|o| o != Ordering::Less)
+                    && compare(cell, hi, now).is_some_and(|o| o != Ordering::Greater)
             }),
-            Self::Matches(field, pattern) => match row.cell(field) {
-                Some(Cell::Text(t)) => pattern.regex.is_match(t),
-                Some(Cell::Number(n)) => pattern.regex.is_match(&n.to_string()),
-                Some(Cell::Bool(b)) => pattern.regex.is_match(if b { "true" } else { "false" }),
-                _ => false,
-            },
+            Self::Matches(field, pattern) => row.any(field, |cell| match cell {
+                Cell::Text(t) => pattern.regex.is_match(t),
+                Cell::Number(n) => pattern.regex.is_match(&n.to_string()),
+                Cell::Bool(b) => pattern.regex.is_match(if *b { "true" } else { "false" }),
+                Cell::Time(_) => false,
+            }),
             Self::Word(word) => {
-                let word = word.to_lowercase();
                 let s = row.summary;
-                s.name.to_lowercase().contains(&word)
+                contains_folded(&s.name, word)
                     || s.equation
                         .as_deref()
-                        .is_some_and(|e| e.to_lowercase().contains(&word))
+                        .is_some_and(|e| contains_folded(e, word))
             }
         }
     }

@@ -10,6 +10,7 @@
 mod ast;
 mod eval;
 mod lex;
+mod meta;
 mod parse;
 mod sort;
 #[cfg(test)]
@@ -17,8 +18,9 @@ mod tests;
 
 pub use ast::{Expr, Field, Literal, Op, Pattern};
 pub use eval::{Cell, Row};
+pub use meta::{lookup, Key, Pairs, Scalar, Symbols};
 pub use parse::parse;
-pub use sort::{compare_rows, parse_sort, SortKey};
+pub use sort::{compare_cells, parse_sort, sort_cells, SortKey};
 
 /// The longest query accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;

@@ -44,13 +44,18 @@ pub fn parse_sort(text: &str) -> Result<Vec<SortKey>, QueryError> {
     Ok(keys)
 }
 
-/// How two runs compare under `keys`: numbers as numbers, text as text; a run without the field after every
-/// run with it, whichever the direction.
-pub fn compare_rows(a: &Row<'_>, b: &Row<'_>, keys: &[SortKey]) -> Ordering {
-    for key in keys {
-        let ordering = match (a.cell(&key.field), b.cell(&key.field)) {
+/// The values `keys` sort `row` by, for [`compare_cells`]: taken once per run, not once per comparison.
+pub fn sort_cells<'a>(row: &Row<'a>, keys: &[SortKey]) -> Vec<Option<Cell<'a>>> {
+    keys.iter().map(|key| row.cell(&key.field)).collect()
+}
+
+/// How two runs compare under `keys`, given their [`sort_cells`]: numbers as numbers, text as text; a run
+/// without the field after every run with it, whichever the direction.
+pub fn compare_cells(a: &[Option<Cell<'_>>], b: &[Option<Cell<'_>>], keys: &[SortKey]) -> Ordering {
+    for ((key, x), y) in keys.iter().zip(a).zip(b) {
+        let ordering = match (x, y) {
             (Some(x), Some(y)) => {
-                let o = order(&x, &y);
+                let o = order(x, y);
                 if key.descending {
                     o.reverse()
                 } else {

@@ -16,7 +16,43 @@ fn run(name: &str, status: RunStatus, equation: Option<&str>, results: usize) ->
         circuit: None,
         status: Some(status),
         result_count: results,
+        tags: Vec::new(),
+        note: None,
+        starred: false,
         problem: None,
+    }
+}
+
+#[test]
+fn tags_star_and_note_are_fields_and_a_run_has_many_tags() {
+    let mut tagged = run("heat", RunStatus::Completed, None, 1);
+    tagged.tags = vec!["baseline".into(), "paper-2026".into()];
+    tagged.note = Some("Diverged after step 40; rerun with smaller dt".into());
+    tagged.starred = true;
+    let plain = run("wave", RunStatus::Completed, None, 1);
+    for (query, on_tagged, on_plain) in [
+        ("tag = baseline", true, false),
+        ("tag = paper-2026", true, false),
+        ("tag != baseline", false, true),
+        ("tag != other", true, true),
+        ("NOT tag = baseline", false, true),
+        ("tag IN [other, paper-2026]", true, false),
+        ("tag ~ /^paper/", true, false),
+        ("starred = true", true, false),
+        ("starred = false", false, true),
+        ("note ~ /(?i)diverged/", true, false),
+        ("note = \"x\"", false, false),
+    ] {
+        assert_eq!(
+            matches(query, &tagged, json!({})),
+            on_tagged,
+            "{query} on the tagged run"
+        );
+        assert_eq!(
+            matches(query, &plain, json!({})),
+            on_plain,
+            "{query} on the plain run"
+        );
     }
 }
 
@@ -24,11 +60,13 @@ fn run(name: &str, status: RunStatus, equation: Option<&str>, results: usize) ->
 /// 13:00 that day.
 fn matches(query: &str, summary: &RunSummary, metadata: serde_json::Value) -> bool {
     let expr = parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
-    let metadata = metadata.as_object().cloned().unwrap_or_default();
+    let mut symbols = Symbols::default();
+    let meta = symbols.pairs(&metadata.as_object().cloned().unwrap_or_default());
     let noon = parse_time("2026-11-30T12:00:00Z");
     let row = Row {
         summary,
-        metadata: &metadata,
+        meta: &meta,
+        symbols: &symbols,
         created: Some(noon),
     };
     expr.matches(&row, noon + 3_600_000_000)

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
-use crate::model::{ResultId, RunId};
+use crate::model::{ResultId, RunId, RunPatch, RunSummary};
 use crate::server::AppState;
 use crate::storage::json::{to_text, NonFinite};
 use crate::storage::payload_to_json;
@@ -151,7 +151,10 @@ pub async fn list_runs(
             let now = chrono::Utc::now().timestamp_micros();
             let (runs, total) = state
                 .index
-                .query(&filter.query, &filter.sort, offset, limit, now);
+                .clone()
+                .query_blocking(filter.query, filter.sort, (offset, limit), now)
+                .await
+                .map_err(|_| AppError::Internal)?;
             let json = serde_json::to_vec(&runs).map_err(|_| AppError::Internal)?;
             let body = if gzip {
                 crate::index::gzip(&json)
@@ -255,6 +258,25 @@ pub async fn delete_run(
     let index = state.index.clone();
     tokio::task::spawn_blocking(move || index.delete_run(id)).await??;
     Ok(Json(json!({ "deleted": id })))
+}
+
+/// `PATCH /api/run?id=` with a JSON `RunPatch` (`{"add_tags": ["baseline"], "note": "…", "starred": true}`):
+/// changes the run's tags, note or star under its lock and answers the run's list row as it is now.
+pub async fn patch_run(
+    State(state): State<AppState>,
+    Query(q): Query<IdQuery>,
+    body: Bytes,
+) -> Result<Json<RunSummary>, AppError> {
+    let id: RunId = q.parse()?;
+    let patch: RunPatch = serde_json::from_slice(&body).map_err(|e| {
+        AppError::BadRequest(format!(
+            "expected a JSON object with any of `tags`, `add_tags`, `remove_tags` (lists of text), `note` \
+             (text) and `starred` (true or false): {e}"
+        ))
+    })?;
+    let index = state.index.clone();
+    let run = tokio::task::spawn_blocking(move || index.annotate_run(id, &patch)).await??;
+    Ok(Json(run))
 }
 
 /// `GET /api/result?id=[&nonfinite=]`: one result with its arrays inline.

@@ -84,7 +84,12 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/api/runs", get(api::list_runs))
-        .route("/api/run", get(api::get_run).delete(api::delete_run))
+        .route(
+            "/api/run",
+            get(api::get_run)
+                .delete(api::delete_run)
+                .patch(api::patch_run),
+        )
         .route("/api/result", get(api::get_result))
         .route("/api/result/csv", get(api::result_csv))
         .route("/api/result/npy", get(api::result_npy))

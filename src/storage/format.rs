@@ -40,6 +40,13 @@ pub struct RunRecord {
     pub metadata: Map<String, Value>,
     #[serde(default)]
     pub results: Vec<ResultId>,
+    /// Labels given by a user or a writer (docs/storage-format.md); absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub starred: bool,
 }
 
 /// `results/{id}.json`.

@@ -53,6 +53,9 @@ pub enum Error {
     ResultNotFound(ResultId),
     #[error("invalid result: {0}")]
     InvalidData(String),
+    /// A change to a run that cannot be made (a tag too long, a note too long): what is wrong.
+    #[error("{0}")]
+    Invalid(String),
     #[error("result {result} has no field `{field}` stored in a .npy file")]
     NoArrayFile { result: ResultId, field: String },
 }

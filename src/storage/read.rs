@@ -13,7 +13,7 @@ use super::{
 };
 use crate::model::{
     FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, ResultType, RunDetail, RunId,
-    RunSummary,
+    RunSummary, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS,
 };
 
 impl AsgardStorage {
@@ -61,6 +61,9 @@ impl AsgardStorage {
                 circuit: None,
                 status: None,
                 result_count: 0,
+                tags: Vec::new(),
+                note: None,
+                starred: false,
             }),
         }
     }
@@ -345,6 +348,14 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         .circuit
         .as_deref()
         .map(|c| clip("circuit", c, LIST_CIRCUIT_CHARS, false));
+    // Another writer may have written more or longer tags than ours allow: the list shows what fits.
+    let tags = run
+        .tags
+        .iter()
+        .take(MAX_TAGS)
+        .map(|t| clip("tag", t, MAX_TAG_CHARS, true))
+        .collect();
+    let note = (!run.note.is_empty()).then(|| clip("note", &run.note, MAX_NOTE_CHARS, true));
     RunSummary {
         id: run.id,
         name,
@@ -353,6 +364,9 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         circuit,
         status: Some(run.status),
         result_count: run.results.len(),
+        tags,
+        note,
+        starred: run.starred,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
     }
 }

@@ -11,7 +11,7 @@ use super::{
     format, inline_shape, now_rfc3339, AsgardStorage, DataValue, Error, NpyArray, Result,
     ResultRecord, RunRecord,
 };
-use crate::model::{ResultId, ResultType, RunId, RunStatus};
+use crate::model::{ResultId, ResultType, RunId, RunPatch, RunStatus};
 
 impl AsgardStorage {
     /// Creates a run with status `running` and no results.
@@ -30,6 +30,9 @@ impl AsgardStorage {
             status: RunStatus::Running,
             metadata: Map::new(),
             results: Vec::new(),
+            tags: Vec::new(),
+            note: String::new(),
+            starred: false,
         };
         self.write_json(&Self::rel_run(run.id), &run)?;
         Ok(run)
@@ -53,6 +56,67 @@ impl AsgardStorage {
         self.update_run(id, |run| {
             run.metadata.insert(key.to_owned(), value);
         })
+    }
+
+    /// Changes a run's tags, note or star (see [`RunPatch`]) under its lock, and returns the run as written.
+    pub fn annotate_run(&self, id: RunId, patch: &RunPatch) -> Result<RunRecord> {
+        let _lock = self.lock_run(id)?;
+        let mut run = self.read_run(id)?;
+        patch
+            .apply(&mut run.tags, &mut run.note, &mut run.starred)
+            .map_err(Error::Invalid)?;
+        self.write_json(&Self::rel_run(id), &run)?;
+        Ok(run)
+    }
+
+    /// Sets every tag of a run (trimmed, each once).
+    pub fn set_tags<S: AsRef<str>>(&self, id: RunId, tags: &[S]) -> Result<()> {
+        let tags = tags.iter().map(|t| t.as_ref().to_owned()).collect();
+        self.annotate_run(
+            id,
+            &RunPatch {
+                tags: Some(tags),
+                ..RunPatch::default()
+            },
+        )
+        .map(drop)
+    }
+
+    /// Adds tags to a run, keeping those it has.
+    pub fn add_tags<S: AsRef<str>>(&self, id: RunId, tags: &[S]) -> Result<()> {
+        let add_tags = tags.iter().map(|t| t.as_ref().to_owned()).collect();
+        self.annotate_run(
+            id,
+            &RunPatch {
+                add_tags,
+                ..RunPatch::default()
+            },
+        )
+        .map(drop)
+    }
+
+    /// Sets a run's note (empty: none).
+    pub fn set_note(&self, id: RunId, note: &str) -> Result<()> {
+        self.annotate_run(
+            id,
+            &RunPatch {
+                note: Some(note.to_owned()),
+                ..RunPatch::default()
+            },
+        )
+        .map(drop)
+    }
+
+    /// Stars or unstars a run.
+    pub fn set_starred(&self, id: RunId, starred: bool) -> Result<()> {
+        self.annotate_run(
+            id,
+            &RunPatch {
+                starred: Some(starred),
+                ..RunPatch::default()
+            },
+        )
+        .map(drop)
     }
 
     /// Sets several keys of a run's metadata in one rewrite of its file.

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
-use crate::model::{RunDetail, RunPage};
+use crate::model::{RunDetail, RunPage, RunPatch, RunSummary};
 use crate::plots::view::PlotData;
 
 /// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
@@ -65,7 +65,11 @@ pub async fn list_runs(
         }
         Ok(Some((query, sort))) => {
             let now = chrono::Utc::now().timestamp_micros();
-            let (runs, total) = index.query(&query, &sort, offset, limit, now);
+            let (runs, total) = index
+                .clone()
+                .query_blocking(query, sort, (offset, limit), now)
+                .await
+                .map_err(|_| AppError::Internal)?;
             (runs, total, None)
         }
         Err(e) => {
@@ -122,6 +126,14 @@ pub async fn delete_run(id: String) -> Result<(), AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
     Ok(tokio::task::spawn_blocking(move || index.delete_run(id)).await??)
+}
+
+/// Changes a run's tags, note or star; answers its list row as it is now.
+#[server(prefix = "/_fn")]
+pub async fn annotate_run(id: String, patch: RunPatch) -> Result<RunSummary, AppError> {
+    let id = id.parse()?;
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.annotate_run(id, &patch)).await??)
 }
 
 #[cfg(feature = "ssr")]

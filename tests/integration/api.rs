@@ -446,3 +446,110 @@ async fn runs_come_in_pages_cut_from_the_whole_listing() {
         assert!(error.contains(message), "{query}: {error}");
     }
 }
+
+async fn patch(app: &axum::Router, uri: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(Method::PATCH)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    (status, body)
+}
+
+#[tokio::test]
+async fn patch_tags_note_and_star_writes_the_run_file_and_the_index_at_once() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("tagged", None, None).unwrap();
+    let other = storage.create_run("other", None, None).unwrap();
+    let (app, _) = app(&storage);
+    let uri = format!("/api/run?id={}", run.id);
+
+    let (status, body) = patch(
+        &app,
+        &uri,
+        r#"{"add_tags": [" baseline ", "paper"], "note": "rerun with dt/2", "starred": true}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["tags"], serde_json::json!(["baseline", "paper"]));
+    assert_eq!(body["note"], "rerun with dt/2");
+    assert_eq!(body["starred"], true);
+
+    // In the run's file, as other tools read it.
+    let file: Value = serde_json::from_slice(&fs::read(storage.run_path(run.id)).unwrap()).unwrap();
+    assert_eq!(file["tags"], serde_json::json!(["baseline", "paper"]));
+    assert_eq!(file["note"], "rerun with dt/2");
+    assert_eq!(file["starred"], true);
+
+    // And queryable without waiting for the watcher.
+    for q in [
+        "tag%20%3D%20baseline",
+        "starred%20%3D%20true",
+        "note%20~%20%2Fdt%2F",
+    ] {
+        let (status, runs) = call(&app, Method::GET, &format!("/api/runs?q={q}")).await;
+        assert_eq!(status, StatusCode::OK, "{runs}");
+        let ids: Vec<&str> = runs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [run.id.to_string()], "{q}");
+    }
+    let (_, runs) = call(&app, Method::GET, "/api/runs?q=tag%20!%3D%20baseline").await;
+    assert_eq!(runs[0]["id"], other.id.to_string());
+
+    // Removing a tag and unstarring keep the rest.
+    let (status, body) = patch(
+        &app,
+        &uri,
+        r#"{"remove_tags": ["paper"], "starred": false}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["tags"], serde_json::json!(["baseline"]));
+    assert_eq!(body["note"], "rerun with dt/2");
+    assert!(body.get("starred").is_none(), "not starred: {body}");
+}
+
+#[tokio::test]
+async fn a_bad_patch_says_what_was_expected_and_changes_nothing() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("kept", None, None).unwrap();
+    storage.set_tags(run.id, &["keep"]).unwrap();
+    let before = fs::read(storage.run_path(run.id)).unwrap();
+    let (app, _) = app(&storage);
+    let uri = format!("/api/run?id={}", run.id);
+    let long = "x".repeat(65);
+    for (body, expected) in [
+        ("not json", "expected a JSON object"),
+        (r#"{"tags": "one"}"#, "expected a JSON object"),
+        (r#"{"color": "red"}"#, "unknown field `color`"),
+        (r#"{"add_tags": ["  "]}"#, "a tag cannot be empty"),
+        (
+            &format!(r#"{{"add_tags": ["{long}"]}}"#),
+            "longer than 64 characters",
+        ),
+        (r#"{"add_tags": ["a\u0007b"]}"#, "control character"),
+        (
+            &format!(r#"{{"note": "{}"}}"#, "n".repeat(4001)),
+            "at most 4000",
+        ),
+    ] {
+        let (status, answer) = patch(&app, &uri, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+    assert_eq!(fs::read(storage.run_path(run.id)).unwrap(), before);
+    let missing = format!("/api/run?id={}", uuid::Uuid::new_v4());
+    let (status, _) = patch(&app, &missing, r#"{"starred": true}"#).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -459,3 +459,50 @@ fn inline_floats_read_back_bit_for_bit() {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&computed.values), bits(&values));
 }
+
+#[test]
+fn tags_added_while_other_processes_append_results_lose_neither() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("busy", None, None).unwrap();
+    std::thread::scope(|scope| {
+        let appending = scope.spawn(|| append_concurrently(&storage, run.id, 2, 30));
+        for i in 0..30 {
+            storage.add_tags(run.id, &[format!("tag-{i}")]).unwrap();
+        }
+        storage
+            .set_note(run.id, "written while results arrived")
+            .unwrap();
+        appending.join().unwrap();
+    });
+    let record = storage.read_run(run.id).unwrap();
+    assert_eq!(record.results.len(), 60);
+    let expected: Vec<String> = (0..30).map(|i| format!("tag-{i}")).collect();
+    assert_eq!(record.tags, expected);
+    assert_eq!(record.note, "written while results arrived");
+}
+
+#[test]
+fn tags_note_and_star_written_by_other_tools_are_read_and_kept() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("by hand", None, None).unwrap();
+    let path = storage.run_path(run.id);
+    let mut record: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    record["tags"] = json!(["from-json", "x"]);
+    record["note"] = json!("edited by hand");
+    record["starred"] = json!(true);
+    fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+    // Another change through the writer keeps them.
+    storage.set_status(run.id, RunStatus::Completed).unwrap();
+    let summary = storage.run_summary(run.id).unwrap();
+    assert_eq!(summary.tags, ["from-json", "x"]);
+    assert_eq!(summary.note.as_deref(), Some("edited by hand"));
+    assert!(summary.starred);
+    // A run file without them (every older writer) reads as untagged, and is written without them.
+    let plain = storage.create_run("plain", None, None).unwrap();
+    let text = fs::read_to_string(storage.run_path(plain.id)).unwrap();
+    assert!(
+        !text.contains("tags") && !text.contains("starred") && !text.contains("note"),
+        "{text}"
+    );
+    assert!(storage.run_summary(plain.id).unwrap().tags.is_empty());
+}

@@ -332,3 +332,43 @@ def test_a_run_written_with_nan_metadata_by_json_dump_takes_results_and_keeps_it
     assert math.isnan(again.metadata["residual"]) and again.metadata["bound"] == -math.inf
     assert len(again.results) == 1 and again.status == "completed"
     assert [r["metadata"] for r in rust_dump(tmp_path / "s")["runs"]][0]["bound"] == -math.inf
+
+
+def test_tags_note_and_star_round_trip_with_the_rust_reader_and_survive_concurrent_appends(tmp_path):
+    root = tmp_path / "s"
+    storage = AsgardStorage(root)
+    run = storage.create_run("sweep point", tags=[" baseline ", "baseline", "dt-sweep"])
+    assert storage.get_run(run.id).tags == ["baseline", "dt-sweep"]
+    # Tags added while a Rust process appends results: neither is lost (the same run lock).
+    rust = subprocess.Popen([ASGARD, "append", "--storage", str(root), "--into", run.id, "--count", "40"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for i in range(20):
+        storage.add_tags(run.id, [f"t{i}"])
+    assert rust.wait(timeout=120) == 0, rust.stderr.read()
+    storage.remove_tags(run.id, ["dt-sweep"])
+    storage.set_note(run.id, "diverges for dt > 1e-3")
+    storage.set_starred(run.id)
+    mine = storage.get_run(run.id)
+    assert mine.tags == ["baseline"] + [f"t{i}" for i in range(20)]
+    assert len(mine.results) == 40
+    [theirs] = rust_dump(root)["runs"]
+    assert theirs["tags"] == mine.tags and theirs["note"] == mine.note and theirs["starred"] is True
+    # A run without any of them is written without the keys, as the Rust writer does (older readers see no change).
+    plain = storage.create_run("plain")
+    assert not {"tags", "note", "starred"} & set(json.loads((root / "runs" / f"{plain.id}.json").read_text()))
+
+
+def test_bad_tags_and_notes_are_refused_with_the_rust_messages(tmp_path):
+    storage = AsgardStorage(tmp_path / "s")
+    run = storage.create_run("r")
+    for call, message in [
+        (lambda: storage.add_tags(run.id, ["  "]), "a tag cannot be empty"),
+        (lambda: storage.add_tags(run.id, ["x" * 65]), "longer than 64 characters"),
+        (lambda: storage.add_tags(run.id, ["a\x07b"]), "control character"),
+        (lambda: storage.set_tags(run.id, "one"), "a list of text"),
+        (lambda: storage.set_tags(run.id, [f"t{i}" for i in range(65)]), "at most 64 tags"),
+        (lambda: storage.set_note(run.id, "n" * 4001), "at most 4000"),
+    ]:
+        with pytest.raises(InvalidData, match=message):
+            call()
+    assert storage.get_run(run.id).tags == []

@@ -62,6 +62,10 @@ export function solution1d(n: number, title: string): [Record<string, number[]>,
 
 export const runExists = (id: string, root = storage()): boolean => existsSync(runFile(id, root));
 
+/// A run's file as any other tool would read it.
+export const readRun = (id: string, root = storage()): Record<string, unknown> =>
+  JSON.parse(readFileSync(runFile(id, root), "utf8"));
+
 /// Writes a float64 array (row-major values, 1-D unless `shape` says otherwise) as `files/{resultId}_{field}.npy`
 /// (NumPy format 1.0) and returns its reference.
 export function writeNpy(resultId: string, field: string, values: ArrayLike<number>, shape: number[] = [values.length]): object {

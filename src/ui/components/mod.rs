@@ -1,6 +1,7 @@
 //! Components shared by the pages.
 
 pub mod animation;
+pub mod annotations;
 pub mod canvas;
 pub mod export;
 pub mod plot;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::model::{RunDetail, RunId};
+use crate::ui::components::annotations::{Annotations, Drafts};
 use crate::ui::components::result_card::ResultCard;
 use crate::ui::components::status::StatusBadge;
 use crate::ui::server_fns::{delete_run, fetch_run_detail};
@@ -15,6 +16,10 @@ pub fn RunPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let live = expect_context::<Live>();
     let version = live.run_version(id);
+    // Drafts outlive the header's live redraws, not a change of run.
+    let drafts = Drafts::new();
+    provide_context(drafts);
+    Effect::watch(id, move |_, _, _| drafts.clear(), false);
     let detail = Resource::new(
         move || (id(), version.get()),
         |(id, _)| fetch_run_detail(id),
@@ -56,6 +61,7 @@ pub fn RunPage() -> impl IntoView {
 #[component]
 fn RunHeader(detail: RunDetail) -> impl IntoView {
     let run = detail.summary;
+    let annotated = run.clone();
     let has_metadata = detail.metadata_json != "{}";
     view! {
         <div class="run-header" data-run-id=run.id.to_string()>
@@ -64,6 +70,7 @@ fn RunHeader(detail: RunDetail) -> impl IntoView {
                 <StatusBadge status=run.status />
                 <DeleteButton id=run.id />
             </div>
+            <Annotations run=annotated />
             <dl class="facts">
                 <dt>"Started"</dt>
                 <dd>{format_timestamp(&run.timestamp)}</dd>

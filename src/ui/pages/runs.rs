@@ -8,6 +8,7 @@ use leptos_router::location::Url;
 use leptos_router::NavigateOptions;
 
 use crate::model::{QueryProblem, RunPage, RunSummary};
+use crate::ui::components::annotations::RowAnnotations;
 use crate::ui::components::status::StatusBadge;
 use crate::ui::server_fns::list_runs;
 use crate::ui::{format_timestamp, Live};
@@ -248,12 +249,14 @@ fn RunRow(run: RunSummary) -> impl IntoView {
     let href = format!("/run/{}", run.id);
     // The whole text on hover: names and equations are cut to two lines, circuits to one.
     let name_title = run.name.clone();
+    let annotated = run.clone();
     view! {
         <tr class="run" data-run-id=run.id.to_string()>
             <td class="name">
                 <A href=href attr:class="clamp" attr:title=name_title>
                     {run.name}
                 </A>
+                <RowAnnotations run=annotated />
                 {run.problem.map(|p| view! { <div class="problem">{p}</div> })}
             </td>
             <td class="time">{format_timestamp(&run.timestamp)}</td>

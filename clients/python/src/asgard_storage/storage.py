@@ -14,11 +14,12 @@ import math
 import os
 import re
 import tempfile
+import unicodedata
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -29,6 +30,9 @@ FORMAT_VERSION = 1
 METADATA_FILE = ".asgard_metadata.json"
 DEFAULT_INLINE_THRESHOLD = 1000
 STATUSES = ("running", "completed", "failed")
+MAX_TAGS = 64
+MAX_TAG_CHARS = 64
+MAX_NOTE_CHARS = 4000
 
 # Element types the monitor reads from .npy files; others are converted to the nearest of these.
 _READABLE = {"<f8", "<f4", "<i8", "<i4", "<u4", "|u1", "|b1"}
@@ -63,9 +67,12 @@ class Run:
     status: str = "running"
     metadata: Dict[str, Any] = field(default_factory=dict)
     results: List[str] = field(default_factory=list)
+    tags: List[str] = field(default_factory=list)
+    note: str = ""
+    starred: bool = False
 
     def to_json(self) -> Dict[str, Any]:
-        return {
+        record = {
             "id": self.id,
             "name": self.name,
             "timestamp": self.timestamp,
@@ -75,6 +82,14 @@ class Run:
             "metadata": self.metadata,
             "results": self.results,
         }
+        # As the Rust writer: absent when empty, so older readers see the format they know.
+        if self.tags:
+            record["tags"] = self.tags
+        if self.note:
+            record["note"] = self.note
+        if self.starred:
+            record["starred"] = True
+        return record
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> "Run":
@@ -87,6 +102,9 @@ class Run:
             status=record.get("status", "running"),
             metadata=dict(record.get("metadata") or {}),
             results=list(record.get("results") or []),
+            tags=[str(t) for t in record.get("tags") or []],
+            note=str(record.get("note") or ""),
+            starred=bool(record.get("starred", False)),
         )
 
 
@@ -135,6 +153,29 @@ def _write_json(path: Path, value: Any, keep_non_finite: bool = False) -> None:
     another writer put in it, as the storage format allows."""
     text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=keep_non_finite)
     _write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _tags(current: Sequence[str], set_to: Optional[Sequence[str]] = None, add: Sequence[str] = ()) -> List[str]:
+    """The tags a run has after replacing them with ``set_to`` (if given) and adding ``add``: trimmed, each once,
+    checked as the Rust writer checks them."""
+    if isinstance(set_to, str) or isinstance(add, str):
+        raise InvalidData("tags must be a list of text, found a single text")
+    tags = list(current) if set_to is None else []
+    for tag in list(set_to or []) + list(add):
+        if not isinstance(tag, str):
+            raise InvalidData(f"a tag must be text, found {type(tag).__name__}")
+        tag = tag.strip()
+        if not tag:
+            raise InvalidData("a tag cannot be empty")
+        if len(tag) > MAX_TAG_CHARS:
+            raise InvalidData(f"tag `{tag}` is longer than {MAX_TAG_CHARS} characters")
+        if any(unicodedata.category(c) == "Cc" for c in tag):
+            raise InvalidData(f"tag {tag!r} holds a control character")
+        if tag not in tags:
+            tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise InvalidData(f"a run can have at most {MAX_TAGS} tags; this would give it {len(tags)}")
+    return tags
 
 
 def _inline_shape(value: Any):
@@ -286,6 +327,7 @@ class AsgardStorage:
         equation: Optional[str] = None,
         circuit: Optional[str] = None,
         metadata: Optional[Mapping[str, Any]] = None,
+        tags: Optional[Sequence[str]] = None,
     ) -> Run:
         """A new run, ``running``, with no results."""
         if not isinstance(name, str):
@@ -297,6 +339,7 @@ class AsgardStorage:
             equation=equation,
             circuit=circuit,
             metadata=_json_safe(dict(metadata or {})),
+            tags=_tags([], set_to=tags or []),
         )
         _write_json(self._run_path(run.id), run.to_json())
         return run
@@ -337,6 +380,32 @@ class AsgardStorage:
 
     def set_metadata(self, run_id: str, key: str, value: Any) -> None:
         self._update_run(_check_id(run_id, "run"), lambda run: run.metadata.__setitem__(key, _json_safe(value)))
+
+    def set_tags(self, run_id: str, tags: Sequence[str]) -> None:
+        """Replaces every tag of a run (trimmed, each once, in the order given)."""
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "tags", _tags([], set_to=tags)))
+
+    def add_tags(self, run_id: str, tags: Sequence[str]) -> None:
+        """Adds tags to a run, keeping those it has (under the run's lock: a tag added while another process
+        appends results loses neither)."""
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "tags", _tags(run.tags, add=tags)))
+
+    def remove_tags(self, run_id: str, tags: Sequence[str]) -> None:
+        gone = {str(t).strip() for t in tags}
+        self._update_run(
+            _check_id(run_id, "run"), lambda run: setattr(run, "tags", [t for t in run.tags if t not in gone])
+        )
+
+    def set_note(self, run_id: str, note: str) -> None:
+        """Sets a run's note (empty: none); at most 4,000 characters."""
+        if not isinstance(note, str):
+            raise InvalidData(f"a note must be text, found {type(note).__name__}")
+        if len(note) > MAX_NOTE_CHARS:
+            raise InvalidData(f"the note is {len(note)} characters long; at most {MAX_NOTE_CHARS} are kept")
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "note", note))
+
+    def set_starred(self, run_id: str, starred: bool = True) -> None:
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "starred", bool(starred)))
 
     def delete_run(self, run_id: str) -> None:
         """Deletes the run, its results and their array files (the run file first, so it leaves lists at once)."""

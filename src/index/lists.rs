@@ -1,0 +1,156 @@
+//! The lists the index answers: every run newest first (encoded once per change), and the runs a query matches.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::{gzip, Entry, Index, Listing, Runs};
+use crate::model::{RunId, RunSummary};
+use crate::query::{compare_cells, sort_cells, Cell, Expr, Row, SortKey};
+
+/// How many queries' answers the index keeps until the next change.
+const QUERIES_KEPT: usize = 16;
+
+/// From how many runs a query scans them on every core.
+const PARALLEL_SCAN: usize = 8_192;
+
+impl Index {
+    /// Every run, newest first, sorted and encoded once per change.
+    pub fn listing(&self) -> Listing {
+        if let Some(listing) = self.listing.lock().expect("listing lock poisoned").clone() {
+            return listing;
+        }
+        // Built and stored under the read lock, so no change can slip in between (changes take the write lock).
+        let runs = self.runs.read().expect("index lock poisoned");
+        let mut entries: Vec<&Entry> = runs.entries().iter().collect();
+        entries.sort_by(|a, b| {
+            b.sort_key
+                .cmp(&a.sort_key)
+                .then_with(|| b.summary.id.cmp(&a.summary.id))
+        });
+        let sorted: Vec<&RunSummary> = entries.iter().map(|e| &e.summary).collect();
+        let json = serde_json::to_vec(&sorted).expect("run summaries serialize");
+        let listing = Listing {
+            runs: Arc::new(entries.iter().map(|e| e.summary.id).collect()),
+            gzip: Bytes::from(gzip(&json)),
+            json: Bytes::from(json),
+        };
+        *self.listing.lock().expect("listing lock poisoned") = Some(listing.clone());
+        listing
+    }
+
+    /// `limit` runs from the `offset`th, newest first, and how many runs there are in all.
+    pub fn page(&self, offset: usize, limit: usize) -> (Vec<RunSummary>, usize) {
+        let listing = self.listing();
+        let ids = listing.runs.as_slice();
+        let start = offset.min(ids.len());
+        let end = start.saturating_add(limit).min(ids.len());
+        let runs = self.runs.read().expect("index lock poisoned");
+        let page = ids[start..end]
+            .iter()
+            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
+            .collect();
+        (page, ids.len())
+    }
+
+    /// [`Index::query`] on a blocking thread: a new query over a large index takes milliseconds of CPU on every
+    /// core, which must not stall the async workers that serve everything else.
+    pub async fn query_blocking(
+        self: Arc<Self>,
+        query: Expr,
+        sort: Vec<SortKey>,
+        (offset, limit): (usize, usize),
+        now: i64,
+    ) -> Result<(Vec<RunSummary>, usize), tokio::task::JoinError> {
+        tokio::task::spawn_blocking(move || self.query(&query, &sort, offset, limit, now)).await
+    }
+
+    /// The runs `query` matches, in the order of `sort`: `limit` of them from the `offset`th, and how many match
+    /// in all. `now` (microseconds since 1970) is the time that relative times (`created > -2h`) count from.
+    pub fn query(
+        &self,
+        query: &Expr,
+        sort: &[SortKey],
+        offset: usize,
+        limit: usize,
+        now: i64,
+    ) -> (Vec<RunSummary>, usize) {
+        let runs = self.runs.read().expect("index lock poisoned");
+        let key = (!query.is_relative()).then(|| format!("{query}\u{0}{sort:?}"));
+        let cached = key.as_ref().and_then(|key| {
+            let queries = self.queries.lock().expect("query cache lock poisoned");
+            queries
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, ids)| ids.clone())
+        });
+        let ids = match cached {
+            Some(ids) => ids,
+            None => {
+                let ids = Arc::new(Self::matching(&runs, query, sort, now));
+                if let Some(key) = key {
+                    // Changes take the `runs` write lock and empty the cache under it: while this read lock is
+                    // held, what is stored here is current.
+                    let mut queries = self.queries.lock().expect("query cache lock poisoned");
+                    if queries.len() == QUERIES_KEPT {
+                        queries.remove(0);
+                    }
+                    queries.push((key, ids.clone()));
+                }
+                ids
+            }
+        };
+        let page = ids
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
+            .collect();
+        (page, ids.len())
+    }
+
+    /// The ids of the runs `query` matches, in the order of `sort` (ties newest first).
+    fn matching<'a>(runs: &'a Runs, query: &Expr, sort: &[SortKey], now: i64) -> Vec<RunId> {
+        fn row<'a>(e: &'a Entry, runs: &'a Runs) -> Row<'a> {
+            Row {
+                summary: &e.summary,
+                meta: runs.meta(e),
+                symbols: &runs.symbols,
+                created: (e.sort_key != i64::MIN).then_some(e.sort_key),
+            }
+        }
+        // Each match's sort values are taken once, not at every comparison. A large index is scanned on every
+        // core.
+        let entries = runs.entries();
+        type Matches<'a> = Vec<(&'a Entry, Vec<Option<Cell<'a>>>)>;
+        let scan = |part: &'a [Entry]| -> Matches<'a> {
+            part.iter()
+                .filter_map(|e| {
+                    let r = row(e, runs);
+                    query.matches(&r, now).then(|| (e, sort_cells(&r, sort)))
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut matching = if threads > 1 && entries.len() >= PARALLEL_SCAN {
+            std::thread::scope(|scope| {
+                let parts: Vec<_> = entries
+                    .chunks(entries.len().div_ceil(threads))
+                    .map(|part| scope.spawn(move || scan(part)))
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|p| p.join().expect("query scan thread"))
+                    .collect()
+            })
+        } else {
+            scan(entries)
+        };
+        matching.sort_unstable_by(|(a, ca), (b, cb)| {
+            compare_cells(ca, cb, sort)
+                .then_with(|| b.sort_key.cmp(&a.sort_key))
+                .then_with(|| b.summary.id.cmp(&a.summary.id))
+        });
+        matching.into_iter().map(|(e, _)| e.summary.id).collect()
+    }
+}
