@@ -124,7 +124,8 @@ test("the run list pages through runs, 100 at a time, and follows new runs", asy
   await expectNotReloaded(page);
 
   await page.getByRole("link", { name: "‹ Newer" }).click();
-  await expect(page).toHaveURL(new RegExp(`\\?page=${pages - 1}$`));
+  // The first page's address is the list's own: `/`, no `?page=1`.
+  await expect(page).toHaveURL(pages - 1 === 1 ? /127\.0\.0\.1:\d+\/$/ : new RegExp(`\\?page=${pages - 1}$`));
   await expect(page.locator("tr.run")).toHaveCount(100);
   await expect(page.locator(".pager .disabled", { hasText: "Older ›" })).toHaveCount(0);
 });

@@ -66,3 +66,71 @@ test("a malformed query is explained, its mistake underlined in place, and mendi
   await expect(page.getByTestId("no-match")).toBeVisible();
   expect(failed).toEqual([]);
 });
+
+test("columns, sort by header, grouping and the CSV export follow the address and hold exactly the filtered runs", async ({ page }) => {
+  const sweep = `sweep-${randomUUID().slice(0, 8)}`;
+  const spec: [string, number, number][] = [
+    ["rk4", 1e-3, 0.5],
+    ["rk4", 1e-4, 1.5],
+    ["euler", 1e-3, 4],
+    ["euler", 1e-4, 8],
+    ["euler", 1e-5, 12],
+  ];
+  const ids = spec.map(([solver, dt, error]) =>
+    writeRun({ name: `${solver} dt=${dt}`, metadata: { solver, dt, error, sweep, same: "x" }, status: "completed" }),
+  );
+  writeRun({ name: "another sweep", metadata: { solver: "rk4", dt: 1, error: 0, sweep: "other" } });
+
+  // Columns chosen in the picker go into the address.
+  await openLive(page, `/?q=${encodeURIComponent(`meta.sweep = "${sweep}"`)}`);
+  await expect(page.locator("tr.run")).toHaveCount(5);
+  await page.getByTestId("columns").click();
+  for (const field of ["meta.error", "meta.same"]) {
+    await page.locator(`input[data-field="${field}"]`).check();
+    await expect(page.locator(`th[data-field="${field}"]`)).toBeVisible();
+  }
+  await expect(page).toHaveURL(/cols=meta\.error%2Cmeta\.same/);
+  await page.getByTestId("columns").click(); // closes the picker
+
+  // "Varying only" hides the column that is the same in every run.
+  await page.getByTestId("varying").check();
+  await expect(page.locator('th[data-field="meta.same"]')).toHaveCount(0);
+  await expect(page.locator('th[data-field="meta.error"]')).toBeVisible();
+
+  // A click on a header sorts by it, a second click the other way; numbers as numbers (12 after 8).
+  await page.locator('th[data-field="meta.error"] button').click();
+  await expect(page).toHaveURL(/sort=meta\.error/);
+  await expect(page.locator('th[data-field="meta.error"]')).toHaveAttribute("aria-sort", "ascending");
+  await expect(page.getByTestId("cell")).toHaveText(["0.5", "1.5", "4", "8", "12"]);
+  await page.locator('th[data-field="meta.error"] button').click();
+  await expect(page.getByTestId("cell")).toHaveText(["12", "8", "4", "1.5", "0.5"]);
+
+  // Group by solver: each group's count and the mean of its numbers, computed over every matching run.
+  await page.getByTestId("group-by").fill("meta.solver");
+  await page.getByTestId("group-by").press("Enter");
+  await expect(page).toHaveURL(/group=meta\.solver/);
+  const groups = page.getByTestId("group");
+  await expect(groups).toHaveCount(2);
+  await expect(groups.getByTestId("group-value")).toHaveText(["euler", "rk4"]);
+  await expect(groups.getByTestId("group-count")).toHaveText([" 3 runs", " 2 runs"]);
+  await expect(groups.nth(0).locator(".stats")).toHaveText("mean 8.0000 · 4.0000 … 12.0000");
+  await expect(groups.nth(1).locator(".stats")).toHaveText("mean 1.0000 · 0.5000 … 1.5000");
+
+  // A group folds and unfolds; the address is the view, so a reload shows the same table.
+  await groups.nth(0).getByRole("button").click();
+  await expect(page.locator("tr.run:visible")).toHaveCount(2);
+  await groups.nth(0).getByRole("button").click();
+  await expect(page.locator("tr.run:visible")).toHaveCount(5);
+  await page.reload();
+  await expect(page.getByTestId("group")).toHaveCount(2);
+  await expect(page.getByTestId("cell")).toHaveText(["12", "8", "4", "1.5", "0.5"]);
+  await expect(page.getByTestId("varying")).toBeChecked();
+
+  // The CSV export holds exactly the filtered runs, in the list's order, with the chosen columns.
+  const href = await page.getByTestId("export-csv").getAttribute("href");
+  const response = await page.request.get(href!);
+  expect(response.status()).toBe(200);
+  const lines = (await response.text()).trim().split("\n");
+  expect(lines[0]).toBe("id,name,created,status,results,tags,starred,note,meta.error,meta.same");
+  expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual([ids[4], ids[3], ids[2], ids[1], ids[0]]);
+});

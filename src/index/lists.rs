@@ -76,6 +76,25 @@ impl Index {
         now: i64,
     ) -> (Vec<RunSummary>, usize) {
         let runs = self.runs.read().expect("index lock poisoned");
+        let ids = self.matching_ids(&runs, query, sort, now);
+        let page = ids
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
+            .collect();
+        (page, ids.len())
+    }
+
+    /// The ids of the runs `query` matches in the order of `sort`: from the cache of recent answers, or found
+    /// (and kept) now. `runs` is the index's read guard, held by the caller for as long as it uses the ids.
+    pub(super) fn matching_ids(
+        &self,
+        runs: &Runs,
+        query: &Expr,
+        sort: &[SortKey],
+        now: i64,
+    ) -> Arc<Vec<RunId>> {
         let key = (!query.is_relative()).then(|| format!("{query}\u{0}{sort:?}"));
         let cached = key.as_ref().and_then(|key| {
             let queries = self.queries.lock().expect("query cache lock poisoned");
@@ -84,29 +103,20 @@ impl Index {
                 .find(|(k, _)| k == key)
                 .map(|(_, ids)| ids.clone())
         });
-        let ids = match cached {
-            Some(ids) => ids,
-            None => {
-                let ids = Arc::new(Self::matching(&runs, query, sort, now));
-                if let Some(key) = key {
-                    // Changes take the `runs` write lock and empty the cache under it: while this read lock is
-                    // held, what is stored here is current.
-                    let mut queries = self.queries.lock().expect("query cache lock poisoned");
-                    if queries.len() == QUERIES_KEPT {
-                        queries.remove(0);
-                    }
-                    queries.push((key, ids.clone()));
-                }
-                ids
+        if let Some(ids) = cached {
+            return ids;
+        }
+        let ids = Arc::new(Self::matching(runs, query, sort, now));
+        if let Some(key) = key {
+            // Changes take the `runs` write lock and empty the cache under it: while the caller holds the read
+            // lock, what is stored here is current.
+            let mut queries = self.queries.lock().expect("query cache lock poisoned");
+            if queries.len() == QUERIES_KEPT {
+                queries.remove(0);
             }
-        };
-        let page = ids
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .filter_map(|id| runs.get(id).map(|e| e.summary.clone()))
-            .collect();
-        (page, ids.len())
+            queries.push((key, ids.clone()));
+        }
+        ids
     }
 
     /// The ids of the runs `query` matches, in the order of `sort` (ties newest first).

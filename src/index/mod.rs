@@ -2,6 +2,7 @@
 
 mod lists;
 mod runs;
+mod table;
 mod watcher;
 
 use std::collections::HashSet;
@@ -11,6 +12,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use runs::Runs;
+pub use table::Table;
 pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};

@@ -16,11 +16,11 @@ mod sort;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{Expr, Field, Literal, Op, Pattern};
+pub use ast::{Expr, Field, Literal, Op, Pattern, FIELDS};
 pub use eval::{Cell, Row};
 pub use meta::{lookup, Key, Pairs, Scalar, Symbols};
 pub use parse::parse;
-pub use sort::{compare_cells, parse_sort, sort_cells, SortKey};
+pub use sort::{compare_cells, parse_fields, parse_sort, sort_cells, SortKey};
 
 /// The longest query accepted, in bytes.
 pub const MAX_QUERY_BYTES: usize = 16 * 1024;
@@ -39,6 +39,47 @@ pub fn request(q: &str, sort: &str) -> Result<Option<(Expr, Vec<SortKey>)>, Quer
         ..e
     })?;
     Ok(Some((query, keys)))
+}
+
+/// What the run list shows (`/?q=…&sort=…&cols=…&group=…`): the runs `query` matches in the order of `sort`,
+/// with `columns`, grouped by `group`.
+#[derive(Clone, Debug)]
+pub struct ListRequest {
+    pub query: Expr,
+    pub sort: Vec<SortKey>,
+    pub columns: Vec<Field>,
+    pub group: Option<Field>,
+}
+
+/// Reads the run list's parameters; `None` when all are empty (every run, newest first, no columns). A mistake
+/// in `sort`, `cols` or `group` says which (`in `cols`: …`), its span counted in that parameter's text.
+pub fn list_request(
+    q: &str,
+    sort: &str,
+    cols: &str,
+    group: &str,
+) -> Result<Option<ListRequest>, QueryError> {
+    let columns = parse_fields(cols, "cols")?;
+    let groups = parse_fields(group, "group")?;
+    if groups.len() > 1 {
+        return Err(QueryError::new(
+            "in `group`: one field, e.g. `meta.solver`",
+            (0, group.len()),
+        ));
+    }
+    match request(q, sort)? {
+        None if columns.is_empty() && groups.is_empty() => Ok(None),
+        found => {
+            let (query, sort) =
+                found.unwrap_or_else(|| (Expr::All, parse_sort("").expect("the empty sort reads")));
+            Ok(Some(ListRequest {
+                query,
+                sort,
+                columns,
+                group: groups.into_iter().next(),
+            }))
+        }
+    }
 }
 
 /// A query that cannot be read: what is wrong and where (a byte range of the query text).

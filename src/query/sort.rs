@@ -44,6 +44,29 @@ pub fn parse_sort(text: &str) -> Result<Vec<SortKey>, QueryError> {
     Ok(keys)
 }
 
+/// Reads a comma-separated list of fields (`cols=meta.dt,results`, `group=meta.solver`); `what` names the
+/// parameter in a mistake's message (`in `cols`: unknown field …`), whose span is counted in `text`.
+pub fn parse_fields(text: &str, what: &str) -> Result<Vec<Field>, QueryError> {
+    let mut fields = Vec::new();
+    let mut offset = 0;
+    for part in text.split(',') {
+        let start = offset + (part.len() - part.trim_start().len());
+        offset += part.len() + 1;
+        let name = part.trim();
+        if name.is_empty() {
+            continue;
+        }
+        let f = field(name, (start, start + name.len())).map_err(|e| QueryError {
+            message: format!("in `{what}`: {}", e.message),
+            ..e
+        })?;
+        if !fields.contains(&f) {
+            fields.push(f);
+        }
+    }
+    Ok(fields)
+}
+
 /// The values `keys` sort `row` by, for [`compare_cells`]: taken once per run, not once per comparison.
 pub fn sort_cells<'a>(row: &Row<'a>, keys: &[SortKey]) -> Vec<Option<Cell<'a>>> {
     keys.iter().map(|key| row.cell(&key.field)).collect()

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/api/runs", get(api::list_runs))
+        .route("/api/runs/csv", get(api::runs_csv))
         .route(
             "/api/run",
             get(api::get_run)

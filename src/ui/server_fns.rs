@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
-use crate::model::{RunDetail, RunPage, RunPatch, RunSummary};
+use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary};
 use crate::plots::view::PlotData;
 
 /// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
@@ -55,39 +55,50 @@ pub async fn list_runs(
     limit: usize,
     q: String,
     sort: String,
+    cols: String,
+    group: String,
 ) -> Result<RunPage, AppError> {
     let index = ssr::state()?.index;
     let limit = limit.clamp(1, 1_000);
-    let (runs, total, query_problem) = match crate::query::request(&q, &sort) {
-        Ok(None) => {
-            let (runs, total) = index.page(offset, limit);
-            (runs, total, None)
-        }
-        Ok(Some((query, sort))) => {
+    let mut page = RunPage {
+        runs: Vec::new(),
+        offset,
+        total: 0,
+        storage_problem: index.lost(),
+        query_problem: None,
+        columns: Vec::new(),
+        groups: Vec::new(),
+        group_of: Vec::new(),
+    };
+    match crate::query::list_request(&q, &sort, &cols, &group) {
+        Ok(None) => (page.runs, page.total) = index.page(offset, limit),
+        Ok(Some(request)) => {
             let now = chrono::Utc::now().timestamp_micros();
-            let (runs, total) = index
-                .clone()
-                .query_blocking(query, sort, (offset, limit), now)
-                .await
-                .map_err(|_| AppError::Internal)?;
-            (runs, total, None)
+            let table =
+                tokio::task::spawn_blocking(move || index.table(&request, offset, limit, now))
+                    .await?;
+            page.runs = table.runs;
+            page.total = table.total;
+            page.columns = table.columns;
+            page.groups = table.groups;
+            page.group_of = table.group_of;
         }
         Err(e) => {
-            let problem = crate::model::QueryProblem {
+            page.query_problem = Some(crate::model::QueryProblem {
                 message: e.message,
                 start: e.start,
                 end: e.end,
-            };
-            (Vec::new(), 0, Some(problem))
+            });
         }
-    };
-    Ok(RunPage {
-        runs,
-        offset,
-        total,
-        storage_problem: index.lost(),
-        query_problem,
-    })
+    }
+    Ok(page)
+}
+
+/// Every field the runs can be shown or grouped by, with how many runs have it.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn run_fields() -> Result<Vec<FieldCount>, AppError> {
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.fields()).await?)
 }
 
 /// A run and the layout of its results.
