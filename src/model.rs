@@ -378,6 +378,26 @@ pub struct Stats {
     pub max: f64,
 }
 
+/// A named view of the run list, saved in the storage (`views/{id}.json`) for everyone who views it: the
+/// parameters of the list's address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedView {
+    /// A UUID, given when the view is first saved.
+    #[serde(default)]
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub q: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sort: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cols: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub varying: bool,
+}
+
 /// A field of the runs, with how many runs have it: what the run list offers as columns and groups.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldCount {

@@ -1,9 +1,11 @@
 // The run list's query bar: the address holds the query, the rows follow it, live.
 import { expect, test } from "@playwright/test";
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 import { expectNotReloaded, openLive, runRow } from "./support/page";
-import { writeRun } from "./support/storage";
+import { storage, writeRun } from "./support/storage";
 
 test("a query typed in the bar goes into the address, keeps the matching runs, survives a reload and stays live", async ({ page }) => {
   // A sweep of its own, told apart from every other test's runs by a metadata key.
@@ -133,4 +135,31 @@ test("columns, sort by header, grouping and the CSV export follow the address an
   const lines = (await response.text()).trim().split("\n");
   expect(lines[0]).toBe("id,name,created,status,results,tags,starred,note,meta.error,meta.same");
   expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual([ids[4], ids[3], ids[2], ids[1], ids[0]]);
+});
+
+test("a view saved under a name is in the storage, listed for everyone after a reload, and opens the same list", async ({ page }) => {
+  const sweep = `sweep-${randomUUID().slice(0, 8)}`;
+  const name = `view ${sweep}`;
+  writeRun({ name: "saved a", metadata: { sweep, dt: 1 } });
+  writeRun({ name: "saved b", metadata: { sweep, dt: 2 } });
+  const address = `/?q=${encodeURIComponent(`meta.sweep = "${sweep}"`)}&sort=-meta.dt&cols=meta.dt`;
+  await openLive(page, address);
+  await expect(page.locator("tr.run")).toHaveCount(2);
+  page.once("dialog", (dialog) => dialog.accept(name));
+  await page.getByTestId("views").click();
+  await page.getByTestId("save-view").click();
+  const saved = page.getByTestId("saved-view").filter({ hasText: name });
+  await expect(saved).toHaveCount(1);
+
+  // In the storage, for every viewer of it: a fresh page (another user) lists it, and it opens the same view.
+  const file = readdirSync(path.join(storage(), "views"))
+    .map((f) => JSON.parse(readFileSync(path.join(storage(), "views", f), "utf8")))
+    .find((v) => v.name === name);
+  expect(file).toMatchObject({ q: `meta.sweep = "${sweep}"`, sort: "-meta.dt", cols: "meta.dt" });
+  await page.goto("/");
+  await page.getByTestId("views").click();
+  await page.getByTestId("saved-view").filter({ hasText: name }).getByRole("link").click();
+  await expect(page.getByTestId("cell")).toHaveText(["2", "1"]);
+  const params = new URL(page.url()).searchParams;
+  expect([params.get("q"), params.get("sort"), params.get("cols")]).toEqual([`meta.sweep = "${sweep}"`, "-meta.dt", "meta.dt"]);
 });

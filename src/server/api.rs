@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::error::AppError;
-use crate::model::{ResultId, RunId, RunPatch, RunSummary};
+use crate::model::{ResultId, RunId, RunPatch, RunSummary, SavedView};
 use crate::server::AppState;
 use crate::storage::json::{to_text, NonFinite};
 use crate::storage::payload_to_json;
@@ -258,6 +258,15 @@ pub async fn delete_run(
     let index = state.index.clone();
     tokio::task::spawn_blocking(move || index.delete_run(id)).await??;
     Ok(Json(json!({ "deleted": id })))
+}
+
+/// `GET /api/views`: the run list's saved views, by name (each with the `q`, `sort`, `cols`, `group` and
+/// `varying` of its address).
+pub async fn list_views(State(state): State<AppState>) -> Result<Json<Vec<SavedView>>, AppError> {
+    let storage = state.index.storage().clone();
+    Ok(Json(
+        tokio::task::spawn_blocking(move || storage.list_views()).await??,
+    ))
 }
 
 /// The parameters of `/api/runs/csv`.

@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/runs", get(api::list_runs))
         .route("/api/runs/csv", get(api::runs_csv))
+        .route("/api/views", get(api::list_views))
         .route(
             "/api/run",
             get(api::get_run)

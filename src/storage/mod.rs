@@ -7,6 +7,7 @@ pub mod json;
 mod npy;
 pub mod npy_header;
 mod read;
+mod views;
 mod write;
 
 use std::io;
@@ -20,6 +21,7 @@ pub use format::{
 };
 pub use npy::NpyArray;
 pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key, MAX_NAME_CHARS};
+pub use views::MAX_VIEW_NAME_CHARS;
 
 use crate::model::{ResultId, RunId};
 use fs::{write_bytes_atomic, FileLock};

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
-use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary};
+use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView};
 use crate::plots::view::PlotData;
 
 /// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
@@ -92,6 +92,27 @@ pub async fn list_runs(
         }
     }
     Ok(page)
+}
+
+/// The run list's saved views, by name.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn list_views() -> Result<Vec<SavedView>, AppError> {
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.storage().list_views()).await??)
+}
+
+/// Saves a view of the run list under its name (replacing one of the same name).
+#[server(prefix = "/_fn")]
+pub async fn save_view(view: SavedView) -> Result<SavedView, AppError> {
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.storage().save_view(view)).await??)
+}
+
+/// Deletes a saved view.
+#[server(prefix = "/_fn")]
+pub async fn delete_view(id: String) -> Result<(), AppError> {
+    let index = ssr::state()?.index;
+    Ok(tokio::task::spawn_blocking(move || index.storage().delete_view(&id)).await??)
 }
 
 /// Every field the runs can be shown or grouped by, with how many runs have it.

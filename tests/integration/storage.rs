@@ -506,3 +506,58 @@ fn tags_note_and_star_written_by_other_tools_are_read_and_kept() {
     );
     assert!(storage.run_summary(plain.id).unwrap().tags.is_empty());
 }
+
+#[test]
+fn saved_views_list_by_name_replace_by_name_and_survive_a_damaged_neighbour() {
+    use asgard::model::SavedView;
+    let (_dir, storage) = temp_storage();
+    assert!(
+        storage.list_views().unwrap().is_empty(),
+        "no views directory yet"
+    );
+    let view = |name: &str, q: &str| SavedView {
+        name: name.into(),
+        q: q.into(),
+        cols: "meta.dt".into(),
+        ..SavedView::default()
+    };
+    let failed = storage
+        .save_view(view("  failed rk4 ", "status = failed"))
+        .unwrap();
+    assert_eq!(failed.name, "failed rk4");
+    storage.save_view(view("all heat", "heat")).unwrap();
+    // Same name: replaced, same id.
+    let again = storage
+        .save_view(view("failed rk4", "status = failed AND meta.solver = rk4"))
+        .unwrap();
+    assert_eq!(again.id, failed.id);
+    // A file another tool damaged is left out; the rest still list.
+    fs::write(
+        storage
+            .root()
+            .join(format!("views/{}.json", uuid::Uuid::new_v4())),
+        b"{oops",
+    )
+    .unwrap();
+    let views = storage.list_views().unwrap();
+    let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["all heat", "failed rk4"]);
+    assert_eq!(views[1].q, "status = failed AND meta.solver = rk4");
+    let file: Value = serde_json::from_slice(
+        &fs::read(storage.root().join(format!("views/{}.json", failed.id))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(file["cols"], "meta.dt");
+    for bad in ["", "   ", &"v".repeat(81)] {
+        assert!(
+            matches!(storage.save_view(view(bad, "")), Err(Error::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+    storage.delete_view(&failed.id).unwrap();
+    assert_eq!(storage.list_views().unwrap().len(), 1);
+    assert!(matches!(
+        storage.delete_view("../runs/x"),
+        Err(Error::Invalid(_))
+    ));
+}

@@ -3,6 +3,7 @@
 //! shows the same runs).
 
 mod table;
+mod tools;
 mod view;
 
 use leptos::prelude::*;
@@ -13,7 +14,8 @@ use leptos_router::NavigateOptions;
 use crate::model::{QueryProblem, RunPage};
 use crate::ui::server_fns::list_runs;
 use crate::ui::Live;
-use table::{RunTable, ViewTools};
+use table::RunTable;
+use tools::ViewTools;
 use view::ListView;
 
 /// Rows per page of the run list: a page stays quick to send and to lay out with any number of runs.

@@ -1,141 +1,17 @@
 //! The run table: fixed columns, the chosen ones (sortable by a click, a second key by shift-click, hidden when
-//! the same in every shown run if asked), groups that fold; and the tools above it that change the view.
+//! the same in every shown run if asked), groups that fold.
 
 use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
-use leptos_router::location::Url;
-use leptos_router::NavigateOptions;
 
 use super::thousands;
-use super::view::ListView;
+use super::view::{goer, ListView};
 use crate::model::{CellValue, Group, RunPage, RunSummary, Stats};
 use crate::ui::components::annotations::RowAnnotations;
 use crate::ui::components::status::StatusBadge;
 use crate::ui::format_timestamp;
-use crate::ui::server_fns::run_fields;
-
-/// Goes to a view of the list, keeping the scroll position (each change is a history entry: back undoes it).
-fn goer() -> impl Fn(&ListView) + Clone + 'static {
-    let navigate = use_navigate();
-    move |view: &ListView| {
-        navigate(
-            &view.href(),
-            NavigateOptions {
-                scroll: false,
-                ..Default::default()
-            },
-        )
-    }
-}
-
-/// Columns, grouping, "varying only" and the CSV export of the filtered runs.
-#[component]
-pub fn ViewTools(list: Memo<ListView>) -> impl IntoView {
-    let go = goer();
-    let (go_group, go_varying) = (go.clone(), go.clone());
-    // Asked for when the picker is first opened, not on every page load.
-    let (opened, set_opened) = signal(false);
-    let fields = Resource::new(
-        move || opened.get(),
-        |open| async move {
-            if open {
-                run_fields().await.unwrap_or_default()
-            } else {
-                Vec::new()
-            }
-        },
-    );
-    let csv = move || {
-        let v = list.get();
-        let mut params = Vec::new();
-        for (name, value) in [("q", &v.q), ("sort", &v.sort), ("cols", &v.cols)] {
-            if !value.is_empty() {
-                params.push(format!("{name}={}", Url::escape(value)));
-            }
-        }
-        format!("/api/runs/csv?{}", params.join("&"))
-    };
-    view! {
-        <div class="view-tools">
-            <details class="picker" on:toggle=move |_| set_opened.set(true)>
-                <summary data-testid="columns">"Columns"</summary>
-                <Transition fallback=|| view! { <p class="muted">"Loading fields…"</p> }>
-                    <ul>
-                        {move || {
-                            fields
-                                .get()
-                                .unwrap_or_default()
-                                .into_iter()
-                                .filter(|f| f.field.starts_with("meta.") || f.field == "tag" || f.field == "note" || f.field == "starred")
-                                .map(|f| {
-                                    let go = go.clone();
-                                    let field = f.field.clone();
-                                    let checked = list.read_untracked().columns().contains(&field);
-                                    view! {
-                                        <li>
-                                            <label>
-                                                <input
-                                                    type="checkbox"
-                                                    data-field=field.clone()
-                                                    prop:checked=checked
-                                                    on:change=move |_| go(&list.get_untracked().toggle_column(&field))
-                                                />
-                                                {f.field.clone()}
-                                                <span class="muted">{format!(" {}", thousands(f.runs))}</span>
-                                            </label>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()
-                        }}
-                    </ul>
-                </Transition>
-            </details>
-            <label>
-                "Group by "
-                <input
-                    data-testid="group-by"
-                    list="group-fields"
-                    placeholder="meta.solver"
-                    size="14"
-                    prop:value=move || list.read().group.clone()
-                    on:focus=move |_| set_opened.set(true)
-                    on:change=move |ev| go_group(&ListView {
-                        group: event_target_value(&ev).trim().to_owned(),
-                        page: 1,
-                        ..list.get_untracked()
-                    })
-                />
-                <datalist id="group-fields">
-                    {move || {
-                        fields
-                            .get()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|f| view! { <option value=f.field></option> })
-                            .collect_view()
-                    }}
-                </datalist>
-            </label>
-            <label>
-                <input
-                    type="checkbox"
-                    data-testid="varying"
-                    prop:checked=move || list.read().varying
-                    on:change=move |ev| go_varying(&ListView {
-                        varying: event_target_checked(&ev),
-                        ..list.get_untracked()
-                    })
-                />
-                " Varying only"
-            </label>
-            <a data-testid="export-csv" href=csv download="runs.csv" rel="external">"Export CSV"</a>
-        </div>
-    }
-}
 
 /// Whether every shown run has the same value (or none) in a column.
 fn constant(values: &[Option<CellValue>]) -> bool {

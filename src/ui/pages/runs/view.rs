@@ -1,8 +1,26 @@
 //! The run list's view as its address holds it: `/?q=…&sort=…&cols=…&group=…&varying=1&page=N`. Reload, the
 //! back button and a pasted link all show the same view, because nothing of it lives anywhere else.
 
+use leptos_router::hooks::use_navigate;
 use leptos_router::location::Url;
 use leptos_router::params::ParamsMap;
+use leptos_router::NavigateOptions;
+
+use crate::model::SavedView;
+
+/// Goes to a view of the list, keeping the scroll position (each change is a history entry: back undoes it).
+pub fn goer() -> impl Fn(&ListView) + Clone + 'static {
+    let navigate = use_navigate();
+    move |view: &ListView| {
+        navigate(
+            &view.href(),
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        )
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ListView {
@@ -60,6 +78,31 @@ impl ListView {
             return "/".into();
         }
         format!("/?{}", params.join("&"))
+    }
+
+    /// A saved view, on its first page.
+    pub fn of_saved(saved: &SavedView) -> Self {
+        Self {
+            q: saved.q.clone(),
+            sort: saved.sort.clone(),
+            cols: saved.cols.clone(),
+            group: saved.group.clone(),
+            varying: saved.varying,
+            page: 1,
+        }
+    }
+
+    /// This view, to save under `name`.
+    pub fn to_saved(&self, name: String) -> SavedView {
+        SavedView {
+            id: String::new(),
+            name,
+            q: self.q.clone(),
+            sort: self.sort.clone(),
+            cols: self.cols.clone(),
+            group: self.group.clone(),
+            varying: self.varying,
+        }
     }
 
     /// The same view on another page.
