@@ -163,3 +163,52 @@ test("a view saved under a name is in the storage, listed for everyone after a r
   const params = new URL(page.url()).searchParams;
   expect([params.get("q"), params.get("sort"), params.get("cols")]).toEqual([`meta.sweep = "${sweep}"`, "-meta.dt", "meta.dt"]);
 });
+
+test("keys move, select and open runs; arrivals show as N new and in the title without moving the selection", async ({ page }) => {
+  const sweep = `sweep-${randomUUID().slice(0, 8)}`;
+  const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+  const ids = [0, 1, 2].map((i) => writeRun({ name: `keyed ${i}`, metadata: { sweep }, timestamp: at(i) }));
+  await openLive(page, `/?q=${encodeURIComponent(`meta.sweep = "${sweep}"`)}`);
+  await expect(page.locator("tr.run")).toHaveCount(3);
+
+  // `/` focuses the query; keys typed there are the query's, not the list's.
+  await page.locator("h1").click();
+  await page.keyboard.press("/");
+  await expect(page.getByTestId("query")).toBeFocused();
+  await page.locator("h1").click();
+
+  // Newest first: j goes to ids[2], then ids[1]; x selects; k goes back up; x selects that one too.
+  await page.keyboard.press("j");
+  await expect(page.locator("tr.run.cursor")).toHaveAttribute("data-run-id", ids[2]);
+  await page.keyboard.press("j");
+  await expect(page.locator("tr.run.cursor")).toHaveAttribute("data-run-id", ids[1]);
+  await page.keyboard.press("x");
+  await page.keyboard.press("k");
+  await page.keyboard.press("x");
+  await expect(page.getByTestId("selection")).toContainText("2 selected");
+  await expect(page.getByTestId("compare")).toHaveAttribute("href", `/compare?runs=${ids[1]},${ids[2]}`);
+  await page.keyboard.press("?");
+  await expect(page.getByTestId("key-help")).toContainText("open the run");
+
+  // A matching run written now is counted as new, in the bar and the title; one that does not match is not.
+  // The selection and the cursor stay where they were.
+  const title = await page.title();
+  writeRun({ name: "not this sweep", metadata: { sweep: "other" } });
+  writeRun({ name: "keyed new", metadata: { sweep } });
+  await expect(page.getByTestId("new-runs")).toHaveText("1 new run ↑", { timeout: 5_000 });
+  await expect(page).toHaveTitle(`(1 new) ${title}`);
+  await expect(page.locator("tr.run")).toHaveCount(4);
+  await expect(page.locator("tr.run.selected")).toHaveCount(2);
+  await expect(page.getByTestId("selection")).toContainText("2 selected");
+  await expect(page.locator("tr.run.cursor")).toHaveAttribute("data-run-id", ids[2]);
+  await page.getByTestId("new-runs").click();
+  await expect(page.getByTestId("new-runs")).toHaveCount(0);
+  await expect(page).toHaveTitle(title);
+
+  // Enter opens the run under the cursor.
+  await page.locator("h1").click();
+  await page.keyboard.press("j");
+  const first = await page.locator("tr.run.cursor").getAttribute("data-run-id");
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/run/${first}$`));
+});

@@ -2,11 +2,13 @@
 //! grouped (`/?q=…&sort=…&cols=…&group=…&page=N`: the address holds the view, so a reload or a pasted link
 //! shows the same runs).
 
+mod keys;
 mod table;
 mod tools;
 mod view;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -14,6 +16,7 @@ use leptos_router::NavigateOptions;
 use crate::model::{QueryProblem, RunPage};
 use crate::ui::server_fns::list_runs;
 use crate::ui::Live;
+use keys::{ListBar, ListState};
 use table::RunTable;
 use tools::ViewTools;
 use view::ListView;
@@ -40,14 +43,28 @@ pub fn RunsPage() -> impl IntoView {
             )
         },
     );
-    // Which groups are folded: kept while the list refreshes live.
+    // Which groups are folded, the cursor, the selection, the arrivals: kept while the list refreshes live.
     let folded = RwSignal::new(std::collections::HashSet::<String>::new());
+    let state = ListState::new();
+    keys::listen(state);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = runs.get() {
+            let rows = page.runs.iter().map(|r| r.id).collect();
+            state.loaded(&list.get_untracked(), page.total, rows);
+        }
+    });
+    let title = move || match state.new.get() {
+        0 => "Runs · Asgard Monitor".to_owned(),
+        n => format!("({n} new) Runs · Asgard Monitor"),
+    };
 
     view! {
+        <Title text=title />
         <h1>"Runs"</h1>
         <QueryBar list />
         // Outside the list's refreshes, so that the column picker stays open while columns are chosen.
         <ViewTools list />
+        <ListBar state list />
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
@@ -79,7 +96,7 @@ pub fn RunsPage() -> impl IntoView {
                     Ok(page) => {
                         view! {
                             <Pager page=page.clone() list=list.get_untracked() />
-                            <RunTable page list=list.get_untracked() folded />
+                            <RunTable page list=list.get_untracked() folded state />
                         }
                             .into_any()
                     }

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::keys::ListState;
 use super::thousands;
 use super::view::{goer, ListView};
 use crate::model::{CellValue, Group, RunPage, RunSummary, Stats};
@@ -30,7 +31,12 @@ fn stats_text(stats: &Option<Stats>) -> String {
 }
 
 #[component]
-pub fn RunTable(page: RunPage, list: ListView, folded: RwSignal<HashSet<String>>) -> impl IntoView {
+pub fn RunTable(
+    page: RunPage,
+    list: ListView,
+    folded: RwSignal<HashSet<String>>,
+    state: ListState,
+) -> impl IntoView {
     let columns: Vec<usize> = (0..page.columns.len())
         .filter(|&i| !(list.varying && page.runs.len() > 1 && constant(&page.columns[i].values)))
         .collect();
@@ -62,7 +68,7 @@ pub fn RunTable(page: RunPage, list: ListView, folded: RwSignal<HashSet<String>>
             .map(|&i| page.columns[i].values[r].clone())
             .collect();
         let hidden = move || key.as_ref().is_some_and(|k| folded.read().contains(k));
-        rows.push(view! { <RunRow run cells hidden=Signal::derive(hidden) /> }.into_any());
+        rows.push(view! { <RunRow run cells hidden=Signal::derive(hidden) state /> }.into_any());
     }
     view! {
         <table class="runs">
@@ -168,14 +174,33 @@ fn GroupRow(group: Group, columns: Vec<usize>, folded: RwSignal<HashSet<String>>
 }
 
 #[component]
-fn RunRow(run: RunSummary, cells: Vec<Option<CellValue>>, hidden: Signal<bool>) -> impl IntoView {
+fn RunRow(
+    run: RunSummary,
+    cells: Vec<Option<CellValue>>,
+    hidden: Signal<bool>,
+    state: ListState,
+) -> impl IntoView {
+    let id = run.id;
     let href = format!("/run/{}", run.id);
     // The whole text on hover: names and equations are cut to two lines, circuits to one.
     let name_title = run.name.clone();
     let annotated = run.clone();
     view! {
-        <tr class="run" data-run-id=run.id.to_string() class:folded=move || hidden.get()>
+        <tr
+            class="run"
+            data-run-id=run.id.to_string()
+            class:folded=move || hidden.get()
+            class:cursor=move || state.cursor.get() == Some(id)
+            class:selected=move || state.selected.read().contains(&id)
+        >
             <td class="name">
+                <input
+                    type="checkbox"
+                    class="select"
+                    aria-label="Select this run"
+                    prop:checked=move || state.selected.read().contains(&id)
+                    on:change=move |_| state.toggle(id)
+                />
                 <A href=href attr:class="clamp" attr:title=name_title>
                     {run.name}
                 </A>
