@@ -6,7 +6,7 @@ use bytes::Bytes;
 
 use super::{gzip, Entry, Index, Listing, Runs};
 use crate::model::{RunId, RunSummary};
-use crate::query::{compare_cells, sort_cells, Cell, Expr, Row, SortKey};
+use crate::query::{compare_cells, sort_cells, Cell, Expr, SortKey};
 
 /// How many queries' answers the index keeps until the next change.
 const QUERIES_KEPT: usize = 16;
@@ -121,14 +121,6 @@ impl Index {
 
     /// The ids of the runs `query` matches, in the order of `sort` (ties newest first).
     fn matching<'a>(runs: &'a Runs, query: &Expr, sort: &[SortKey], now: i64) -> Vec<RunId> {
-        fn row<'a>(e: &'a Entry, runs: &'a Runs) -> Row<'a> {
-            Row {
-                summary: &e.summary,
-                meta: runs.meta(e),
-                symbols: &runs.symbols,
-                created: (e.sort_key != i64::MIN).then_some(e.sort_key),
-            }
-        }
         // Each match's sort values are taken once, not at every comparison. A large index is scanned on every
         // core.
         let entries = runs.entries();
@@ -136,7 +128,7 @@ impl Index {
         let scan = |part: &'a [Entry]| -> Matches<'a> {
             part.iter()
                 .filter_map(|e| {
-                    let r = row(e, runs);
+                    let r = runs.row(e);
                     query.matches(&r, now).then(|| (e, sort_cells(&r, sort)))
                 })
                 .collect()

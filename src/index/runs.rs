@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::Entry;
 use crate::model::RunId;
-use crate::query::{Key, Pairs, Scalar, Symbols};
+use crate::query::{Key, Pairs, Row, Scalar, Symbols};
 
 /// Below this many stale pairs, the pairs array is never compacted.
 const MIN_GARBAGE: usize = 4_096;
@@ -45,6 +45,16 @@ impl Runs {
     pub fn meta(&self, entry: &Entry) -> &Pairs {
         let (start, len) = entry.meta;
         &self.pairs[start as usize..start as usize + len as usize]
+    }
+
+    /// What a query sees of an entry.
+    pub fn row<'a>(&'a self, entry: &'a Entry) -> Row<'a> {
+        Row {
+            summary: &entry.summary,
+            meta: self.meta(entry),
+            symbols: &self.symbols,
+            created: (entry.sort_key != i64::MIN).then_some(entry.sort_key),
+        }
     }
 
     /// Puts `entry` with its metadata (from [`Symbols::pairs`]) in the table, in place of the run's previous

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use super::{Entry, Index, Runs};
 use crate::model::{CellValue, Column, FieldCount, Group, RunSummary, Stats};
-use crate::query::{compare_cells, Cell, Field, ListRequest, Row, SortKey, FIELDS};
+use crate::query::{compare_cells, Cell, Field, ListRequest, SortKey, FIELDS};
 
 /// One page of a table: its runs, how many match in all, its columns, and the groups of all matching runs.
 #[derive(Debug, Default)]
@@ -59,15 +59,6 @@ impl Table {
 /// How many metadata keys the list of fields names at most (the most common first).
 const MAX_FIELDS: usize = 500;
 
-fn row<'a>(e: &'a Entry, runs: &'a Runs) -> Row<'a> {
-    Row {
-        summary: &e.summary,
-        meta: runs.meta(e),
-        symbols: &runs.symbols,
-        created: (e.sort_key != i64::MIN).then_some(e.sort_key),
-    }
-}
-
 /// A run's value of `field` as the table shows it (its timestamp as written, for `created`; tags joined).
 fn value(e: &Entry, runs: &Runs, field: &Field) -> Option<CellValue> {
     match field {
@@ -75,7 +66,7 @@ fn value(e: &Entry, runs: &Runs, field: &Field) -> Option<CellValue> {
         Field::Tag if !e.summary.tags.is_empty() => {
             Some(CellValue::Text(e.summary.tags.join(", ")))
         }
-        field => row(e, runs).cell(field).map(|cell| match cell {
+        field => runs.row(e).cell(field).map(|cell| match cell {
             Cell::Number(n) => CellValue::number(n),
             Cell::Text(t) => CellValue::Text(t.to_owned()),
             Cell::Bool(b) => CellValue::Bool(b),
@@ -208,7 +199,7 @@ fn groups(
             .collect();
     };
     for (at, e) in all.iter().enumerate() {
-        let cells = vec![row(e, runs).cell(field)];
+        let cells = vec![runs.row(e).cell(field)];
         let same = previous
             .as_ref()
             .is_some_and(|p| compare_cells(p, &cells, &ascending) == Ordering::Equal);
@@ -228,7 +219,7 @@ fn groups(
         let group = groups.last_mut().expect("a group was just started");
         group.count += 1;
         for (column, sum) in columns.iter().zip(sums.iter_mut()) {
-            if let Some(Cell::Number(n)) = row(e, runs).cell(column) {
+            if let Some(Cell::Number(n)) = runs.row(e).cell(column) {
                 if n.is_finite() {
                     *sum = (sum.0 + 1, sum.1 + n, sum.2.min(n), sum.3.max(n));
                 }
