@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { expectNotReloaded, openLive, runRow } from "./support/page";
-import { storage, writeRun } from "./support/storage";
+import { addResult, readRun, storage, writeRun } from "./support/storage";
 
 test("a query typed in the bar goes into the address, keeps the matching runs, survives a reload and stays live", async ({ page }) => {
   // A sweep of its own, told apart from every other test's runs by a metadata key.
@@ -115,8 +115,8 @@ test("columns, sort by header, grouping and the CSV export follow the address an
   await expect(groups).toHaveCount(2);
   await expect(groups.getByTestId("group-value")).toHaveText(["euler", "rk4"]);
   await expect(groups.getByTestId("group-count")).toHaveText([" 3 runs", " 2 runs"]);
-  await expect(groups.nth(0).locator(".stats")).toHaveText("mean 8.0000 · 4.0000 … 12.0000");
-  await expect(groups.nth(1).locator(".stats")).toHaveText("mean 1.0000 · 0.5000 … 1.5000");
+  await expect(groups.nth(0).locator(".stats")).toHaveText("mean 8 · 4 … 12");
+  await expect(groups.nth(1).locator(".stats")).toHaveText("mean 1 · 0.5 … 1.5");
 
   // A group folds and unfolds; the address is the view, so a reload shows the same table.
   await groups.nth(0).getByRole("button").click();
@@ -211,4 +211,26 @@ test("keys move, select and open runs; arrivals show as N new and in the title w
   const first = await page.locator("tr.run.cursor").getAttribute("data-run-id");
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(new RegExp(`/run/${first}$`));
+});
+
+test("results written by any tool get their statistics in the background: a query on error.max finds them live, sorted, as a column", async ({ page }) => {
+  const sweep = `stats-${randomUUID().slice(0, 8)}`;
+  await openLive(page, `/?q=${encodeURIComponent(`meta.sweep = "${sweep}" AND error.max < 0.01`)}&sort=error.max&cols=error.max`);
+  await expect(page.locator("tr.run")).toHaveCount(0);
+  // Plain JSON, as another tool writes it: no statistics in the files. The monitor computes them.
+  const written: Record<string, string> = {};
+  for (const [name, error] of [["close", 0.002], ["far", 0.5], ["closest", 0.0004]] as [string, number][]) {
+    const id = writeRun({ name, metadata: { sweep }, status: "completed" });
+    addResult(id, "Solution1D", { x: [0, 0.5, 1], computed: [1, 2 + error, 3], expected: [1, 2, 3] }, { title: "u" });
+    written[name] = id;
+  }
+  await expect(page.locator("tr.run")).toHaveCount(2);
+  await expect(page.locator("tr.run .name")).toHaveText([/^\s*closest/, /^\s*close(?!st)/]);
+  // Six significant digits, without float noise; the tooltip holds the number as computed.
+  await expect(page.getByTestId("cell")).toHaveText(["0.0004", "0.002"]);
+  expect(Number(await page.getByTestId("cell").first().getAttribute("title"))).toBeCloseTo(0.0004, 12);
+  // Computed once, into the run's file, where every reader finds them.
+  const stats = readRun(written.far).stats as Record<string, Record<string, unknown>>;
+  expect(Object.values(stats).map((s) => s.type)).toEqual(["Solution1D"]);
+  expect(Object.values(stats)[0]["error.max"]).toBeCloseTo(0.5, 12);
 });

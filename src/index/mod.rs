@@ -1,5 +1,6 @@
 //! The in-memory index of runs, kept current by the watcher, and the stream of storage events it publishes.
 
+mod fill;
 mod lists;
 mod runs;
 mod table;
@@ -15,6 +16,7 @@ use runs::Runs;
 pub use table::Table;
 pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
+use crate::model::summary::RunStats;
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
 use crate::storage::{self, summarize, timestamp_key, AsgardStorage};
 
@@ -25,6 +27,11 @@ struct Entry {
     summary: RunSummary,
     /// Where the run's `metadata`, for queries (`meta.dt < 1e-3`), is in [`Runs`]: (start, length).
     meta: (u32, u32),
+    /// How many pairs of result statistics and types (`error.max < 1e-3`, `has(Solution2D)`) follow the
+    /// metadata in [`Runs`].
+    stats: u32,
+    /// How many of the run's results have no statistics in its file yet (see [`Index::fill_stats`]).
+    missing: usize,
     results: Vec<ResultId>,
     sort_key: i64,
     /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
@@ -84,12 +91,17 @@ pub struct Index {
     lost: RwLock<Option<String>>,
     /// How many run files the index has read since it was built (a gauge for tests and diagnostics).
     reads: std::sync::atomic::AtomicU64,
+    /// Where runs lacking result statistics are sent, once the background work runs (`fill.rs`).
+    to_fill: Mutex<Option<std::sync::mpsc::Sender<RunId>>>,
+    /// Result statistics computed but not written (the storage is read-only), by result.
+    computed: RwLock<std::collections::HashMap<ResultId, serde_json::Value>>,
 }
 
 /// A run file as read (on any thread), before its metadata is interned under the index's lock.
 struct Fresh {
     entry: Entry,
     metadata: serde_json::Map<String, serde_json::Value>,
+    stats: RunStats,
 }
 
 /// An event with its number: numbers grow by one per event, starting from the server's start time in
@@ -139,6 +151,8 @@ impl Index {
             queries: Mutex::new(Vec::new()),
             lost: RwLock::new(None),
             reads: std::sync::atomic::AtomicU64::new(0),
+            to_fill: Mutex::new(None),
+            computed: RwLock::new(Default::default()),
         });
         index.rescan()?;
         Ok(index)
@@ -310,26 +324,41 @@ impl Index {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let stamp = Stamp::of(&self.storage.run_path(id));
         match self.storage.read_run(id) {
-            Ok(run) => Some(Fresh {
-                entry: Entry {
-                    summary: summarize(&run),
-                    sort_key: timestamp_key(&run.timestamp),
-                    meta: (0, 0),
-                    results: run.results,
-                    stamp,
-                },
-                metadata: run.metadata,
-            }),
+            Ok(run) => {
+                let stats =
+                    RunStats::fold(run.results.iter().map(
+                        |&r| match run.stats.get(&r.to_string()) {
+                            Some(entry) => storage::stats::from_entry(entry),
+                            None => storage::stats::from_entry(&self.computed_stats(r)?),
+                        },
+                    ));
+                Some(Fresh {
+                    entry: Entry {
+                        summary: summarize(&run),
+                        sort_key: timestamp_key(&run.timestamp),
+                        meta: (0, 0),
+                        stats: 0,
+                        missing: stats.missing,
+                        results: run.results,
+                        stamp,
+                    },
+                    metadata: run.metadata,
+                    stats,
+                })
+            }
             Err(storage::Error::RunNotFound(_)) => None,
             Err(_) => self.storage.run_summary(id).map(|summary| Fresh {
                 entry: Entry {
                     sort_key: timestamp_key(&summary.timestamp),
                     summary,
                     meta: (0, 0),
+                    stats: 0,
+                    missing: 0,
                     results: Vec::new(),
                     stamp,
                 },
                 metadata: serde_json::Map::new(),
+                stats: RunStats::default(),
             }),
         }
     }
@@ -337,31 +366,41 @@ impl Index {
     /// Puts a run's fresh row in the index and publishes the difference.
     fn apply(&self, id: RunId, fresh: Option<Fresh>) -> Vec<StorageEvent> {
         let mut events = Vec::new();
+        let mut lacking = false;
         {
             let mut runs = self.runs.write().expect("index lock poisoned");
-            let fresh = fresh.map(|f| (runs.symbols.pairs(&f.metadata), f.entry));
+            let fresh = fresh.map(|f| {
+                let pairs = runs.symbols.pairs(&f.metadata);
+                let stats = runs.symbols.stat_pairs(&f.stats);
+                (pairs, stats, f.entry)
+            });
             match (runs.get(&id), fresh) {
                 (None, None) => {}
                 (Some(_), None) => {
                     runs.remove(&id);
                     events.push(StorageEvent::RunDeleted { run_id: id });
                 }
-                (None, Some((pairs, entry))) => {
-                    runs.put(id, entry, pairs);
+                (None, Some((pairs, stats, entry))) => {
+                    lacking = entry.missing > 0;
+                    runs.put(id, entry, pairs, stats);
                     events.push(StorageEvent::RunCreated { run_id: id });
                 }
-                (Some(old), Some((pairs, entry))) => {
+                (Some(old), Some((pairs, stats, entry))) => {
                     for &result_id in entry.results.iter().filter(|r| !old.results.contains(r)) {
                         events.push(StorageEvent::ResultAdded {
                             run_id: id,
                             result_id,
                         });
                     }
-                    // Metadata too: a filtered list (`meta.dt < 1e-3`) may gain or lose the run.
-                    if old.summary != entry.summary || runs.meta(old) != pairs.as_slice() {
+                    // Metadata and statistics too: a filtered list (`meta.dt < 1e-3`) may gain or lose the run.
+                    if old.summary != entry.summary
+                        || runs.meta(old) != pairs.as_slice()
+                        || runs.stats(old) != stats.as_slice()
+                    {
                         events.push(StorageEvent::RunUpdated { run_id: id });
                     }
-                    runs.put(id, entry, pairs);
+                    lacking = entry.missing > 0;
+                    runs.put(id, entry, pairs, stats);
                 }
             }
             if !events.is_empty() {
@@ -371,6 +410,9 @@ impl Index {
                     .expect("query cache lock poisoned")
                     .clear();
             }
+        }
+        if lacking {
+            self.want_stats(id);
         }
         if !events.is_empty() {
             let mut replay = self.replay.lock().expect("replay lock poisoned");

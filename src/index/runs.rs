@@ -16,7 +16,8 @@ pub(super) struct Runs {
     /// `ids[slot]` is the id of `entries[slot]`.
     ids: Vec<RunId>,
     slots: HashMap<RunId, usize>,
-    /// Each entry's metadata is `pairs[entry.meta.0 .. entry.meta.0 + entry.meta.1]`.
+    /// Each entry's metadata is `pairs[entry.meta.0 .. entry.meta.0 + entry.meta.1]`, and its result
+    /// statistics the `entry.stats.1` pairs right after them.
     pairs: Vec<(Key, Scalar)>,
     /// How many pairs belong to no entry any more (their run was rewritten or deleted).
     garbage: usize,
@@ -47,25 +48,40 @@ impl Runs {
         &self.pairs[start as usize..start as usize + len as usize]
     }
 
+    /// An entry's result statistics and result types.
+    pub fn stats(&self, entry: &Entry) -> &Pairs {
+        let start = (entry.meta.0 + entry.meta.1) as usize;
+        &self.pairs[start..start + entry.stats as usize]
+    }
+
     /// What a query sees of an entry.
     pub fn row<'a>(&'a self, entry: &'a Entry) -> Row<'a> {
         Row {
             summary: &entry.summary,
             meta: self.meta(entry),
+            stats: self.stats(entry),
             symbols: &self.symbols,
             created: (entry.sort_key != i64::MIN).then_some(entry.sort_key),
         }
     }
 
-    /// Puts `entry` with its metadata (from [`Symbols::pairs`]) in the table, in place of the run's previous
-    /// entry if it had one.
-    pub fn put(&mut self, id: RunId, mut entry: Entry, pairs: Vec<(Key, Scalar)>) {
+    /// Puts `entry` with its metadata (from [`Symbols::pairs`]) and statistics (from [`Symbols::stat_pairs`])
+    /// in the table, in place of the run's previous entry if it had one.
+    pub fn put(
+        &mut self,
+        id: RunId,
+        mut entry: Entry,
+        pairs: Vec<(Key, Scalar)>,
+        stats: Vec<(Key, Scalar)>,
+    ) {
         let start = u32::try_from(self.pairs.len()).expect("fewer than 2³² metadata values");
         entry.meta = (start, pairs.len() as u32);
+        entry.stats = stats.len() as u32;
         self.pairs.extend(pairs);
+        self.pairs.extend(stats);
         match self.slots.get(&id) {
             Some(&slot) => {
-                self.garbage += self.entries[slot].meta.1 as usize;
+                self.garbage += Self::held(&self.entries[slot]);
                 self.entries[slot] = entry;
             }
             None => {
@@ -85,9 +101,14 @@ impl Runs {
         if let Some(&moved) = self.ids.get(slot) {
             self.slots.insert(moved, slot);
         }
-        self.garbage += entry.meta.1 as usize;
+        self.garbage += Self::held(&entry);
         self.compact();
         Some(entry)
+    }
+
+    /// How many pairs an entry holds.
+    fn held(entry: &Entry) -> usize {
+        (entry.meta.1 + entry.stats) as usize
     }
 
     /// Rewrites the pairs array without its stale pairs once they are more than half of it.
@@ -99,7 +120,8 @@ impl Runs {
         for entry in &mut self.entries {
             let (start, len) = entry.meta;
             let at = pairs.len() as u32;
-            pairs.extend_from_slice(&self.pairs[start as usize..(start + len) as usize]);
+            let end = start as usize + Self::held(entry);
+            pairs.extend_from_slice(&self.pairs[start as usize..end]);
             entry.meta = (at, len);
         }
         self.pairs = pairs;
@@ -112,6 +134,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::model::summary::RunStats;
     use crate::model::RunSummary;
 
     fn entry(id: RunId) -> Entry {
@@ -130,6 +153,8 @@ mod tests {
                 problem: None,
             },
             meta: (0, 0),
+            stats: 0,
+            missing: 0,
             results: Vec::new(),
             sort_key: 0,
             stamp: None,
@@ -139,13 +164,17 @@ mod tests {
     /// Each run's `n` as the table holds it, by id.
     fn ns(runs: &Runs) -> Vec<(RunId, f64)> {
         let n = runs.symbols.key("n").unwrap();
+        let error = runs.symbols.key("error.max").unwrap();
         let mut out: Vec<(RunId, f64)> = runs
             .ids()
             .iter()
             .map(|id| {
                 let e = runs.get(id).unwrap();
-                match crate::query::lookup(runs.meta(e), n) {
-                    Some(Scalar::Number(v)) => (*id, *v),
+                let stat = crate::query::lookup(runs.stats(e), error);
+                match (crate::query::lookup(runs.meta(e), n), stat) {
+                    (Some(Scalar::Number(v)), Some(Scalar::Number(s))) if *s == v + 0.5 => {
+                        (*id, *v)
+                    }
                     other => panic!("{other:?}"),
                 }
             })
@@ -155,7 +184,7 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_and_deletions_keep_every_runs_metadata_through_compaction() {
+    fn rewrites_and_deletions_keep_every_runs_metadata_and_statistics_through_compaction() {
         let mut runs = Runs::default();
         let ids: Vec<RunId> = (0..100).map(|_| RunId(uuid::Uuid::new_v4())).collect();
         let mut expected = std::collections::BTreeMap::new();
@@ -170,7 +199,12 @@ mod tests {
                 let pairs = runs
                     .symbols
                     .pairs(json!({"n": n, "other": "x"}).as_object().unwrap());
-                runs.put(id, entry(id), pairs);
+                let stats = runs.symbols.stat_pairs(&RunStats {
+                    values: vec![("error.max", Some(n + 0.5))],
+                    types: vec![("Solution1D".into(), round)],
+                    missing: 0,
+                });
+                runs.put(id, entry(id), pairs, stats);
                 expected.insert(id, n);
             }
         }

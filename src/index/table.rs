@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use super::{Entry, Index, Runs};
+use crate::model::summary::STATISTICS;
 use crate::model::{CellValue, Column, FieldCount, Group, RunSummary, Stats};
 use crate::query::{compare_cells, Cell, Field, ListRequest, SortKey, FIELDS};
 
@@ -124,16 +125,29 @@ impl Index {
         }
     }
 
-    /// Every field the runs can be shown or grouped by, with how many runs have it: the fixed fields, then each
-    /// metadata key (as `meta.<key>`), the most common first.
+    /// Every field the runs can be shown or grouped by, with how many runs have it: the fixed fields, the result
+    /// statistics some run has, then each metadata key (as `meta.<key>`), the most common first.
     pub fn fields(&self) -> Vec<FieldCount> {
         let runs = self.runs.read().expect("index lock poisoned");
         let mut counts: std::collections::HashMap<crate::query::Key, usize> = Default::default();
+        let mut stat_counts: std::collections::HashMap<crate::query::Key, usize> =
+            Default::default();
         for e in runs.entries() {
             for (key, _) in runs.meta(e) {
                 *counts.entry(*key).or_default() += 1;
             }
+            for (key, _) in runs.stats(e) {
+                *stat_counts.entry(*key).or_default() += 1;
+            }
         }
+        // The statistics some run has, in the order of their documentation.
+        let stats = STATISTICS.iter().filter_map(|s| {
+            let n = stat_counts.get(&runs.symbols.key(s.name)?)?;
+            Some(FieldCount {
+                field: s.name.to_owned(),
+                runs: *n,
+            })
+        });
         let mut meta: Vec<FieldCount> = counts
             .into_iter()
             .map(|(key, n)| FieldCount {
@@ -164,6 +178,7 @@ impl Index {
                     _ => total,
                 },
             })
+            .chain(stats)
             .chain(meta)
             .collect()
     }

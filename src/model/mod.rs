@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 mod annotations;
 mod list;
+pub mod summary;
 
 pub use annotations::{RunPatch, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS};
 pub use list::{CellValue, Column, FieldCount, Group, QueryProblem, RunPage, SavedView, Stats};

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::model::summary::statistic;
+
 /// A condition on a run.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
@@ -23,6 +25,8 @@ pub enum Expr {
     Matches(Field, Pattern),
     /// A bare word or quoted phrase: in the name or the equation, ignoring case.
     Word(String),
+    /// `has(Solution2D)`: the run has a result of this type.
+    Has(String),
 }
 
 /// What a condition looks at.
@@ -45,6 +49,8 @@ pub enum Field {
     Note,
     /// A metadata key: `meta.dt`, or `meta.solver.order` inside nested objects.
     Meta(String),
+    /// A statistic of the run's results: `error.max`, `loss.final` (`model::summary::STATISTICS`).
+    Stat(&'static str),
 }
 
 /// The fields a query may name, besides `meta.<key>`.
@@ -65,6 +71,7 @@ impl Field {
             "tag" => Self::Tag,
             "starred" => Self::Starred,
             "note" => Self::Note,
+            _ if statistic(name).is_some() => Self::Stat(statistic(name)?.name),
             _ => Self::Meta(
                 name.strip_prefix("meta.")
                     .filter(|k| !k.is_empty())?
@@ -87,6 +94,7 @@ impl fmt::Display for Field {
             Self::Starred => f.write_str("starred"),
             Self::Note => f.write_str("note"),
             Self::Meta(key) => write!(f, "meta.{key}"),
+            Self::Stat(name) => f.write_str(name),
         }
     }
 }
@@ -204,6 +212,7 @@ impl fmt::Display for Expr {
                 write!(f, "{field} ~ /{}/", pattern.source.replace('/', "\\/"))
             }
             Self::Word(word) => write_quoted(f, word),
+            Self::Has(result_type) => write!(f, "has({result_type})"),
         }
     }
 }

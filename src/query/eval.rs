@@ -11,6 +11,8 @@ use crate::model::RunSummary;
 pub struct Row<'a> {
     pub summary: &'a RunSummary,
     pub meta: &'a Pairs,
+    /// The run's result statistics and how many results of each type it has ([`Symbols::stat_pairs`]).
+    pub stats: &'a Pairs,
     /// What the keys of `meta` are called.
     pub symbols: &'a Symbols,
     /// The run's timestamp in microseconds since 1970 (`None` when it is not RFC 3339).
@@ -25,6 +27,16 @@ pub enum Cell<'a> {
     Bool(bool),
     /// Microseconds since 1970.
     Time(i64),
+}
+
+impl<'a> Cell<'a> {
+    fn of(value: &'a Scalar) -> Self {
+        match value {
+            Scalar::Number(n) => Cell::Number(*n),
+            Scalar::Bool(b) => Cell::Bool(*b),
+            Scalar::Text(t) => Cell::Text(t),
+        }
+    }
 }
 
 impl<'a> Row<'a> {
@@ -50,13 +62,8 @@ impl<'a> Row<'a> {
             Field::Tag => s.tags.first().map(|t| Cell::Text(t)),
             Field::Starred => Some(Cell::Bool(s.starred)),
             Field::Note => s.note.as_deref().map(Cell::Text),
-            Field::Meta(key) => {
-                lookup(self.meta, self.symbols.key(key)?).map(|value| match value {
-                    Scalar::Number(n) => Cell::Number(*n),
-                    Scalar::Bool(b) => Cell::Bool(*b),
-                    Scalar::Text(t) => Cell::Text(t),
-                })
-            }
+            Field::Meta(key) => lookup(self.meta, self.symbols.key(key)?).map(Cell::of),
+            Field::Stat(name) => lookup(self.stats, self.symbols.key(name)?).map(Cell::of),
         }
     }
 }
@@ -85,7 +92,7 @@ impl Expr {
             Self::Compare(_, _, v) => relative(v),
             Self::In(_, values) => values.iter().any(relative),
             Self::Range(_, lo, hi) => relative(lo) || relative(hi),
-            Self::All | Self::Matches(..) | Self::Word(_) => false,
+            Self::All | Self::Matches(..) | Self::Word(_) | Self::Has(_) => false,
         }
     }
 
@@ -118,6 +125,10 @@ impl Expr {
                 Cell::Bool(b) => pattern.regex.is_match(if *b { "true" } else { "false" }),
                 Cell::Time(_) => false,
             }),
+            Self::Has(result_type) => row
+                .symbols
+                .key(result_type)
+                .is_some_and(|key| lookup(row.stats, key).is_some()),
             Self::Word(word) => {
                 let s = row.summary;
                 contains_folded(&s.name, word)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::model::summary::RunStats;
 use crate::storage::json;
 
 /// How deep nested metadata objects are flattened (`meta.a.b.c…`); deeper levels are not queryable.
@@ -91,6 +92,21 @@ impl Symbols {
         }
         pairs.sort_by_key(|(k, _)| *k);
         // The first spelling of a key stays (a stable sort keeps the order pairs were pushed in).
+        pairs.dedup_by_key(|(k, _)| *k);
+        pairs
+    }
+
+    /// A run's result statistics in compact form, sorted by key: each statistic by name (NaN when it is not a
+    /// finite number, so that no comparison holds), and each result type it has with how many.
+    pub fn stat_pairs(&mut self, stats: &RunStats) -> Vec<(Key, Scalar)> {
+        let mut pairs = Vec::with_capacity(stats.values.len() + stats.types.len());
+        for &(name, v) in &stats.values {
+            pairs.push((self.intern_key(name), Scalar::Number(v.unwrap_or(f64::NAN))));
+        }
+        for (result_type, n) in &stats.types {
+            pairs.push((self.intern_key(result_type), Scalar::Number(*n as f64)));
+        }
+        pairs.sort_by_key(|(k, _)| *k);
         pairs.dedup_by_key(|(k, _)| *k);
         pairs
     }

@@ -6,13 +6,15 @@
 //! and     := unary (AND? unary)*          adjacent conditions are ANDed
 //! unary   := NOT unary | primary
 //! primary := '(' or ')' | field op value | field '~' (regex | string)
-//!          | field IN '[' value (',' value)* ']' | field IN value '..' value | word | string
+//!          | field IN '[' value (',' value)* ']' | field IN value '..' value | has '(' type ')'
+//!          | word | string
 //! ```
 
 use super::ast::{Expr, Field, Literal, Pattern, FIELDS};
 use super::lex::{tokens, Tok, Token};
 use super::{QueryError, MAX_DEPTH, MAX_QUERY_BYTES};
-use crate::model::RunStatus;
+use crate::model::summary::STATISTICS;
+use crate::model::{ResultType, RunStatus};
 
 /// Parses a query; the empty query is [`Expr::All`].
 pub fn parse(text: &str) -> Result<Expr, QueryError> {
@@ -51,6 +53,7 @@ pub fn field(name: &str, span: (usize, usize)) -> Result<Field, QueryError> {
     Field::named(name).ok_or_else(|| {
         let mut close: Vec<(f64, String)> = FIELDS
             .iter()
+            .chain(STATISTICS.iter().map(|s| &s.name))
             .map(|f| (strsim::jaro_winkler(name, f), (*f).to_owned()))
             .filter(|(score, _)| *score > 0.8)
             .collect();
@@ -61,13 +64,14 @@ pub fn field(name: &str, span: (usize, usize)) -> Result<Field, QueryError> {
         }
         QueryError::new(
             format!(
-                "unknown field `{name}`: did you mean {}? Fields are {} and meta.<key>",
+                "unknown field `{name}`: did you mean {}? Fields are {}, meta.<key> and the result statistics {}",
                 suggestions
                     .iter()
                     .map(|s| format!("`{s}`"))
                     .collect::<Vec<_>>()
                     .join(" or "),
-                FIELDS.join(", ")
+                FIELDS.join(", "),
+                STATISTICS.map(|s| s.name).join(", ")
             ),
             span,
         )
@@ -151,6 +155,11 @@ impl Parser {
                 }
                 Ok(inner)
             }
+            Tok::Word(word)
+                if word.eq_ignore_ascii_case("has") && self.peek().tok == Tok::LParen =>
+            {
+                self.has(token.start)
+            }
             Tok::Word(word) => match self.peek().tok {
                 Tok::Op(_) | Tok::Tilde | Tok::In => {
                     let field = field(&word, span)?;
@@ -168,6 +177,33 @@ impl Parser {
                 token.span(),
             )),
         }
+    }
+
+    /// The rest of `has(Type)`, after `has`: the type's name and `)`. A known type's name is read in any case
+    /// (`has(solution2d)`); any other name is a type a writer may have made up.
+    fn has(&mut self, start: usize) -> Result<Expr, QueryError> {
+        self.next();
+        let token = self.next();
+        let Tok::Word(name) = token.tok else {
+            return Err(QueryError::new(
+                format!(
+                    "expected a result type in `has(…)`: {}",
+                    ResultType::NAMES.join(", ")
+                ),
+                token.span(),
+            ));
+        };
+        let close = self.next();
+        if close.tok != Tok::RParen {
+            return Err(QueryError::new(
+                "expected `)` to close `has(`",
+                (start, close.end.max(token.end)),
+            ));
+        }
+        let known = ResultType::NAMES
+            .iter()
+            .find(|known| known.eq_ignore_ascii_case(&name));
+        Ok(Expr::Has(known.map_or(name, |k| (*k).to_owned())))
     }
 
     /// What follows a field: a comparison, `~`, or `IN`.

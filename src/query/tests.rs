@@ -5,6 +5,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
 use super::*;
+use crate::model::summary::RunStats;
 use crate::model::{RunId, RunStatus, RunSummary};
 
 fn run(name: &str, status: RunStatus, equation: Option<&str>, results: usize) -> RunSummary {
@@ -56,16 +57,72 @@ fn tags_star_and_note_are_fields_and_a_run_has_many_tags() {
     }
 }
 
+#[test]
+fn result_statistics_and_types_are_fields() {
+    let summary = run("heat", RunStatus::Completed, None, 3);
+    let stats = RunStats {
+        values: vec![
+            ("error.max", Some(2e-4)),
+            ("loss.final", Some(0.01)),
+            ("field.max", None),
+        ],
+        types: vec![("Solution1D".into(), 2), ("MyOwnType".into(), 1)],
+        missing: 0,
+    };
+    // A metadata key of the same name is a different field.
+    let meta = json!({"error": {"max": 7}, "Solution2D": 1});
+    for (query, expected) in [
+        ("error.max < 1e-3", true),
+        ("error.max < 1e-4", false),
+        ("meta.error.max = 7", true),
+        ("loss.final in 0..0.1", true),
+        ("error.rms < 1", false),
+        ("NOT error.rms < 1", true),
+        // A statistic that is not a number (NaN in the data) matches no comparison.
+        ("field.max > 0 OR field.max <= 0", false),
+        ("has(Solution1D)", true),
+        ("has(solution1d)", true),
+        ("has(Solution2D)", false),
+        ("has(MyOwnType) AND NOT has(PhysicsAnimation)", true),
+        ("HAS(OptimizationResult) OR error.max > 0", true),
+    ] {
+        assert_eq!(
+            matches_with(query, &summary, meta.clone(), &stats),
+            expected,
+            "{query}"
+        );
+    }
+    assert_eq!(
+        parse("has(solution2d)").unwrap().to_string(),
+        "has(Solution2D)"
+    );
+    let e = error("has(Solution2D");
+    assert!(e.message.contains("`)`"), "{}", e.message);
+    let e = error("eror.max < 1");
+    assert!(e.message.contains("`error.max`"), "{}", e.message);
+}
+
 /// Whether `query` matches a run with `summary` and `metadata`, created at noon on 2026-11-30, evaluated at
 /// 13:00 that day.
 fn matches(query: &str, summary: &RunSummary, metadata: serde_json::Value) -> bool {
+    matches_with(query, summary, metadata, &RunStats::default())
+}
+
+fn matches_with(
+    query: &str,
+    summary: &RunSummary,
+    metadata: serde_json::Value,
+    stats: &RunStats,
+) -> bool {
     let expr = parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
     let mut symbols = Symbols::default();
     let meta = symbols.pairs(&metadata.as_object().cloned().unwrap_or_default());
+    let stats = symbols.stat_pairs(stats);
     let noon = parse_time("2026-11-30T12:00:00Z");
     let row = Row {
         summary,
         meta: &meta,
+        stats: &stats,
         symbols: &symbols,
         created: Some(noon),
     };
@@ -233,6 +290,8 @@ fn random_expr(rng: &mut ChaCha8Rng, depth: usize) -> Expr {
         Field::Circuit,
         Field::Meta("dt".into()),
         Field::Meta("solver.order".into()),
+        Field::Stat("error.max"),
+        Field::Stat("loss.final"),
     ];
     let literal = |rng: &mut ChaCha8Rng| match rng.random_range(0..4) {
         0 => Literal::Number(rng.random_range(-1e6..1e6)),
@@ -241,9 +300,9 @@ fn random_expr(rng: &mut ChaCha8Rng, depth: usize) -> Expr {
         _ => Literal::Bool(rng.random()),
     };
     let choice = if depth >= 4 {
-        rng.random_range(3..9)
+        rng.random_range(3..10)
     } else {
-        rng.random_range(0..9)
+        rng.random_range(0..10)
     };
     match choice {
         0 | 1 => {
@@ -285,6 +344,7 @@ fn random_expr(rng: &mut ChaCha8Rng, depth: usize) -> Expr {
             let regex = regex::Regex::new(&source).unwrap();
             Expr::Matches(Field::Name, Pattern { source, regex })
         }
+        8 => Expr::Has(["Solution2D", "MyOwnType"][rng.random_range(0..2)].into()),
         _ => Expr::Word(words[rng.random_range(0..words.len())].into()),
     }
 }

@@ -73,6 +73,7 @@ impl Monitor {
 
         let root = storage.root().to_path_buf();
         let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
+        index.fill_stats_in_background();
         let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
         tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
 

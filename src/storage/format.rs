@@ -47,6 +47,10 @@ pub struct RunRecord {
     pub note: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub starred: bool,
+    /// Each result's type and statistics, by result id (docs/storage-format.md, "Result statistics"); kept as
+    /// written, so that a rewrite loses nothing a newer writer put there.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub stats: Map<String, Value>,
 }
 
 /// `results/{id}.json`.
@@ -60,6 +64,10 @@ pub struct ResultRecord {
     pub data: Map<String, Value>,
     #[serde(default = "empty_object")]
     pub display: Value,
+    /// The result's statistics (`{"error.max": 1e-4, …}`), as the writer computed them; absent from results
+    /// written before statistics, and for types that have none.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub stats: Map<String, Value>,
 }
 
 fn empty_object() -> Value {

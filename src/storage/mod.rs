@@ -7,6 +7,7 @@ pub mod json;
 mod npy;
 pub mod npy_header;
 mod read;
+pub mod stats;
 mod views;
 mod write;
 

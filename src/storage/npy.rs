@@ -49,6 +49,19 @@ impl NpyArray {
         }
     }
 
+    /// The elements as `f64`, in row-major order (borrowed when they already are).
+    pub fn to_f64(&self) -> std::borrow::Cow<'_, [f64]> {
+        use std::borrow::Cow;
+        match self {
+            Self::F64(a) => a
+                .as_slice()
+                .map_or_else(|| Cow::Owned(a.iter().copied().collect()), Cow::Borrowed),
+            Self::F32(a) => Cow::Owned(a.iter().map(|&v| f64::from(v)).collect()),
+            Self::I64(a) => Cow::Owned(a.iter().map(|&v| v as f64).collect()),
+            Self::I32(a) => Cow::Owned(a.iter().map(|&v| f64::from(v)).collect()),
+        }
+    }
+
     /// The array as nested JSON lists, for storing small arrays inline.
     pub fn to_json(&self) -> Value {
         let values: Vec<f64> = match self {

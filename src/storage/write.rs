@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::fs::{remove_if_exists, write_atomic};
 use super::{
-    format, inline_shape, now_rfc3339, AsgardStorage, DataValue, Error, NpyArray, Result,
+    format, inline_shape, now_rfc3339, stats, AsgardStorage, DataValue, Error, NpyArray, Result,
     ResultRecord, RunRecord,
 };
 use crate::model::{ResultId, ResultType, RunId, RunPatch, RunStatus};
@@ -33,6 +33,7 @@ impl AsgardStorage {
             tags: Vec::new(),
             note: String::new(),
             starred: false,
+            stats: Map::new(),
         };
         self.write_json(&Self::rel_run(run.id), &run)?;
         Ok(run)
@@ -172,6 +173,20 @@ impl AsgardStorage {
                 })
         };
         format::validate(&result_type, &shape_of).map_err(Error::InvalidData)?;
+        let numbers = |field: &str| -> Option<stats::Numbers<'_>> {
+            match &prepared.iter().find(|(n, _)| n == field)?.1 {
+                DataValue::Json(v) => {
+                    let (shape, true) = inline_shape(v)? else {
+                        return None;
+                    };
+                    let mut values = Vec::new();
+                    format::flatten_numbers(v, &mut values);
+                    Some((shape, values.into()))
+                }
+                DataValue::Array(a) => Some((a.shape(), a.to_f64())),
+            }
+        };
+        let statistics = stats::compute(&result_type, &numbers, &display);
 
         let mut fields = Map::new();
         let mut written = Vec::new();
@@ -200,6 +215,7 @@ impl AsgardStorage {
             };
             fields.insert(name, stored);
         }
+        let entry = stats::entry_json(&result_type, &statistics);
         let record = ResultRecord {
             id,
             run_id,
@@ -207,6 +223,7 @@ impl AsgardStorage {
             timestamp: now_rfc3339(),
             data: fields,
             display,
+            stats: stats::to_json(&statistics),
         };
         if let Err(e) = self.write_json(&Self::rel_result(id), &record) {
             undo(&written);
@@ -214,12 +231,56 @@ impl AsgardStorage {
         }
         written.push(Self::rel_result(id));
 
-        if let Err(e) = self.update_run(run_id, |run| run.results.push(id)) {
+        let added = self.update_run(run_id, |run| {
+            run.results.push(id);
+            run.stats.insert(id.to_string(), entry);
+        });
+        if let Err(e) = added {
             // The run went away (or is unreadable, or the disk is full) while we wrote: leave nothing behind.
             undo(&written);
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// The statistics of a stored result: those its file holds, or else computed from its fields (a result
+    /// written before statistics existed). For the run file entry of [`Self::record_stats`].
+    pub fn result_stats(&self, id: ResultId) -> Result<Value> {
+        let record = self.read_result(id)?;
+        if !record.stats.is_empty() {
+            let values = stats::values_of(&record.stats);
+            return Ok(stats::entry_json(&record.result_type, &values));
+        }
+        let payload = self.get_result(id)?;
+        let numbers = |field: &str| -> Option<stats::Numbers<'_>> {
+            match payload.field(field)? {
+                crate::model::FieldValue::Array(a) => {
+                    Some((a.shape.clone(), a.values.as_slice().into()))
+                }
+                crate::model::FieldValue::Json(_) => None,
+            }
+        };
+        let values = stats::compute(&record.result_type, &numbers, &record.display);
+        Ok(stats::entry_json(&record.result_type, &values))
+    }
+
+    /// Adds the entries (from [`Self::result_stats`]) of results that are the run's and have none in its file
+    /// yet, under the run's lock; the file is not rewritten when there is nothing to add.
+    pub fn record_stats(&self, id: RunId, entries: Vec<(ResultId, Value)>) -> Result<()> {
+        let _lock = self.lock_run(id)?;
+        let mut run = self.read_run(id)?;
+        let mut added = false;
+        for (result, entry) in entries {
+            let key = result.to_string();
+            if run.results.contains(&result) && !run.stats.contains_key(&key) {
+                run.stats.insert(key, entry);
+                added = true;
+            }
+        }
+        if added {
+            self.write_json(&Self::rel_run(id), &run)?;
+        }
+        Ok(())
     }
 
     /// Deletes a run, its results and their array files. The run file goes first, so the run leaves the list

@@ -11,5 +11,6 @@ mod fuzz_corpus;
 mod live;
 mod query;
 mod security;
+mod stats;
 mod storage;
 mod support;

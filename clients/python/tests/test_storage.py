@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -372,3 +373,63 @@ def test_bad_tags_and_notes_are_refused_with_the_rust_messages(tmp_path):
         with pytest.raises(InvalidData, match=message):
             call()
     assert storage.get_run(run.id).tags == []
+
+
+def test_statistics_are_written_with_each_result_and_the_monitor_computes_the_same_for_older_files(tmp_path):
+    storage = AsgardStorage(tmp_path / "s")
+    run = storage.create_run("statistics")
+    _all_six(storage, run.id)
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 1, 3000)
+    noise = rng.normal(scale=1e-3, size=x.size)
+    storage.add_result(run.id, "Solution1D", {"x": x, "computed": np.sin(x) + noise, "expected": np.sin(x)})
+    storage.add_result(run.id, "DiscreteSequence", {"values": [1.0, 2.0, float("nan")], "expected": [1, 2, 3]})
+    storage.add_result(run.id, "DiscreteSequence", {"values": np.arange(10.0), "expected": np.arange(10.0)[::-1]})
+    storage.add_result(run.id, "PhysicsAnimation", {"frames": rng.normal(size=(13, 4, 4))}, {"fps": 4})
+    written = storage.get_run(run.id)
+    assert list(written.stats) == written.results
+    [s1, s2, ens, seq, opt, anim, custom, noisy, nan_seq, reversed_seq, fps_anim] = [written.stats[r] for r in written.results]
+    assert s1 == {"type": "Solution1D", "error.max": 0.0, "error.rms": 0.0}
+    assert noisy["error.max"] == pytest.approx(np.max(np.abs(noise)), rel=1e-9)
+    assert noisy["error.rms"] == pytest.approx(np.sqrt(np.mean(noise**2)), rel=1e-6)
+    assert nan_seq == {"type": "DiscreteSequence", "error.max": None, "error.rms": None}
+    assert reversed_seq["error.max"] == 9.0
+    assert opt["loss.final"] == pytest.approx(1e-6) and opt["loss.min"] == pytest.approx(1e-6) and opt["loss.steps"] == 1200
+    assert ens["ensemble.paths"] == 30 and s2["type"] == "Solution2D" and "field.mean" in s2
+    assert anim["animation.frames"] == 300 and anim["animation.duration"] == pytest.approx(3.0)
+    assert fps_anim == {"type": "PhysicsAnimation", "animation.frames": 13, "animation.duration": 3.0}
+    assert custom == {"type": "Custom"} and seq == {"type": "DiscreteSequence"}
+    result_file = json.loads((tmp_path / "s" / "results" / f"{written.results[7]}.json").read_text())
+    assert result_file["stats"] == {k: v for k, v in noisy.items() if k != "type"}
+
+    # Files without statistics, as an older writer leaves them: the monitor computes them in the background
+    # and writes them into the run file, the same numbers as Python's.
+    for path in list((tmp_path / "s" / "runs").glob("*.json")) + list((tmp_path / "s" / "results").glob("*.json")):
+        record = json.loads(path.read_text())
+        record.pop("stats", None)
+        path.write_text(json.dumps(record))
+    assert storage.get_run(run.id).stats == {}
+    monitor = subprocess.Popen([ASGARD, "monitor", "--storage", str(tmp_path / "s"), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = monitor.stdout.readline().split("http://")[1].split()[0].rstrip("/")
+        deadline = time.time() + 30
+        while len(storage.get_run(run.id).stats) < len(written.results) and time.time() < deadline:
+            time.sleep(0.05)
+        computed = storage.get_run(run.id).stats
+        assert list(computed) == written.results or set(computed) == set(written.results)
+        for rid, mine in written.stats.items():
+            theirs = computed[rid]
+            assert set(theirs) == set(mine), (mine, theirs)
+            for name, value in mine.items():
+                if value is None or isinstance(value, str):
+                    assert theirs[name] == value, (name, mine, theirs)
+                else:
+                    assert theirs[name] == pytest.approx(value, rel=1e-9, abs=1e-15), (name, mine, theirs)
+        # One result's error is NaN, so the run's is not a number: it matches no comparison.
+        for q, found in [("has(PhysicsAnimation) AND loss.steps = 1200", ["statistics"]), ("error.max >= 0", [])]:
+            with urllib.request.urlopen(f"http://{url}/api/runs?q={urllib.parse.quote(q)}", timeout=10) as r:
+                assert [row["name"] for row in json.load(r)] == found, q
+    finally:
+        monitor.terminate()
+        monitor.wait(timeout=10)

@@ -24,6 +24,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from .schema import validate
+from .stats import compute as compute_stats
 
 FORMAT_NAME = "asgard-storage"
 FORMAT_VERSION = 1
@@ -70,6 +71,8 @@ class Run:
     tags: List[str] = field(default_factory=list)
     note: str = ""
     starred: bool = False
+    #: Each result's type and statistics, by result id (``{"type": "Solution1D", "error.max": …}``).
+    stats: Dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         record = {
@@ -89,6 +92,8 @@ class Run:
             record["note"] = self.note
         if self.starred:
             record["starred"] = True
+        if self.stats:
+            record["stats"] = self.stats
         return record
 
     @classmethod
@@ -105,6 +110,7 @@ class Run:
             tags=[str(t) for t in record.get("tags") or []],
             note=str(record.get("note") or ""),
             starred=bool(record.get("starred", False)),
+            stats=dict(record.get("stats") or {}) if isinstance(record.get("stats"), dict) else {},
         )
 
 
@@ -458,6 +464,8 @@ class AsgardStorage:
         problem = validate(result_type, shapes.get)
         if problem:
             raise InvalidData(problem)
+        arrays = {name: value for name, value in prepared.items() if isinstance(value, np.ndarray)}
+        stats = compute_stats(result_type, arrays, display)
 
         fields: Dict[str, Any] = {}
         written: List[Path] = []
@@ -481,9 +489,16 @@ class AsgardStorage:
                 "data": fields,
                 "display": _json_safe(dict(display)),
             }
+            if stats:
+                record["stats"] = stats
             _write_json(self._result_path(result_id), record)
             written.append(self._result_path(result_id))
-            self._update_run(run_id, lambda run: run.results.append(result_id))
+
+            def add(run: Run) -> None:
+                run.results.append(result_id)
+                run.stats[result_id] = {"type": result_type, **stats}
+
+            self._update_run(run_id, add)
         except BaseException:
             # Nothing of a result that did not land is left behind.
             for path in written:

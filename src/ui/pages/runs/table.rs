@@ -10,6 +10,7 @@ use super::keys::ListState;
 use super::thousands;
 use super::view::{goer, ListView};
 use crate::model::{CellValue, Group, RunPage, RunSummary, Stats};
+use crate::plots::format::short_number;
 use crate::ui::components::annotations::RowAnnotations;
 use crate::ui::components::status::StatusBadge;
 use crate::ui::format_timestamp;
@@ -19,14 +20,30 @@ fn constant(values: &[Option<CellValue>]) -> bool {
     values.windows(2).all(|w| w[0] == w[1])
 }
 
+/// A value exactly as stored (the shortest text that reads back as the same number): a group's key, a cell's
+/// tooltip.
 fn cell_text(value: &Option<CellValue>) -> String {
     value.as_ref().map(CellValue::to_string).unwrap_or_default()
+}
+
+/// A value as a person reads it in the table: numbers to six significant digits, without float noise
+/// (`0.00039999999999995595` reads `0.0004`; the tooltip has the number as stored).
+fn cell_shown(value: &Option<CellValue>) -> String {
+    match value {
+        Some(CellValue::Number(v)) => short_number(*v),
+        other => cell_text(other),
+    }
 }
 
 /// "mean 1.2e-3 · 1e-4 … 5e-3" for a group's numbers in one column.
 fn stats_text(stats: &Option<Stats>) -> String {
     stats.map_or(String::new(), |s| {
-        format!("mean {:.4} · {:.4} … {:.4}", s.mean, s.min, s.max)
+        format!(
+            "mean {} · {} … {}",
+            short_number(s.mean),
+            short_number(s.min),
+            short_number(s.max)
+        )
     })
 }
 
@@ -220,7 +237,13 @@ fn RunRow(
             </td>
             {cells
                 .into_iter()
-                .map(|c| view! { <td class="num" data-testid="cell">{cell_text(&c)}</td> })
+                .map(|c| {
+                    view! {
+                        <td class="num" data-testid="cell" title=cell_text(&c)>
+                            {cell_shown(&c)}
+                        </td>
+                    }
+                })
                 .collect_view()}
         </tr>
     }

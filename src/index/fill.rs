@@ -1,0 +1,95 @@
+//! Result statistics for results written without them (by an older writer, or by a program that writes the
+//! format with plain `json` and NumPy): computed in the background, one run at a time, and written into the
+//! run's file under its lock, so that they are computed once (docs/storage-format.md, "Result statistics").
+//! Where the storage cannot be written (read-only), they are kept in memory instead.
+
+use std::collections::HashSet;
+use std::sync::{mpsc, Arc, Weak};
+
+use serde_json::Value;
+
+use super::Index;
+use crate::model::{ResultId, RunId};
+
+impl Index {
+    /// Starts the background work: every run indexed so far with results lacking statistics, and from now on
+    /// each run that changes and lacks some. It stops when the index is dropped.
+    pub fn fill_stats_in_background(self: &Arc<Self>) {
+        let (send, receive) = mpsc::channel::<RunId>();
+        let lacking: Vec<RunId> = {
+            let runs = self.runs.read().expect("index lock poisoned");
+            runs.ids()
+                .iter()
+                .filter(|id| runs.get(id).is_some_and(|e| e.missing > 0))
+                .copied()
+                .collect()
+        };
+        for id in lacking {
+            let _ = send.send(id);
+        }
+        *self.to_fill.lock().expect("fill lock poisoned") = Some(send);
+        let index: Weak<Self> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("asgard-stats".into())
+            .spawn(move || {
+                while let Ok(first) = receive.recv() {
+                    // A run that changes many times in a burst is done once.
+                    let mut ids = vec![first];
+                    ids.extend(receive.try_iter());
+                    let mut seen = HashSet::new();
+                    ids.retain(|id| seen.insert(*id));
+                    let Some(index) = index.upgrade() else { return };
+                    for id in ids {
+                        index.fill_stats(id);
+                    }
+                }
+            })
+            .expect("starting a thread");
+    }
+
+    /// Asks the background work to fill in a run's missing statistics, if it runs.
+    pub(super) fn want_stats(&self, id: RunId) {
+        if let Some(send) = self.to_fill.lock().expect("fill lock poisoned").as_ref() {
+            let _ = send.send(id);
+        }
+    }
+
+    /// Computes the statistics of a run's results that have none in its file, and records them.
+    pub fn fill_stats(&self, id: RunId) {
+        let Ok(run) = self.storage.read_run(id) else {
+            return;
+        };
+        let mut entries: Vec<(ResultId, Value)> = Vec::new();
+        for &result in run
+            .results
+            .iter()
+            .filter(|r| !run.stats.contains_key(&r.to_string()))
+        {
+            match self.storage.result_stats(result) {
+                Ok(entry) => entries.push((result, entry)),
+                Err(e) => tracing::debug!("no statistics for result {result}: {e}"),
+            }
+        }
+        if entries.is_empty() {
+            return;
+        }
+        if let Err(e) = self.storage.record_stats(id, entries.clone()) {
+            tracing::debug!("keeping the statistics of run {id} in memory: {e}");
+            self.computed
+                .write()
+                .expect("stats lock poisoned")
+                .extend(entries);
+        }
+        // Read now rather than at the watcher's event; a storage that cannot be written has no event.
+        self.apply(id, self.read_entry(id));
+    }
+
+    /// A result's statistics kept in memory (a storage that cannot be written), if any.
+    pub(super) fn computed_stats(&self, result: ResultId) -> Option<Value> {
+        let computed = self.computed.read().expect("stats lock poisoned");
+        if computed.is_empty() {
+            return None;
+        }
+        computed.get(&result).cloned()
+    }
+}
