@@ -54,11 +54,18 @@ test("a malformed query is explained, its mistake underlined in place, and mendi
   await page.goto("/?q=stauts%20%3D%20failed");
   const problem = page.getByTestId("query-problem");
   await expect(problem).toContainText("unknown field `stauts`: did you mean `status`");
-  await expect(page.getByTestId("query-error")).toHaveText("stauts");
   await expect(page.getByTestId("query")).toHaveValue("stauts = failed");
+  // In the bar itself: the same word, under the text as typed (the backdrop lines up with the input's text).
+  const underline = page.getByTestId("query-underline");
+  await expect(underline).toHaveText("stauts");
+  const [mark, input] = [await underline.boundingBox(), await page.getByTestId("query").boundingBox()];
+  expect(mark!.x).toBeGreaterThan(input!.x);
+  expect(mark!.x).toBeLessThan(input!.x + 20);
+  expect(mark!.y + mark!.height).toBeLessThanOrEqual(input!.y + input!.height);
 
   await page.getByTestId("query").fill("status = failed");
   await expect(problem).toHaveCount(0);
+  await expect(underline).toHaveCount(0);
   await expect(runRow(page, id)).toBeVisible();
 
   await page.getByTestId("query").fill("status = failed AND (meta.dt < 1e-2");
@@ -233,4 +240,43 @@ test("results written by any tool get their statistics in the background: a quer
   const stats = readRun(written.far).stats as Record<string, Record<string, unknown>>;
   expect(Object.values(stats).map((s) => s.type)).toEqual(["Solution1D"]);
   expect(Object.values(stats)[0]["error.max"]).toBeCloseTo(0.5, 12);
+});
+
+test("the query bar suggests fields present in the storage and their most frequent values, taken with the keys", async ({ page }) => {
+  const key = `sugg${randomUUID().slice(0, 6)}`;
+  for (const [i, solver] of ["rk4", "rk4", "rk4", "crank nicolson", "euler"].entries()) {
+    writeRun({ name: `suggested ${i}`, metadata: { [key]: solver }, status: "completed" });
+  }
+  await openLive(page, "/");
+  const bar = page.getByTestId("query");
+  await bar.click();
+  // A metadata key is suggested by its own name too, with how many runs have it.
+  await bar.pressSequentially(key.slice(0, 7));
+  const suggestions = page.getByTestId("suggestion");
+  await expect(suggestions).toHaveCount(1);
+  await expect(suggestions.first()).toContainText(`meta.${key}`);
+  await expect(suggestions.first()).toContainText("5 runs");
+  await bar.press("Tab");
+  await expect(bar).toHaveValue(`meta.${key} `);
+  // After `=`: the field's values, most frequent first, quoted where a query needs quotes.
+  await bar.pressSequentially("= ");
+  await expect(suggestions).toHaveText([/^rk4\s*3 runs/, /^"crank nicolson"\s*1 run$/, /^euler\s*1 run$/]);
+  await bar.press("ArrowDown");
+  await bar.press("ArrowDown");
+  await expect(suggestions.nth(1)).toHaveAttribute("aria-selected", "true");
+  await bar.press("Enter");
+  await expect(bar).toHaveValue(`meta.${key} = "crank nicolson" `);
+  await expect(page).toHaveURL(new RegExp(`q=meta\\.${key}`));
+  await expect(page.locator("tr.run")).toHaveCount(1);
+  await expect(page.locator("tr.run .name")).toHaveText(/suggested 3/);
+  // Escape closes the list; a click on a suggestion takes it.
+  await bar.pressSequentially("AND has(Sol");
+  await expect(suggestions).toHaveText([/^Solution1D\)/, /^Solution2D\)/]);
+  await bar.press("Escape");
+  await expect(suggestions).toHaveCount(0);
+  await expect(bar).toHaveValue(`meta.${key} = "crank nicolson" AND has(Sol`);
+  await bar.press("Backspace");
+  await suggestions.nth(1).click();
+  await expect(bar).toHaveValue(`meta.${key} = "crank nicolson" AND has(Solution2D) `);
+  await expect(page.getByTestId("no-match")).toBeVisible();
 });

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use super::{Entry, Index, Runs};
 use crate::model::summary::STATISTICS;
-use crate::model::{CellValue, Column, FieldCount, Group, RunSummary, Stats};
+use crate::model::{CellValue, Column, FieldCount, Group, RunSummary, Stats, ValueCount};
 use crate::query::{compare_cells, Cell, Field, ListRequest, SortKey, FIELDS};
 
 /// One page of a table: its runs, how many match in all, its columns, and the groups of all matching runs.
@@ -181,6 +181,39 @@ impl Index {
             .chain(stats)
             .chain(meta)
             .collect()
+    }
+}
+
+impl Index {
+    /// The `limit` most frequent values of `field` among all runs, each with how many runs have it (most first,
+    /// then in the order values sort), for the query bar's suggestions. Times are not suggested.
+    pub fn frequent_values(&self, field: &Field, limit: usize) -> Vec<ValueCount> {
+        if *field == Field::Created {
+            return Vec::new();
+        }
+        let runs = self.runs.read().expect("index lock poisoned");
+        let mut counts: std::collections::HashMap<String, usize> = Default::default();
+        for e in runs.entries() {
+            match field {
+                Field::Tag => {
+                    for tag in &e.summary.tags {
+                        *counts.entry(tag.clone()).or_default() += 1;
+                    }
+                }
+                field => {
+                    if let Some(value) = value(e, &runs, field) {
+                        *counts.entry(value.to_string()).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let mut values: Vec<ValueCount> = counts
+            .into_iter()
+            .map(|(value, runs)| ValueCount { value, runs })
+            .collect();
+        values.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.value.cmp(&b.value)));
+        values.truncate(limit);
+        values
     }
 }
 

@@ -127,6 +127,13 @@ pub struct FieldCount {
     pub runs: usize,
 }
 
+/// A value of a field as a query writes it (`rk4`, `0.001`, `true`), and how many runs have it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueCount {
+    pub value: String,
+    pub runs: usize,
+}
+
 /// A query the run list could not read: what is wrong, and the byte range of the offending token in it (of the
 /// `sort` text when the message starts with "in `sort`").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

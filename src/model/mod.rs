@@ -11,7 +11,9 @@ mod list;
 pub mod summary;
 
 pub use annotations::{RunPatch, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS};
-pub use list::{CellValue, Column, FieldCount, Group, QueryProblem, RunPage, SavedView, Stats};
+pub use list::{
+    CellValue, Column, FieldCount, Group, QueryProblem, RunPage, SavedView, Stats, ValueCount,
+};
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {

@@ -64,14 +64,13 @@ pub fn field(name: &str, span: (usize, usize)) -> Result<Field, QueryError> {
         }
         QueryError::new(
             format!(
-                "unknown field `{name}`: did you mean {}? Fields are {}, meta.<key> and the result statistics {}",
+                "unknown field `{name}`: did you mean {}? Fields are {}, meta.<key> and result statistics such as error.max and loss.final (docs/query.md)",
                 suggestions
                     .iter()
                     .map(|s| format!("`{s}`"))
                     .collect::<Vec<_>>()
                     .join(" or "),
                 FIELDS.join(", "),
-                STATISTICS.map(|s| s.name).join(", ")
             ),
             span,
         )

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
-use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView};
+use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView, ValueCount};
 use crate::plots::view::PlotData;
 
 /// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
@@ -121,6 +121,23 @@ pub async fn run_fields() -> Result<Vec<FieldCount>, AppError> {
     let index = ssr::state()?.index;
     Ok(tokio::task::spawn_blocking(move || index.fields()).await?)
 }
+
+/// The most frequent values of a field (`meta.solver`, `status`, `error.max`), for the query bar's suggestions;
+/// none for a field that is not one.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn field_values(field: String) -> Result<Vec<ValueCount>, AppError> {
+    let Some(field) = crate::query::Field::named(field.trim()) else {
+        return Ok(Vec::new());
+    };
+    let index = ssr::state()?.index;
+    Ok(
+        tokio::task::spawn_blocking(move || index.frequent_values(&field, SUGGESTED_VALUES))
+            .await?,
+    )
+}
+
+/// How many values the query bar suggests for a field.
+pub const SUGGESTED_VALUES: usize = 8;
 
 /// A run and the layout of its results.
 #[server(prefix = "/_fn", output = JsonText)]

@@ -207,3 +207,28 @@ fn a_repeated_query_sees_every_change_since_it_was_last_asked() {
     index.delete_run(new.id).unwrap();
     assert_eq!(ask().1, 4);
 }
+
+#[test]
+fn the_query_bar_is_offered_each_fields_most_frequent_values() {
+    let (_dir, storage) = sweep();
+    let index = asgard::index::Index::build(storage.clone()).unwrap();
+    let values = |field: &str, limit: usize| -> Vec<(String, usize)> {
+        index
+            .frequent_values(&asgard::query::Field::named(field).unwrap(), limit)
+            .into_iter()
+            .map(|v| (v.value, v.runs))
+            .collect()
+    };
+    let pairs = |items: &[(&str, usize)]| -> Vec<(String, usize)> {
+        items.iter().map(|(v, n)| ((*v).to_owned(), *n)).collect()
+    };
+    // Most frequent first, ties in order; as a query writes them.
+    assert_eq!(values("meta.solver", 8), pairs(&[("euler", 3), ("rk4", 3)]));
+    assert_eq!(
+        values("status", 8),
+        pairs(&[("running", 5), ("completed", 1), ("failed", 1)])
+    );
+    assert_eq!(values("meta.dt", 2), pairs(&[("0.0001", 2), ("0.001", 2)]));
+    assert!(values("created", 8).is_empty(), "times are not suggested");
+    assert!(values("meta.nothing", 8).is_empty());
+}

@@ -3,6 +3,7 @@
 //! shows the same runs).
 
 mod keys;
+mod suggest;
 mod table;
 mod tools;
 mod view;
@@ -13,10 +14,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
-use crate::model::{QueryProblem, RunPage};
-use crate::ui::server_fns::list_runs;
+use std::collections::HashMap;
+
+use crate::model::{FieldCount, QueryProblem, RunPage, ValueCount};
+use crate::ui::server_fns::{field_values, list_runs, run_fields};
 use crate::ui::Live;
 use keys::{ListBar, ListState};
+use suggest::{Slot, SuggestionList};
 use table::RunTable;
 use tools::ViewTools;
 use view::ListView;
@@ -29,7 +33,6 @@ pub fn RunsPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let query = use_query_map();
     let list = Memo::new(move |_| ListView::from_params(&query.read()));
-    let q = Memo::new(move |_| list.read().q.clone());
     let runs = Resource::new(
         move || (live.tick.get(), list.get()),
         |(_, v)| {
@@ -47,10 +50,14 @@ pub fn RunsPage() -> impl IntoView {
     let folded = RwSignal::new(std::collections::HashSet::<String>::new());
     let state = ListState::new();
     keys::listen(state);
+    // The query's mistake, with the query it is about: the bar underlines it while that is the query typed.
+    let problem = RwSignal::new(None::<(String, QueryProblem)>);
     Effect::new(move |_| {
         if let Some(Ok(page)) = runs.get() {
             let rows = page.runs.iter().map(|r| r.id).collect();
-            state.loaded(&list.get_untracked(), page.total, rows);
+            let listed = list.get_untracked();
+            problem.set(page.query_problem.clone().map(|p| (listed.q.clone(), p)));
+            state.loaded(&listed, page.total, rows);
         }
     });
     let title = move || match state.new.get() {
@@ -61,7 +68,7 @@ pub fn RunsPage() -> impl IntoView {
     view! {
         <Title text=title />
         <h1>"Runs"</h1>
-        <QueryBar list />
+        <QueryBar list problem />
         // Outside the list's refreshes, so that the column picker stays open while columns are chosen.
         <ViewTools list />
         <ListBar state list />
@@ -71,8 +78,8 @@ pub fn RunsPage() -> impl IntoView {
                     Ok(RunPage { storage_problem: Some(problem), .. }) => {
                         view! { <p class="problem" data-testid="storage-problem">{problem}</p> }.into_any()
                     }
-                    Ok(RunPage { query_problem: Some(QueryProblem { message, start, end }), .. }) => {
-                        view! { <QueryMistake text=q.get() message start end /> }.into_any()
+                    Ok(RunPage { query_problem: Some(QueryProblem { message, .. }), .. }) => {
+                        view! { <QueryMistake message /> }.into_any()
                     }
                     Ok(page) if page.total == 0 && !list.read_untracked().is_plain() => {
                         view! {
@@ -108,13 +115,17 @@ pub fn RunsPage() -> impl IntoView {
 }
 
 /// The query bar: each keystroke puts the query in the address (replacing the entry, so that the back button
-/// leaves the list), and the list follows.
+/// leaves the list), and the list follows. Suggestions follow the word at the cursor (`suggest`); a mistake the
+/// server found is underlined in place, under the text as typed.
 #[component]
-fn QueryBar(list: Memo<ListView>) -> impl IntoView {
+fn QueryBar(
+    list: Memo<ListView>,
+    problem: RwSignal<Option<(String, QueryProblem)>>,
+) -> impl IntoView {
     let navigate = use_navigate();
-    let on_input = move |ev: leptos::ev::Event| {
+    let go = move |q: String| {
         let view = ListView {
-            q: event_target_value(&ev),
+            q,
             page: 1,
             ..list.get_untracked()
         };
@@ -125,49 +136,178 @@ fn QueryBar(list: Memo<ListView>) -> impl IntoView {
         };
         navigate(&view.href(), options);
     };
+    let input: NodeRef<leptos::html::Input> = NodeRef::new();
+    let backdrop: NodeRef<leptos::html::Div> = NodeRef::new();
+    // The backdrop follows the text when a long query scrolls inside the input.
+    let follow = move || {
+        if let (Some(input), Some(backdrop)) = (input.get_untracked(), backdrop.get_untracked()) {
+            backdrop.set_scroll_left(input.scroll_left());
+        }
+    };
+    // The caret, as a byte offset into the query.
+    let cursor = RwSignal::new(0usize);
+    let open = RwSignal::new(false);
+    let active = RwSignal::new(None::<usize>);
+    let picked = RwSignal::new(None::<String>);
+    let fields = RwSignal::new(Vec::<FieldCount>::new());
+    let values = RwSignal::new(HashMap::<String, Vec<ValueCount>>::new());
+    let slot = Memo::new(move |_| suggest::slot(&list.read().q, cursor.get()));
+    // A field's values are fetched the first time they are wanted.
+    Effect::new(move |_| {
+        if let Some(Slot::Value { field, .. }) = slot.get() {
+            if !values.read_untracked().contains_key(&field) {
+                values.update(|v| {
+                    v.insert(field.clone(), Vec::new());
+                });
+                leptos::task::spawn_local(async move {
+                    let found = field_values(field.clone()).await.unwrap_or_default();
+                    values.update(|v| {
+                        v.insert(field, found);
+                    });
+                });
+            }
+        }
+    });
+    let shown = Signal::derive(move || match slot.get() {
+        Some(s) if open.get() => suggest::suggestions(&s, &fields.read(), &values.read()),
+        _ => Vec::new(),
+    });
+    let caret = move || {
+        input.get_untracked().map_or(0, |el| {
+            let q = el.value();
+            let at = el.selection_start().ok().flatten().unwrap_or(0) as usize;
+            suggest::byte_offset(&q, at)
+        })
+    };
+    let go_typed = go.clone();
+    let on_input = move |ev: leptos::ev::Event| {
+        cursor.set(caret());
+        open.set(true);
+        active.set(None);
+        go_typed(event_target_value(&ev));
+    };
+    Effect::new(move |_| {
+        let Some(insert) = picked.get() else { return };
+        picked.set(None);
+        let q = list.get_untracked().q;
+        let Some(s) = slot.get_untracked() else {
+            return;
+        };
+        let (q, at) = suggest::accept(&q, cursor.get_untracked(), &s, &insert);
+        if let Some(el) = input.get_untracked() {
+            el.set_value(&q);
+            let caret = suggest::utf16_offset(&q, at) as u32;
+            let _ = el.set_selection_range(caret, caret);
+        }
+        cursor.set(at);
+        active.set(None);
+        go(q);
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let n = shown.with_untracked(Vec::len);
+        if n == 0 {
+            return;
+        }
+        let key = ev.key();
+        match key.as_str() {
+            "ArrowDown" | "ArrowUp" => {
+                ev.prevent_default();
+                let down = key == "ArrowDown";
+                active.update(|a| {
+                    *a = Some(match (*a, down) {
+                        (None, true) => 0,
+                        (None, false) => n - 1,
+                        (Some(i), true) => (i + 1) % n,
+                        (Some(i), false) => (i + n - 1) % n,
+                    })
+                });
+            }
+            "Tab" | "Enter" => {
+                let chosen = active.get_untracked().or((key == "Tab").then_some(0));
+                if let Some(i) = chosen {
+                    ev.prevent_default();
+                    picked.set(shown.with_untracked(|s| s.get(i).map(|s| s.insert.clone())));
+                }
+            }
+            // Closes the list; a search field's Escape would also clear the query, which waits for a second one.
+            "Escape" => {
+                ev.prevent_default();
+                open.set(false);
+            }
+            _ => {}
+        }
+    };
+    let on_focus = move |_| {
+        open.set(true);
+        leptos::task::spawn_local(async move {
+            if let Ok(found) = run_fields().await {
+                fields.set(found);
+            }
+        });
+    };
+    // The query as typed, with the mistake's span marked, drawn under the (transparent) input.
+    let underline = move || {
+        let q = list.read().q.clone();
+        let (
+            text,
+            QueryProblem {
+                message,
+                start,
+                end,
+            },
+        ) = problem.get()?;
+        if text != q || message.starts_with("in `") {
+            return None;
+        }
+        let end = end.max(start + 1).min(q.len());
+        let (before, bad, after) = (q.get(..start)?, q.get(start..end)?, q.get(end..)?);
+        let bad = if bad.is_empty() { " " } else { bad };
+        Some(view! {
+            {before.to_owned()}
+            <mark data-testid="query-underline" title=message>{bad.to_owned()}</mark>
+            {after.to_owned()}
+        })
+    };
     view! {
         <form class="query" role="search" method="get" action="/" on:submit=|ev| ev.prevent_default()>
-            <input
-                type="search"
-                name="q"
-                data-testid="query"
-                aria-label="Filter runs"
-                placeholder="Filter runs: status = failed AND meta.dt < 1e-3, name ~ /heat/, a word…"
-                autocomplete="off"
-                spellcheck="false"
-                prop:value=move || list.read().q.clone()
-                on:input=on_input
-            />
+            <div class="query-field">
+                <div class="query-backdrop" aria-hidden="true" node_ref=backdrop>
+                    {underline}
+                </div>
+                <input
+                    node_ref=input
+                    type="search"
+                    name="q"
+                    data-testid="query"
+                    aria-label="Filter runs"
+                    aria-autocomplete="list"
+                    placeholder="Filter runs: status = failed AND meta.dt < 1e-3, error.max < 1e-3, has(Solution2D), a word…"
+                    autocomplete="off"
+                    spellcheck="false"
+                    prop:value=move || list.read().q.clone()
+                    on:input=on_input
+                    on:keydown=on_keydown
+                    on:keyup=move |_| {
+                        cursor.set(caret());
+                        follow();
+                    }
+                    on:scroll=move |_| follow()
+                    on:click=move |_| cursor.set(caret())
+                    on:focus=on_focus
+                    on:blur=move |_| open.set(false)
+                />
+                <SuggestionList shown active picked />
+            </div>
         </form>
     }
 }
 
-/// A query the server could not read: the message, and the query with the offending part underlined.
+/// A query the server could not read: what is wrong (the bar underlines where, in the query as typed; a
+/// mistake in `sort`, `cols` or `group` says which in its message).
 #[component]
-fn QueryMistake(text: String, message: String, start: usize, end: usize) -> impl IntoView {
-    // A mistake in `sort`, `cols` or `group` has its place in that text, not in the query.
-    let in_query = !message.starts_with("in `");
-    let parts = in_query
-        .then(|| {
-            let end = end.max(start + 1).min(text.len());
-            Some((text.get(..start)?, text.get(start..end)?, text.get(end..)?))
-        })
-        .flatten()
-        .map(|(before, bad, after)| (before.to_owned(), bad.to_owned(), after.to_owned()));
+fn QueryMistake(message: String) -> impl IntoView {
     view! {
         <div class="problem query-problem" data-testid="query-problem">
-            {parts
-                .map(|(before, bad, after)| {
-                    view! {
-                        <code class="query-text">
-                            {before}
-                            <mark class="query-error" data-testid="query-error">
-                                {if bad.is_empty() { " ".to_owned() } else { bad }}
-                            </mark>
-                            {after}
-                        </code>
-                    }
-                })}
             <p>{message}</p>
         </div>
     }
