@@ -3,6 +3,8 @@
 import { defineConfig } from "@playwright/test";
 import path from "node:path";
 
+import { chromium } from "./chromium";
+
 const storage = process.env.ASGARD_BENCH_STORAGE;
 if (!storage) throw new Error("ASGARD_BENCH_STORAGE is not set: run scripts/bench-browser.sh");
 const port = Number(process.env.ASGARD_BENCH_PORT ?? 18766);
@@ -17,18 +19,7 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: chromium,
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: {

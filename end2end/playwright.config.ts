@@ -4,6 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { chromium } from "./chromium";
+
 // The config is evaluated by the runner and again by each worker: create the storage once and share it
 // through the environment, which workers inherit.
 if (!process.env.ASGARD_E2E_STORAGE) {
@@ -25,18 +27,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${port}`,
     trace: "retain-on-failure",
-    launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: chromium,
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: {

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { expectNotReloaded, openLive, runRow } from "./support/page";
+import { expectNotReloaded, galleryShot, openLive, runRow } from "./support/page";
 import { addResult, readRun, storage, writeRun } from "./support/storage";
 
 test("a query typed in the bar goes into the address, keeps the matching runs, survives a reload and stays live", async ({ page }) => {
@@ -124,6 +124,7 @@ test("columns, sort by header, grouping and the CSV export follow the address an
   await expect(groups.getByTestId("group-count")).toHaveText([" 3 runs", " 2 runs"]);
   await expect(groups.nth(0).locator(".stats")).toHaveText("mean 8 · 4 … 12");
   await expect(groups.nth(1).locator(".stats")).toHaveText("mean 1 · 0.5 … 1.5");
+  await galleryShot(page.locator("main"), "run-explorer");
 
   // A group folds and unfolds; the address is the view, so a reload shows the same table.
   await groups.nth(0).getByRole("button").click();
