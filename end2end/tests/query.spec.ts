@@ -241,6 +241,9 @@ test("results written by any tool get their statistics in the background: a quer
   const stats = readRun(written.far).stats as Record<string, Record<string, unknown>>;
   expect(Object.values(stats).map((s) => s.type)).toEqual(["Solution1D"]);
   expect(Object.values(stats)[0]["error.max"]).toBeCloseTo(0.5, 12);
+  // And on the run's page, under the result's heading.
+  await page.goto(`/run/${written.far}`);
+  await expect(page.getByTestId("result-stats")).toHaveText(/error\.max\s*0\.5\s*error\.rms\s*0\.288675/);
 });
 
 test("the query bar suggests fields present in the storage and their most frequent values, taken with the keys", async ({ page }) => {

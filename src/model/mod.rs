@@ -229,6 +229,10 @@ pub struct ResultSummary {
     pub fields: Vec<FieldInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The result's statistics (`error.max`, `loss.final`: `summary::STATISTICS`) by name, in the order of their
+    /// documentation; `None` for a value that is not a finite number. Empty until they are computed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stats: Vec<(String, Option<f64>)>,
 }
 
 /// A run with its metadata and the summaries of its results, in the order they were added.

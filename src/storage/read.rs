@@ -11,6 +11,7 @@ use super::{
     format, inline_shape, json as storage_json, AsgardStorage, Error, NpyRef, Result, ResultRecord,
     RunRecord,
 };
+use crate::model::summary::{ResultStats, STATISTICS};
 use crate::model::{
     FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, ResultType, RunDetail, RunId,
     RunSummary, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS,
@@ -91,7 +92,10 @@ impl AsgardStorage {
         let results = run
             .results
             .iter()
-            .map(|&rid| self.result_summary(rid))
+            .map(|&rid| {
+                let entry = run.stats.get(&rid.to_string());
+                self.result_summary(rid, entry.and_then(super::stats::from_entry))
+            })
             .collect();
         let mut summary = summarize(&run);
         summary.circuit.clone_from(&run.circuit);
@@ -112,7 +116,8 @@ impl AsgardStorage {
     /// headers, not only from what the result file claims), and the one problem that keeps it from being drawn
     /// — a damaged, missing or unreadable array, or shapes that do not fit its type — found here, on the
     /// server, so that the page shows it the same way wherever it is rendered.
-    fn result_summary(&self, id: ResultId) -> ResultSummary {
+    /// `stats` are the result's statistics from its run file, if it has them there (else its own file's).
+    fn result_summary(&self, id: ResultId, stats: Option<ResultStats>) -> ResultSummary {
         let record = match self.read_result(id) {
             Ok(record) => record,
             Err(e) => {
@@ -125,6 +130,7 @@ impl AsgardStorage {
                     problem: Some(e.to_string()).inspect(|p| {
                         super::report_problem(p);
                     }),
+                    stats: Vec::new(),
                 }
             }
         };
@@ -162,7 +168,13 @@ impl AsgardStorage {
         if let Some(p) = &problem {
             super::report_problem(p);
         }
+        let mut stats = stats.map_or_else(|| super::stats::values_of(&record.stats), |s| s.values);
+        stats.sort_by_key(|(name, _)| STATISTICS.iter().position(|s| s.name == *name));
         ResultSummary {
+            stats: stats
+                .into_iter()
+                .map(|(name, v)| (name.to_owned(), v))
+                .collect(),
             id,
             title: record
                 .display

@@ -123,6 +123,32 @@ async fn runs_are_found_and_sorted_by_their_results_statistics() {
     assert_eq!(count("error.max"), Some(3));
     assert_eq!(count("loss.min"), Some(1));
     assert_eq!(count("field.max"), None);
+
+    // Each result's own statistics: on the run page, in the order of their documentation, and in `/api/run`
+    // as in the run file (by result id).
+    let medium = storage
+        .list_runs()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.name == "medium")
+        .unwrap();
+    let detail = storage.run_detail(medium.id).unwrap();
+    let names = |i: usize| -> Vec<&str> {
+        detail.results[i]
+            .stats
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect()
+    };
+    assert_eq!(names(0), ["error.max", "error.rms"]);
+    assert!((detail.results[1].stats[0].1.unwrap() - 8e-4).abs() < 1e-12);
+    assert_eq!(names(2), ["loss.final", "loss.min", "loss.steps"]);
+    assert_eq!(detail.results[2].stats[2].1, Some(4.0));
+    let (_, body) = get_bytes(&storage, &format!("/api/run?id={}", medium.id)).await;
+    let run: Value = serde_json::from_slice(&body).unwrap();
+    let rid = detail.results[2].id.to_string();
+    assert_eq!(run["stats"][&rid]["type"], "OptimizationResult");
+    assert_eq!(run["stats"][&rid]["loss.min"], 0.02);
 }
 
 #[tokio::test]

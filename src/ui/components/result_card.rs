@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::model::{FieldStorage, ResultSummary, ResultType};
+use crate::plots::format::short_number;
 use crate::plots::has_plot;
 use crate::ui::components::animation::AnimationPlot;
 use crate::ui::components::plot::ResultPlot;
@@ -41,9 +42,35 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
                 <span class="type">{summary.result_type.to_string()}</span>
                 <span class="muted">{format_timestamp(&summary.timestamp)}</span>
             </header>
+            <StatLine stats=summary.stats.clone() />
             {body}
         </section>
     }
+}
+
+/// The result's statistics, as the run list filters and sorts by them: `error.max 4e-4 · error.rms 2.3e-4`.
+#[component]
+fn StatLine(stats: Vec<(String, Option<f64>)>) -> impl IntoView {
+    (!stats.is_empty()).then(|| {
+        view! {
+            <p class="result-stats" data-testid="result-stats">
+                {stats
+                    .into_iter()
+                    .map(|(name, value)| {
+                        let shown = value.map_or_else(|| "NaN".to_owned(), short_number);
+                        let hint = format!("filter the run list with {name} < …");
+                        view! {
+                            <span title=hint>
+                                <code>{name}</code>
+                                " "
+                                {shown}
+                            </span>
+                        }
+                    })
+                    .collect_view()}
+            </p>
+        }
+    })
 }
 
 /// The generic renderer: every field with its shape, element type and where it is stored.
