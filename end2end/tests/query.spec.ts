@@ -284,3 +284,40 @@ test("the query bar suggests fields present in the storage and their most freque
   await expect(bar).toHaveValue(`meta.${key} = "crank nicolson" AND has(Solution2D) `);
   await expect(page.getByTestId("no-match")).toBeVisible();
 });
+
+test("scrolling goes through every page without a click: three pages at most, the row in view kept in place", async ({ page }) => {
+  const sweep = `scroll-${randomUUID().slice(0, 8)}`;
+  const base = Date.now() - 3_600_000;
+  for (let i = 0; i < 350; i++) {
+    const name = `scrolled ${String(i).padStart(3, "0")}`;
+    writeRun({ name, metadata: { sweep }, timestamp: new Date(base + i * 1000).toISOString(), status: "completed" });
+  }
+  await openLive(page, `/?q=${encodeURIComponent(`meta.sweep = "${sweep}"`)}`);
+  const rows = page.locator("tr.run");
+  const range = page.getByTestId("run-range");
+  await expect(range).toHaveText("Runs 1–100 of 350");
+  const toBottom = () => page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  // Near the end, the next page comes below: no click, and the total is always shown.
+  await toBottom();
+  await expect(range).toHaveText("Runs 1–200 of 350");
+  await toBottom();
+  await expect(rows).toHaveCount(300);
+  await expect(range).toHaveText("Runs 1–300 of 350");
+  // A full window moves down a page: the first leaves, and the rows in view stay in view.
+  await toBottom();
+  await expect(range).toHaveText("Runs 101–350 of 350");
+  await expect(page).toHaveURL(/page=2/);
+  await expect(rows).toHaveCount(250);
+  await expect
+    .poll(async () =>
+      page.evaluate(() => {
+        const row = document.elementFromPoint(innerWidth / 2, innerHeight / 2)?.closest("tr.run");
+        return Number(row?.querySelector(".name")?.textContent?.match(/scrolled (\d+)/)?.[1] ?? -1);
+      }),
+    )
+    .toBeGreaterThan(35);
+  // And back up near its top: the window moves up again.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await expect(range).toHaveText("Runs 1–300 of 350");
+  await expect(page).not.toHaveURL(/page=2/);
+});

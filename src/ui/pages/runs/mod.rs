@@ -3,6 +3,7 @@
 //! shows the same runs).
 
 mod keys;
+mod scroll;
 mod suggest;
 mod table;
 mod tools;
@@ -20,6 +21,7 @@ use crate::model::{FieldCount, QueryProblem, RunPage, ValueCount};
 use crate::ui::server_fns::{field_values, list_runs, run_fields};
 use crate::ui::Live;
 use keys::{ListBar, ListState};
+use scroll::Window;
 use suggest::{Slot, SuggestionList};
 use table::RunTable;
 use tools::ViewTools;
@@ -33,12 +35,23 @@ pub fn RunsPage() -> impl IntoView {
     let live = expect_context::<Live>();
     let query = use_query_map();
     let list = Memo::new(move |_| ListView::from_params(&query.read()));
+    // The window of pages shown (`scroll`): back to one page when the view itself changes.
+    let window = Window::new();
+    let view_itself = Memo::new(move |_| list.read().at_page(1));
+    Effect::new(move |previous: Option<ListView>| {
+        let now = view_itself.get();
+        if previous.is_some_and(|p| p != now) {
+            window.extent.set(0);
+        }
+        now
+    });
+    scroll::follow(window, list);
     let runs = Resource::new(
-        move || (live.tick.get(), list.get()),
-        |(_, v)| {
+        move || (live.tick.get(), list.get(), window.limit()),
+        |(_, v, limit)| {
             list_runs(
                 (v.page - 1) * RUNS_PER_PAGE,
-                RUNS_PER_PAGE,
+                limit,
                 v.q,
                 v.sort,
                 v.cols,
@@ -57,6 +70,12 @@ pub fn RunsPage() -> impl IntoView {
             let rows = page.runs.iter().map(|r| r.id).collect();
             let listed = list.get_untracked();
             problem.set(page.query_problem.clone().map(|p| (listed.q.clone(), p)));
+            window.loaded.set(Some((
+                page.offset,
+                page.runs.len(),
+                page.total,
+                page.runs.first().map(|r| r.id),
+            )));
             state.loaded(&listed, page.total, rows);
         }
     });
@@ -318,6 +337,8 @@ fn QueryMistake(message: String) -> impl IntoView {
 fn Pager(page: RunPage, list: ListView) -> impl IntoView {
     let pages = page.total.div_ceil(RUNS_PER_PAGE);
     let current = page.offset / RUNS_PER_PAGE + 1;
+    // The last page of the window shown (`scroll`): "Older" goes past it.
+    let last = current + page.runs.len().saturating_sub(1) / RUNS_PER_PAGE;
     let link = move |label: &'static str, to: usize, enabled: bool| {
         if enabled {
             view! { <A href=list.at_page(to).href()>{label}</A> }.into_any()
@@ -340,9 +361,15 @@ fn Pager(page: RunPage, list: ListView) -> impl IntoView {
                     view! {
                         {link("« Newest", 1, current > 1)}
                         {link("‹ Newer", current.saturating_sub(1).max(1), current > 1)}
-                        <span class="muted">{format!("page {current} of {pages}")}</span>
-                        {link("Older ›", current + 1, current < pages)}
-                        {link("Oldest »", pages, current < pages)}
+                        <span class="muted">
+                            {if last > current {
+                                format!("pages {current}–{last} of {pages}")
+                            } else {
+                                format!("page {current} of {pages}")
+                            }}
+                        </span>
+                        {link("Older ›", (last + 1).min(pages), last < pages)}
+                        {link("Oldest »", pages, last < pages)}
                     }
                 })}
         </nav>
