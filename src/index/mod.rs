@@ -297,15 +297,19 @@ impl Index {
     }
 
     /// Whether the run file is the very version indexed (same stamp), so that reading it would change nothing.
+    /// A run not indexed yet (every run at the cold start) costs no `stat`.
     fn unchanged(&self, id: RunId) -> bool {
+        let Some(indexed) = self
+            .runs
+            .read()
+            .expect("index lock poisoned")
+            .get(&id)
+            .map(|e| e.stamp)
+        else {
+            return false;
+        };
         let stamp = Stamp::of(&self.storage.run_path(id));
-        stamp.is_some()
-            && self
-                .runs
-                .read()
-                .expect("index lock poisoned")
-                .get(&id)
-                .is_some_and(|e| e.stamp == stamp)
+        stamp.is_some() && indexed == stamp
     }
 
     /// Re-reads one run file and publishes what changed: created, updated, results added, deleted.
