@@ -60,11 +60,7 @@ impl Index {
             return;
         };
         let mut entries: Vec<(ResultId, Value)> = Vec::new();
-        for &result in run
-            .results
-            .iter()
-            .filter(|r| !run.stats.contains_key(&r.to_string()))
-        {
+        for &result in run.results.iter().filter(|&&r| run.stats_of(r).is_none()) {
             match self.storage.result_stats(result) {
                 Ok(entry) => entries.push((result, entry)),
                 Err(e) => tracing::debug!("no statistics for result {result}: {e}"),
@@ -86,10 +82,10 @@ impl Index {
 
     /// A result's statistics kept in memory (a storage that cannot be written), if any.
     pub(super) fn computed_stats(&self, result: ResultId) -> Option<Value> {
-        let computed = self.computed.read().expect("stats lock poisoned");
-        if computed.is_empty() {
-            return None;
-        }
-        computed.get(&result).cloned()
+        self.computed
+            .read()
+            .expect("stats lock poisoned")
+            .get(&result)
+            .cloned()
     }
 }

@@ -329,13 +329,10 @@ impl Index {
         let stamp = Stamp::of(&self.storage.run_path(id));
         match self.storage.read_run(id) {
             Ok(run) => {
-                let stats =
-                    RunStats::fold(run.results.iter().map(
-                        |&r| match run.stats.get(&r.to_string()) {
-                            Some(entry) => storage::stats::from_entry(entry),
-                            None => storage::stats::from_entry(&self.computed_stats(r)?),
-                        },
-                    ));
+                let stats = RunStats::fold(run.results.iter().map(|&r| match run.stats_of(r) {
+                    Some(entry) => storage::stats::from_entry(entry),
+                    None => storage::stats::from_entry(&self.computed_stats(r)?),
+                }));
                 Some(Fresh {
                     entry: Entry {
                         summary: summarize(&run),

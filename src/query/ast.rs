@@ -71,12 +71,14 @@ impl Field {
             "tag" => Self::Tag,
             "starred" => Self::Starred,
             "note" => Self::Note,
-            _ if statistic(name).is_some() => Self::Stat(statistic(name)?.name),
-            _ => Self::Meta(
-                name.strip_prefix("meta.")
-                    .filter(|k| !k.is_empty())?
-                    .to_owned(),
-            ),
+            _ => match statistic(name) {
+                Some(stat) => Self::Stat(stat.name),
+                None => Self::Meta(
+                    name.strip_prefix("meta.")
+                        .filter(|k| !k.is_empty())?
+                        .to_owned(),
+                ),
+            },
         })
     }
 }

@@ -70,6 +70,16 @@ pub struct ResultRecord {
     pub stats: Map<String, Value>,
 }
 
+impl RunRecord {
+    /// The run file's `stats` entry for one of its results, if it has one; looked up without allocating the
+    /// key (the cold start asks this for every result of every run).
+    pub fn stats_of(&self, result: ResultId) -> Option<&Value> {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        self.stats
+            .get(&*result.0.hyphenated().encode_lower(&mut buffer))
+    }
+}
+
 fn empty_object() -> Value {
     Value::Object(Map::new())
 }

@@ -93,8 +93,8 @@ impl AsgardStorage {
             .results
             .iter()
             .map(|&rid| {
-                let entry = run.stats.get(&rid.to_string());
-                self.result_summary(rid, entry.and_then(super::stats::from_entry))
+                let entry = run.stats_of(rid).and_then(super::stats::from_entry);
+                self.result_summary(rid, entry)
             })
             .collect();
         let mut summary = summarize(&run);
@@ -190,7 +190,12 @@ impl AsgardStorage {
 
     /// A result with every array field read, whether inline or in a `.npy` file.
     pub fn get_result(&self, id: ResultId) -> Result<ResultPayload> {
-        let record = self.read_result(id)?;
+        self.resolve(id, self.read_result(id)?)
+    }
+
+    /// `results/{id}.json`, already read, with every array field read. `id` is the file's name: the array
+    /// files it may name are those of that id, whatever the file claims inside.
+    pub(super) fn resolve(&self, id: ResultId, record: ResultRecord) -> Result<ResultPayload> {
         let mut fields = Vec::with_capacity(record.data.len());
         for (name, value) in &record.data {
             let field = match NpyRef::from_value(value) {

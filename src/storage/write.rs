@@ -251,7 +251,8 @@ impl AsgardStorage {
             let values = stats::values_of(&record.stats);
             return Ok(stats::entry_json(&record.result_type, &values));
         }
-        let payload = self.get_result(id)?;
+        let (result_type, display) = (record.result_type.clone(), record.display.clone());
+        let payload = self.resolve(id, record)?;
         let numbers = |field: &str| -> Option<stats::Numbers<'_>> {
             match payload.field(field)? {
                 crate::model::FieldValue::Array(a) => {
@@ -260,8 +261,8 @@ impl AsgardStorage {
                 crate::model::FieldValue::Json(_) => None,
             }
         };
-        let values = stats::compute(&record.result_type, &numbers, &record.display);
-        Ok(stats::entry_json(&record.result_type, &values))
+        let values = stats::compute(&result_type, &numbers, &display);
+        Ok(stats::entry_json(&result_type, &values))
     }
 
     /// Adds the entries (from [`Self::result_stats`]) of results that are the run's and have none in its file
@@ -271,9 +272,8 @@ impl AsgardStorage {
         let mut run = self.read_run(id)?;
         let mut added = false;
         for (result, entry) in entries {
-            let key = result.to_string();
-            if run.results.contains(&result) && !run.stats.contains_key(&key) {
-                run.stats.insert(key, entry);
+            if run.results.contains(&result) && run.stats_of(result).is_none() {
+                run.stats.insert(result.to_string(), entry);
                 added = true;
             }
         }
