@@ -234,6 +234,11 @@ test("results written by any tool get their statistics in the background: a quer
   }
   await expect(page.locator("tr.run")).toHaveCount(2);
   await expect(page.locator("tr.run .name")).toHaveText([/^\s*closest/, /^\s*close(?!st)/]);
+  // The column picker offers the statistics some run has.
+  await page.getByTestId("columns").click();
+  await expect(page.locator('input[data-field="error.max"]')).toBeChecked();
+  await expect(page.locator('input[data-field="error.rms"]')).not.toBeChecked();
+  await page.getByTestId("columns").click();
   // Six significant digits, without float noise; the tooltip holds the number as computed.
   await expect(page.getByTestId("cell")).toHaveText(["0.0004", "0.002"]);
   expect(Number(await page.getByTestId("cell").first().getAttribute("title"))).toBeCloseTo(0.0004, 12);

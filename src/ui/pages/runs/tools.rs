@@ -16,16 +16,18 @@ pub fn ViewTools(list: Memo<ListView>) -> impl IntoView {
     let (go_group, go_varying) = (go.clone(), go.clone());
     // Asked for when the picker is first opened, not on every page load.
     let (opened, set_opened) = signal(false);
-    let fields = Resource::new(
-        move || opened.get(),
-        |open| async move {
+    // Only in the browser (a local resource): read outside a `<Suspense/>`, a resource loaded during the
+    // server's render would have to agree with it at hydration.
+    let fields = LocalResource::new(move || {
+        let open = opened.get();
+        async move {
             if open {
                 run_fields().await.unwrap_or_default()
             } else {
                 Vec::new()
             }
-        },
-    );
+        }
+    });
     let csv = move || {
         let v = list.get();
         let mut params = Vec::new();
@@ -48,7 +50,13 @@ pub fn ViewTools(list: Memo<ListView>) -> impl IntoView {
                                 .get()
                                 .unwrap_or_default()
                                 .into_iter()
-                                .filter(|f| f.field.starts_with("meta.") || f.field == "tag" || f.field == "note" || f.field == "starred")
+                                // Not the fields the table always shows.
+                                .filter(|f| {
+                                    !matches!(
+                                        f.field.as_str(),
+                                        "name" | "status" | "equation" | "circuit" | "created" | "results"
+                                    )
+                                })
                                 .map(|f| {
                                     let go = go.clone();
                                     let field = f.field.clone();
