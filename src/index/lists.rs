@@ -1,4 +1,4 @@
-//! The lists the index answers: every run newest first (encoded once per change), and the runs a query matches.
+//! The lists the index answers: every run newest first (sorted once per change, encoded on demand), and query answers.
 
 use std::sync::Arc;
 
@@ -15,8 +15,8 @@ const QUERIES_KEPT: usize = 16;
 const PARALLEL_SCAN: usize = 8_192;
 
 impl Index {
-    /// Every run, newest first, sorted and encoded once per change.
-    pub fn listing(&self) -> Listing {
+    /// Every run, newest first: sorted once per change.
+    pub fn listing(&self) -> Arc<Listing> {
         if let Some(listing) = self.listing.lock().expect("listing lock poisoned").clone() {
             return listing;
         }
@@ -28,15 +28,54 @@ impl Index {
                 .cmp(&a.sort_key)
                 .then_with(|| b.summary.id.cmp(&a.summary.id))
         });
-        let sorted: Vec<&RunSummary> = entries.iter().map(|e| &e.summary).collect();
-        let json = serde_json::to_vec(&sorted).expect("run summaries serialize");
-        let listing = Listing {
-            runs: Arc::new(entries.iter().map(|e| e.summary.id).collect()),
-            gzip: Bytes::from(gzip(&json)),
-            json: Bytes::from(json),
-        };
+        let listing = Arc::new(Listing {
+            runs: entries.iter().map(|e| e.summary.id).collect(),
+            json: Default::default(),
+            gzip: Default::default(),
+        });
         *self.listing.lock().expect("listing lock poisoned") = Some(listing.clone());
         listing
+    }
+
+    /// Every run's row, newest first, as the JSON of `/api/runs` (gzipped if asked), and how many runs that is.
+    /// Each form is encoded on the first request for it after a change (20 MB of JSON at 100,000 runs: a client
+    /// that only reads pages or queries never pays for it) and shared until the next change.
+    pub fn listing_body(&self, gzipped: bool) -> (Bytes, usize) {
+        let (listing, json) = loop {
+            let listing = self.listing();
+            // Under the read lock no change can happen, so a listing still current matches the index's rows.
+            let runs = self.runs.read().expect("index lock poisoned");
+            let current = self
+                .listing
+                .lock()
+                .expect("listing lock poisoned")
+                .as_ref()
+                .is_some_and(|l| Arc::ptr_eq(l, &listing));
+            if !current {
+                continue;
+            }
+            let json = listing
+                .json
+                .get_or_init(|| {
+                    let rows: Vec<&RunSummary> = listing
+                        .runs
+                        .iter()
+                        .filter_map(|id| runs.get(id).map(|e| &e.summary))
+                        .collect();
+                    Bytes::from(serde_json::to_vec(&rows).expect("run summaries serialize"))
+                })
+                .clone();
+            break (listing, json);
+        };
+        let body = if gzipped {
+            listing
+                .gzip
+                .get_or_init(|| Bytes::from(gzip(&json)))
+                .clone()
+        } else {
+            json
+        };
+        (body, listing.runs.len())
     }
 
     /// `limit` runs from the `offset`th, newest first, and how many runs there are in all.

@@ -3,6 +3,7 @@
 mod fill;
 mod lists;
 mod runs;
+mod snapshot;
 mod table;
 mod watcher;
 
@@ -13,6 +14,7 @@ use bytes::Bytes;
 use tokio::sync::broadcast;
 
 use runs::Runs;
+pub use snapshot::SNAPSHOT_EVERY;
 pub use table::Table;
 pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
@@ -51,25 +53,28 @@ struct Stamp {
 
 impl Stamp {
     fn of(path: &std::path::Path) -> Option<Self> {
+        std::fs::metadata(path).ok().map(|m| Self::from(&m))
+    }
+
+    fn from(m: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
-        Some(Self {
+        Self {
             dev: m.dev(),
             ino: m.ino(),
             len: m.len(),
             modified: m.modified().ok(),
-        })
+        }
     }
 }
 
-/// The run list as served: sorted newest first, and already encoded as the JSON of `/api/runs`, plain and
-/// gzipped. Built on the first request after a change and shared by every request until the next one.
-#[derive(Clone)]
+/// The run list as served: its order (newest first) built on the first request after a change, and its JSON for
+/// `/api/runs`, plain and gzipped, each encoded on the first request that wants it. Shared by every request until
+/// the next change.
 pub struct Listing {
     /// The runs' ids, newest first (their rows stay in the index).
-    pub runs: Arc<Vec<RunId>>,
-    pub json: Bytes,
-    pub gzip: Bytes,
+    pub runs: Vec<RunId>,
+    json: std::sync::OnceLock<Bytes>,
+    gzip: std::sync::OnceLock<Bytes>,
 }
 
 /// Every run's list row, in memory. `/api/runs` and the run list read it instead of the disk; the watcher calls
@@ -82,7 +87,7 @@ pub struct Index {
     /// numbered and sent under this lock, so the buffer and the channel agree on the order.
     replay: Mutex<Replay>,
     /// Emptied, under the `runs` write lock, by every change.
-    listing: Mutex<Option<Listing>>,
+    listing: Mutex<Option<Arc<Listing>>>,
     /// The runs that recent queries matched, in order, by query and sort: viewers of one filtered list (and each
     /// live refresh) ask the same query again, and until the next change the answer is the same. Emptied with
     /// `listing`; queries relative to now (`created > -2h`) are not kept.
@@ -95,6 +100,11 @@ pub struct Index {
     to_fill: Mutex<Option<std::sync::mpsc::Sender<RunId>>>,
     /// Result statistics computed but not written (the storage is read-only), by result.
     computed: RwLock<std::collections::HashMap<ResultId, serde_json::Value>>,
+    /// How many times the index changed, and how many times it had when its snapshot was last written.
+    changes: std::sync::atomic::AtomicU64,
+    saved: std::sync::atomic::AtomicU64,
+    /// Whether writing the snapshot failed once (and was logged).
+    snapshot_unwritable: std::sync::atomic::AtomicBool,
 }
 
 /// A run file as read (on any thread), before its metadata is interned under the index's lock.
@@ -133,7 +143,8 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 impl Index {
-    /// Reads every run file once, on all cores.
+    /// Reads every run file once, on all cores; with a snapshot of the index in the storage, only those that
+    /// changed since it was written (`snapshot.rs`).
     pub fn build(storage: AsgardStorage) -> storage::Result<Arc<Self>> {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let start = std::time::SystemTime::now()
@@ -153,8 +164,24 @@ impl Index {
             reads: std::sync::atomic::AtomicU64::new(0),
             to_fill: Mutex::new(None),
             computed: RwLock::new(Default::default()),
+            changes: Default::default(),
+            saved: Default::default(),
+            snapshot_unwritable: Default::default(),
         });
-        index.rescan()?;
+        let started = std::time::Instant::now();
+        let on_disk = index.storage.list_run_ids()?;
+        let listed = started.elapsed();
+        let from_snapshot = index.load_snapshot(&on_disk);
+        let loaded = started.elapsed();
+        index.scan(on_disk);
+        tracing::debug!(
+            ?listed,
+            from_snapshot,
+            ?loaded,
+            read = index.files_read(),
+            took = ?started.elapsed(),
+            "index built"
+        );
         Ok(index)
     }
 
@@ -266,7 +293,12 @@ impl Index {
 
     /// Re-reads every run file (on all cores), publishing what changed since the index last saw it.
     pub fn rescan(&self) -> storage::Result<()> {
-        let on_disk = self.storage.list_run_ids()?;
+        self.scan(self.storage.list_run_ids()?);
+        Ok(())
+    }
+
+    /// [`Self::rescan`] of the runs listed `on_disk`.
+    fn scan(&self, on_disk: Vec<RunId>) {
         let present: HashSet<RunId> = on_disk.iter().copied().collect();
         let gone: Vec<RunId> = self
             .runs
@@ -293,7 +325,6 @@ impl Index {
                 });
             }
         });
-        Ok(())
     }
 
     /// Whether the run file is the very version indexed (same stamp), so that reading it would change nothing.
@@ -321,14 +352,14 @@ impl Index {
         self.apply(id, fresh)
     }
 
-    /// A run's row as its file says; `None` when the file is gone. The stamp is taken before the read, so a
-    /// change during the read is seen as a change again at its event.
+    /// A run's row as its file says; `None` when the file is gone. The stamp is the opened file's, taken before
+    /// the read, so a change during the read is seen as a change again at its event.
     fn read_entry(&self, id: RunId) -> Option<Fresh> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let stamp = Stamp::of(&self.storage.run_path(id));
-        match self.storage.read_run(id) {
-            Ok(run) => {
+        match self.storage.read_run_stamped(id) {
+            Ok((run, metadata)) => {
+                let stamp = metadata.as_ref().map(Stamp::from);
                 let stats = RunStats::fold(run.results.iter().map(|&r| match run.stats_of(r) {
                     Some(entry) => storage::stats::from_entry(entry),
                     None => storage::stats::from_entry(&self.computed_stats(r)?),
@@ -348,19 +379,22 @@ impl Index {
                 })
             }
             Err(storage::Error::RunNotFound(_)) => None,
-            Err(_) => self.storage.run_summary(id).map(|summary| Fresh {
-                entry: Entry {
-                    sort_key: timestamp_key(&summary.timestamp),
-                    summary,
-                    meta: (0, 0),
-                    stats: 0,
-                    missing: 0,
-                    results: Vec::new(),
-                    stamp,
-                },
-                metadata: serde_json::Map::new(),
-                stats: RunStats::default(),
-            }),
+            Err(_) => {
+                let stamp = Stamp::of(&self.storage.run_path(id));
+                self.storage.run_summary(id).map(|summary| Fresh {
+                    entry: Entry {
+                        sort_key: timestamp_key(&summary.timestamp),
+                        summary,
+                        meta: (0, 0),
+                        stats: 0,
+                        missing: 0,
+                        results: Vec::new(),
+                        stamp,
+                    },
+                    metadata: serde_json::Map::new(),
+                    stats: RunStats::default(),
+                })
+            }
         }
     }
 
@@ -405,6 +439,8 @@ impl Index {
                 }
             }
             if !events.is_empty() {
+                self.changes
+                    .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 *self.listing.lock().expect("listing lock poisoned") = None;
                 self.queries
                     .lock()

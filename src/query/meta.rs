@@ -25,6 +25,13 @@ type FastSet<K> = HashSet<K, foldhash::fast::RandomState>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Key(u32);
 
+impl Key {
+    /// Its place in [`Symbols::names`].
+    pub fn number(self) -> u32 {
+        self.0
+    }
+}
+
 /// A metadata value a query can compare: arrays and `null` are not.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scalar {
@@ -63,6 +70,11 @@ impl Symbols {
 
     pub fn name(&self, key: Key) -> &str {
         &self.names[key.0 as usize]
+    }
+
+    /// Every key's name, by key number ([`Key::number`]).
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.names.iter().map(|n| &**n)
     }
 
     /// `metadata` in compact form. A nested object's values are under dotted keys (`{"grid": {"n": 64}}` is
@@ -123,7 +135,8 @@ impl Symbols {
         pairs.push((self.intern_key(name), scalar));
     }
 
-    fn intern_key(&mut self, name: &str) -> Key {
+    /// The key named `name`, made if no run had it.
+    pub fn intern_key(&mut self, name: &str) -> Key {
         if let Some(&key) = self.keys.get(name) {
             return key;
         }
@@ -134,7 +147,8 @@ impl Symbols {
         key
     }
 
-    fn text(&mut self, text: &str) -> Arc<str> {
+    /// `text`, shared with every run that holds the same text.
+    pub fn text(&mut self, text: &str) -> Arc<str> {
         if let Some(shared) = self.texts.get(text) {
             return shared.clone();
         }

@@ -11,7 +11,7 @@ use leptos::config::LeptosOptions;
 use tokio::net::TcpListener;
 
 use super::Guard;
-use crate::index::{watch, Index, StorageWatcher, WatchMode};
+use crate::index::{watch, Index, StorageWatcher, WatchMode, SNAPSHOT_EVERY};
 use crate::storage::AsgardStorage;
 
 /// What a monitor serves and how.
@@ -74,8 +74,16 @@ impl Monitor {
         let root = storage.root().to_path_buf();
         let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
         index.fill_stats_in_background();
+        // The next start reads only the run files that change until then.
+        let saver = index.clone();
+        tokio::task::spawn_blocking(move || saver.save_snapshot_logged());
         let watcher = watch(index.clone(), mode).context("cannot watch the storage for changes")?;
-        tracing::info!(runs = index.len(), watch = watcher.mode(), "index ready");
+        tracing::info!(
+            runs = index.len(),
+            read = index.files_read(),
+            watch = watcher.mode(),
+            "index ready"
+        );
 
         let exposed = !addr.ip().is_loopback();
         let token = match (token, exposed, insecure_no_token) {
@@ -134,17 +142,40 @@ impl Monitor {
             self.mode,
             self.watcher,
         ));
+        let snapshots = tokio::spawn(keep_snapshot(self.index.clone()));
         super::serve(
             self.listener,
-            self.index,
+            self.index.clone(),
             self.options,
             self.guard,
             shutdown,
         )
         .await?;
         supervisor.abort();
-        println!("Asgard Monitor stopped");
+        snapshots.abort();
+        let index = self.index;
+        tokio::task::spawn_blocking(move || index.save_snapshot_logged()).await?;
+        say("Asgard Monitor stopped");
         Ok(())
+    }
+}
+
+/// Tells the user on standard output, if anyone still reads it: a monitor whose output was piped into a program
+/// that has exited (`asgard monitor | head -1`) must still shut down cleanly, not panic on the broken pipe.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Writes the index's snapshot every [`SNAPSHOT_EVERY`] while the index changes.
+async fn keep_snapshot(index: Arc<Index>) {
+    let mut ticker = tokio::time::interval(SNAPSHOT_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let index = index.clone();
+        let _ = tokio::task::spawn_blocking(move || index.save_snapshot_logged()).await;
     }
 }
 
@@ -181,6 +212,6 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
-        println!("shutting down");
+        say("shutting down");
     }
 }

@@ -53,6 +53,30 @@ pub fn remove_if_exists(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Opens `path` for reading in one system call if no component of it is a symbolic link (Linux's `openat2` with
+/// `RESOLVE_NO_SYMLINKS`). `None` whenever that does not settle it — a link on the way, a missing file, a kernel
+/// or a sandbox without `openat2`, any error — and the caller takes its slower, general path.
+pub fn open_without_links(path: &Path) -> Option<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags, CWD};
+        openat2(
+            CWD,
+            path,
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::NO_SYMLINKS,
+        )
+        .ok()
+        .map(File::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// The path of the file `file` (opened from `path`) really is, with every link resolved. On Linux it is read from
 /// the open descriptor, so it names the file that was opened even if `path` has changed since.
 pub fn real_path(file: &File, path: &Path) -> io::Result<PathBuf> {

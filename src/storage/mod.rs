@@ -108,6 +108,10 @@ pub fn report_problem(problem: &str) -> bool {
     first
 }
 
+/// Where the monitor keeps a snapshot of its index, to start without reading every run file (its own format,
+/// which nothing else reads; deleting it is always safe).
+pub const INDEX_SNAPSHOT: &str = ".index/runs.snapshot";
+
 /// The largest run or result file read: larger ones are reported as damaged instead of being read.
 pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 
@@ -236,6 +240,16 @@ impl AsgardStorage {
     /// file, or of a directory on the way) that leads out of the storage is refused, whatever it points at.
     /// `None` when the file does not exist.
     pub(crate) fn open_inside(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+        // The fast path: `real_root` has no links, so a file reached from it through plain names (no `..`) and
+        // no link lies inside. Anything else (a link on the way, a missing file) takes the general path below.
+        if rel
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            if let Some(file) = fs::open_without_links(&self.real_root.join(rel)) {
+                return Ok(Some(file));
+            }
+        }
         let file = match std::fs::File::open(self.root.join(rel)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -261,12 +275,53 @@ impl AsgardStorage {
         Ok(Some(file))
     }
 
+    /// The bytes of the monitor's index snapshot ([`INDEX_SNAPSHOT`]), if there is one.
+    pub fn read_index_snapshot(&self) -> Result<Option<Vec<u8>>> {
+        use std::io::Read;
+        let rel = Path::new(INDEX_SNAPSHOT);
+        let Some(mut file) = self.open_inside(rel)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|source| Error::Io {
+            path: rel.into(),
+            source,
+        })?;
+        Ok(Some(bytes))
+    }
+
+    /// Replaces the monitor's index snapshot atomically, making its directory if needed.
+    pub fn write_index_snapshot(&self, bytes: &[u8]) -> Result<()> {
+        let path = self.root.join(INDEX_SNAPSHOT);
+        let io = |source| Error::Io {
+            path: INDEX_SNAPSHOT.into(),
+            source,
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io)?;
+        }
+        write_bytes_atomic(&path, bytes).map_err(io)
+    }
+
     fn read_json<T: serde::de::DeserializeOwned>(&self, rel: &Path) -> Result<Option<T>> {
+        Ok(self.read_json_stamped(rel)?.map(|(value, _)| value))
+    }
+
+    /// [`Self::read_json`], with the metadata of the very file read (taken from it before the read): what
+    /// identifies the version read, without a second lookup of its path.
+    fn read_json_stamped<T: serde::de::DeserializeOwned>(
+        &self,
+        rel: &Path,
+    ) -> Result<Option<(T, Option<std::fs::Metadata>)>> {
         use std::io::Read;
         let Some(file) = self.open_inside(rel)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
+        let metadata = file.metadata().ok();
+        let size = metadata
+            .as_ref()
+            .map_or(0, |m| m.len().min(MAX_RECORD_BYTES + 1));
+        let mut bytes = Vec::with_capacity(size as usize);
         file.take(MAX_RECORD_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|source| Error::Io {
@@ -283,7 +338,7 @@ impl AsgardStorage {
             });
         }
         json::from_slice(&bytes)
-            .map(Some)
+            .map(|value| Some((value, metadata)))
             .map_err(|e| Error::Corrupt {
                 path: rel.into(),
                 message: e.to_string(),

@@ -20,8 +20,13 @@ use crate::model::{
 impl AsgardStorage {
     /// Reads `runs/{id}.json`.
     pub fn read_run(&self, id: RunId) -> Result<RunRecord> {
-        let run: RunRecord = self
-            .read_json(&Self::rel_run(id))?
+        self.read_run_stamped(id).map(|(run, _)| run)
+    }
+
+    /// [`Self::read_run`], with the metadata of the file read (see [`Self::read_json_stamped`]).
+    pub fn read_run_stamped(&self, id: RunId) -> Result<(RunRecord, Option<std::fs::Metadata>)> {
+        let (run, metadata): (RunRecord, _) = self
+            .read_json_stamped(&Self::rel_run(id))?
             .ok_or(Error::RunNotFound(id))?;
         if run.id != id {
             return Err(Error::Corrupt {
@@ -29,7 +34,7 @@ impl AsgardStorage {
                 message: format!("expected id {id} (the file name), found {}", run.id),
             });
         }
-        Ok(run)
+        Ok((run, metadata))
     }
 
     /// The ids of every `runs/*.json`, in no particular order.

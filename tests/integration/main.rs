@@ -13,6 +13,7 @@ mod labels;
 mod live;
 mod query;
 mod security;
+mod snapshot;
 mod stats;
 mod storage;
 mod support;
