@@ -54,16 +54,26 @@ test("keystroke in the query bar → the list redrawn", async ({ page }) => {
   await expect(page.locator('[data-live="connected"]')).toBeVisible();
   const bar = page.getByTestId("query");
   const times: number[] = [];
-  // `meta.seed < 3`, `< 30`, `< 300`, …: every keystroke changes which runs match and how many.
+  // `meta.seed < 3`, `< 30`, `< 300`, …: each keystroke changes which runs match and how many — on a small
+  // storage not always (`< 20000` and `< 200000` both match all 1,003): such a keystroke has nothing to time, and
+  // the next is typed once the address holds its query.
+  let shown = -1;
   for (let round = 0; round < 3; round++) {
     for (const first of ["1", "2", "3", "4", "5", "6", "7", "8", "9"]) {
       await bar.fill("meta.seed < ");
       let q = "meta.seed < ";
       for (const ch of [first, "0", "0", "0", "0"]) {
         q += ch;
-        await arm(page, await total(page, q));
+        const expected = await total(page, q);
+        if (expected === shown) {
+          await bar.press(ch);
+          await page.waitForFunction((q) => new URLSearchParams(location.search).get("q") === q, q);
+          continue;
+        }
+        await arm(page, expected);
         await bar.press(ch);
         times.push(await page.evaluate(() => (window as unknown as { __done: Promise<number> }).__done));
+        shown = expected;
       }
     }
   }
