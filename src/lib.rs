@@ -16,6 +16,8 @@ pub mod bench;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
+pub mod compare;
+#[cfg(feature = "ssr")]
 pub mod dump;
 #[cfg(feature = "ssr")]
 pub mod example;

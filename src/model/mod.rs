@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 mod annotations;
+pub mod compare;
 mod list;
 pub mod summary;
 

@@ -2,6 +2,7 @@
 //! around them (bind, index, watch, token policy).
 
 mod api;
+mod compare;
 mod config;
 pub mod guard;
 pub mod monitor;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(api::delete_run)
                 .patch(api::patch_run),
         )
+        .route("/api/compare", get(compare::get_compare))
         .route("/api/result", get(api::get_result))
         .route("/api/result/csv", get(api::result_csv))
         .route("/api/result/npy", get(api::result_npy))

@@ -4,6 +4,7 @@
 mod api;
 mod bad_input;
 mod cli;
+mod compare;
 mod everyday;
 mod examples;
 mod explorer;

@@ -1,0 +1,127 @@
+//! `GET /api/compare`: runs written by the storage API and by hand, compared through the router.
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::{display, get_bytes, solution_1d, temp_storage};
+
+async fn get(storage: &asgard::storage::AsgardStorage, uri: &str) -> (StatusCode, Value) {
+    let (status, bytes) = get_bytes(storage, uri).await;
+    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn two_runs_that_differ_in_one_constant_show_one_row_and_one_line() {
+    let (_dir, storage) = temp_storage();
+    let circuit = |dt: &str| format!("h q0\nrz({dt}) q0\nmeasure q0\n");
+    let a = storage
+        .create_run("heat", Some("u_t = u_xx"), Some(&circuit("0.001")))
+        .unwrap();
+    storage.set_metadata(a.id, "dt", json!(1e-3)).unwrap();
+    storage.set_metadata(a.id, "solver", json!("rk4")).unwrap();
+    storage
+        .add_result(a.id, "Solution1D", solution_1d(40), display("u"))
+        .unwrap();
+    // The other run written by hand, as another tool writes the format.
+    let b = uuid::Uuid::new_v4();
+    let file = json!({
+        "id": b, "name": "heat by hand", "timestamp": "2026-12-01T00:00:00Z", "status": "completed",
+        "equation": "u_t = u_xx", "circuit": circuit("0.0005"),
+        "metadata": {"dt": 5e-4, "solver": "rk4"}, "results": []
+    });
+    std::fs::write(
+        storage.root().join(format!("runs/{b}.json")),
+        file.to_string(),
+    )
+    .unwrap();
+
+    let (status, body) = get(&storage, &format!("/api/compare?runs={},{b}", a.id)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["sentence"],
+        "meta.dt 0.001 → 0.0005; equation identical; circuit: 1 line differs"
+    );
+    let differing: Vec<&Value> = body["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["differs"] == true)
+        .collect();
+    assert_eq!(differing.len(), 1);
+    assert_eq!(differing[0]["key"], "dt");
+    let changed: Vec<&Value> = body["circuits"][1]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p[0] != "same")
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            &json!(["removed", "rz(0.001) q0"]),
+            &json!(["added", "rz(0.0005) q0"])
+        ]
+    );
+    assert_eq!(body["runs"][1]["label"], "dt=0.0005");
+    // The Solution1D only the first run has is matched with nothing.
+    assert_eq!(body["results"][0]["result_type"], "Solution1D");
+    assert_eq!(body["results"][0]["results"][1], Value::Null);
+
+    // The second as the baseline, and a repeated id counted once.
+    let uri = format!("/api/compare?runs={},{b},{}&baseline={b}", a.id, a.id);
+    let (status, body) = get(&storage, &uri).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["baseline"], 1);
+    assert_eq!(body["runs"].as_array().unwrap().len(), 2);
+    assert!(body["sentence"]
+        .as_str()
+        .unwrap()
+        .starts_with("meta.dt 0.0005 → 0.001;"));
+}
+
+#[tokio::test]
+async fn a_bad_comparison_says_what_was_expected() {
+    let (_dir, storage) = temp_storage();
+    let a = storage.create_run("a", None, None).unwrap().id;
+    let b = storage.create_run("b", None, None).unwrap().id;
+    let missing = uuid::Uuid::new_v4();
+    for (uri, status, says) in [
+        (
+            format!("/api/compare?runs={a}"),
+            StatusCode::BAD_REQUEST,
+            "at least two",
+        ),
+        (
+            "/api/compare".to_owned(),
+            StatusCode::BAD_REQUEST,
+            "at least two",
+        ),
+        (
+            format!("/api/compare?runs={a},{a}"),
+            StatusCode::BAD_REQUEST,
+            "at least two",
+        ),
+        (
+            format!("/api/compare?runs={a},nope"),
+            StatusCode::BAD_REQUEST,
+            "UUID",
+        ),
+        (
+            format!("/api/compare?runs={a},{b}&baseline={missing}"),
+            StatusCode::BAD_REQUEST,
+            "one of the runs",
+        ),
+        (
+            format!("/api/compare?runs={a},{missing}"),
+            StatusCode::NOT_FOUND,
+            &missing.to_string(),
+        ),
+    ] {
+        let (got, body) = get(&storage, &uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{uri}: {body}"
+        );
+    }
+}
