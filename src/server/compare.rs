@@ -10,14 +10,16 @@ use crate::compare::{compare, Compared};
 use crate::error::AppError;
 use crate::model::compare::Comparison;
 use crate::model::RunId;
+use crate::storage::AsgardStorage;
 
 /// The most runs one comparison takes (each is read from disk on every request).
 pub const MAX_COMPARED: usize = 1_000;
 
+/// `runs=ID,ID,…` and `baseline=ID`, as the address of `/api/compare` and of the compare page give them.
 #[derive(Deserialize)]
 pub struct CompareQuery {
-    runs: Option<String>,
-    baseline: Option<String>,
+    pub runs: Option<String>,
+    pub baseline: Option<String>,
 }
 
 impl CompareQuery {
@@ -70,9 +72,14 @@ pub async fn get_compare(
     State(state): State<AppState>,
     Query(q): Query<CompareQuery>,
 ) -> Result<Json<Comparison>, AppError> {
+    Ok(Json(comparison(state.index.storage().clone(), q).await?))
+}
+
+/// The comparison `q` asks for (`/api/compare` and the compare page's server function), read off the async
+/// workers.
+pub async fn comparison(storage: AsgardStorage, q: CompareQuery) -> Result<Comparison, AppError> {
     let (ids, baseline) = q.parse()?;
-    let storage = state.index.storage().clone();
-    let comparison = tokio::task::spawn_blocking(move || -> Result<Comparison, AppError> {
+    tokio::task::spawn_blocking(move || -> Result<Comparison, AppError> {
         let mut runs = Vec::with_capacity(ids.len());
         for id in ids {
             let detail = storage.run_detail(id)?;
@@ -87,6 +94,5 @@ pub async fn get_compare(
         Ok(compare(&compared, baseline))
     })
     .await
-    .map_err(|_| AppError::Internal)??;
-    Ok(Json(comparison))
+    .map_err(|_| AppError::Internal)?
 }

@@ -2,7 +2,7 @@
 //! around them (bind, index, watch, token policy).
 
 mod api;
-mod compare;
+pub mod compare;
 mod config;
 pub mod guard;
 pub mod monitor;

@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="problem">"No such page."</p> }>
                     <Route path=path!("/") view=pages::runs::RunsPage />
                     <Route path=path!("/run/:id") view=pages::run::RunPage />
+                    <Route path=path!("/compare") view=pages::compare::ComparePage />
                 </Routes>
             </main>
         </Router>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
+use crate::model::compare::Comparison;
 use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView, ValueCount};
 use crate::plots::view::PlotData;
 
@@ -138,6 +139,17 @@ pub async fn field_values(field: String) -> Result<Vec<ValueCount>, AppError> {
 
 /// How many values the query bar suggests for a field.
 pub const SUGGESTED_VALUES: usize = 8;
+
+/// The comparison of `runs` (`ID,ID,…`) against `baseline` (an id, or empty for the first): `/api/compare`'s answer.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn fetch_comparison(runs: String, baseline: String) -> Result<Comparison, AppError> {
+    let index = ssr::state()?.index;
+    let q = crate::server::compare::CompareQuery {
+        runs: Some(runs),
+        baseline: Some(baseline),
+    };
+    crate::server::compare::comparison(index.storage().clone(), q).await
+}
 
 /// A run and the layout of its results.
 #[server(prefix = "/_fn", output = JsonText)]

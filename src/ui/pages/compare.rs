@@ -1,0 +1,202 @@
+//! `/compare?runs=ID,ID,…[&baseline=ID]`: why the runs differ — the sentence, the metadata that differs (a switch
+//! shows every key), the equations and circuits against the baseline's — and which results they share. Each run
+//! keeps one colour (its place in the list). The overlaid plots are still to come (issue 15).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
+use crate::ui::server_fns::fetch_comparison;
+
+/// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
+fn colour(i: usize) -> String {
+    format!("run-colour c{}", i % 6)
+}
+
+#[component]
+pub fn ComparePage() -> impl IntoView {
+    let query = use_query_map();
+    let params = move || {
+        let q = query.read();
+        (
+            q.get("runs").unwrap_or_default(),
+            q.get("baseline").unwrap_or_default(),
+        )
+    };
+    let comparison = Resource::new(params, |(runs, baseline)| fetch_comparison(runs, baseline));
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Comparing…"</p> }>
+            {move || {
+                comparison
+                    .get()
+                    .map(|answer| match answer {
+                        Ok(c) => view! { <CompareView c /> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <p class="problem" data-testid="compare-error">{e.to_string()}</p>
+                                <p><a href="/">"Back to all runs"</a></p>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn CompareView(c: Comparison) -> impl IntoView {
+    let ids: Vec<String> = c.runs.iter().map(|r| r.id.to_string()).collect();
+    let all = ids.join(",");
+    let show_all = RwSignal::new(false);
+    let labels: Vec<String> = c.runs.iter().map(|r| r.label.clone()).collect();
+    let baseline = c.baseline;
+    let runs = c
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let make_baseline = format!("/compare?runs={all}&baseline={}", r.id);
+            view! {
+                <li data-testid="compared-run">
+                    <span class=colour(i)></span>
+                    <a href=format!("/run/{}", r.id)>{r.label.clone()}</a>
+                    <span class="muted">" " {r.name.clone()}</span>
+                    {if i == baseline {
+                        view! { <span class="badge" data-testid="baseline">"baseline"</span> }.into_any()
+                    } else {
+                        view! { <a class="small" href=make_baseline>"make baseline"</a> }.into_any()
+                    }}
+                </li>
+            }
+        })
+        .collect_view();
+    let rows = c.metadata.clone();
+    let header = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| view! { <th><span class=colour(i)></span>{l.clone()}</th> })
+        .collect_view();
+    let others: Vec<usize> = (0..c.runs.len()).filter(|&i| i != baseline).collect();
+    let equations = others
+        .iter()
+        .map(|&i| view! { <TextAgainst label=labels[i].clone() i diff=c.equations[i].clone() lines=false /> })
+        .collect_view();
+    let circuits = others
+        .iter()
+        .map(|&i| view! { <TextAgainst label=labels[i].clone() i diff=c.circuits[i].clone() lines=true /> })
+        .collect_view();
+    let results = c
+        .results
+        .iter()
+        .map(|m| {
+            let shared = m.results.iter().all(Option::is_some);
+            let cells = m
+                .results
+                .iter()
+                .map(|r| match r {
+                    Some(_) => view! { <td>"✓"</td> }.into_any(),
+                    None => view! { <td class="muted">"—"</td> }.into_any(),
+                })
+                .collect_view();
+            view! {
+                <tr class:unmatched=!shared data-testid="matched-result">
+                    <td>{m.result_type.as_str().to_owned()} " " {m.title.clone().unwrap_or_default()}</td>
+                    {cells}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="compare">
+            <h1>"Compare " {c.runs.len()} " runs"</h1>
+            <p class="why" data-testid="why">{c.sentence.clone()}</p>
+            <ol class="compared-runs">{runs}</ol>
+            <h2>"Metadata"</h2>
+            <label class="small">
+                <input type="checkbox" data-testid="show-all-keys" bind:checked=show_all />
+                " show every key"
+            </label>
+            <table class="meta-diff" data-testid="meta-diff">
+                <thead><tr><th>"key"</th>{header}</tr></thead>
+                <tbody>
+                    {move || {
+                        rows.iter()
+                            .filter(|m| m.differs || show_all.get())
+                            .map(|m| view! { <MetaLine m=m.clone() baseline /> })
+                            .collect_view()
+                    }}
+                </tbody>
+            </table>
+            <h2>"Equation"</h2>
+            {equations}
+            <h2>"Circuit"</h2>
+            {circuits}
+            <h2>"Results"</h2>
+            <table class="matched-results">
+                <thead><tr><th>"result"</th>{labels.iter().enumerate().map(|(i, l)| view! { <th><span class=colour(i)></span>{l.clone()}</th> }).collect_view()}</tr></thead>
+                <tbody>{results}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// One metadata key: each run's value, and its difference from the baseline's where both are numbers.
+#[component]
+fn MetaLine(m: MetaRow, baseline: usize) -> impl IntoView {
+    let cells = m
+        .values
+        .iter()
+        .zip(&m.deltas)
+        .enumerate()
+        .map(|(i, (value, delta))| {
+            let delta = delta
+                .filter(|d| i != baseline && *d != 0.0)
+                .map(|d| view! { <span class="delta">{format!(" ({d:+e})")}</span> });
+            view! { <td>{value.clone().unwrap_or_else(|| "—".into())}{delta}</td> }
+        })
+        .collect_view();
+    view! {
+        <tr class:differs=m.differs data-testid="meta-row">
+            <th>{m.key.clone()}</th>
+            {cells}
+        </tr>
+    }
+}
+
+/// A run's equation (token by token) or circuit (line by line) against the baseline's: what only it has is
+/// marked added, what only the baseline has removed.
+#[component]
+fn TextAgainst(label: String, i: usize, diff: TextDiff, lines: bool) -> impl IntoView {
+    let class = |change: Change| match change {
+        Change::Same => "same",
+        Change::Added => "added",
+        Change::Removed => "removed",
+    };
+    let heading = if diff.differing == 0 {
+        format!("{label}: identical")
+    } else {
+        label
+    };
+    let parts = diff
+        .parts
+        .into_iter()
+        .map(|(change, text)| {
+            if lines {
+                view! { <div class=format!("line {}", class(change))>{text}</div> }.into_any()
+            } else {
+                view! { <span class=class(change)>{text}</span> }.into_any()
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="text-diff" data-testid=if lines { "circuit-diff" } else { "equation-diff" }>
+            <p class="small"><span class=colour(i)></span>{heading}</p>
+            {if lines {
+                view! { <pre class="circuit">{parts}</pre> }.into_any()
+            } else {
+                view! { <p><code>{parts}</code></p> }.into_any()
+            }}
+        </div>
+    }
+}
