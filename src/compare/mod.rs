@@ -1,6 +1,7 @@
 //! Comparing runs: what makes them differ (`model::compare::Comparison`), from their details alone — no I/O, so
 //! that every rule here is unit-tested on hand-made runs.
 
+pub mod convergence;
 mod diff;
 
 use std::collections::HashMap;
