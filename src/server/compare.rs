@@ -82,10 +82,9 @@ pub async fn comparison(storage: AsgardStorage, q: CompareQuery) -> Result<Compa
     tokio::task::spawn_blocking(move || -> Result<Comparison, AppError> {
         let mut runs = Vec::with_capacity(ids.len());
         for id in ids {
-            let detail = storage.run_detail(id)?;
-            let metadata: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_str(&detail.metadata_json).unwrap_or_default();
-            runs.push((detail, metadata));
+            // The record's own metadata: the detail's `metadata_json` is text for people, with bare `NaN`s.
+            let run = storage.read_run(id)?;
+            runs.push((storage.detail_of(&run), run.metadata));
         }
         let compared: Vec<Compared> = runs
             .iter()

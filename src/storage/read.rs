@@ -93,7 +93,11 @@ impl AsgardStorage {
 
     /// A run with the layout of each of its results (shapes, types), but no array data.
     pub fn run_detail(&self, id: RunId) -> Result<RunDetail> {
-        let run = self.read_run(id)?;
+        Ok(self.detail_of(&self.read_run(id)?))
+    }
+
+    /// [`Self::run_detail`] of a run file already read (its results' files are read here).
+    pub fn detail_of(&self, run: &RunRecord) -> RunDetail {
         let results = run
             .results
             .iter()
@@ -102,9 +106,9 @@ impl AsgardStorage {
                 self.result_summary(rid, entry)
             })
             .collect();
-        let mut summary = summarize(&run);
+        let mut summary = summarize(run);
         summary.circuit.clone_from(&run.circuit);
-        Ok(RunDetail {
+        RunDetail {
             summary,
             // For people to read: non-finite numbers as the words Python writes.
             metadata_json: String::from_utf8(storage_json::to_text(
@@ -114,7 +118,7 @@ impl AsgardStorage {
             ))
             .expect("JSON text is UTF-8"),
             results,
-        })
+        }
     }
 
     /// What the run page lays a result out with: its fields with their shapes and types (from the `.npy`

@@ -125,3 +125,39 @@ async fn a_bad_comparison_says_what_was_expected() {
         );
     }
 }
+
+#[tokio::test]
+async fn metadata_written_by_python_with_a_bare_nan_is_compared() {
+    let (_dir, storage) = temp_storage();
+    // As Python's `json.dump` writes them: `NaN` bare, which strict JSON parsers refuse.
+    let ids: Vec<uuid::Uuid> = [1e-3, 2e-3]
+        .iter()
+        .map(|dt| {
+            let id = uuid::Uuid::new_v4();
+            let text = format!(
+                r#"{{"id": "{id}", "name": "python {dt}", "timestamp": "2026-12-01T00:00:00Z", "status": "failed",
+                   "metadata": {{"dt": {dt}, "residual": NaN}}, "results": []}}"#
+            );
+            std::fs::write(storage.root().join(format!("runs/{id}.json")), text).unwrap();
+            id
+        })
+        .collect();
+    let (status, body) = get(
+        &storage,
+        &format!("/api/compare?runs={},{}", ids[0], ids[1]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["sentence"],
+        "meta.dt 0.001 → 0.002; equation identical; circuit identical"
+    );
+    let residual = body["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "residual")
+        .unwrap_or_else(|| panic!("no residual row: {body}"));
+    assert_eq!(residual["values"], json!(["NaN", "NaN"]));
+    assert_eq!(residual["differs"], false);
+}
