@@ -1,10 +1,9 @@
 //! The `asgard` binary's command line: start-up, clear failures, clean shutdown.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{asgard, http_get, path_str, temp_storage};
+use crate::support::{asgard, http_get, path_str, start_monitor, temp_storage};
 
 fn stderr_of(child: std::process::Child) -> (bool, String) {
     let out = child.wait_with_output().unwrap();
@@ -70,29 +69,8 @@ fn a_storage_that_is_a_file_fails_with_one_clear_line() {
 fn monitor_prints_its_url_serves_and_stops_on_ctrl_c() {
     let (_dir, storage) = temp_storage();
     storage.create_run("visible", None, None).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
-        .args([
-            "monitor",
-            "--storage",
-            path_str(storage.root()),
-            "--port",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_owned();
+    // Its standard output stays open until it has stopped.
+    let (mut child, addr, _stdout) = start_monitor(&storage, Stdio::null());
 
     let body = http_get(&addr, "/api/runs", "").unwrap();
     assert!(body.contains("\"name\":\"visible\""), "{body}");

@@ -1,7 +1,7 @@
 //! The index snapshot: a restart reads only the run files that changed since it was written, and answers exactly
 //! as an index built from every file; a damaged, foreign or stale snapshot costs the full read and nothing else.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
 
 use asgard::index::Index;
@@ -9,7 +9,7 @@ use asgard::model::{RunId, RunStatus};
 use asgard::storage::{AsgardStorage, INDEX_SNAPSHOT};
 use serde_json::json;
 
-use crate::support::{display, http_get, path_str, solution_1d, temp_storage};
+use crate::support::{display, http_get, solution_1d, start_monitor, temp_storage};
 
 /// Eight runs with metadata (nested, text, numbers), tags, a note, a star, statistics from a result, and one
 /// run file written by hand; their ids in order.
@@ -215,28 +215,9 @@ fn a_damaged_foreign_or_unreadable_snapshot_costs_the_full_read_and_nothing_else
 /// Runs the monitor on `storage` until it has answered `/api/runs`, then stops it with Ctrl-C: the run list it
 /// served and what it logged.
 fn serve_once(storage: &AsgardStorage) -> (String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
-        .args([
-            "monitor",
-            "--storage",
-            path_str(storage.root()),
-            "--port",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
-    let runs = http_get(addr, "/api/runs", "").unwrap();
+    // Its standard output closed once its URL is read: the shutdown must not fail writing to it.
+    let (mut child, addr, _) = start_monitor(storage, Stdio::piped());
+    let runs = http_get(&addr, "/api/runs", "").unwrap();
     let stopped = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -57,6 +57,45 @@ pub fn display(title: &str) -> serde_json::Value {
     json!({ "title": title, "labels": { "x": "x", "y": "u" } })
 }
 
+/// Starts `asgard monitor` on `storage` at a free port, with its standard error going to `stderr`, and waits
+/// for the line with its URL: the process, the address it serves on, and its standard output (a caller that
+/// drops it closes the pipe).
+pub fn start_monitor(
+    storage: &AsgardStorage,
+    stderr: Stdio,
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
+        .args([
+            "monitor",
+            "--storage",
+            path_str(storage.root()),
+            "--port",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("asgard starts");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("the monitor prints its URL");
+    let addr = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    (child, addr, stdout)
+}
+
 /// Runs the `asgard` binary (built by cargo for these tests) and waits for it.
 pub fn asgard(args: &[&str]) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_asgard"))

@@ -72,11 +72,14 @@ fn CompareView(c: Comparison) -> impl IntoView {
         })
         .collect_view();
     let rows = c.metadata.clone();
-    let header = labels
-        .iter()
-        .enumerate()
-        .map(|(i, l)| view! { <th><span class=colour(i)></span>{l.clone()}</th> })
-        .collect_view();
+    // One column per run, in its colour: the metadata table's and the results table's.
+    let run_columns = || {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| view! { <th><span class=colour(i)></span>{l.clone()}</th> })
+            .collect_view()
+    };
     let others: Vec<usize> = (0..c.runs.len()).filter(|&i| i != baseline).collect();
     let equations = others
         .iter()
@@ -118,7 +121,7 @@ fn CompareView(c: Comparison) -> impl IntoView {
                 " show every key"
             </label>
             <table class="meta-diff" data-testid="meta-diff">
-                <thead><tr><th>"key"</th>{header}</tr></thead>
+                <thead><tr><th>"key"</th>{run_columns()}</tr></thead>
                 <tbody>
                     {move || {
                         rows.iter()
@@ -134,7 +137,7 @@ fn CompareView(c: Comparison) -> impl IntoView {
             {circuits}
             <h2>"Results"</h2>
             <table class="matched-results">
-                <thead><tr><th>"result"</th>{labels.iter().enumerate().map(|(i, l)| view! { <th><span class=colour(i)></span>{l.clone()}</th> }).collect_view()}</tr></thead>
+                <thead><tr><th>"result"</th>{run_columns()}</tr></thead>
                 <tbody>{results}</tbody>
             </table>
         </div>
