@@ -201,6 +201,7 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!("nothing was run or written:\n{}", lines.join("\n"))
     })?;
+    let study = crate::example::study_address(&examples);
     let pause = Duration::from_millis(args.pause_ms);
     let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let run = move |storage: AsgardStorage| {
@@ -214,12 +215,16 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
             let storage = open_storage(&args.storage)?;
             let monitor = Monitor::start(Settings::local(storage.clone(), args.port)).await?;
             println!("{}", monitor.banner());
+            let study = study.as_deref().map(|path| monitor.page(path));
             let (done, finished) = tokio::sync::oneshot::channel();
             tokio::task::spawn_blocking(move || {
                 let _ = done.send(run(storage));
             });
             let server = tokio::spawn(monitor.serve(shutdown_signal()));
             let failed = finished.await.unwrap_or(0);
+            if let Some(study) = &study {
+                println!("The sweep's convergence study: {study}");
+            }
             println!("The examples are done; the dashboard keeps serving until Ctrl-C.");
             server.await??;
             anyhow::Ok(failed)
@@ -231,6 +236,9 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
             args.storage.display(),
             args.storage.display()
         );
+        if let Some(study) = &study {
+            println!("The sweep's convergence study is at {study} on the monitor");
+        }
         failed
     };
     if failed > 0 {

@@ -3,18 +3,7 @@
 //! the grid convergence index over three refinements (Celik et al., "Procedure for estimation and reporting of
 //! uncertainty due to discretization in CFD applications", J. Fluids Eng. 130, 078001, 2008).
 
-/// The line `log e = log C + p log h` fitted to errors `e` at step sizes `h`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OrderFit {
-    /// The observed order: the slope.
-    pub order: f64,
-    /// The slope's standard error; `None` with two points (a line through two points has no spread).
-    pub order_error: Option<f64>,
-    /// `C` in `e ≈ C·hᵖ`.
-    pub constant: f64,
-    /// How many points were fitted (those with a finite, positive `h` and `e`).
-    pub points: usize,
-}
+pub use crate::model::converge::{OrderFit, Richardson};
 
 /// The order fitted to `(h, e)` pairs, by least squares on their logarithms; `None` with fewer than two usable
 /// points (finite and positive) or when every `h` is the same.
@@ -50,24 +39,6 @@ pub fn fit_order(points: &[(f64, f64)]) -> Option<OrderFit> {
         constant: intercept.exp(),
         points: n,
     })
-}
-
-/// Richardson extrapolation and the grid convergence index from three solutions on successively finer grids.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Richardson {
-    /// The apparent order `p`.
-    pub order: f64,
-    /// The extrapolated value `φ_ext` (the fine and medium solutions extrapolated to a zero step).
-    pub extrapolated: f64,
-    /// The relative difference between the fine and medium solutions, `|(φ₁ − φ₂)/φ₁|`.
-    pub approximate_error: f64,
-    /// The fine solution's relative distance from the extrapolated value.
-    pub extrapolated_error: f64,
-    /// The fine grid's convergence index, `1.25 · e_a / (r₂₁ᵖ − 1)`: a relative error band.
-    pub gci_fine: f64,
-    /// Whether the solutions converge monotonically (the two differences have one sign); with oscillating
-    /// convergence the order is the magnitude's and the extrapolation less trustworthy.
-    pub monotonic: bool,
 }
 
 /// Celik et al.'s procedure for `fine`, `medium` and `coarse` solutions `φ₁, φ₂, φ₃` with step sizes

@@ -3,6 +3,8 @@
 
 pub mod convergence;
 mod diff;
+pub mod study;
+pub mod sweep;
 
 use std::collections::HashMap;
 

@@ -41,6 +41,17 @@ pub enum OdeMethod {
     Verlet,
 }
 
+/// The heat solver's time stepping.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeatMethod {
+    /// Implicit, unconditionally stable, second order in time.
+    #[default]
+    CrankNicolson,
+    /// Explicit, first order in time, stable only with α·dt/dx² ≤ 1/2.
+    Euler,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
@@ -56,7 +67,8 @@ pub enum Computation {
     Integrate(Integrate),
     /// dy/dt = f(t, y) for a system of named variables.
     Ode(Ode),
-    /// u_t = α u_xx on [0, length] with u = 0 at both ends (Crank–Nicolson); expected: the Fourier series.
+    /// u_t = α u_xx on [0, length] with u = 0 at both ends (Crank–Nicolson or explicit Euler); expected: the
+    /// Fourier series.
     Heat(Heat),
     /// ∇²u = f on the unit square with u = g on its boundary (successive over-relaxation).
     Poisson(Poisson),
@@ -94,10 +106,14 @@ pub struct Ode {
     pub steps: usize,
 }
 
-/// u_t = α u_xx on [0, length] with u = 0 at both ends (Crank–Nicolson); expected: the Fourier series.
+/// u_t = α u_xx on [0, length] with u = 0 at both ends (Crank–Nicolson or explicit Euler); expected: the
+/// Fourier series.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Heat {
+    /// How it steps in time: Crank–Nicolson (the default) or explicit Euler.
+    #[serde(default)]
+    pub method: HeatMethod,
     pub alpha: Scalar,
     pub length: Scalar,
     pub initial: String,

@@ -1,8 +1,8 @@
 //! `asgard example`: declarative YAML simulations, computed by a small numerical runtime and written through
 //! the storage API, so that they stream into the monitor.
 //!
-//! `spec` reads and checks the YAML, `expr` compiles its expressions, `solvers` compute, `run` writes a run and
-//! its results, `library` holds the built-in examples.
+//! `spec` reads and checks the YAML, `sweep` expands a `sweep:` into one example per point, `expr` compiles its
+//! expressions, `solvers` compute, `run` writes a run and its results, `library` holds the built-in examples.
 
 pub mod computation;
 pub mod expr;
@@ -13,6 +13,7 @@ pub mod recorder;
 pub mod run;
 pub mod solvers;
 pub mod spec;
+pub mod sweep;
 
 use std::time::Duration;
 
@@ -42,22 +43,44 @@ pub fn list() -> String {
     out
 }
 
-/// Reads an example file (`Spec::parse`: the YAML and its computation), then checks what serde cannot
-/// (`solvers::check`: expressions compile with the names they may use, the record types the solver writes,
-/// sizes and ranges), each mistake placed in the file.
-pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
-    let spec = Spec::parse(file, text)?;
-    solvers::check(&spec).map_err(|mistake| SpecError::located(file, text, mistake))?;
-    Ok(spec)
+/// Reads an example file (`Spec::parse`: the YAML and its computation; one example per point of its `sweep`,
+/// `sweep::points`), then checks what serde cannot (`solvers::check`: expressions compile with the names they
+/// may use, the record types the solver writes, sizes and ranges), each mistake placed in the file.
+pub fn parse(file: &str, text: &str) -> Result<Vec<Spec>, SpecError> {
+    let specs = sweep::points(file, text)?;
+    for spec in &specs {
+        solvers::check(spec).map_err(|mistake| {
+            let e = SpecError::located(file, text, mistake);
+            match spec.point.is_empty() {
+                true => e,
+                false => SpecError {
+                    message: format!(
+                        "at the sweep point {}: {}",
+                        sweep::label(&spec.point),
+                        e.message
+                    ),
+                    ..e
+                },
+            }
+        })?;
+    }
+    Ok(specs)
 }
 
-/// Parses every example; all of them must parse before any runs, so that a mistake writes nothing.
+/// Parses every example, one entry per point of a sweep; all of them must parse before any runs, so that a
+/// mistake writes nothing. The points of every sweep share one new id (their runs' `meta.sweep`).
 pub fn parse_all(examples: Vec<Example>) -> Result<Vec<(Example, Spec)>, Vec<SpecError>> {
+    let sweep = uuid::Uuid::new_v4().to_string();
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for example in examples {
         match parse(&example.path, &example.text) {
-            Ok(spec) => parsed.push((example, spec)),
+            Ok(specs) => parsed.extend(specs.into_iter().map(|mut spec| {
+                if !spec.point.is_empty() {
+                    spec.sweep = Some(sweep.clone());
+                }
+                (example.clone(), spec)
+            })),
             Err(e) => errors.push(e),
         }
     }
@@ -66,6 +89,36 @@ pub fn parse_all(examples: Vec<Example>) -> Result<Vec<(Example, Spec)>, Vec<Spe
     } else {
         Err(errors)
     }
+}
+
+/// Where the convergence page shows the sweeps among `examples`: `/converge?x=meta.{key}&y=error.max&group=…`,
+/// x being the first swept key whose values are all numbers (the refinement: `h`, `N`, `dt`), the groups the
+/// example and every other swept key, over the runs of this invocation. `None` without a sweep.
+pub fn study_address(examples: &[(Example, Spec)]) -> Option<String> {
+    let swept: Vec<&Spec> = examples
+        .iter()
+        .map(|(_, s)| s)
+        .filter(|s| s.sweep.is_some())
+        .collect();
+    let first = swept.first()?;
+    let x = first.point.iter().find(|(_, v)| v.is_number())?.0.clone();
+    let mut group = vec!["meta.example".to_owned()];
+    for spec in &swept {
+        for (key, _) in &spec.point {
+            let field = format!("meta.{key}");
+            if *key != x && !group.contains(&field) {
+                group.push(field);
+            }
+        }
+    }
+    let query = format!("meta.sweep = \"{}\"", first.sweep.as_deref()?);
+    let address = form_urlencoded::Serializer::new(String::new())
+        .append_pair("x", &format!("meta.{x}"))
+        .append_pair("y", "error.max")
+        .append_pair("group", &group.join(","))
+        .append_pair("q", &query)
+        .finish();
+    Some(format!("/converge?{address}"))
 }
 
 /// Runs the examples one after the other, with a progress bar each; `pause` waits before each one.

@@ -46,7 +46,14 @@ pub fn run_example(
 ) -> Outcome {
     let started = Instant::now();
     let mut outcome = Outcome {
-        example: example.path.clone(),
+        example: match spec.point.is_empty() {
+            true => example.path.clone(),
+            false => format!(
+                "{} ({})",
+                example.path,
+                crate::example::sweep::label(&spec.point)
+            ),
+        },
         run: None,
         types: Vec::new(),
         max_error: None,
@@ -63,13 +70,16 @@ pub fn run_example(
         }
     };
     outcome.run = Some(run.id);
-    let about = [
-        ("example", json!(example.path)),
-        ("description", json!(spec.description)),
-        ("solver", json!(spec.computation.solver())),
+    let mut about = vec![
+        ("example".to_owned(), json!(example.path)),
+        ("description".to_owned(), json!(spec.description)),
+        ("solver".to_owned(), json!(spec.computation.solver())),
     ];
+    // A sweep's point: each swept key's value, and the sweep it belongs to.
+    about.extend(spec.point.iter().cloned());
+    about.extend(spec.sweep.iter().map(|id| ("sweep".to_owned(), json!(id))));
     for (key, value) in about {
-        if let Err(e) = storage.set_metadata(run.id, key, value) {
+        if let Err(e) = storage.set_metadata(run.id, &key, value) {
             outcome.failure = Some(format!("cannot write the run's metadata: {e}"));
         }
     }

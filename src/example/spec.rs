@@ -5,8 +5,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use crate::example::computation::{
-    Computation, GradientDescent, Heat, Integrate, LeastSquares, Ode, OdeMethod, Poisson,
-    Recurrence, Role, Rule, Scalar, Sde, Variable, Wave,
+    Computation, GradientDescent, Heat, HeatMethod, Integrate, LeastSquares, Ode, OdeMethod,
+    Poisson, Recurrence, Role, Rule, Scalar, Sde, Variable, Wave,
 };
 use crate::example::expr::{ExprError, Program};
 use crate::example::located::{clean_message, path_text, segments};
@@ -28,6 +28,12 @@ pub struct Spec {
     pub record: Vec<Record>,
     /// The largest error against the expected solution the example may show (checked by the test suite).
     pub tolerance: Option<f64>,
+    /// A point of a sweep: each swept key (its last part: `h`, `method`) and its value here; written into the
+    /// run's metadata. Empty for an example without `sweep` (`example::sweep`).
+    pub point: Vec<(String, serde_json::Value)>,
+    /// The sweep this point belongs to: one id for every point of one `asgard example` invocation, written as
+    /// the run's `meta.sweep`.
+    pub sweep: Option<String>,
 }
 
 /// The file as serde reads it: `computation` is read second, by its `solver` (see [`Spec::parse`]).
@@ -42,6 +48,9 @@ struct RawSpec {
     computation: serde_yaml_ng::Value,
     record: Vec<Record>,
     tolerance: Option<f64>,
+    /// Read by `example::sweep`, which expands it into one document per point; the example itself is its base.
+    #[serde(default, rename = "sweep")]
+    _sweep: Option<serde_yaml_ng::Value>,
 }
 
 /// One result to write: its type, what it shows (`of`, for solvers that offer several), extra quantities for
@@ -83,7 +92,23 @@ impl Spec {
     /// Reads an example: the YAML, then its computation by solver; `file` names it in errors. What serde cannot
     /// check (expressions, sizes, the record types a solver writes) the solvers check: see `example::parse`.
     pub fn parse(file: &str, text: &str) -> Result<Self, SpecError> {
-        let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+        Self::read(file, text, serde_yaml_ng::Deserializer::from_str(text))
+    }
+
+    /// Reads an example from a document already parsed (a point of a sweep, `example::sweep`): like
+    /// [`Spec::parse`], its mistakes placed in `text` by their keys.
+    pub fn from_value(
+        file: &str,
+        text: &str,
+        document: serde_yaml_ng::Value,
+    ) -> Result<Self, SpecError> {
+        Self::read(file, text, document)
+    }
+
+    fn read<'de, D>(file: &str, text: &str, deserializer: D) -> Result<Self, SpecError>
+    where
+        D: serde::Deserializer<'de, Error = serde_yaml_ng::Error>,
+    {
         let raw: RawSpec = serde_path_to_error::deserialize(deserializer).map_err(|e| {
             let path = segments(e.path());
             let inner = e.into_inner();
@@ -99,7 +124,7 @@ impl Spec {
             }
         })?;
         let spec = Self {
-            computation: computation(raw.computation)
+            computation: computation(raw.computation, &raw.params)
                 .map_err(|mistake| SpecError::located(file, text, mistake))?,
             name: raw.name,
             description: raw.description,
@@ -107,6 +132,8 @@ impl Spec {
             params: raw.params,
             record: raw.record,
             tolerance: raw.tolerance,
+            point: Vec::new(),
+            sweep: None,
         };
         Ok(spec)
     }
@@ -138,9 +165,53 @@ impl Spec {
     }
 }
 
+/// The keys of a computation that hold a count (of points, steps, …): each may be a whole number or an
+/// expression of the parameters that gives one (`points: "N + 1"`, `steps: "4 * N^2"`), which is how a sweep
+/// over a parameter changes them.
+pub const COUNTS: [&str; 8] = [
+    "points",
+    "steps",
+    "snapshots",
+    "fourier_terms",
+    "max_iterations",
+    "frames",
+    "paths",
+    "iterations",
+];
+
+/// Replaces each count written as an expression of the parameters by its value.
+fn resolve_counts(
+    map: &mut serde_yaml_ng::Mapping,
+    params: &IndexMap<String, f64>,
+) -> Result<(), (Vec<Segment>, String)> {
+    use serde_yaml_ng::Value;
+    let names: Vec<&str> = params.keys().map(String::as_str).collect();
+    let values: Vec<f64> = params.values().copied().collect();
+    for key in COUNTS {
+        let Some(Value::String(source)) = map.get(key) else {
+            continue;
+        };
+        let at = vec![Segment::Key("computation".into()), Segment::Key(key.into())];
+        let n = Program::compile(source, &names)
+            .map_err(|ExprError(e)| (at.clone(), e))?
+            .eval(&values);
+        if !(n.is_finite() && n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64) {
+            return Err((
+                at,
+                format!("expected a whole number or an expression of the parameters giving one; `{source}` gives {n}"),
+            ));
+        }
+        map.insert(Value::from(key), Value::from(n as u64));
+    }
+    Ok(())
+}
+
 /// Reads `computation` by its `solver`. Read apart from the rest (serde's internally tagged enums buffer their
 /// content and lose the path), so that a mistake inside names its key, e.g. `computation.method`.
-fn computation(value: serde_yaml_ng::Value) -> Result<Computation, (Vec<Segment>, String)> {
+fn computation(
+    value: serde_yaml_ng::Value,
+    params: &IndexMap<String, f64>,
+) -> Result<Computation, (Vec<Segment>, String)> {
     use serde_yaml_ng::Value;
     let Value::Mapping(mut map) = value else {
         return Err((
@@ -169,6 +240,7 @@ fn computation(value: serde_yaml_ng::Value) -> Result<Computation, (Vec<Segment>
             ))
         }
     };
+    resolve_counts(&mut map, params)?;
     // serde_yaml_ng reads an enum from a tagged value: `!ode {method: rk4, ...}`.
     let tagged = Value::Tagged(Box::new(serde_yaml_ng::value::TaggedValue {
         tag: serde_yaml_ng::value::Tag::new(solver.clone()),

@@ -4,6 +4,7 @@ mod fill;
 mod lists;
 mod runs;
 mod snapshot;
+mod step;
 mod table;
 mod watcher;
 

@@ -8,8 +8,10 @@ use uuid::Uuid;
 
 mod annotations;
 pub mod compare;
+pub mod converge;
 mod list;
 pub mod summary;
+pub mod sweep;
 
 pub use annotations::{RunPatch, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS};
 pub use list::{

@@ -2,6 +2,7 @@
 //! with clean ticks, the grid, the legend (placed where it hides no data), min–max bands, and the fonts, line
 //! widths and colours they all share. Above the bottom layer (`fields`, `stats`, `format`), below the renderers.
 
+use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::types::RangedCoordf64 as Linear1D;
 use plotters::coord::types::RangedCoordf64;
@@ -171,10 +172,12 @@ pub struct Axis<'t> {
     pub title: Option<&'t str>,
     /// Whole-number data (steps, counts, indices): ticks only at whole numbers.
     pub integer: bool,
-    /// A log scale (y only).
+    /// A log scale.
     pub log: bool,
     /// How many ticks at most.
     pub ticks: usize,
+    /// Where the ticks go, when the chart chooses (the x values of a convergence study); log axes only.
+    pub at: Option<&'t [f64]>,
 }
 
 impl<'t> Axis<'t> {
@@ -186,6 +189,15 @@ impl<'t> Axis<'t> {
             integer: false,
             log: false,
             ticks: 10,
+            at: None,
+        }
+    }
+
+    /// Ticks exactly at `values` (a log axis).
+    pub fn at(self, values: &'t [f64]) -> Self {
+        Self {
+            at: Some(values),
+            ..self
         }
     }
 
@@ -215,7 +227,9 @@ impl<'t> Axis<'t> {
     pub fn tick_labels(&self) -> Vec<(f64, String)> {
         let (lo, hi) = self.range;
         let format = self.format();
-        let points = if self.log {
+        let points = if let (true, Some(at)) = (self.log, self.at) {
+            at.to_vec()
+        } else if self.log {
             LogCoord::<f64>::from((lo..hi).log_scale()).key_points(self.tick_count())
         } else {
             Linear1D::from(lo..hi).key_points(self.tick_count())
@@ -239,6 +253,10 @@ pub struct ChartSpec<'t> {
 pub type Linear<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 /// A chart whose y axis is logarithmic.
 pub type LogY<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, LogCoord<f64>>>;
+/// A chart over any two axes.
+pub type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+/// A chart with both axes logarithmic, x ticked where [`Axis::at`] says.
+pub type LogLog<'a, DB> = Chart<'a, DB, WithKeyPoints<LogCoord<f64>>, LogCoord<f64>>;
 
 impl<'t> ChartSpec<'t> {
     /// A chart titled `title` over `x` and `y`, with a grid.
@@ -277,8 +295,8 @@ impl<'t> ChartSpec<'t> {
     where
         DB::ErrorType: 'static,
     {
-        let (lo, hi) = self.y.range;
-        self.build(area, lo..hi)
+        let ((x_lo, x_hi), (lo, hi)) = (self.x.range, self.y.range);
+        self.build(area, x_lo..x_hi, lo..hi)
     }
 
     /// Like [`ChartSpec::linear`], with a logarithmic y axis (every y must be positive).
@@ -296,18 +314,46 @@ impl<'t> ChartSpec<'t> {
             },
             ..*self
         };
-        let (lo, hi) = self.y.range;
-        spec.build(area, (lo..hi).log_scale())
+        let ((x_lo, x_hi), (lo, hi)) = (self.x.range, self.y.range);
+        spec.build(area, x_lo..x_hi, (lo..hi).log_scale())
     }
 
-    fn build<'a, DB, Y>(
+    /// Like [`ChartSpec::linear`], with both axes logarithmic (every x and y must be positive).
+    pub fn log_log<'a, DB: DrawingBackend>(
         &self,
         area: &'a DrawingArea<DB, Shift>,
+    ) -> Result<LogLog<'a, DB>, String>
+    where
+        DB::ErrorType: 'static,
+    {
+        let spec = Self {
+            x: Axis {
+                log: true,
+                ..self.x
+            },
+            y: Axis {
+                log: true,
+                ..self.y
+            },
+            ..*self
+        };
+        let ((x_lo, x_hi), (lo, hi)) = (self.x.range, self.y.range);
+        let x = LogCoord::<f64>::from((x_lo..x_hi).log_scale())
+            .with_key_points(spec.x.tick_labels().into_iter().map(|(v, _)| v).collect());
+        spec.build(area, x, (lo..hi).log_scale())
+    }
+
+    fn build<'a, DB, X, Y>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        x: X,
         y: Y,
-    ) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y::CoordDescType>>, String>
+    ) -> Result<Chart<'a, DB, X::CoordDescType, Y::CoordDescType>, String>
     where
         DB: DrawingBackend,
         DB::ErrorType: 'static,
+        X: AsRangedCoord<Value = f64>,
+        X::CoordDescType: ValueFormatter<f64>,
         Y: AsRangedCoord<Value = f64>,
         Y::CoordDescType: ValueFormatter<f64>,
     {
@@ -345,10 +391,7 @@ impl<'t> ChartSpec<'t> {
             };
             builder.caption(fit_caption(title, width, size), (FONT, size));
         }
-        let (x_lo, x_hi) = self.x.range;
-        let mut chart = builder
-            .build_cartesian_2d(x_lo..x_hi, y)
-            .map_err(drawing_error)?;
+        let mut chart = builder.build_cartesian_2d(x, y).map_err(drawing_error)?;
         let (x_format, y_format) = (self.x.format(), self.y.format());
         let x_label = move |v: &f64| x_format.label(*v);
         let y_label = move |v: &f64| y_format.label(*v);

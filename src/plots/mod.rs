@@ -19,6 +19,7 @@ pub mod stats;
 pub mod view;
 
 pub mod animation;
+pub mod convergence;
 pub mod ensemble;
 pub mod optimization;
 pub mod sequence;

@@ -4,9 +4,11 @@
 mod api;
 pub mod compare;
 mod config;
+pub mod converge;
 pub mod guard;
 pub mod monitor;
 mod sse;
+pub mod sweep;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -94,6 +96,9 @@ pub fn router(state: AppState) -> Router {
                 .patch(api::patch_run),
         )
         .route("/api/compare", get(compare::get_compare))
+        .route("/api/converge", get(converge::get_converge))
+        .route("/api/sweep", get(sweep::get_sweep))
+        .route("/api/run/step", get(sweep::get_step))
         .route("/api/result", get(api::get_result))
         .route("/api/result/csv", get(api::result_csv))
         .route("/api/result/npy", get(api::result_npy))

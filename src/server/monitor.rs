@@ -50,6 +50,8 @@ pub struct Monitor {
     mode: WatchMode,
     guard: Guard,
     banner: String,
+    /// `http://host:port`, as the banner shows it.
+    origin: String,
 }
 
 impl Monitor {
@@ -97,6 +99,7 @@ impl Monitor {
             IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         };
+        let origin = format!("http://{shown_host}:{}", addr.port());
         let query = token.map(|t| format!("?token={t}")).unwrap_or_default();
         let mut banner = format!(
             "Asgard Monitor: http://{shown_host}:{}/{query} (storage {})",
@@ -124,12 +127,24 @@ impl Monitor {
             mode,
             guard,
             banner,
+            origin,
         })
     }
 
     /// Where it serves (the URL, with the token if there is one) and, beyond loopback, what that means.
     pub fn banner(&self) -> &str {
         &self.banner
+    }
+
+    /// The address of a page of this dashboard (`/converge?…`), with the token if there is one.
+    pub fn page(&self, path: &str) -> String {
+        match self.guard.token() {
+            None => format!("{}{path}", self.origin),
+            Some(token) => {
+                let join = if path.contains('?') { '&' } else { '?' };
+                format!("{}{path}{join}token={token}", self.origin)
+            }
+        }
     }
 
     /// Serves until `shutdown` completes, re-indexing a storage that is deleted and recreated meanwhile.

@@ -61,10 +61,26 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::runs::RunsPage />
                     <Route path=path!("/run/:id") view=pages::run::RunPage />
                     <Route path=path!("/compare") view=pages::compare::ComparePage />
+                    <Route path=path!("/converge") view=pages::converge::ConvergePage />
+                    <Route path=path!("/sweep") view=pages::sweep::SweepPage />
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// Whether a key press belongs to a text field (or carries a modifier), not to the page's own keys.
+#[cfg(feature = "hydrate")]
+pub(crate) fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    let editable = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        .is_some_and(|el| {
+            matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || el.is_content_editable()
+        });
+    editable || ev.ctrl_key() || ev.meta_key() || ev.alt_key()
 }
 
 /// `2026-11-27T00:13:37.123456Z` → `2026-11-27 00:13:37 UTC`; anything else is shown as it is.

@@ -6,6 +6,8 @@ use server_fn::codec::{Json, Post, Postcard};
 
 use crate::error::AppError;
 use crate::model::compare::Comparison;
+use crate::model::converge::Convergence;
+use crate::model::sweep::SweepGrid;
 use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView, ValueCount};
 use crate::plots::view::PlotData;
 
@@ -149,6 +151,60 @@ pub async fn fetch_comparison(runs: String, baseline: String) -> Result<Comparis
         baseline: Some(baseline),
     };
     crate::server::compare::comparison(index.storage().clone(), q).await
+}
+
+/// The convergence study of `y` against `x` over the runs `q` matches, grouped by `group`: `/api/converge`'s
+/// answer (`xis` and `yis` as there: empty to decide from the data).
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn fetch_convergence(
+    x: String,
+    y: String,
+    group: String,
+    q: String,
+    xis: String,
+    yis: String,
+) -> Result<Convergence, AppError> {
+    let index = ssr::state()?.index;
+    let query = crate::server::converge::ConvergeQuery {
+        x,
+        y,
+        group,
+        q,
+        xis,
+        yis,
+    };
+    tokio::task::spawn_blocking(move || query.study(&index)).await?
+}
+
+/// The runs `q` matches as a grid over their values of `x` and `y`, each cell with the result `result` (a title
+/// or a type) or its value of `value`: `/api/sweep`'s answer.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn fetch_sweep(
+    x: String,
+    y: String,
+    result: String,
+    value: String,
+    q: String,
+) -> Result<SweepGrid, AppError> {
+    let index = ssr::state()?.index;
+    let query = crate::server::sweep::SweepQuery {
+        x,
+        y,
+        result,
+        value,
+        q,
+    };
+    tokio::task::spawn_blocking(move || query.grid(&index)).await?
+}
+
+/// The run one step from `id` along the metadata key `key` (`forward`: to the next value up), if there is one.
+#[server(prefix = "/_fn", output = JsonText)]
+pub async fn step_run(id: String, key: String, forward: bool) -> Result<Option<String>, AppError> {
+    let index = ssr::state()?.index;
+    let run =
+        tokio::task::spawn_blocking(move || crate::server::sweep::step(&index, &id, &key, forward))
+            .await??;
+    Ok(run.map(|r| r.to_string()))
 }
 
 /// A run and the layout of its results.

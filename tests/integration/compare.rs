@@ -3,12 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{display, get_bytes, solution_1d, temp_storage};
-
-async fn get(storage: &asgard::storage::AsgardStorage, uri: &str) -> (StatusCode, Value) {
-    let (status, bytes) = get_bytes(storage, uri).await;
-    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
-}
+use crate::support::{display, get_json, solution_1d, temp_storage};
 
 #[tokio::test]
 async fn two_runs_that_differ_in_one_constant_show_one_row_and_one_line() {
@@ -35,7 +30,7 @@ async fn two_runs_that_differ_in_one_constant_show_one_row_and_one_line() {
     )
     .unwrap();
 
-    let (status, body) = get(&storage, &format!("/api/compare?runs={},{b}", a.id)).await;
+    let (status, body) = get_json(&storage, &format!("/api/compare?runs={},{b}", a.id)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["sentence"],
@@ -69,7 +64,7 @@ async fn two_runs_that_differ_in_one_constant_show_one_row_and_one_line() {
 
     // The second as the baseline, and a repeated id counted once.
     let uri = format!("/api/compare?runs={},{b},{}&baseline={b}", a.id, a.id);
-    let (status, body) = get(&storage, &uri).await;
+    let (status, body) = get_json(&storage, &uri).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["baseline"], 1);
     assert_eq!(body["runs"].as_array().unwrap().len(), 2);
@@ -117,7 +112,7 @@ async fn a_bad_comparison_says_what_was_expected() {
             &missing.to_string(),
         ),
     ] {
-        let (got, body) = get(&storage, &uri).await;
+        let (got, body) = get_json(&storage, &uri).await;
         assert_eq!(got, status, "{uri}: {body}");
         assert!(
             body["error"].as_str().unwrap().contains(says),
@@ -142,7 +137,7 @@ async fn metadata_written_by_python_with_a_bare_nan_is_compared() {
             id
         })
         .collect();
-    let (status, body) = get(
+    let (status, body) = get_json(
         &storage,
         &format!("/api/compare?runs={},{}", ids[0], ids[1]),
     )

@@ -204,7 +204,8 @@ fn a_malformed_file_is_refused_with_its_place_and_nothing_is_written() {
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert!(
         !unknown.status.success()
-            && stderr.contains("no category `astrology`: expected one of basic, discrete"),
+            && stderr
+                .contains("no category `astrology`: expected one of basic, convergence, discrete"),
         "{stderr}"
     );
 }

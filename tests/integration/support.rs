@@ -41,6 +41,15 @@ pub async fn get_bytes(storage: &AsgardStorage, uri: &str) -> (axum::http::Statu
     (status, body.to_bytes().to_vec())
 }
 
+/// One `GET` through the whole HTTP app over `storage`, its body read as JSON.
+pub async fn get_json(
+    storage: &AsgardStorage,
+    uri: &str,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    let (status, bytes) = get_bytes(storage, uri).await;
+    (status, serde_json::from_slice(&bytes).expect("a JSON body"))
+}
+
 /// The site settings the tests serve with.
 pub fn site_options() -> LeptosOptions {
     LeptosOptions::builder().output_name("asgard").build()

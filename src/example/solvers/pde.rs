@@ -1,11 +1,11 @@
-//! Partial differential equations on a line: the heat equation (Crank–Nicolson) against its Fourier series and
-//! the wave equation (leapfrog).
+//! Partial differential equations on a line: the heat equation (Crank–Nicolson or explicit Euler) against its
+//! Fourier series and the wave equation (leapfrog).
 
 use super::{compile, count, linspace, max_error, scalar, Fault, Solver};
 use crate::example::expr::Program;
 use crate::example::recorder::Recorder;
 use crate::example::solvers::calculus::cumulative;
-use crate::example::spec::{Heat, ResultType, Rule, Spec, Wave};
+use crate::example::spec::{Heat, HeatMethod, ResultType, Rule, Spec, Wave};
 use crate::key;
 
 impl Solver for Heat {
@@ -15,8 +15,12 @@ impl Solver for Heat {
     }
 
     fn header(&self) -> String {
+        let method = match self.method {
+            HeatMethod::CrankNicolson => "Crank–Nicolson",
+            HeatMethod::Euler => "explicit Euler",
+        };
         format!(
-            "heat · Crank–Nicolson · {} points × {} steps",
+            "heat · {method} · {} points × {} steps",
             self.points, self.steps
         )
     }
@@ -33,7 +37,18 @@ impl Solver for Heat {
             self.fourier_terms,
             1..=100_000,
             key!["computation", "fourier_terms"],
-        )
+        )?;
+        let r = self.ratio(spec)?;
+        if self.method == HeatMethod::Euler && r > 0.5 {
+            return Err((
+                key!["computation", "steps"],
+                format!(
+                    "explicit Euler is unstable with α·dt/dx² = {r:.3} > 1/2: expected at least {} steps",
+                    (self.steps as f64 * r / 0.5).ceil()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn programs(&self, spec: &Spec) -> Result<Vec<(String, Program)>, Fault> {
@@ -63,7 +78,10 @@ impl Solver for Heat {
         let mut times = vec![0.0];
         let every = (self.steps / (self.snapshots - 1)).max(1);
         for step in 1..=self.steps {
-            u = crank_nicolson(&u, r);
+            u = match self.method {
+                HeatMethod::CrankNicolson => crank_nicolson(&u, r),
+                HeatMethod::Euler => explicit_euler(&u, r),
+            };
             // Evenly spaced rows, and always the last self.time.
             if (step % every == 0 && rows.len() < self.snapshots - 1) || step == self.steps {
                 rows.push(u.clone());
@@ -290,6 +308,27 @@ fn positive(spec: &Spec, s: &crate::example::spec::Scalar, name: &str) -> Result
             format!("expected a positive number, found {v}"),
         ))
     }
+}
+
+impl Heat {
+    /// The mesh ratio α·dt/dx², which explicit Euler needs at most 1/2.
+    fn ratio(&self, spec: &Spec) -> Result<f64, Fault> {
+        let alpha = positive(spec, &self.alpha, "alpha")?;
+        let length = positive(spec, &self.length, "length")?;
+        let time = positive(spec, &self.time, "time")?;
+        let dx = length / (self.points - 1) as f64;
+        Ok(alpha * (time / self.steps as f64) / (dx * dx))
+    }
+}
+
+/// One explicit Euler step of u_t = α u_xx with u = 0 at both ends; `r` = α dt / dx².
+fn explicit_euler(u: &[f64], r: f64) -> Vec<f64> {
+    let n = u.len();
+    let mut next = vec![0.0; n];
+    for i in 1..n - 1 {
+        next[i] = u[i] + r * (u[i - 1] - 2.0 * u[i] + u[i + 1]);
+    }
+    next
 }
 
 /// One Crank–Nicolson step of u_t = α u_xx with u = 0 at both ends; `r` = α dt / dx².

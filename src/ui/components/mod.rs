@@ -7,3 +7,5 @@ pub mod export;
 pub mod plot;
 pub mod result_card;
 pub mod status;
+pub mod stepper;
+pub mod thumbnail;

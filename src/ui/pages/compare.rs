@@ -9,7 +9,7 @@ use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
 use crate::ui::server_fns::fetch_comparison;
 
 /// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
-fn colour(i: usize) -> String {
+pub(super) fn colour(i: usize) -> String {
     format!("run-colour c{}", i % 6)
 }
 

@@ -1,4 +1,5 @@
-//! `/run/{id}`: a run's header and each of its results drawn by type; new results appear live.
+//! `/run/{id}`: a run's header and each of its results drawn by type; new results appear live. `[` and `]` step
+//! to the run with the previous or next value of a chosen metadata key (`?step=KEY`).
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -7,6 +8,7 @@ use crate::model::{RunDetail, RunId};
 use crate::ui::components::annotations::{Annotations, Drafts};
 use crate::ui::components::result_card::ResultCard;
 use crate::ui::components::status::StatusBadge;
+use crate::ui::components::stepper::Stepper;
 use crate::ui::server_fns::{delete_run, fetch_run_detail};
 use crate::ui::{format_timestamp, Live};
 
@@ -88,6 +90,7 @@ fn RunHeader(detail: RunDetail) -> impl IntoView {
                 </details>
                 }
             })}
+            <Stepper id=run.id metadata_json=detail.metadata_json.clone() />
             {has_metadata.then(|| view! {
                 <details class="metadata">
                     <summary>"Metadata"</summary>

@@ -110,18 +110,7 @@ mod browser {
     use wasm_bindgen::JsCast;
 
     use super::ListState;
-
-    /// Whether a key press belongs to a text field (or carries a modifier), not to the list.
-    fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
-        let editable = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-            .is_some_and(|el| {
-                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                    || el.is_content_editable()
-            });
-        editable || ev.ctrl_key() || ev.meta_key() || ev.alt_key()
-    }
+    use crate::ui::typing;
 
     /// Listens to the list's keys while the page is open.
     pub(super) fn listen(state: ListState) {
