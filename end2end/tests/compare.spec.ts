@@ -3,7 +3,7 @@
 import { expect, test } from "@playwright/test";
 import { randomUUID } from "node:crypto";
 
-import { galleryShot, openLive } from "./support/page";
+import { canvasPixels, galleryShot, openLive } from "./support/page";
 import { addResult, solution1d, writeRun } from "./support/storage";
 
 test("two runs that differ in one constant: one highlighted metadata row and one highlighted circuit line", async ({ page }) => {
@@ -71,4 +71,45 @@ test("a comparison that cannot be made says why", async ({ page }) => {
   await expect(page.getByTestId("compare-error")).toContainText("at least two");
   await page.goto(`/compare?runs=${a},${randomUUID()}`);
   await expect(page.getByTestId("compare-error")).toContainText("no run with id");
+});
+
+test("runs B = A + 1 overlaid: both curves in their colours and a residual panel of B − A", async ({ page }) => {
+  const sweep = `overlay-${randomUUID().slice(0, 8)}`;
+  const n = 200;
+  const x = Array.from({ length: n }, (_, i) => i / (n - 1));
+  const [a, b] = [0, 1].map((shift) => {
+    const id = writeRun({ name: `shift ${shift}`, metadata: { shift, sweep }, status: "completed" });
+    addResult(id, "Solution1D", { x, computed: x.map((v) => Math.sin(4 * v) + shift) }, { title: "u" });
+    return id;
+  });
+  await page.goto(`/compare?runs=${a},${b}`);
+  const canvas = page.locator('canvas[data-testid="overlay"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  await expect(canvas).toHaveAttribute("data-type", "Solution1D");
+  const first = await canvasPixels(canvas, [31, 119, 180]);
+  const second = await canvasPixels(canvas, [214, 39, 40]);
+  expect(first.colour).toBeGreaterThan(300);
+  expect(second.colour).toBeGreaterThan(300);
+  await galleryShot(page.locator(".overlay-card"), "compare-overlay");
+});
+
+test("fifty runs overlaid: every one fetched reduced and drawn, no cap", async ({ page }) => {
+  const sweep = `fifty-${randomUUID().slice(0, 8)}`;
+  const ids: string[] = [];
+  for (let k = 0; k < 50; k++) {
+    const id = writeRun({ name: `k=${k}`, metadata: { k, sweep }, status: "completed" });
+    const x = Array.from({ length: 100 }, (_, i) => i / 99);
+    addResult(id, "OptimizationResult", { loss: x.map((v) => Math.exp(-5 * v) * (1 + k / 50)) }, { title: "training" });
+    ids.push(id);
+  }
+  let fetched = 0;
+  page.on("response", (r) => {
+    if (r.url().includes("/_fn/result_view") && r.status() === 200) fetched++;
+  });
+  await page.goto(`/compare?runs=${ids.join(",")}`);
+  await expect(page.getByTestId("compared-run")).toHaveCount(50);
+  const canvas = page.locator('canvas[data-testid="overlay"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  expect(fetched).toBeGreaterThanOrEqual(50);
+  expect((await canvasPixels(canvas, [31, 119, 180])).ink).toBeGreaterThan(3000);
 });

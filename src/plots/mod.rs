@@ -22,6 +22,7 @@ pub mod animation;
 pub mod convergence;
 pub mod ensemble;
 pub mod optimization;
+pub mod overlay;
 pub mod sequence;
 pub mod solution1d;
 pub mod solution2d;

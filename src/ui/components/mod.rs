@@ -4,6 +4,7 @@ pub mod animation;
 pub mod annotations;
 pub mod canvas;
 pub mod export;
+pub mod overlay;
 pub mod plot;
 pub mod result_card;
 pub mod status;

@@ -1,11 +1,14 @@
 //! `/compare?runs=ID,ID,…[&baseline=ID]`: why the runs differ — the sentence, the metadata that differs (a switch
 //! shows every key), the equations and circuits against the baseline's — and which results they share. Each run
-//! keeps one colour (its place in the list). The overlaid plots are still to come (issue 15).
+//! keeps one colour (its place in the list). Results drawn as curves are overlaid, one chart per result with
+//! every run's curve in its colour and a residual panel (fields and animations are not compared yet).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
+use crate::plots::overlay::overlays;
+use crate::ui::components::overlay::OverlayPlot;
 use crate::ui::server_fns::fetch_comparison;
 
 /// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
@@ -110,6 +113,25 @@ fn CompareView(c: Comparison) -> impl IntoView {
             }
         })
         .collect_view();
+    // Every result drawn as curves, all runs' on one chart in their colours.
+    let overlays = c
+        .results
+        .iter()
+        .filter(|m| overlays(&m.result_type) && m.results.iter().flatten().count() > 0)
+        .map(|m| {
+            let heading = format!(
+                "{} {}",
+                m.result_type.as_str(),
+                m.title.clone().unwrap_or_default()
+            );
+            view! {
+                <section class="overlay-card" data-testid="overlay-card">
+                    <h3>{heading}</h3>
+                    <OverlayPlot results=m.results.clone() result_type=m.result_type.clone() baseline />
+                </section>
+            }
+        })
+        .collect_view();
     view! {
         <div class="compare">
             <h1>"Compare " {c.runs.len()} " runs"</h1>
@@ -140,6 +162,7 @@ fn CompareView(c: Comparison) -> impl IntoView {
                 <thead><tr><th>"result"</th>{run_columns()}</tr></thead>
                 <tbody>{results}</tbody>
             </table>
+            {overlays}
         </div>
     }
 }
