@@ -6,6 +6,9 @@ use crate::model::{RunId, RunStatus};
 
 /// The most distinct values one axis of a grid may have.
 pub const MAX_VALUES: usize = 200;
+/// The most cells one grid may have: each may be a thumbnail the browser fetches and draws, and the server
+/// reads each cell's run for its result.
+pub const MAX_CELLS: usize = 2_500;
 
 /// One run's place in a sweep: its values of the two fields as text, and of the value field.
 #[derive(Clone, Debug)]
@@ -48,6 +51,14 @@ pub fn lay_out(
     };
     let xs = distinct(&|p| &p.1, "x")?;
     let ys = distinct(&|p| &p.2, "y")?;
+    if xs.len() * ys.len() > MAX_CELLS {
+        return Err(format!(
+            "expected at most {MAX_CELLS} cells in a grid; {} × {} values make {} (narrow the runs with q)",
+            xs.len(),
+            ys.len(),
+            xs.len() * ys.len()
+        ));
+    }
     let mut cells: Vec<Option<SweepCell>> = vec![None; xs.len() * ys.len()];
     let mut hidden = 0;
     for (r, x, y) in placed {
@@ -129,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn too_many_values_on_an_axis_are_refused() {
+    fn too_many_values_on_an_axis_or_cells_are_refused() {
         let runs = (0..=MAX_VALUES)
             .map(|i| placed(&i.to_string(), "b"))
             .collect();
