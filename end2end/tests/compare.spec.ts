@@ -113,3 +113,29 @@ test("fifty runs overlaid: every one fetched reduced and drawn, no cap", async (
   expect(fetched).toBeGreaterThanOrEqual(50);
   expect((await canvasPixels(canvas, [31, 119, 180])).ink).toBeGreaterThan(3000);
 });
+
+test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 1.000 under the pointer", async ({ page }) => {
+  const sweep = `fields-${randomUUID().slice(0, 8)}`;
+  const [nx, ny] = [24, 16];
+  const a = Array.from({ length: ny }, (_, j) => Array.from({ length: nx }, (_, i) => Math.sin(i / 4) * Math.cos(j / 3)));
+  const [ra, rb] = [0, 1].map((shift) => {
+    const id = writeRun({ name: `field ${shift}`, metadata: { shift, sweep }, status: "completed" });
+    addResult(id, "Solution2D", { values: a.map((row) => row.map((v) => v + shift)) }, { title: "T" });
+    return id;
+  });
+  await page.goto(`/compare?runs=${ra},${rb}`);
+  const canvas = page.locator('canvas[data-testid="fields"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  // One scale for both panels: from A's smallest value to B's largest.
+  const values = a.flat();
+  const [lo, hi] = (await canvas.getAttribute("data-scale"))!.split(",").map(Number);
+  expect(lo).toBeCloseTo(Math.min(...values), 9);
+  expect(hi).toBeCloseTo(Math.max(...values) + 1, 9);
+  // Hover the middle of the difference map: every panel is read at that point, and B − A is 1.
+  const [x0, y0, x1, y1] = (await canvas.getAttribute("data-difference"))!.split(",").map(Number);
+  await canvas.hover({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 } });
+  const readout = page.getByTestId("fields-readout");
+  await expect(readout).toContainText("shift=1 − shift=0 = 1.000");
+  await expect(readout).toContainText("shift=0 = ");
+  await galleryShot(page.locator(".overlay-card"), "compare-fields");
+});

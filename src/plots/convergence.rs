@@ -166,7 +166,7 @@ mod tests {
             group: Some(group.into()),
             points: [16.0, 32.0, 64.0, 128.0, 256.0]
                 .map(|n: f64| Point {
-                    run: RunId(uuid::Uuid::new_v4()),
+                    run: RunId(uuid::Uuid::from_u128(n as u128)),
                     name: format!("{group} {n}"),
                     status: None,
                     x: n,

@@ -12,6 +12,7 @@
 
 pub mod chart;
 pub mod colormap;
+pub mod field_compare;
 pub mod fields;
 pub mod format;
 pub mod legend;

@@ -123,15 +123,26 @@ where
 }
 
 impl Solution2D {
-    /// The cell nearest to (`x`, `y`), described for the hover read-out.
-    pub fn readout(&self, x: f64, y: f64) -> Option<String> {
+    /// The cell nearest to (`x`, `y`): its column and row, and the cells' centres along x and y.
+    fn nearest(&self, x: f64, y: f64) -> Option<(usize, usize, Vec<f64>, Vec<f64>)> {
         let nearest = |centres: &[f64], v: f64| {
             (0..centres.len())
                 .min_by(|&a, &b| (centres[a] - v).abs().total_cmp(&(centres[b] - v).abs()))
         };
         let (xs, ..) = axis(self.x.as_deref(), self.nx);
         let (ys, ..) = axis(self.y.as_deref(), self.ny);
-        let (i, j) = (nearest(&xs, x)?, nearest(&ys, y)?);
+        Some((nearest(&xs, x)?, nearest(&ys, y)?, xs, ys))
+    }
+
+    /// The value of the cell nearest to (`x`, `y`).
+    pub fn value_at(&self, x: f64, y: f64) -> Option<f64> {
+        let (i, j, ..) = self.nearest(x, y)?;
+        self.values.get(j * self.nx + i).copied()
+    }
+
+    /// The cell nearest to (`x`, `y`), described for the hover read-out.
+    pub fn readout(&self, x: f64, y: f64) -> Option<String> {
+        let (i, j, xs, ys) = self.nearest(x, y)?;
         let value = self.values[j * self.nx + i];
         Some(match self.reduced_from {
             None => format!("x = {}, y = {}, value = {}", xs[i], ys[j], value),
@@ -145,6 +156,51 @@ impl Solution2D {
             ),
         })
     }
+}
+
+/// Draws the heatmap's cells and axes into `area` (no colour bar) on the colour scale `(min, max)`, and returns
+/// where its axes lie: one panel of a heatmap, or of several on one scale (`fields`).
+pub fn draw_cells<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    data: &Solution2D,
+    display: &Display,
+    (min, max): (f64, f64),
+) -> Result<Frame2D, String>
+where
+    DB::ErrorType: 'static,
+{
+    if data.nx == 0 || data.ny == 0 {
+        return Err("`values` is empty".into());
+    }
+    let (xs, dx, x_lo, x_hi) = axis(data.x.as_deref(), data.nx);
+    let (ys, dy, y_lo, y_hi) = axis(data.y.as_deref(), data.ny);
+    // Cells on whole-number coordinates (indices, by default) have whole-number ticks.
+    let whole = data.reduced_from.is_none();
+    let mut chart = ChartSpec::new(
+        display.title.as_deref(),
+        Axis::new((x_lo, x_hi), display.x_or("x")).integer(whole && all_integers([xs.as_slice()])),
+        Axis::new((y_lo, y_hi), display.y_or("y")).integer(whole && all_integers([ys.as_slice()])),
+    )
+    .without_grid()
+    .linear(area)?;
+    let frame = Frame2D::of(&chart, (x_lo, x_hi), (y_lo, y_hi));
+    let cells = (0..data.ny)
+        .flat_map(|j| (0..data.nx).map(move |i| (i, j)))
+        .filter_map(|(i, j)| {
+            let v = data.values[j * data.nx + i];
+            v.is_finite().then(|| {
+                let (cx, cy) = (xs[i], ys[j]);
+                Rectangle::new(
+                    [
+                        (cx - dx / 2.0, cy - dy / 2.0),
+                        (cx + dx / 2.0, cy + dy / 2.0),
+                    ],
+                    data.colormap.color(v, min, max).filled(),
+                )
+            })
+        });
+    chart.draw_series(cells).map_err(drawing_error)?;
+    Ok(frame)
 }
 
 /// Draws the heatmap with its colour bar and returns where its axes lie on the canvas.
@@ -163,35 +219,7 @@ where
     let (min, max) = data.range();
     let width = area.dim_in_pixel().0;
     let (plot_area, bar_area) = area.split_horizontally(width.saturating_sub(BAR_ROOM));
-
-    let (xs, dx, x_lo, x_hi) = axis(data.x.as_deref(), data.nx);
-    let (ys, dy, y_lo, y_hi) = axis(data.y.as_deref(), data.ny);
-    // Cells on whole-number coordinates (indices, by default) have whole-number ticks.
-    let whole = data.reduced_from.is_none();
-    let mut chart = ChartSpec::new(
-        display.title.as_deref(),
-        Axis::new((x_lo, x_hi), display.x_or("x")).integer(whole && all_integers([xs.as_slice()])),
-        Axis::new((y_lo, y_hi), display.y_or("y")).integer(whole && all_integers([ys.as_slice()])),
-    )
-    .without_grid()
-    .linear(&plot_area)?;
-    let frame = Frame2D::of(&chart, (x_lo, x_hi), (y_lo, y_hi));
-    let cells = (0..data.ny)
-        .flat_map(|j| (0..data.nx).map(move |i| (i, j)))
-        .filter_map(|(i, j)| {
-            let v = data.values[j * data.nx + i];
-            v.is_finite().then(|| {
-                let (cx, cy) = (xs[i], ys[j]);
-                Rectangle::new(
-                    [
-                        (cx - dx / 2.0, cy - dy / 2.0),
-                        (cx + dx / 2.0, cy + dy / 2.0),
-                    ],
-                    data.colormap.color(v, min, max).filled(),
-                )
-            })
-        });
-    chart.draw_series(cells).map_err(drawing_error)?;
+    let frame = draw_cells(&plot_area, data, display, (min, max))?;
 
     // The colour bar beside the plotting area, as high as it.
     let height = area.dim_in_pixel().1 as i32;

@@ -1,14 +1,16 @@
 //! `/compare?runs=ID,ID,…[&baseline=ID]`: why the runs differ — the sentence, the metadata that differs (a switch
 //! shows every key), the equations and circuits against the baseline's — and which results they share. Each run
 //! keeps one colour (its place in the list). Results drawn as curves are overlaid, one chart per result with
-//! every run's curve in its colour and a residual panel (fields and animations are not compared yet).
+//! every run's curve in its colour and a residual panel; fields on one colour scale with difference maps against
+//! the baseline (animations are not compared yet).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
+use crate::model::ResultType;
 use crate::plots::overlay::overlays;
-use crate::ui::components::overlay::OverlayPlot;
+use crate::ui::components::overlay::{FieldsPlot, OverlayPlot};
 use crate::ui::server_fns::fetch_comparison;
 
 /// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
@@ -113,11 +115,14 @@ fn CompareView(c: Comparison) -> impl IntoView {
             }
         })
         .collect_view();
-    // Every result drawn as curves, all runs' on one chart in their colours.
+    // Every result drawn as curves, all runs' on one chart in their colours; fields on one colour scale.
     let overlays = c
         .results
         .iter()
-        .filter(|m| overlays(&m.result_type) && m.results.iter().flatten().count() > 0)
+        .filter(|m| {
+            (overlays(&m.result_type) || m.result_type == ResultType::Solution2D)
+                && m.results.iter().flatten().count() > 0
+        })
         .map(|m| {
             let heading = format!(
                 "{} {}",
@@ -127,7 +132,14 @@ fn CompareView(c: Comparison) -> impl IntoView {
             view! {
                 <section class="overlay-card" data-testid="overlay-card">
                     <h3>{heading}</h3>
-                    <OverlayPlot results=m.results.clone() result_type=m.result_type.clone() baseline />
+                    {if m.result_type == ResultType::Solution2D {
+                        view! { <FieldsPlot results=m.results.clone() baseline labels=labels.clone() /> }.into_any()
+                    } else {
+                        view! {
+                            <OverlayPlot results=m.results.clone() result_type=m.result_type.clone() baseline />
+                        }
+                            .into_any()
+                    }}
                 </section>
             }
         })
