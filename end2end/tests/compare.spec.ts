@@ -139,3 +139,34 @@ test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 
   await expect(readout).toContainText("shift=0 = ");
   await galleryShot(page.locator(".overlay-card"), "compare-fields");
 });
+
+test("animations on one timeline: play moves every panel, and scrubbing shows each run's frame at that time", async ({ page }) => {
+  const sweep = `anim-${randomUUID().slice(0, 8)}`;
+  // A: 20 frames at t = 0, 0.1, …; B: 10 frames at t = 0, 0.2, …: at t = 1.0, A shows frame 10 and B frame 5.
+  const orbit = (frames: number, dt: number) => ({
+    positions: Array.from({ length: frames }, (_, f) => [[Math.cos(f * dt), Math.sin(f * dt)]]),
+    t: Array.from({ length: frames }, (_, f) => f * dt),
+  });
+  const [a, b] = [
+    [20, 0.1],
+    [10, 0.2],
+  ].map(([frames, dt], k) => {
+    const id = writeRun({ name: `orbit ${k}`, metadata: { dt, sweep }, status: "completed" });
+    addResult(id, "PhysicsAnimation", orbit(frames, dt), { title: "orbit", fps: 20 });
+    return id;
+  });
+  await page.goto(`/compare?runs=${a},${b}`);
+  const canvas = page.locator('canvas[data-testid="timeline"][data-drawn="true"]');
+  await expect(canvas).toHaveAttribute("data-frames", "0,0");
+  const card = page.locator(".overlay-card").filter({ has: canvas });
+  await card.getByRole("button", { name: "Play" }).click();
+  await expect(canvas).not.toHaveAttribute("data-frame", "0");
+  await card.getByRole("button", { name: "Pause" }).click();
+  await card.locator("input.scrubber").evaluate((input: HTMLInputElement) => {
+    input.value = "10";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await expect(canvas).toHaveAttribute("data-frames", "10,5");
+  await expect(card).toContainText("frame 11 of 20 · t = 1.0000");
+  await galleryShot(card, "compare-timeline");
+});

@@ -124,6 +124,16 @@ impl Animation {
         })
     }
 
+    /// The frame nearest to time `t` (several animations on one timeline).
+    pub fn frame_at(&self, t: f64) -> usize {
+        (0..self.count)
+            .min_by(|&a, &b| {
+                let d = |k: usize| (self.time_of(k) - t).abs();
+                d(a).total_cmp(&d(b))
+            })
+            .unwrap_or(0)
+    }
+
     /// The data as the server sent it for the player: field frames reduced to one cell per block keep the
     /// full frames' colour scale.
     pub fn from_view(view: &PlotData) -> Result<Self, String> {
@@ -309,6 +319,27 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn frames_are_found_by_time_with_or_without_t() {
+        let bodies = |count: usize, t: Option<Vec<f64>>| Animation {
+            count,
+            frames: Frames::Bodies {
+                bodies: 1,
+                positions: vec![0.0; 2 * count],
+            },
+            t,
+            fps: 10.0,
+        };
+        let by_fps = bodies(5, None);
+        assert_eq!((by_fps.time_of(3), by_fps.frame_at(0.26)), (0.3, 3));
+        let by_t = bodies(3, Some(vec![0.0, 1.0, 4.0]));
+        assert_eq!(
+            (by_t.frame_at(2.4), by_t.frame_at(2.6), by_t.frame_at(99.0)),
+            (1, 2, 2)
+        );
+        assert_eq!(bodies(0, None).frame_at(1.0), 0);
+    }
     use crate::plots::tests::{payload, render_svg};
 
     fn orbit(frames: usize) -> ResultPayload {

@@ -10,3 +10,4 @@ pub mod result_card;
 pub mod status;
 pub mod stepper;
 pub mod thumbnail;
+pub mod timeline;

@@ -96,6 +96,9 @@ pub fn FieldsPlot(
 }
 
 #[cfg(feature = "hydrate")]
+pub(crate) use browser::fetch_all;
+
+#[cfg(feature = "hydrate")]
 mod browser {
     use std::sync::Arc;
 
@@ -111,11 +114,11 @@ mod browser {
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
     /// Each run's view (`None` for a run without the result), once all have arrived.
-    type Views = Vec<Option<Result<PlotData, String>>>;
+    pub(crate) type Views = Vec<Option<Result<PlotData, String>>>;
 
     /// Fetches every run's view reduced to `divide`-th of the canvas's width, all at once, again when the width
     /// changes (in steps, so that a small resize does not re-fetch).
-    fn fetch_all(
+    pub(crate) fn fetch_all(
         results: Vec<Option<ResultId>>,
         size: ReadSignal<Option<CanvasSize>>,
         divide: impl Fn() -> u32 + 'static,

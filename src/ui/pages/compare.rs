@@ -2,7 +2,7 @@
 //! shows every key), the equations and circuits against the baseline's — and which results they share. Each run
 //! keeps one colour (its place in the list). Results drawn as curves are overlaid, one chart per result with
 //! every run's curve in its colour and a residual panel; fields on one colour scale with difference maps against
-//! the baseline (animations are not compared yet).
+//! the baseline; animations on one timeline.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -11,6 +11,7 @@ use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
 use crate::model::ResultType;
 use crate::plots::overlay::overlays;
 use crate::ui::components::overlay::{FieldsPlot, OverlayPlot};
+use crate::ui::components::timeline::TimelinePlot;
 use crate::ui::server_fns::fetch_comparison;
 
 /// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
@@ -120,7 +121,8 @@ fn CompareView(c: Comparison) -> impl IntoView {
         .results
         .iter()
         .filter(|m| {
-            (overlays(&m.result_type) || m.result_type == ResultType::Solution2D)
+            (overlays(&m.result_type)
+                || matches!(m.result_type, ResultType::Solution2D | ResultType::PhysicsAnimation))
                 && m.results.iter().flatten().count() > 0
         })
         .map(|m| {
@@ -134,6 +136,8 @@ fn CompareView(c: Comparison) -> impl IntoView {
                     <h3>{heading}</h3>
                     {if m.result_type == ResultType::Solution2D {
                         view! { <FieldsPlot results=m.results.clone() baseline labels=labels.clone() /> }.into_any()
+                    } else if m.result_type == ResultType::PhysicsAnimation {
+                        view! { <TimelinePlot results=m.results.clone() labels=labels.clone() /> }.into_any()
                     } else {
                         view! {
                             <OverlayPlot results=m.results.clone() result_type=m.result_type.clone() baseline />
