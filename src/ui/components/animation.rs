@@ -55,23 +55,7 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
                 on:mouseleave=move |_| readout.set(None)
             ></canvas>
             <div class="controls">
-                <button class="play" on:click=move |_| playing.update(|p| *p = !*p)>
-                    {move || if playing.get() { "Pause" } else { "Play" }}
-                </button>
-                <input
-                    type="range"
-                    class="scrubber"
-                    aria-label="Frame"
-                    min="0"
-                    max=move || count.get().saturating_sub(1).to_string()
-                    prop:value=move || frame.get().to_string()
-                    on:input=move |ev| {
-                        if let Ok(f) = event_target_value(&ev).parse() {
-                            playing.set(false);
-                            frame.set(f);
-                        }
-                    }
-                />
+                <PlayControls frame count playing label="Frame" />
                 <label>
                     "Speed "
                     <select
@@ -104,6 +88,37 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
             <ExportLinks id canvas npy_fields />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
+    }
+}
+
+/// Play/pause and the scrubber over `count` frames: scrubbing pauses and shows the frame chosen. Shared by the
+/// player and the compare page's timeline.
+#[component]
+pub fn PlayControls(
+    frame: RwSignal<usize>,
+    count: RwSignal<usize>,
+    playing: RwSignal<bool>,
+    /// What the scrubber moves through, for assistive technology: `Frame`, `Time`.
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <button class="play" on:click=move |_| playing.update(|p| *p = !*p)>
+            {move || if playing.get() { "Pause" } else { "Play" }}
+        </button>
+        <input
+            type="range"
+            class="scrubber"
+            aria-label=label
+            min="0"
+            max=move || count.get().saturating_sub(1).to_string()
+            prop:value=move || frame.get().to_string()
+            on:input=move |ev| {
+                if let Ok(f) = event_target_value(&ev).parse() {
+                    playing.set(false);
+                    frame.set(f);
+                }
+            }
+        />
     }
 }
 

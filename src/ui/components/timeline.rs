@@ -6,6 +6,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::model::ResultId;
+use crate::ui::components::animation::PlayControls;
 use crate::ui::components::canvas::use_canvas_size;
 
 /// The player shared by every panel.
@@ -63,23 +64,7 @@ pub fn TimelinePlot(results: Vec<Option<ResultId>>, labels: Vec<String>) -> impl
                 data-frames=move || frames.get()
             ></canvas>
             <div class="controls">
-                <button class="play" on:click=move |_| playing.update(|p| *p = !*p)>
-                    {move || if playing.get() { "Pause" } else { "Play" }}
-                </button>
-                <input
-                    type="range"
-                    class="scrubber"
-                    aria-label="Time"
-                    min="0"
-                    max=move || count.get().saturating_sub(1).to_string()
-                    prop:value=move || frame.get().to_string()
-                    on:input=move |ev| {
-                        if let Ok(f) = event_target_value(&ev).parse() {
-                            playing.set(false);
-                            frame.set(f);
-                        }
-                    }
-                />
+                <PlayControls frame count playing label="Time" />
                 <span class="muted">
                     {move || format!("frame {} of {} · t = {:.4}", frame.get() + 1, count.get(), time.get())}
                 </span>
