@@ -177,6 +177,7 @@ fn StudyView(c: Convergence) -> impl IntoView {
         <ul class="orders">{orders}</ul>
         <StudyPlot c />
         <h2>"Runs"</h2>
+        <div class="wide-table">
         <table class="study-points">
             <thead>
                 <tr>
@@ -190,6 +191,7 @@ fn StudyView(c: Convergence) -> impl IntoView {
             </thead>
             <tbody>{rows}</tbody>
         </table>
+        </div>
     }
 }
 

@@ -130,10 +130,12 @@ fn Grid(g: SweepGrid) -> impl IntoView {
     );
     view! {
         <p class="small muted" data-testid="sweep-note">{note}</p>
-        <table class="sweep-grid" data-testid="sweep-grid">
-            <thead><tr><th></th>{head}</tr></thead>
-            <tbody>{rows}</tbody>
-        </table>
+        <div class="wide-table">
+            <table class="sweep-grid" data-testid="sweep-grid">
+                <thead><tr><th></th>{head}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }
 
