@@ -206,6 +206,11 @@ impl<'t> Axis<'t> {
         Self { integer, ..self }
     }
 
+    /// A logarithmic axis.
+    pub fn log(self) -> Self {
+        Self { log: true, ..self }
+    }
+
     /// At most `ticks` ticks.
     pub fn ticks(self, ticks: usize) -> Self {
         Self { ticks, ..self }
@@ -308,10 +313,7 @@ impl<'t> ChartSpec<'t> {
         DB::ErrorType: 'static,
     {
         let spec = Self {
-            y: Axis {
-                log: true,
-                ..self.y
-            },
+            y: self.y.log(),
             ..*self
         };
         let ((x_lo, x_hi), (lo, hi)) = (self.x.range, self.y.range);
@@ -327,14 +329,8 @@ impl<'t> ChartSpec<'t> {
         DB::ErrorType: 'static,
     {
         let spec = Self {
-            x: Axis {
-                log: true,
-                ..self.x
-            },
-            y: Axis {
-                log: true,
-                ..self.y
-            },
+            x: self.x.log(),
+            y: self.y.log(),
             ..*self
         };
         let ((x_lo, x_hi), (lo, hi)) = (self.x.range, self.y.range);

@@ -80,7 +80,8 @@ impl Optimization {
         })
     }
 
-    fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
+    /// The min–max band of series `name` when the server reduced the data.
+    pub fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
         self.bands.as_ref().and_then(|b| b.get(name))
     }
 

@@ -52,7 +52,7 @@ impl Curve {
             ResultType::Solution1D => {
                 let d = Solution1D::from_view(view)?;
                 Ok(Self {
-                    band: band(d.reduced.as_ref().and_then(|r| r.bands.get("computed"))),
+                    band: band(d.band("computed")),
                     x: d.x,
                     y: d.computed,
                     expected: d.expected,
@@ -61,7 +61,7 @@ impl Curve {
             ResultType::DiscreteSequence => {
                 let d = Sequence::from_view(view)?;
                 Ok(Self {
-                    band: band(d.bands.as_ref().and_then(|b| b.get("values"))),
+                    band: band(d.band("values")),
                     x: d.index,
                     y: d.values,
                     expected: d.expected,
@@ -70,7 +70,7 @@ impl Curve {
             ResultType::OptimizationResult => {
                 let d = Optimization::from_view(view)?;
                 Ok(Self {
-                    band: band(d.bands.as_ref().and_then(|b| b.get("loss"))),
+                    band: band(d.band("loss")),
                     x: d.step,
                     y: d.loss,
                     expected: None,

@@ -75,7 +75,8 @@ impl Solution1D {
         })
     }
 
-    fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
+    /// The min–max band of series `name` when the server reduced the data.
+    pub fn band(&self, name: &str) -> Option<(&[f64], &[f64])> {
         self.reduced.as_ref().and_then(|r| r.bands.get(name))
     }
 
