@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{FieldValue, NumArray, ResultPayload};
+use crate::model::{FieldInfo, FieldValue, NumArray, ResultPayload};
 
 /// The whole of one field as CSV: a 1-D array is one column; a 2-D array one line per row; higher dimensions
 /// one line per innermost row, led by its index columns. Non-numeric fields are refused.
@@ -92,6 +92,57 @@ pub fn columns_csv(payload: &ResultPayload) -> Result<String, String> {
     Ok(out)
 }
 
+/// The columns `columns_csv` makes of a result, known from its fields' shapes without reading an array: the
+/// 1-D numeric fields that share the first one's length.
+pub fn column_names(fields: &[FieldInfo]) -> Vec<String> {
+    let one_d = || {
+        fields
+            .iter()
+            .filter(|f| f.shape.len() == 1 && f.dtype != "json")
+    };
+    let Some(len) = one_d().next().map(|f| f.shape[0]) else {
+        return Vec::new();
+    };
+    one_d()
+        .filter(|f| f.shape[0] == len)
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// The result's rows under the header `names` (a column the result lacks is empty), each led by `lead` (text
+/// already CSV-formatted, such as `run,label,`): several runs' results in one table.
+pub fn rows_under(payload: &ResultPayload, names: &[String], lead: &str, out: &mut String) {
+    let columns: Vec<Option<&NumArray>> = names
+        .iter()
+        .map(|n| match payload.field(n) {
+            Some(FieldValue::Array(a)) if a.shape.len() == 1 => Some(a),
+            _ => None,
+        })
+        .collect();
+    let len = columns.iter().flatten().map(|a| a.len()).max().unwrap_or(0);
+    for i in 0..len {
+        out.push_str(lead);
+        for (k, column) in columns.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            if let Some(v) = column.and_then(|a| a.values.get(i)) {
+                out.push_str(&number(*v));
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// `text` as one CSV cell: quoted when it holds a comma, a quote or a line break.
+pub fn cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Shortest exact form; empty for NaN (so spreadsheets see a gap), `inf`/`-inf` for infinities.
 fn number(v: f64) -> String {
     if v.is_nan() {
@@ -153,5 +204,41 @@ mod tests {
         assert!(field_csv(&p, "nope")
             .unwrap_err()
             .contains("no field `nope`"));
+    }
+
+    #[test]
+    fn several_results_under_one_header() {
+        use crate::model::FieldStorage;
+        let info = |name: &str, shape: Vec<u64>, dtype: &str| FieldInfo {
+            name: name.into(),
+            shape,
+            dtype: dtype.into(),
+            storage: FieldStorage::Inline,
+        };
+        let names = column_names(&[
+            info("x", vec![3], "<f8"),
+            info("computed", vec![3], "<f8"),
+            info("grid", vec![3, 3], "<f8"),
+            info("note", vec![3], "json"),
+            info("short", vec![2], "<i4"),
+        ]);
+        assert_eq!(names, ["x", "computed"]);
+
+        let names: Vec<String> = ["x", "u", "expected"].map(String::from).to_vec();
+        let p = payload(vec![
+            ("x", vec![2], vec![0.0, 1.0]),
+            ("u", vec![2], vec![f64::NAN, 2.5]),
+        ]);
+        let mut out = String::new();
+        rows_under(
+            &p,
+            &names,
+            &format!("a,{},", cell("dt=1, s=\"rk4\"")),
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            "a,\"dt=1, s=\"\"rk4\"\"\",0,,\na,\"dt=1, s=\"\"rk4\"\"\",1,2.5,\n"
+        );
     }
 }

@@ -2,6 +2,7 @@
 // equations and circuits against the baseline's — reached from the run list's selection.
 import { expect, test } from "@playwright/test";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 import { canvasPixels, galleryShot, openLive } from "./support/page";
 import { addResult, solution1d, writeRun } from "./support/storage";
@@ -132,13 +133,60 @@ test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 
   expect(lo).toBeCloseTo(Math.min(...values), 9);
   expect(hi).toBeCloseTo(Math.max(...values) + 1, 9);
   // Hover the middle of the difference map: every panel is read at that point, and B − A is 1.
-  const [x0, y0, x1, y1] = (await canvas.getAttribute("data-difference"))!.split(",").map(Number);
-  await canvas.hover({ position: { x: (x0 + x1) / 2, y: (y0 + y1) / 2 } });
+  const boxes = await panelBoxes(canvas);
+  expect(boxes.map((b) => b.kind)).toEqual(["run", "run", "difference"]);
+  const middle = (b: Box, fx = 0.5, fy = 0.5) => ({ x: b.x0 + (b.x1 - b.x0) * fx, y: b.y0 + (b.y1 - b.y0) * fy });
+  await canvas.hover({ position: middle(boxes[2]) });
   const readout = page.getByTestId("fields-readout");
   await expect(readout).toContainText("shift=1 − shift=0 = 1.000");
   await expect(readout).toContainText("shift=0 = ");
   await galleryShot(page.locator(".overlay-card"), "compare-fields");
+
+  // A drag over A's panel zooms every panel to the same window: the same place in each panel reads the same
+  // point, and double-click shows the whole grid again.
+  const from = middle(boxes[0], 0.2, 0.3);
+  const to = middle(boxes[0], 0.6, 0.7);
+  await page.mouse.move(...(await at(canvas, from)));
+  await page.mouse.down();
+  await page.mouse.move(...(await at(canvas, to)), { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-window", "");
+  const [wx0, wx1, wy0, wy1] = (await canvas.getAttribute("data-window"))!.split(",").map(Number);
+  expect(wx0).toBeGreaterThan(0);
+  expect(wx1).toBeLessThan(nx - 1);
+  expect(wx1 - wx0).toBeLessThan((nx - 1) * 0.6);
+  expect(wy1 - wy0).toBeLessThan((ny - 1) * 0.6);
+  const zoomed = await panelBoxes(canvas);
+  const readings: string[] = [];
+  for (const b of zoomed) {
+    await canvas.hover({ position: middle(b, 0.3, 0.6) });
+    readings.push((await readout.textContent()) ?? "");
+  }
+  // Panels in one column lie at the same pixels: the same place reads exactly the same point.
+  expect(readings[0]).toContain("shift=1 − shift=0 = 1.000");
+  expect(readings[2]).toBe(readings[0]);
+  expect(readings[1]).toContain("shift=1 − shift=0 = 1.000");
+  await canvas.dblclick({ position: middle(zoomed[0]) });
+  await expect(canvas).toHaveAttribute("data-window", "");
 });
+
+type Box = { kind: string; x0: number; y0: number; x1: number; y1: number };
+
+/// Where each panel of a fields canvas lies (CSS pixels from its corner), as it says in `data-panels`.
+async function panelBoxes(canvas: import("@playwright/test").Locator): Promise<Box[]> {
+  const text = (await canvas.getAttribute("data-panels")) ?? "";
+  return text.split(";").map((p) => {
+    const [kind, rest] = p.split(":");
+    const [x0, y0, x1, y1] = rest.split(",").map(Number);
+    return { kind, x0, y0, x1, y1 };
+  });
+}
+
+/// A point of a canvas in page coordinates.
+async function at(canvas: import("@playwright/test").Locator, p: { x: number; y: number }): Promise<[number, number]> {
+  const b = (await canvas.boundingBox())!;
+  return [b.x + p.x, b.y + p.y];
+}
 
 test("animations on one timeline: play moves every panel, and scrubbing shows each run's frame at that time", async ({ page }) => {
   const sweep = `anim-${randomUUID().slice(0, 8)}`;
@@ -169,4 +217,137 @@ test("animations on one timeline: play moves every panel, and scrubbing shows ea
   await expect(canvas).toHaveAttribute("data-frames", "10,5");
   await expect(card).toContainText("frame 11 of 20 · t = 1.0000");
   await galleryShot(card, "compare-timeline");
+});
+
+test("curves overlaid zoom, read every run under the pointer, and export the figure and every run's data", async ({ page }) => {
+  const sweep = `zoom-${randomUUID().slice(0, 8)}`;
+  const n = 2000;
+  const x = Array.from({ length: n }, (_, i) => i / (n - 1));
+  const [a, b] = [0, 1].map((shift) => {
+    const id = writeRun({ name: `shift ${shift}`, metadata: { shift, sweep }, status: "completed" });
+    addResult(id, "Solution1D", { x, computed: x.map((v) => v + shift) }, { title: "line" });
+    return id;
+  });
+  const views: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/_fn/result_view")) views.push(r.postData() ?? "");
+  });
+  await page.goto(`/compare?runs=${a},${b}`);
+  const canvas = page.locator('canvas[data-testid="overlay"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  const box = (await canvas.boundingBox())!;
+
+  // The read-out names every run by its label, at the same x: B reads A + 1.
+  await canvas.hover({ position: { x: box.width / 2, y: box.height / 3 } });
+  const readout = page.getByTestId("overlay-readout");
+  await expect(readout).toContainText("shift=0");
+  const text = (await readout.textContent())!;
+  const [, at, va, vb] = text.match(/x ≈ ([-\d.e]+) · shift=0 [=≈] ([-\d.e]+).* · shift=1 [=≈] ([-\d.e]+)/)!.map(Number);
+  expect(at).toBeGreaterThan(0.3);
+  expect(at).toBeLessThan(0.7);
+  expect(va).toBeCloseTo(at, 2);
+  expect(vb - va).toBeCloseTo(1, 2);
+
+  // A drag zooms both runs into the range dragged over, fetched again for it. (Where the canvas is now: the
+  // hover scrolled it into view.)
+  const before = views.length;
+  const now = (await canvas.boundingBox())!;
+  await page.mouse.move(now.x + now.width * 0.4, now.y + now.height / 3);
+  await page.mouse.down();
+  await page.mouse.move(now.x + now.width * 0.6, now.y + now.height / 3, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-view", "");
+  const [lo, hi] = (await canvas.getAttribute("data-view"))!.split(",").map(Number);
+  expect(lo).toBeGreaterThan(0.2);
+  expect(hi).toBeLessThan(0.8);
+  expect(hi - lo).toBeLessThan(0.3);
+  await expect.poll(() => views.slice(before).filter((v) => v.includes('"view":[')).length).toBeGreaterThanOrEqual(2);
+  await expect(page.locator('canvas[data-testid="overlay"][data-drawn="true"]')).toHaveCount(1);
+  await canvas.dblclick({ position: { x: box.width / 2, y: box.height / 3 } });
+  await expect(canvas).toHaveAttribute("data-view", "");
+
+  // Export: the figure as PNG, and every run's full data as one CSV.
+  const card = page.locator(".overlay-card").filter({ has: canvas });
+  const [png] = await Promise.all([page.waitForEvent("download"), card.getByRole("button", { name: "PNG" }).click()]);
+  expect(png.suggestedFilename()).toBe("compare-Solution1D.png");
+  const [csv] = await Promise.all([page.waitForEvent("download"), card.getByRole("link", { name: "CSV" }).click()]);
+  const rows = readFileSync((await csv.path())!, "utf8").trim().split("\n");
+  expect(rows[0]).toBe("run,label,x,computed");
+  expect(rows.length).toBe(1 + 2 * n);
+  expect(rows[n + 1]).toBe(`${b},shift=1,0,1`);
+});
+
+test("optimisation parameters as small multiples: one chart per parameter, every run in its colour", async ({ page }) => {
+  const sweep = `params-${randomUUID().slice(0, 8)}`;
+  const steps = 60;
+  const ids = [0.1, 0.2].map((lr) => {
+    const id = writeRun({ name: `lr ${lr}`, metadata: { lr, sweep }, status: "completed" });
+    const loss = Array.from({ length: steps }, (_, s) => Math.exp(-lr * s));
+    const params = Array.from({ length: steps }, (_, s) => [1 - Math.exp(-lr * s), Math.cos(lr * s), lr * s]);
+    addResult(id, "OptimizationResult", { loss, params, param_names: ["w", "b", "scale"] }, { title: "fit" });
+    return id;
+  });
+  await page.goto(`/compare?runs=${ids.join(",")}`);
+  const params = page.locator('canvas[data-testid="parameters"][data-drawn="true"]');
+  await expect(params).toHaveAttribute("data-count", "3");
+  expect((await canvasPixels(params, [31, 119, 180])).colour).toBeGreaterThan(200);
+  expect((await canvasPixels(params, [214, 39, 40])).colour).toBeGreaterThan(200);
+  await galleryShot(page.locator(".overlay-card").filter({ has: params }), "compare-parameters");
+});
+
+test("ensembles at one shared time: each run's distribution at that time, a reduced one asked for its column", async ({ page }) => {
+  const sweep = `hist-${randomUUID().slice(0, 8)}`;
+  const m = 200;
+  // Bell-shaped spreads (a sum of four seeded uniforms per path) widening with time; B = A + 1.
+  let seed = 7;
+  const uniform = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const spread = Array.from({ length: m }, () => uniform() + uniform() + uniform() + uniform() - 2);
+  const value = (i: number, t: number, shift: number) => spread[i] * (0.2 + t) + t + shift;
+  const meanAt = (t: number, shift: number) => spread.reduce((s, _, i) => s + value(i, t, shift), 0) / m;
+  // A: 11 times (sent raw); B: 3,001 times (reduced on the server).
+  const [a, b] = [
+    [11, 0],
+    [3001, 1],
+  ].map(([times, shift]) => {
+    const id = writeRun({ name: `paths ${shift}`, metadata: { shift, sweep }, status: "completed" });
+    const t = Array.from({ length: times }, (_, k) => k / (times - 1));
+    const paths = Array.from({ length: m }, (_, i) => t.map((v) => value(i, v, shift)));
+    addResult(id, "StochasticEnsemble", { t, paths }, { title: "walk" });
+    return id;
+  });
+  await page.goto(`/compare?runs=${a},${b}`);
+  const canvas = page.locator('canvas[data-testid="histograms"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  const lines = page.getByTestId("at-time").locator("li");
+  const read = async (k: number) => {
+    const [, t, n, mean] = (await lines.nth(k).textContent())!.match(/t = ([\d.e-]+): n = (\d+), mean = ([\d.e-]+)/)!.map(Number);
+    return { t, n, mean };
+  };
+  // By default each run's last time.
+  await expect(lines.nth(1)).toContainText("t = 1: n = 200");
+  for (const [k, shift] of [
+    [0, 0],
+    [1, 1],
+  ]) {
+    const r = await read(k);
+    expect(r.t).toBe(1);
+    expect(r.mean).toBeCloseTo(meanAt(1, shift), 5);
+  }
+  await page.getByTestId("shared-time").evaluate((input: HTMLInputElement) => {
+    input.value = "500";
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  await expect(lines.nth(0)).toContainText("t = 0.5: n = 200");
+  expect((await read(0)).mean).toBeCloseTo(meanAt(0.5, 0), 5);
+  // B's column nearest 0.5: its last time lies within a column's width of it, and its values are at that time.
+  await expect(lines.nth(1)).not.toContainText("t = 1:");
+  const atB = await read(1);
+  expect(Math.abs(atB.t - 0.5)).toBeLessThan(0.005);
+  expect(atB.n).toBe(200);
+  expect(atB.mean).toBeCloseTo(meanAt(atB.t, 1), 4);
+  expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
+  await galleryShot(page.locator(".overlay-card").filter({ has: canvas }), "compare-histograms");
 });

@@ -21,7 +21,7 @@ pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
 
 use crate::model::summary::RunStats;
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
-use crate::storage::{self, summarize, timestamp_key, AsgardStorage};
+use crate::storage::{self, summarize, timestamp_key, AsgardStorage, Stamp};
 
 /// How many events a slow SSE client may fall behind before it is told to reload.
 const EVENT_BUFFER: usize = 4_096;
@@ -39,33 +39,6 @@ struct Entry {
     sort_key: i64,
     /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
     stamp: Option<Stamp>,
-}
-
-/// What identifies a version of a file without reading it: a writer's rename gives a new inode, an in-place
-/// write a new length or modification time. Taken with `stat`, which (unlike opening the file) raises no watcher
-/// event: the watcher reports opens too, so re-reading a file on every event would feed itself forever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Stamp {
-    dev: u64,
-    ino: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl Stamp {
-    fn of(path: &std::path::Path) -> Option<Self> {
-        std::fs::metadata(path).ok().map(|m| Self::from(&m))
-    }
-
-    fn from(m: &std::fs::Metadata) -> Self {
-        use std::os::unix::fs::MetadataExt;
-        Self {
-            dev: m.dev(),
-            ino: m.ino(),
-            len: m.len(),
-            modified: m.modified().ok(),
-        }
-    }
 }
 
 /// The run list as served: its order (newest first) built on the first request after a change, and its JSON for

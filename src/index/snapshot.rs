@@ -17,10 +17,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::runs::Runs;
-use super::{Entry, Index, Stamp};
+use super::{Entry, Index};
 use crate::model::{ResultId, RunId, RunStatus, RunSummary};
 use crate::query::{Key, Scalar};
 use crate::storage;
+use crate::storage::Stamp;
 
 /// How often a monitor writes the snapshot again while its index changes.
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(120);

@@ -115,7 +115,38 @@ impl Frame {
         }
         Some(self.x.0 + (self.x.1 - self.x.0) * f64::from(px - left) / f64::from(right - left))
     }
+
+    /// The x range to show after a drag from pixel column `start` to `end` (clamped to the plotting area): the
+    /// range dragged over, or with `pan` the range shown moved by the drag; `None` for a drag shorter than
+    /// `MIN_DRAG` pixels (a click).
+    pub fn dragged(&self, start: i32, end: i32, pan: bool) -> Option<(f64, f64)> {
+        let (start, end) = (
+            start.clamp(self.px.0, self.px.1),
+            end.clamp(self.px.0, self.px.1),
+        );
+        if (end - start).abs() < MIN_DRAG {
+            return None;
+        }
+        let (a, b) = (self.data_x(start)?, self.data_x(end)?);
+        if pan {
+            let shift = a - b;
+            Some((self.x.0 + shift, self.x.1 + shift))
+        } else {
+            Some((a.min(b), a.max(b)))
+        }
+    }
+
+    /// The x range to show after a wheel step at pixel column `px`: zoomed in about it when `zoom_in`, else
+    /// out.
+    pub fn wheeled(&self, px: i32, zoom_in: bool) -> Option<(f64, f64)> {
+        let at = self.data_x(px)?;
+        let factor = if zoom_in { 0.8 } else { 1.25 };
+        Some((at - (at - self.x.0) * factor, at + (self.x.1 - at) * factor))
+    }
 }
+
+/// A drag shorter than this many pixels is a click, not a zoom.
+pub const MIN_DRAG: i32 = 5;
 
 /// Where a drawn chart's two axes lie on the canvas (y grows upwards, pixels downwards).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,6 +171,19 @@ impl Frame2D {
             px: (px.start, px.end),
             py: (py.start, py.end),
         }
+    }
+
+    /// The x and y ranges a drag from pixel `start` to `end` encloses (clamped to the plotting area); `None`
+    /// for a drag shorter than `MIN_DRAG` pixels either way (a click).
+    pub fn dragged(&self, start: (i32, i32), end: (i32, i32)) -> Option<((f64, f64), (f64, f64))> {
+        let clamp =
+            |(x, y): (i32, i32)| (x.clamp(self.px.0, self.px.1), y.clamp(self.py.0, self.py.1));
+        let (start, end) = (clamp(start), clamp(end));
+        if (end.0 - start.0).abs() < MIN_DRAG || (end.1 - start.1).abs() < MIN_DRAG {
+            return None;
+        }
+        let (a, b) = (self.data_xy(start.0, start.1)?, self.data_xy(end.0, end.1)?);
+        Some(((a.0.min(b.0), a.0.max(b.0)), (a.1.min(b.1), a.1.max(b.1))))
     }
 
     /// The data point under pixel (`px`, `py`), if it is inside the plotting area.
@@ -505,6 +549,38 @@ pub fn padded((lo, hi): (f64, f64), fraction: f64) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drags_and_wheel_steps_become_ranges_and_clicks_do_not() {
+        let frame = Frame {
+            x: (0.0, 10.0),
+            px: (100, 200),
+        };
+        assert_eq!(frame.dragged(120, 150, false), Some((2.0, 5.0)));
+        assert_eq!(
+            frame.dragged(150, 120, false),
+            Some((2.0, 5.0)),
+            "either way"
+        );
+        assert_eq!(frame.dragged(150, 500, false), Some((5.0, 10.0)), "clamped");
+        assert_eq!(frame.dragged(150, 153, false), None, "a click");
+        assert_eq!(frame.dragged(150, 130, true), Some((2.0, 12.0)), "a pan");
+        assert_eq!(frame.wheeled(150, true), Some((1.0, 9.0)));
+        assert_eq!(frame.wheeled(150, false), Some((-1.25, 11.25)));
+        assert_eq!(frame.wheeled(90, true), None, "outside the plot");
+
+        let grid = Frame2D {
+            x: (0.0, 10.0),
+            y: (0.0, 1.0),
+            px: (100, 200),
+            py: (0, 100),
+        };
+        assert_eq!(
+            grid.dragged((120, 10), (150, 60)),
+            Some(((2.0, 5.0), (0.4, 0.9)))
+        );
+        assert_eq!(grid.dragged((120, 10), (150, 12)), None, "too flat");
+    }
 
     #[test]
     fn a_long_caption_is_cut_to_the_plot_width() {

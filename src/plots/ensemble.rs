@@ -46,8 +46,8 @@ pub struct Ensemble {
     pub t: Vec<f64>,
     pub m: usize,
     pub paths: Vec<f64>,
-    /// Set when the server reduced a long ensemble: `t` holds column centres, `paths` a sample of the paths'
-    /// column means, and this the statistics of the full data.
+    /// Set when the server reduced a long ensemble: `t` holds each column's mean time, `paths` a sample of the
+    /// paths' column means, and this the statistics of the full data.
     pub reduced: Option<ReducedEnsemble>,
 }
 

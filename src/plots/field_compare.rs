@@ -7,7 +7,7 @@ use plotters::prelude::*;
 
 use crate::plots::chart::{drawing_error, Display, Frame2D};
 use crate::plots::colormap::{draw_colour_bar, Colormap, BAR_ROOM};
-use crate::plots::solution2d::{draw_cells, Solution2D};
+use crate::plots::solution2d::{draw_cells, Solution2D, Window};
 use crate::plots::stats::finite_range;
 
 /// The most panels side by side.
@@ -148,13 +148,15 @@ pub fn four_digits(v: f64) -> String {
     }
 }
 
-/// Draws the set onto `area`: rows of run panels with one colour bar, then rows of difference maps with theirs.
-/// `labels` name the runs (panel titles); returns every panel, for the read-out.
+/// Draws the set onto `area`: rows of run panels with one colour bar, then rows of difference maps with theirs,
+/// every panel showing `window` (the zoom they share) or the whole grid. `labels` name the runs (panel titles);
+/// returns every panel, for the read-out and the zoom.
 pub fn draw_fields<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     set: &FieldSet,
     labels: &[String],
     display: &Display,
+    window: Option<Window>,
 ) -> Result<Vec<Panel>, String>
 where
     DB::ErrorType: 'static,
@@ -220,7 +222,7 @@ where
                 if let Shown::Run(_) = shown {
                     field.colormap = *colormap;
                 }
-                let frame = draw_cells(&cell, &field, &panel_display, scale)?;
+                let frame = draw_cells(&cell, &field, &panel_display, scale, window)?;
                 frames.push(frame);
                 drawn.push(Panel {
                     shown: *shown,
@@ -285,7 +287,7 @@ mod tests {
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
-            let panels = draw_fields(&area, &set, &labels, &Display::default()).unwrap();
+            let panels = draw_fields(&area, &set, &labels, &Display::default(), None).unwrap();
             let shown: Vec<Shown> = panels.iter().map(|p| p.shown).collect();
             assert_eq!(shown, [Shown::Run(0), Shown::Run(1), Shown::Difference(1)]);
             assert!(
@@ -311,5 +313,37 @@ mod tests {
         assert_eq!(four_digits(0.0025), "0.002500");
         assert_eq!(four_digits(-123.456), "-123.5");
         assert_eq!(four_digits(1.23456e7), "1.235e7");
+    }
+
+    #[test]
+    fn a_window_zooms_every_panel_alike() {
+        let a = field(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let b = field(a.values.iter().map(|v| v + 1.0).collect());
+        let set = FieldSet::new(vec![Some(a), Some(b)], 0);
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (900, 520)).into_drawing_area();
+        let window = ((1.5, 2.5), (0.5, 1.5));
+        let panels = draw_fields(
+            &area,
+            &set,
+            &["A".into(), "B".into()],
+            &Display::default(),
+            Some(window),
+        )
+        .unwrap();
+        assert_eq!(panels.len(), 3);
+        for p in &panels {
+            assert_eq!((p.frame.x, p.frame.y), window, "{:?}", p.shown);
+        }
+        // The panels' middle is the window's middle: (2, 1), where A = 5 and B − A = 1.
+        let f = panels[2].frame;
+        let (x, y) = f
+            .data_xy((f.px.0 + f.px.1) / 2, (f.py.0 + f.py.1) / 2)
+            .unwrap();
+        assert!((x - 2.0).abs() < 0.02 && (y - 1.0).abs() < 0.02, "{x} {y}");
+        assert_eq!(
+            set.readout(x, y, &["A".into(), "B".into()]),
+            "A = 5.000 · B = 6.000 · B − A = 1.000"
+        );
     }
 }

@@ -6,13 +6,15 @@
 //!    ticks), `view` (what the server sends a plot, reduced or not, as types);
 //! 2. the chart set-up every renderer shares: `chart` (frame, axes, ticks, bands, styles), `legend` (placed
 //!    where it hides no data) and `colormap` (colour scales and the colour bar);
-//! 3. the renderers, one per result type (`animation` draws its field frames with `solution2d`);
+//! 3. the renderers, one per result type (`animation` draws its field frames with `solution2d`), and those
+//!    of several runs on the compare page: `overlay` (curves), `parameters` (an optimisation's parameters as
+//!    small multiples, with `overlay`'s curves), `histograms` (ensembles at one time), `field_compare` (fields on
+//!    one scale), `convergence`;
 //! 4. on top: the dispatch here ([`draw_result`]) and, on the server only, `reduce`, which reads results with
 //!    the renderers' data types and writes `view`s.
 
 pub mod chart;
 pub mod colormap;
-pub mod field_compare;
 pub mod fields;
 pub mod format;
 pub mod legend;
@@ -22,8 +24,11 @@ pub mod view;
 pub mod animation;
 pub mod convergence;
 pub mod ensemble;
+pub mod field_compare;
+pub mod histograms;
 pub mod optimization;
 pub mod overlay;
+pub mod parameters;
 pub mod sequence;
 pub mod solution1d;
 pub mod solution2d;

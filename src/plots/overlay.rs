@@ -5,16 +5,17 @@
 //! baseline run's curve (interpolated onto each run's x). The data come reduced per pixel column by the server,
 //! as for one run's plot, so any number of runs costs what their canvases show.
 
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::model::ResultType;
-use crate::plots::chart::{drawing_error, line, padded, Axis, ChartSpec, Display, PALETTE};
+use crate::plots::chart::{drawing_error, line, padded, Axis, ChartSpec, Display, Frame, PALETTE};
 use crate::plots::ensemble::{Band, Ensemble, EnsembleOptions};
+use crate::plots::format::describe;
 use crate::plots::optimization::Optimization;
 use crate::plots::sequence::Sequence;
 use crate::plots::solution1d::Solution1D;
-use crate::plots::stats::finite_range;
+use crate::plots::stats::{finite_range, nearest_index};
 use crate::plots::view::PlotData;
 
 /// The run colour of the `i`-th run compared (the compare page's `.run-colour.cN`).
@@ -152,15 +153,87 @@ pub fn residuals(
     (curves.iter().enumerate().map(residual).collect(), caption)
 }
 
+/// The finite points of a curve.
+fn finite(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
+    x.iter()
+        .zip(y)
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .map(|(x, y)| (*x, *y))
+        .collect()
+}
+
+/// Draws each run's curve (`(i, curve)` in colour `i`): its band translucent, its expected curve dashed, then
+/// its line.
+pub fn draw_runs<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    present: &[(usize, &Curve)],
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate<From = (f64, f64)>,
+{
+    for (i, c) in present {
+        let color = colour(*i);
+        if let Some((lo, hi)) = &c.band {
+            let mut outline = finite(&c.x, lo);
+            outline.extend(finite(&c.x, hi).into_iter().rev());
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.15))))
+                .map_err(drawing_error)?;
+        }
+        if let Some(e) = &c.expected {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    finite(&c.x, e),
+                    6,
+                    4,
+                    ShapeStyle::from(color).stroke_width(1),
+                ))
+                .map_err(drawing_error)?;
+        }
+        chart
+            .draw_series(LineSeries::new(finite(&c.x, &c.y), line(color)))
+            .map_err(drawing_error)?;
+    }
+    Ok(())
+}
+
+/// What the pointer reads at `x`: each run's point nearest to it, by the run's label (`labels[i]`), a reduced
+/// column with its range; `None` when no run has a point.
+pub fn readout(curves: &[Option<Curve>], labels: &[String], x: f64) -> Option<String> {
+    let mut at = None;
+    let values: Vec<String> = curves
+        .iter()
+        .zip(labels)
+        .filter_map(|(c, label)| {
+            let c = c.as_ref()?;
+            let i = nearest_index(&c.x, x)?;
+            at.get_or_insert(c.x[i]);
+            let band = c
+                .band
+                .as_ref()
+                .map(|(lo, hi)| (lo.as_slice(), hi.as_slice()));
+            Some(describe(label, &c.y, band, i))
+        })
+        .collect();
+    Some(format!(
+        "x ≈ {} · {}",
+        crate::plots::format::short_number(at?),
+        values.join(" · ")
+    ))
+}
+
 /// Draws every run's curve (`curves[i]` in colour `i`; `None` where a run lacks the result) and the residual
-/// panel against run `baseline`; `log_y` puts the main chart on a log axis (a loss).
+/// panel against run `baseline`, over `view` (an x range) or every run's whole range; `log_y` puts the main
+/// chart on a log axis (a loss). Answers where the main chart's x axis lies, for zoom and read-out.
 pub fn draw_overlay<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     curves: &[Option<Curve>],
     baseline: usize,
     display: &Display,
-    log_y: bool,
-) -> Result<(), String>
+    (log_y, view): (bool, Option<(f64, f64)>),
+) -> Result<Frame, String>
 where
     DB::ErrorType: 'static,
 {
@@ -182,7 +255,7 @@ where
     } else {
         (area.clone(), None)
     };
-    let x = finite_range(present.iter().map(|(_, c)| c.x.as_slice()));
+    let x = view.unwrap_or_else(|| finite_range(present.iter().map(|(_, c)| c.x.as_slice())));
     let ys = present.iter().flat_map(|(_, c)| {
         [Some(c.y.as_slice()), c.expected.as_deref()]
             .into_iter()
@@ -206,48 +279,15 @@ where
         Axis::new(x, display.x_or("x")),
         Axis::new(if log_y { y } else { padded(y, 0.05) }, display.y_or("y")),
     );
-    let finite = |x: &[f64], y: &[f64]| -> Vec<(f64, f64)> {
-        x.iter()
-            .zip(y)
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|(x, y)| (*x, *y))
-            .collect()
-    };
-    macro_rules! draw_curves {
-        ($chart:expr) => {{
-            let chart = &mut $chart;
-            for (i, c) in &present {
-                let color = colour(*i);
-                if let Some((lo, hi)) = &c.band {
-                    let mut outline = finite(&c.x, lo);
-                    outline.extend(finite(&c.x, hi).into_iter().rev());
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(outline, color.mix(0.15))))
-                        .map_err(drawing_error)?;
-                }
-                if let Some(e) = &c.expected {
-                    chart
-                        .draw_series(DashedLineSeries::new(
-                            finite(&c.x, e),
-                            6,
-                            4,
-                            ShapeStyle::from(color).stroke_width(1),
-                        ))
-                        .map_err(drawing_error)?;
-                }
-                chart
-                    .draw_series(LineSeries::new(finite(&c.x, &c.y), line(color)))
-                    .map_err(drawing_error)?;
-            }
-        }};
-    }
-    if log_y {
+    let frame = if log_y {
         let mut chart = spec.log_y(&main_area)?;
-        draw_curves!(chart);
+        draw_runs(&mut chart, &present)?;
+        Frame::of(&chart, x)
     } else {
         let mut chart = spec.linear(&main_area)?;
-        draw_curves!(chart);
-    }
+        draw_runs(&mut chart, &present)?;
+        Frame::of(&chart, x)
+    };
     if let Some(residual_area) = residual_area {
         let values: Vec<f64> = residual
             .iter()
@@ -277,7 +317,8 @@ where
             }
         }
     }
-    area.present().map_err(drawing_error)
+    area.present().map_err(drawing_error)?;
+    Ok(frame)
 }
 
 #[cfg(test)]
@@ -345,7 +386,7 @@ mod tests {
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-            draw_overlay(&area, &curves, 0, &Display::default(), false).unwrap();
+            draw_overlay(&area, &curves, 0, &Display::default(), (false, None)).unwrap();
         }
         // Fifty curves and forty-nine residuals: every run drawn, none capped.
         let data_lines = svg
@@ -361,5 +402,32 @@ mod tests {
                 "colour {i}"
             );
         }
+    }
+
+    #[test]
+    fn the_readout_names_every_run_at_the_nearest_point_and_the_view_sets_the_axis() {
+        let x = [0.0, 0.5, 1.0];
+        let a = curve(&x, &[0.0, 1.0, 2.0], None);
+        let b = curve(&x, &[1.0, 2.0, 3.0], None);
+        let labels = ["dt=1e-3".to_owned(), "dt=5e-4".to_owned(), "c".to_owned()];
+        assert_eq!(
+            readout(&[a.clone(), b.clone(), None], &labels, 0.45).as_deref(),
+            Some("x ≈ 0.5 · dt=1e-3 = 1 · dt=5e-4 = 2")
+        );
+        assert_eq!(readout(&[None, None], &labels, 0.5), None);
+
+        let mut svg = String::new();
+        let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
+        let frame = draw_overlay(
+            &area,
+            &[a, b],
+            0,
+            &Display::default(),
+            (false, Some((0.25, 0.75))),
+        )
+        .unwrap();
+        assert_eq!(frame.x, (0.25, 0.75), "the axis spans the view");
+        let middle = frame.data_x((frame.px.0 + frame.px.1) / 2).unwrap();
+        assert!((middle - 0.5).abs() < 0.01, "{middle}");
     }
 }

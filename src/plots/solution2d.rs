@@ -158,6 +158,9 @@ impl Solution2D {
     }
 }
 
+/// A part of a grid to show: its x range and its y range.
+pub type Window = ((f64, f64), (f64, f64));
+
 /// Draws the heatmap's cells and axes into `area` (no colour bar) on the colour scale `(min, max)`, and returns
 /// where its axes lie: one panel of a heatmap, or of several on one scale (`fields`).
 pub fn draw_cells<DB: DrawingBackend>(
@@ -165,6 +168,7 @@ pub fn draw_cells<DB: DrawingBackend>(
     data: &Solution2D,
     display: &Display,
     (min, max): (f64, f64),
+    window: Option<Window>,
 ) -> Result<Frame2D, String>
 where
     DB::ErrorType: 'static,
@@ -174,6 +178,8 @@ where
     }
     let (xs, dx, x_lo, x_hi) = axis(data.x.as_deref(), data.nx);
     let (ys, dy, y_lo, y_hi) = axis(data.y.as_deref(), data.ny);
+    let ((x_lo, x_hi), (y_lo, y_hi)) = window.unwrap_or(((x_lo, x_hi), (y_lo, y_hi)));
+    let inside = |c: f64, d: f64, (lo, hi): (f64, f64)| c + d / 2.0 >= lo && c - d / 2.0 <= hi;
     // Cells on whole-number coordinates (indices, by default) have whole-number ticks.
     let whole = data.reduced_from.is_none();
     let mut chart = ChartSpec::new(
@@ -186,6 +192,7 @@ where
     let frame = Frame2D::of(&chart, (x_lo, x_hi), (y_lo, y_hi));
     let cells = (0..data.ny)
         .flat_map(|j| (0..data.nx).map(move |i| (i, j)))
+        .filter(|&(i, j)| inside(xs[i], dx, (x_lo, x_hi)) && inside(ys[j], dy, (y_lo, y_hi)))
         .filter_map(|(i, j)| {
             let v = data.values[j * data.nx + i];
             v.is_finite().then(|| {
@@ -219,7 +226,7 @@ where
     let (min, max) = data.range();
     let width = area.dim_in_pixel().0;
     let (plot_area, bar_area) = area.split_horizontally(width.saturating_sub(BAR_ROOM));
-    let frame = draw_cells(&plot_area, data, display, (min, max))?;
+    let frame = draw_cells(&plot_area, data, display, (min, max), None)?;
 
     // The colour bar beside the plotting area, as high as it.
     let height = area.dim_in_pixel().1 as i32;

@@ -9,6 +9,7 @@ pub mod guard;
 pub mod monitor;
 mod sse;
 pub mod sweep;
+pub mod views;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub guard: Arc<Guard>,
     /// How often an idle live-update stream gets a keep-alive comment.
     pub heartbeat: std::time::Duration,
+    /// Reduced views already made, for the next request that wants the same one.
+    pub views: Arc<views::ViewCache>,
     /// Set to `true` when the server starts shutting down; open SSE streams end on it.
     shutting_down: Arc<watch::Sender<bool>>,
 }
@@ -49,6 +52,7 @@ impl AppState {
             leptos_options,
             guard: Arc::new(Guard::loopback()),
             heartbeat: std::time::Duration::from_secs(15),
+            views: Arc::new(views::ViewCache::new(views::VIEW_CACHE_BYTES)),
             shutting_down: Arc::new(shutting_down),
         }
     }
@@ -96,6 +100,7 @@ pub fn router(state: AppState) -> Router {
                 .patch(api::patch_run),
         )
         .route("/api/compare", get(compare::get_compare))
+        .route("/api/compare/csv", get(compare::compare_csv))
         .route("/api/converge", get(converge::get_converge))
         .route("/api/sweep", get(sweep::get_sweep))
         .route("/api/run/step", get(sweep::get_step))

@@ -1,4 +1,4 @@
-//! File-system primitives that make writes safe: atomic replace and a per-run lock across processes.
+//! File-system primitives: atomic replace, a per-run lock across processes, and file versions (`Stamp`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -90,5 +90,32 @@ pub fn real_path(file: &File, path: &Path) -> io::Result<PathBuf> {
     {
         let _ = file;
         fs::canonicalize(path)
+    }
+}
+
+/// What identifies a version of a file without reading it: a writer's rename gives a new inode, an in-place
+/// write a new length or modification time. Taken with `stat`, which (unlike opening the file) raises no watcher
+/// event: the watcher reports opens too, so re-reading a file on every event would feed itself forever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Stamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub len: u64,
+    pub modified: Option<std::time::SystemTime>,
+}
+
+impl Stamp {
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        std::fs::metadata(path).ok().map(|m| Self::from(&m))
+    }
+
+    pub fn from(m: &std::fs::Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            len: m.len(),
+            modified: m.modified().ok(),
+        }
     }
 }

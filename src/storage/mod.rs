@@ -17,9 +17,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 pub use format::{
-    inline_shape, nest_numbers, NpyRef, ResultRecord, RunRecord, StorageMetadata,
+    field_info, inline_shape, nest_numbers, NpyRef, ResultRecord, RunRecord, StorageMetadata,
     DEFAULT_INLINE_THRESHOLD, FORMAT_NAME, FORMAT_VERSION, METADATA_FILE,
 };
+pub use fs::Stamp;
 pub use npy::NpyArray;
 pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key, MAX_NAME_CHARS};
 pub use views::MAX_VIEW_NAME_CHARS;
@@ -217,6 +218,11 @@ impl AsgardStorage {
     /// The path of `results/{id}.json`.
     pub fn result_path(&self, id: ResultId) -> PathBuf {
         self.root.join(Self::rel_result(id))
+    }
+
+    /// The version of `results/{id}.json` now, without opening it; `None` when there is none.
+    pub fn result_stamp(&self, id: ResultId) -> Option<Stamp> {
+        Stamp::of(&self.result_path(id))
     }
 
     fn lock_run(&self, id: RunId) -> Result<FileLock> {

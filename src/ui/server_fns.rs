@@ -218,7 +218,8 @@ pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
 /// One result as a plot `columns` device pixels wide showing `view` (an x range) needs it: long 1-D series
 /// become a mean, min and max per pixel column and large grids one cell per block
 /// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view. `time_index` is the ensemble
-/// histogram's time. The reduction runs on the blocking pool: it touches every value.
+/// histogram's time. The reduction runs on the blocking pool: it touches every value. Views already made are
+/// answered from `server::views::ViewCache` (zooming back, another client, a redraw).
 #[server(prefix = "/_fn", endpoint = "result_view", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,
@@ -227,12 +228,12 @@ pub async fn result_view(
     time_index: Option<usize>,
 ) -> Result<PlotData, AppError> {
     let id = id.parse()?;
-    let index = ssr::state()?.index;
+    let state = ssr::state()?;
     let columns = columns.clamp(16, 4096) as usize;
     tokio::task::spawn_blocking(move || {
-        let payload = index.storage().get_result(id)?;
-        crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
-            .map_err(AppError::Damaged)
+        state
+            .views
+            .view(state.index.storage(), id, columns, view, time_index)
     })
     .await?
 }

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
-use crate::support::{display, get_json, solution_1d, temp_storage};
+use crate::support::{display, get_bytes, get_json, solution_1d, temp_storage};
 
 #[tokio::test]
 async fn two_runs_that_differ_in_one_constant_show_one_row_and_one_line() {
@@ -155,4 +155,82 @@ async fn metadata_written_by_python_with_a_bare_nan_is_compared() {
         .unwrap_or_else(|| panic!("no residual row: {body}"));
     assert_eq!(residual["values"], json!(["NaN", "NaN"]));
     assert_eq!(residual["differs"], false);
+}
+
+#[tokio::test]
+async fn one_result_of_every_run_downloads_as_one_table() {
+    let (_dir, storage) = temp_storage();
+    // Run A by the storage API: 2,000 points, so its arrays are `.npy` files.
+    let a = storage.create_run("a", None, None).unwrap();
+    storage.set_metadata(a.id, "dt", json!(1e-3)).unwrap();
+    storage
+        .add_result(a.id, "Solution1D", solution_1d(2_000), display("u"))
+        .unwrap();
+    // Run B by hand, as plain `json` writes it: inline arrays and an `expected` column A does not have.
+    let (b, r) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let run = json!({
+        "id": b, "name": "b, by hand", "timestamp": "2026-12-01T00:00:00Z", "status": "completed",
+        "metadata": {"dt": 5e-4}, "results": [r]
+    });
+    let result = json!({
+        "id": r, "run_id": b, "result_type": "Solution1D", "timestamp": "2026-12-01T00:00:01Z",
+        "data": {"x": [0.0, 0.5, 1.0], "computed": [1.0, 2.0, 3.0], "expected": [1.0, 2.5, 3.0]},
+        "display": {"title": "u"}
+    });
+    let root = storage.root();
+    std::fs::write(root.join(format!("runs/{b}.json")), run.to_string()).unwrap();
+    std::fs::write(root.join(format!("results/{r}.json")), result.to_string()).unwrap();
+
+    let uri = format!("/api/compare/csv?runs={},{b}&type=Solution1D&title=u", a.id);
+    let (status, bytes) = get_bytes(&storage, &uri).await;
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "run,label,x,computed,expected",
+        "the union of the columns"
+    );
+    assert_eq!(lines.len(), 1 + 2_000 + 3, "every point of every run");
+    let a_rows: Vec<&str> = lines[1..2_001].to_vec();
+    assert!(a_rows
+        .iter()
+        .all(|l| l.starts_with(&format!("{},dt=0.001,", a.id))));
+    let second: Vec<&str> = a_rows[1].split(',').collect();
+    assert_eq!(second[2].parse::<f64>().unwrap(), 1.0 / 2_000.0);
+    assert_eq!(second[3].parse::<f64>().unwrap(), (6.0f64 / 2_000.0).sin());
+    assert_eq!(second[4], "", "A has no expected column");
+    assert_eq!(
+        &lines[2_001..],
+        [
+            format!("{b},dt=0.0005,0,1,1"),
+            format!("{b},dt=0.0005,0.5,2,2.5"),
+            format!("{b},dt=0.0005,1,3,3"),
+        ]
+    );
+
+    // What cannot be exported says what was expected.
+    for (uri, status, says) in [
+        (
+            format!("/api/compare/csv?runs={},{b}", a.id),
+            StatusCode::BAD_REQUEST,
+            "expected type=",
+        ),
+        (
+            format!("/api/compare/csv?runs={},{b}&type=Solution2D", a.id),
+            StatusCode::NOT_FOUND,
+            "they have: Solution1D u",
+        ),
+        (
+            format!("/api/compare/csv?runs={}&type=Solution1D&title=u", a.id),
+            StatusCode::BAD_REQUEST,
+            "at least two",
+        ),
+    ] {
+        let (got, body) = get_json(&storage, &uri).await;
+        assert_eq!(got, status, "{uri}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{uri}: {body}"
+        );
+    }
 }

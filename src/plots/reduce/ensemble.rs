@@ -69,10 +69,12 @@ pub(super) fn reduce_ensemble(
     let width = (range.1 - range.0) / columns as f64;
     let k = match centres.get(column) {
         Some(centre) => {
-            let end = centre + width / 2.0;
+            // The column's bounds: its times' mean lies inside them.
+            let c = (((centre - range.0) / width) as usize).min(columns - 1) as f64;
+            let (start, end) = (range.0 + width * c, range.0 + width * (c + 1.0));
             (0..n)
                 .rev()
-                .find(|&k| data.t[k] <= end && data.t[k] >= centre - width / 2.0)
+                .find(|&k| data.t[k] <= end && data.t[k] >= start)
                 .unwrap_or(n - 1)
         }
         None => n - 1,

@@ -36,8 +36,9 @@ fn columns_by_hand_and_empty_columns_left_out() {
     let x = [0.0, 0.5, 1.0, 3.0, 3.5, 10.0];
     let y = [1.0, 3.0, 2.0, 4.0, f64::NAN, 100.0];
     let (centres, bands) = reduce_columns(&x, &[&y], (0.0, 4.0), 4);
-    // Column 2 (x in [2, 3)) holds no point and is left out; 10 is outside the range.
-    assert_eq!(centres, vec![0.5, 1.5, 3.5]);
+    // Column 2 (x in [2, 3)) holds no point and is left out; 10 is outside the range. Each column's x is
+    // where its points are: their mean.
+    assert_eq!(centres, vec![0.25, 1.0, 3.25]);
     assert_eq!(bands[0].min, vec![1.0, 2.0, 4.0]);
     assert_eq!(bands[0].max, vec![3.0, 2.0, 4.0]);
     assert_eq!(

@@ -22,22 +22,32 @@ impl CanvasSize {
     }
 }
 
-/// The canvas's size, measured once it is mounted and again whenever the window resizes (which includes a
-/// browser zoom changing the device-pixel ratio). `None` until measured, or while the canvas is hidden.
+/// The canvas's size, measured once it is mounted, again whenever its box changes (a style giving it more rows,
+/// a hidden canvas shown, the layout around it) and whenever the window resizes (which includes a browser zoom
+/// changing the device-pixel ratio). `None` until measured, or while the canvas is hidden.
 pub fn use_canvas_size(canvas: NodeRef<Canvas>) -> ReadSignal<Option<CanvasSize>> {
     let (size, set_size) = signal(None::<CanvasSize>);
     #[cfg(feature = "hydrate")]
     {
         let measure = move || {
-            let measured = canvas.get_untracked().and_then(|c| browser::measure(&c));
-            if measured != size.get_untracked() {
-                set_size.set(measured);
+            let measured = canvas
+                .try_get_untracked()
+                .flatten()
+                .and_then(|c| browser::measure(&c));
+            if size.try_get_untracked() != Some(measured) {
+                set_size.try_set(measured);
             }
         };
-        Effect::new(move |_| {
-            if canvas.get().is_some() {
-                measure();
+        Effect::new(move |observed: Option<bool>| {
+            let Some(element) = canvas.get() else {
+                return observed.unwrap_or(false);
+            };
+            measure();
+            if observed != Some(true) {
+                let observer = browser::observe_resize(&element, measure);
+                on_cleanup(move || drop(observer));
             }
+            true
         });
         let listener = window_event_listener(leptos::ev::resize, move |_| measure());
         on_cleanup(move || listener.remove());
@@ -55,10 +65,40 @@ mod browser {
     use plotters::coord::Shift;
     use plotters::prelude::{DrawingArea, IntoDrawingArea};
     use plotters_canvas::CanvasBackend;
+    use send_wrapper::SendWrapper;
+    use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
     use super::CanvasSize;
+
+    /// Watches an element's box: `on_resize` runs whenever it changes, until the value answered is dropped.
+    pub fn observe_resize(element: &HtmlCanvasElement, on_resize: impl Fn() + 'static) -> Observed {
+        let callback = Closure::<dyn FnMut()>::new(on_resize);
+        let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+        if let Some(o) = &observer {
+            o.observe(element);
+        }
+        Observed {
+            observer: SendWrapper::new(observer),
+            _callback: SendWrapper::new(callback),
+        }
+    }
+
+    /// A resize observer and its callback, which live together; disconnected when dropped. (Only ever used on
+    /// the browser's one thread: `SendWrapper` lets it sit in a reactive cleanup.)
+    pub struct Observed {
+        observer: SendWrapper<Option<web_sys::ResizeObserver>>,
+        _callback: SendWrapper<Closure<dyn FnMut()>>,
+    }
+
+    impl Drop for Observed {
+        fn drop(&mut self) {
+            if let Some(o) = &*self.observer {
+                o.disconnect();
+            }
+        }
+    }
 
     pub fn measure(canvas: &HtmlCanvasElement) -> Option<CanvasSize> {
         let (width, height) = (canvas.client_width(), canvas.client_height());

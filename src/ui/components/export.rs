@@ -1,4 +1,5 @@
-//! Export links under a plot: the figure as PNG, the data as CSV, and the original `.npy` files.
+//! Export links under a plot: the figure as PNG (`PngButton`, also under the compare page's overlays), the data
+//! as CSV, and the original `.npy` files.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -11,20 +12,10 @@ pub fn ExportLinks(
     canvas: NodeRef<Canvas>,
     npy_fields: Vec<String>,
 ) -> impl IntoView {
-    let save_png = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(canvas) = canvas.get() {
-            browser::download_png(&canvas, &format!("{id}.png"));
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = canvas;
-    };
     view! {
         <div class="export">
             <span class="muted">"Export: "</span>
-            <button class="link" on:click=save_png>
-                "PNG"
-            </button>
+            <PngButton canvas file_name=format!("{id}.png") />
             <a href=format!("/api/result/csv?id={id}") download>
                 "CSV"
             </a>
@@ -39,6 +30,24 @@ pub fn ExportLinks(
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+/// Saves the canvas as it is drawn now as a PNG named `file_name`.
+#[component]
+pub fn PngButton(canvas: NodeRef<Canvas>, file_name: String) -> impl IntoView {
+    let save_png = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(canvas) = canvas.get() {
+            browser::download_png(&canvas, &file_name);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (canvas, &file_name);
+    };
+    view! {
+        <button class="link" on:click=save_png>
+            "PNG"
+        </button>
     }
 }
 

@@ -254,9 +254,6 @@ mod browser {
     use crate::plots::{draw_result, Choices, Drawn};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
-    /// A drag shorter than this many pixels is a click, not a zoom.
-    const MIN_DRAG: i32 = 5;
-
     /// The x axis of a plot that zooms.
     fn zoom_frame(drawn: &Drawn) -> Option<Frame> {
         match drawn {
@@ -364,30 +361,13 @@ mod browser {
         pub fn release(&self, event: &MouseEvent) -> Option<(f64, f64)> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
-            let frame = zoom_frame(&*self.drawn.get_untracked()?)?;
-            let end = event.offset_x().clamp(frame.px.0, frame.px.1);
-            let start = start.clamp(frame.px.0, frame.px.1);
-            if (end - start).abs() < MIN_DRAG {
-                return None;
-            }
-            let (a, b) = (frame.data_x(start)?, frame.data_x(end)?);
-            if pan {
-                let shift = a - b;
-                Some((frame.x.0 + shift, frame.x.1 + shift))
-            } else {
-                Some((a.min(b), a.max(b)))
-            }
+            zoom_frame(&*self.drawn.get_untracked()?)?.dragged(start, event.offset_x(), pan)
         }
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
         pub fn wheel(&self, event: &WheelEvent) -> Option<(f64, f64)> {
-            let frame = zoom_frame(&*self.drawn.get_untracked()?)?;
-            let at = frame.data_x(event.offset_x())?;
-            let factor = if event.delta_y() < 0.0 { 0.8 } else { 1.25 };
-            Some((
-                at - (at - frame.x.0) * factor,
-                at + (frame.x.1 - at) * factor,
-            ))
+            zoom_frame(&*self.drawn.get_untracked()?)?
+                .wheeled(event.offset_x(), event.delta_y() < 0.0)
         }
     }
 

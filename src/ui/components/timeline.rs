@@ -88,7 +88,7 @@ mod browser {
     use crate::plots::animation::{draw_frame, Animation};
     use crate::plots::chart::Display;
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
-    use crate::ui::components::overlay::fetch_all;
+    use crate::ui::components::compared::{fetch_all, Ask};
 
     /// A run's panel: its label, its animation and its display options.
     type Panel = (String, Animation, Display);
@@ -101,7 +101,7 @@ mod browser {
         shared: Shared,
     ) {
         let panels = results.iter().flatten().count().max(1) as u32;
-        let fetched = fetch_all(results, size, move || panels);
+        let fetched = fetch_all(results, size, move || panels, Ask::default);
         let loaded: RwSignal<Option<Arc<Vec<Panel>>>> = RwSignal::new(None);
         Effect::new(move |_| {
             let Some(Some(views)) = fetched.get() else {

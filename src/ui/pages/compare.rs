@@ -1,23 +1,23 @@
 //! `/compare?runs=ID,ID,…[&baseline=ID]`: why the runs differ — the sentence, the metadata that differs (a switch
 //! shows every key), the equations and circuits against the baseline's — and which results they share. Each run
 //! keeps one colour (its place in the list). Results drawn as curves are overlaid, one chart per result with
-//! every run's curve in its colour and a residual panel; fields on one colour scale with difference maps against
+//! every run's curve in its colour and a residual panel (an optimisation's parameters as small multiples under
+//! it, an ensemble's distributions at one shared time); fields on one colour scale with difference maps against
 //! the baseline; animations on one timeline.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use leptos_router::location::Url;
 
 use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
 use crate::model::ResultType;
 use crate::plots::overlay::overlays;
-use crate::ui::components::overlay::{FieldsPlot, OverlayPlot};
+use crate::ui::components::fields::FieldsPlot;
+use crate::ui::components::histograms::HistogramsPlot;
+use crate::ui::components::overlay::OverlayPlot;
+use crate::ui::components::run_colour as colour;
 use crate::ui::components::timeline::TimelinePlot;
 use crate::ui::server_fns::fetch_comparison;
-
-/// The CSS class of the `i`-th run's colour (`style/main.css`: the plots' palette, in order).
-pub(super) fn colour(i: usize) -> String {
-    format!("run-colour c{}", i % 6)
-}
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
@@ -139,8 +139,24 @@ fn CompareView(c: Comparison) -> impl IntoView {
                     } else if m.result_type == ResultType::PhysicsAnimation {
                         view! { <TimelinePlot results=m.results.clone() labels=labels.clone() /> }.into_any()
                     } else {
+                        let csv = format!(
+                            "/api/compare/csv?runs={all}&type={}&title={}",
+                            Url::escape(m.result_type.as_str()),
+                            Url::escape(m.title.as_deref().unwrap_or_default()),
+                        );
+                        let ensemble = m.result_type == ResultType::StochasticEnsemble;
                         view! {
-                            <OverlayPlot results=m.results.clone() result_type=m.result_type.clone() baseline />
+                            <OverlayPlot
+                                results=m.results.clone()
+                                result_type=m.result_type.clone()
+                                baseline
+                                labels=labels.clone()
+                                csv
+                            />
+                            {ensemble
+                                .then(|| {
+                                    view! { <HistogramsPlot results=m.results.clone() labels=labels.clone() /> }
+                                })}
                         }
                             .into_any()
                     }}

@@ -7,10 +7,10 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::compare::colour;
 use crate::model::converge::{Convergence, Series};
 use crate::plots::format::short_number;
 use crate::ui::components::canvas::use_canvas_size;
+use crate::ui::components::run_colour as colour;
 use crate::ui::server_fns::{fetch_convergence, run_fields};
 use crate::ui::Live;
 

@@ -1,0 +1,202 @@
+//! Reduced views of results, kept for the next request that wants the same one: zooming back into a range
+//! already seen, another page or client drawing the same plot, the compare page's runs drawn again after an
+//! event. A reduction reads every value of a result (a 10⁷-point series is 160 MB of `.npy`); the view it makes
+//! is what one canvas shows (tens of kilobytes), so keeping views is cheap and answering from them is a lookup.
+//!
+//! A view is keyed by the result file's `Stamp` besides the request: a result written again under the same id
+//! (or deleted) no longer matches, so a kept view is never stale. The cache is bounded by the views' encoded
+//! size and evicts the least useful first (`quick_cache`'s CLOCK-Pro).
+
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+
+use crate::error::AppError;
+use crate::model::ResultId;
+use crate::plots::view::PlotData;
+use crate::storage::{AsgardStorage, Stamp};
+
+/// How many bytes of views a monitor keeps: ~800 views of a 1-D series at 1,152 columns, or ~10 full-width
+/// grids.
+pub const VIEW_CACHE_BYTES: u64 = 64 << 20;
+
+/// What a view was asked for with, and the version of the result it was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    id: ResultId,
+    stamp: Stamp,
+    columns: usize,
+    /// The x range's bits: a zoom asks again for exactly the range it asked for before.
+    view: Option<(u64, u64)>,
+    time_index: Option<usize>,
+}
+
+/// A kept view and its encoded size, weighed once when kept.
+#[derive(Clone)]
+struct Kept {
+    view: Arc<PlotData>,
+    bytes: u64,
+}
+
+#[derive(Clone)]
+struct BySize;
+
+impl Weighter<Key, Kept> for BySize {
+    fn weight(&self, _key: &Key, kept: &Kept) -> u64 {
+        kept.bytes.max(1)
+    }
+}
+
+/// The kept views, shared by every request.
+pub struct ViewCache {
+    views: Cache<Key, Kept, BySize>,
+}
+
+impl ViewCache {
+    /// A cache holding up to `bytes` of encoded views.
+    pub fn new(bytes: u64) -> Self {
+        Self {
+            // The estimate only sizes the table: a 1-D view is ~80 KB.
+            views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
+        }
+    }
+
+    /// How many views are kept.
+    pub fn len(&self) -> usize {
+        self.views.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.views.is_empty()
+    }
+
+    /// The view of result `id` as `plots::reduce::reduce_for_view` makes it, from the cache when the same view
+    /// of the same version of the result was made before. Blocking: call it from the blocking pool.
+    pub fn view(
+        &self,
+        storage: &AsgardStorage,
+        id: ResultId,
+        columns: usize,
+        view: Option<(f64, f64)>,
+        time_index: Option<usize>,
+    ) -> Result<PlotData, AppError> {
+        let reduce = || -> Result<PlotData, AppError> {
+            let payload = storage.get_result(id)?;
+            crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
+                .map_err(AppError::Damaged)
+        };
+        // A result without a file is an error `reduce` reports; nothing to key it by.
+        let Some(stamp) = storage.result_stamp(id) else {
+            return reduce();
+        };
+        let key = Key {
+            id,
+            stamp,
+            columns,
+            view: view.map(|(lo, hi)| (lo.to_bits(), hi.to_bits())),
+            time_index,
+        };
+        let kept = self.views.get_or_insert_with(&key, || {
+            let view = reduce()?;
+            let bytes = postcard::experimental::serialized_size(&view).unwrap_or(0) as u64;
+            Ok::<_, AppError>(Kept {
+                view: Arc::new(view),
+                bytes,
+            })
+        })?;
+        Ok(PlotData::clone(&kept.view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::ResultType;
+    use crate::storage::DataValue;
+
+    fn series(storage: &AsgardStorage, scale: f64) -> ResultId {
+        let run = storage.create_run("cache", None, None).unwrap();
+        let x: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| v * scale).collect();
+        storage
+            .add_result(
+                run.id,
+                ResultType::Solution1D,
+                [
+                    ("x".to_owned(), DataValue::from(x)),
+                    ("computed".to_owned(), DataValue::from(y)),
+                ],
+                json!({}),
+            )
+            .unwrap()
+    }
+
+    #[test]
+    fn the_same_view_is_answered_from_the_cache_and_a_rewritten_result_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = AsgardStorage::open(dir.path()).unwrap();
+        let id = series(&storage, 1.0);
+        let cache = ViewCache::new(VIEW_CACHE_BYTES);
+
+        let first = cache
+            .view(&storage, id, 256, Some((10.0, 500.0)), None)
+            .unwrap();
+        assert_eq!(cache.len(), 1);
+        let again = cache
+            .view(&storage, id, 256, Some((10.0, 500.0)), None)
+            .unwrap();
+        assert_eq!(first, again);
+        assert_eq!(cache.len(), 1, "the same view is not made twice");
+        cache.view(&storage, id, 256, None, None).unwrap();
+        cache
+            .view(&storage, id, 512, Some((10.0, 500.0)), None)
+            .unwrap();
+        assert_eq!(cache.len(), 3, "another range or width is another view");
+
+        // The result file replaced under the same id (a new inode): the kept views no longer match.
+        let other = series(&storage, 2.0);
+        std::fs::rename(storage.result_path(other), storage.result_path(id)).unwrap();
+        let rewritten = cache.view(&storage, id, 256, Some((10.0, 500.0)), None);
+        // The array files belong to the other id, so the replaced file is damaged for this one, which shows
+        // that it was read again rather than answered from the cache.
+        assert!(
+            rewritten.as_ref().map_or(true, |v| *v != first),
+            "{rewritten:?}"
+        );
+
+        // A deleted result is not found, whatever was kept.
+        std::fs::remove_file(storage.result_path(id)).unwrap();
+        assert!(matches!(
+            cache.view(&storage, id, 512, Some((10.0, 500.0)), None),
+            Err(AppError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = AsgardStorage::open(dir.path()).unwrap();
+        let id = series(&storage, 1.0);
+        let one = postcard::experimental::serialized_size(
+            &ViewCache::new(VIEW_CACHE_BYTES)
+                .view(&storage, id, 1024, None, None)
+                .unwrap(),
+        )
+        .unwrap() as u64;
+        let cache = ViewCache::new(one * 4);
+        for k in 0..40 {
+            let lo = f64::from(k);
+            cache
+                .view(&storage, id, 1024, Some((lo, lo + 5_000.0)), None)
+                .unwrap();
+        }
+        assert!(
+            (1..=5).contains(&cache.len()),
+            "{} views kept in room for about 4",
+            cache.len()
+        );
+    }
+}

@@ -1,0 +1,209 @@
+//! Several runs' `Solution2D` on the compare page, drawn by `plots::field_compare`: a panel per run on one colour
+//! scale with one colour bar, difference maps against the baseline, a read-out of every panel at the point
+//! under the pointer, and a zoom shared by every panel.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
+use crate::model::ResultId;
+use crate::plots::solution2d::Window;
+use crate::ui::components::canvas::use_canvas_size;
+
+/// Several runs' `Solution2D` (`plots::field_compare`): a panel per run on one colour scale, and a difference
+/// map per run against the baseline; hovering reads the same point in every panel, and a drag over any panel
+/// zooms every panel to the same window (double-click shows the whole grid again). The zoom magnifies the grids
+/// as fetched, one cell per block of the canvas: it does not fetch finer cells.
+#[component]
+pub fn FieldsPlot(
+    results: Vec<Option<ResultId>>,
+    baseline: usize,
+    labels: Vec<String>,
+) -> impl IntoView {
+    let canvas = NodeRef::<Canvas>::new();
+    let size = use_canvas_size(canvas);
+    let drawn = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let readout = RwSignal::new(None::<String>);
+    // The part of the grid every panel shows (a drag on any panel), `None` for all of it.
+    let window = RwSignal::new(None::<Window>);
+    // Rows of panels: the page sizes the canvas to them once the data says how many.
+    let rows = RwSignal::new(2usize);
+    let scale = RwSignal::new(String::new());
+    let boxes = RwSignal::new(String::new());
+    #[cfg(feature = "hydrate")]
+    let pointer = browser::fields(
+        results,
+        baseline,
+        labels,
+        canvas,
+        (size, window),
+        (drawn, error, rows, scale, boxes),
+    );
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (results, baseline, labels, size);
+    let hover = move |event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        readout.set(pointer.readout(event.offset_x(), event.offset_y()));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
+    let press = move |event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        pointer.press(event.offset_x(), event.offset_y());
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
+    let release = move |event: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = pointer.release(event.offset_x(), event.offset_y()) {
+            window.set(Some(w));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = event;
+    };
+    view! {
+        <div class="plot">
+            <canvas
+                node_ref=canvas
+                class="fields"
+                width="800"
+                height="520"
+                style=move || format!("aspect-ratio: auto; height: {}px", rows.get() * 260)
+                data-testid="fields"
+                data-drawn=move || drawn.get().to_string()
+                data-scale=move || scale.get()
+                data-panels=move || boxes.get()
+                data-window=move || {
+                    window.get().map(|((x0, x1), (y0, y1))| format!("{x0},{x1},{y0},{y1}")).unwrap_or_default()
+                }
+                on:mousemove=hover
+                on:mouseleave=move |_| readout.set(None)
+                on:mousedown=press
+                on:mouseup=release
+                on:dblclick=move |_| window.set(None)
+            ></canvas>
+            <div class="readout" data-testid="fields-readout">{move || readout.get().unwrap_or_default()}</div>
+            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::sync::Arc;
+
+    use leptos::html::Canvas;
+    use leptos::prelude::*;
+
+    use crate::model::ResultId;
+    use crate::plots::field_compare::{draw_fields, FieldSet, Panel, Shown};
+    use crate::plots::solution2d::{Solution2D, Window};
+    use crate::ui::components::canvas::{drawing_area, CanvasSize};
+    use crate::ui::components::compared::{fetch_all, parse, Ask};
+
+    /// A drawn set of fields and where each panel lies.
+    type DrawnFields = Arc<(FieldSet, Vec<Panel>)>;
+
+    /// What the fields' read-out and zoom need: the set, where each panel lies, and a drag in progress.
+    #[derive(Clone, Copy)]
+    pub struct FieldsPointer {
+        drawn: RwSignal<Option<DrawnFields>>,
+        labels: StoredValue<Vec<String>>,
+        drag: RwSignal<Option<(i32, i32)>>,
+    }
+
+    impl FieldsPointer {
+        pub fn press(&self, px: i32, py: i32) {
+            self.drag.set(Some((px, py)));
+        }
+
+        /// Ends a drag: the window it encloses on the panel where it started, if it was long enough.
+        pub fn release(&self, px: i32, py: i32) -> Option<Window> {
+            let start = self.drag.get_untracked()?;
+            self.drag.set(None);
+            let drawn = self.drawn.get_untracked()?;
+            drawn
+                .1
+                .iter()
+                .find(|p| p.frame.data_xy(start.0, start.1).is_some())?
+                .frame
+                .dragged(start, (px, py))
+        }
+
+        /// Every panel's value at the point under the pointer, when it is over a panel.
+        pub fn readout(&self, px: i32, py: i32) -> Option<String> {
+            let drawn = self.drawn.get_untracked()?;
+            let (set, panels) = &*drawn;
+            let (x, y) = panels.iter().find_map(|p| p.frame.data_xy(px, py))?;
+            Some(self.labels.with_value(|labels| set.readout(x, y, labels)))
+        }
+    }
+
+    type FieldSignals = (
+        RwSignal<bool>,
+        RwSignal<Option<String>>,
+        RwSignal<usize>,
+        RwSignal<String>,
+        RwSignal<String>,
+    );
+
+    pub fn fields(
+        results: Vec<Option<ResultId>>,
+        baseline: usize,
+        labels: Vec<String>,
+        canvas: NodeRef<Canvas>,
+        (size, window): (ReadSignal<Option<CanvasSize>>, RwSignal<Option<Window>>),
+        (drawn, error, rows, scale, boxes): FieldSignals,
+    ) -> FieldsPointer {
+        let present = results.iter().flatten().count().clamp(1, 4) as u32;
+        let pointer = FieldsPointer {
+            drawn: RwSignal::new(None),
+            labels: StoredValue::new(labels),
+            drag: RwSignal::new(None),
+        };
+        let fetched = fetch_all(results, size, move || present, Ask::default);
+        Effect::new(move |_| {
+            let (Some(Some(views)), Some(element), Some(size)) =
+                (fetched.get(), canvas.get(), size.get())
+            else {
+                return;
+            };
+            let result = parse(&views, Solution2D::from_view).and_then(|(fields, display)| {
+                let set = FieldSet::new(fields, baseline);
+                if set.rows() != rows.get_untracked() {
+                    // The canvas grows to the rows first; the resize draws again.
+                    rows.set(set.rows());
+                }
+                let panels = pointer.labels.with_value(|labels| {
+                    draw_fields(
+                        &drawing_area(element, size)?,
+                        &set,
+                        labels,
+                        &display,
+                        window.get(),
+                    )
+                })?;
+                scale.set(format!("{},{}", set.scale.0, set.scale.1));
+                boxes.set(
+                    panels
+                        .iter()
+                        .map(|p| {
+                            let kind = match p.shown {
+                                Shown::Run(_) => "run",
+                                Shown::Difference(_) => "difference",
+                            };
+                            let f = p.frame;
+                            format!("{kind}:{},{},{},{}", f.px.0, f.py.0, f.px.1, f.py.1)
+                        })
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                );
+                pointer.drawn.set(Some(Arc::new((set, panels))));
+                Ok(())
+            });
+            drawn.set(result.is_ok());
+            error.set(result.err());
+        });
+        pointer
+    }
+}
