@@ -168,6 +168,9 @@ test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 
   expect(readings[1]).toContain("shift=1 − shift=0 = 1.000");
   await canvas.dblclick({ position: middle(zoomed[0]) });
   await expect(canvas).toHaveAttribute("data-window", "");
+  const card = page.locator(".overlay-card").filter({ has: canvas });
+  const [png] = await Promise.all([page.waitForEvent("download"), card.getByRole("button", { name: "PNG" }).click()]);
+  expect(png.suggestedFilename()).toBe("compare-Solution2D.png");
 });
 
 type Box = { kind: string; x0: number; y0: number; x1: number; y1: number };

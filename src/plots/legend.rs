@@ -4,7 +4,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::plots::chart::{drawing_error, Axis, ChartSpec, DrawResult, Linear, FONT, TICK_SIZE};
+use crate::plots::chart::{
+    drawing_error, Axis, ChartSpec, DrawResult, Linear, LogY, FONT, TICK_SIZE,
+};
 
 /// Draws a chart's legend at `position` (from [`ChartSpec::linear_with_legend`]).
 pub fn draw_legend<'a, DB, CT>(
@@ -49,22 +51,54 @@ impl<'t> ChartSpec<'t> {
         if let Some(corner) = legend_corner(&chart, legend) {
             return Ok((chart, corner));
         }
-        let (_, height) = legend_size(chart.plotting_area(), legend.labels);
-        let plot_height = chart.plotting_area().dim_in_pixel().1 as f64;
+        let share = room_share(&chart, legend);
         let (lo, hi) = self.y.range;
-        // The legend's height and its 5-pixel gaps, as a share of the plot, go on top of the data.
-        let room = f64::from(height + 10);
-        let hi = hi + (hi - lo) * room / (plot_height - room).max(room);
         area.fill(&WHITE).map_err(drawing_error)?;
-        let roomy = Self {
+        let roomy = self.with_y_top(hi + (hi - lo) * share);
+        Ok((roomy.linear(area)?, SeriesLabelPosition::UpperRight))
+    }
+
+    /// [`ChartSpec::linear_with_legend`] on a logarithmic y axis: the room above the data is made in decades.
+    pub fn log_y_with_legend<'a, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+        legend: &Legend<'_>,
+    ) -> Result<(LogY<'a, DB>, SeriesLabelPosition), String>
+    where
+        DB::ErrorType: 'static,
+    {
+        let chart = self.log_y(area)?;
+        if let Some(corner) = legend_corner(&chart, legend) {
+            return Ok((chart, corner));
+        }
+        let share = room_share(&chart, legend);
+        let (lo, hi) = self.y.range;
+        area.fill(&WHITE).map_err(drawing_error)?;
+        let roomy = self.with_y_top(hi * (hi / lo).powf(share));
+        Ok((roomy.log_y(area)?, SeriesLabelPosition::UpperRight))
+    }
+
+    fn with_y_top(&self, hi: f64) -> Self {
+        Self {
             y: Axis {
-                range: (lo, hi),
+                range: (self.y.range.0, hi),
                 ..self.y
             },
             ..*self
-        };
-        Ok((roomy.linear(area)?, SeriesLabelPosition::UpperRight))
+        }
     }
+}
+
+/// How much of the y range to add on top of the data so that the legend fits above it: the legend's height
+/// and its 5-pixel gaps, as a share of the plot that is left.
+fn room_share<DB: DrawingBackend, CT: CoordTranslate>(
+    chart: &ChartContext<'_, DB, CT>,
+    legend: &Legend<'_>,
+) -> f64 {
+    let (_, height) = legend_size(chart.plotting_area(), legend.labels);
+    let plot_height = chart.plotting_area().dim_in_pixel().1 as f64;
+    let room = f64::from(height + 10);
+    room / (plot_height - room).max(room)
 }
 
 /// The legend's size in pixels: plotters' layout (a 30-pixel swatch and 10-pixel margins around the lines).

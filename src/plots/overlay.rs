@@ -12,6 +12,7 @@ use crate::model::ResultType;
 use crate::plots::chart::{drawing_error, line, padded, Axis, ChartSpec, Display, Frame, PALETTE};
 use crate::plots::ensemble::{Band, Ensemble, EnsembleOptions};
 use crate::plots::format::describe;
+use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
 use crate::plots::optimization::Optimization;
 use crate::plots::sequence::Sequence;
 use crate::plots::solution1d::Solution1D;
@@ -163,10 +164,11 @@ fn finite(x: &[f64], y: &[f64]) -> Vec<(f64, f64)> {
 }
 
 /// Draws each run's curve (`(i, curve)` in colour `i`): its band translucent, its expected curve dashed, then
-/// its line.
+/// its line, labelled `labels[i]` for a legend when labels are given.
 pub fn draw_runs<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,
     present: &[(usize, &Curve)],
+    labels: Option<&[String]>,
 ) -> Result<(), String>
 where
     DB: DrawingBackend + 'a,
@@ -192,12 +194,18 @@ where
                 ))
                 .map_err(drawing_error)?;
         }
-        chart
+        let series = chart
             .draw_series(LineSeries::new(finite(&c.x, &c.y), line(color)))
             .map_err(drawing_error)?;
+        if let Some(label) = labels.and_then(|l| l.get(*i)) {
+            series.label(label.as_str()).legend(swatch(line(color)));
+        }
     }
     Ok(())
 }
+
+/// The most runs named in a legend inside the chart; beyond, the page's list of runs names them.
+pub const MAX_LEGEND: usize = 12;
 
 /// What the pointer reads at `x`: each run's point nearest to it, by the run's label (`labels[i]`), a reduced
 /// column with its range; `None` when no run has a point.
@@ -229,7 +237,7 @@ pub fn readout(curves: &[Option<Curve>], labels: &[String], x: f64) -> Option<St
 /// chart on a log axis (a loss). Answers where the main chart's x axis lies, for zoom and read-out.
 pub fn draw_overlay<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    curves: &[Option<Curve>],
+    (curves, labels): (&[Option<Curve>], &[String]),
     baseline: usize,
     display: &Display,
     (log_y, view): (bool, Option<(f64, f64)>),
@@ -279,13 +287,51 @@ where
         Axis::new(x, display.x_or("x")),
         Axis::new(if log_y { y } else { padded(y, 0.05) }, display.y_or("y")),
     );
+    // A legend naming each run (up to `MAX_LEGEND`), where it hides none of them: the figure exported as PNG
+    // says which colour is which run.
+    let named = present.len() <= MAX_LEGEND;
+    let legend_labels: Vec<&str> = if named {
+        present
+            .iter()
+            .map(|(i, _)| labels.get(*i).map_or("", String::as_str))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let drawn: Vec<Vec<(f64, f64)>> = present
+        .iter()
+        .flat_map(|(_, c)| {
+            let band = c
+                .band
+                .as_ref()
+                .map(|(lo, hi)| (lo.as_slice(), hi.as_slice()));
+            [
+                Some(finite(&c.x, &c.y)),
+                c.expected.as_ref().map(|e| finite(&c.x, e)),
+            ]
+            .into_iter()
+            .flatten()
+            .chain(band_outline(&c.x, band))
+        })
+        .collect();
+    let legend = Legend {
+        labels: &legend_labels,
+        drawn: &drawn,
+    };
+    let named = named.then_some(labels);
     let frame = if log_y {
-        let mut chart = spec.log_y(&main_area)?;
-        draw_runs(&mut chart, &present)?;
+        let (mut chart, corner) = spec.log_y_with_legend(&main_area, &legend)?;
+        draw_runs(&mut chart, &present, named)?;
+        if named.is_some() {
+            draw_legend(&mut chart, corner)?;
+        }
         Frame::of(&chart, x)
     } else {
-        let mut chart = spec.linear(&main_area)?;
-        draw_runs(&mut chart, &present)?;
+        let (mut chart, corner) = spec.linear_with_legend(&main_area, &legend)?;
+        draw_runs(&mut chart, &present, named)?;
+        if named.is_some() {
+            draw_legend(&mut chart, corner)?;
+        }
         Frame::of(&chart, x)
     };
     if let Some(residual_area) = residual_area {
@@ -386,7 +432,7 @@ mod tests {
         let mut svg = String::new();
         {
             let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
-            draw_overlay(&area, &curves, 0, &Display::default(), (false, None)).unwrap();
+            draw_overlay(&area, (&curves, &[]), 0, &Display::default(), (false, None)).unwrap();
         }
         // Fifty curves and forty-nine residuals: every run drawn, none capped.
         let data_lines = svg
@@ -420,13 +466,20 @@ mod tests {
         let area = SVGBackend::with_string(&mut svg, (800, 500)).into_drawing_area();
         let frame = draw_overlay(
             &area,
-            &[a, b],
+            (&[a, b], &labels),
             0,
             &Display::default(),
             (false, Some((0.25, 0.75))),
         )
         .unwrap();
         assert_eq!(frame.x, (0.25, 0.75), "the axis spans the view");
+        drop(area);
+        for label in &labels[..2] {
+            assert!(
+                svg.lines().any(|l| l.trim() == label),
+                "{label} in the legend"
+            );
+        }
         let middle = frame.data_x((frame.px.0 + frame.px.1) / 2).unwrap();
         assert!((middle - 0.5).abs() < 0.01, "{middle}");
     }

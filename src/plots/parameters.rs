@@ -86,7 +86,7 @@ where
         )
         .compact()
         .linear(&cell)?;
-        draw_runs(&mut chart, &present)?;
+        draw_runs(&mut chart, &present, None)?;
     }
     area.present().map_err(drawing_error)
 }

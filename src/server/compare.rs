@@ -193,6 +193,12 @@ pub async fn compare_csv(
         .await
         .map_err(|_| AppError::Internal)??
     };
+    if names.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "these {result_type} results have no 1-D numeric fields to put side by side; each run's fields \
+             download from its run page"
+        )));
+    }
     let (sender, receiver) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(2);
     tokio::task::spawn_blocking(move || {
         let mut text = format!("run,label,{}\n", names.join(","));

@@ -208,7 +208,17 @@ async fn one_result_of_every_run_downloads_as_one_table() {
         ]
     );
 
-    // What cannot be exported says what was expected.
+    // What cannot be exported says what was expected. (A field has no columns to put side by side.)
+    let c = storage.create_run("c", None, None).unwrap().id;
+    let grid = json!([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);
+    storage
+        .add_result(
+            c,
+            "Solution2D",
+            vec![("values".to_owned(), grid.into())],
+            display("T"),
+        )
+        .unwrap();
     for (uri, status, says) in [
         (
             format!("/api/compare/csv?runs={},{b}", a.id),
@@ -219,6 +229,14 @@ async fn one_result_of_every_run_downloads_as_one_table() {
             format!("/api/compare/csv?runs={},{b}&type=Solution2D", a.id),
             StatusCode::NOT_FOUND,
             "they have: Solution1D u",
+        ),
+        (
+            format!(
+                "/api/compare/csv?runs={},{b},{c}&type=Solution2D&title=T",
+                a.id
+            ),
+            StatusCode::BAD_REQUEST,
+            "no 1-D numeric fields",
         ),
         (
             format!("/api/compare/csv?runs={}&type=Solution1D&title=u", a.id),

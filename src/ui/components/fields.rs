@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::model::ResultId;
 use crate::plots::solution2d::Window;
 use crate::ui::components::canvas::use_canvas_size;
+use crate::ui::components::export::PngButton;
 
 /// Several runs' `Solution2D` (`plots::field_compare`): a panel per run on one colour scale, and a difference
 /// map per run against the baseline; hovering reads the same point in every panel, and a drag over any panel
@@ -83,6 +84,10 @@ pub fn FieldsPlot(
                 on:dblclick=move |_| window.set(None)
             ></canvas>
             <div class="readout" data-testid="fields-readout">{move || readout.get().unwrap_or_default()}</div>
+            <div class="export">
+                <span class="muted">"Export: "</span>
+                <PngButton canvas file_name="compare-Solution2D.png".to_owned() />
+            </div>
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
     }

@@ -262,14 +262,17 @@ mod browser {
                 return;
             };
             let result = parse(&views, Curve::of).and_then(|(curves, display)| {
-                let frame = draw_overlay(
-                    &drawing_area(element, size)?,
-                    &curves,
-                    baseline,
-                    &display,
-                    // A loss goes on a log axis.
-                    (optimization, view.get_untracked()),
-                )?;
+                let area = drawing_area(element, size)?;
+                let frame = pointer.labels.with_value(|labels| {
+                    draw_overlay(
+                        &area,
+                        (&curves, labels),
+                        baseline,
+                        &display,
+                        // A loss goes on a log axis.
+                        (optimization, view.get_untracked()),
+                    )
+                })?;
                 pointer.drawn.set(Some(Arc::new((curves, frame))));
                 Ok(frame)
             });

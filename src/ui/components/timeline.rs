@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use crate::model::ResultId;
 use crate::ui::components::animation::PlayControls;
 use crate::ui::components::canvas::use_canvas_size;
+use crate::ui::components::export::PngButton;
 
 /// The player shared by every panel.
 #[derive(Clone, Copy)]
@@ -68,6 +69,10 @@ pub fn TimelinePlot(results: Vec<Option<ResultId>>, labels: Vec<String>) -> impl
                 <span class="muted">
                     {move || format!("frame {} of {} · t = {:.4}", frame.get() + 1, count.get(), time.get())}
                 </span>
+            </div>
+            <div class="export">
+                <span class="muted">"Export: "</span>
+                <PngButton canvas file_name="compare-PhysicsAnimation.png".to_owned() />
             </div>
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
