@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::model::{FieldInfo, FieldValue, NumArray, ResultPayload};
+use crate::plots::ensemble::{Ensemble, EnsembleOptions};
 
 /// The whole of one field as CSV: a 1-D array is one column; a 2-D array one line per row; higher dimensions
 /// one line per innermost row, led by its index columns. Non-numeric fields are refused.
@@ -132,6 +133,38 @@ pub fn rows_under(payload: &ResultPayload, names: &[String], lead: &str, out: &m
         }
         out.push('\n');
     }
+}
+
+/// The columns of an ensemble's table ([`ensemble_statistics`]).
+pub const ENSEMBLE_COLUMNS: [&str; 4] = ["t", "mean", "lower", "upper"];
+
+/// A `StochasticEnsemble` as the 1-D columns its overlay draws: at every time, the mean over every path and the
+/// central confidence band (the display's `confidence`, 95 % by default).
+pub fn ensemble_statistics(payload: &ResultPayload) -> Result<ResultPayload, String> {
+    let data = Ensemble::from_payload(payload)?;
+    let options: EnsembleOptions = serde_json::from_str(&payload.display_json).unwrap_or_default();
+    let band = data.band(options.confidence);
+    let column = |values: Vec<f64>| {
+        FieldValue::Array(NumArray {
+            shape: vec![values.len()],
+            dtype: "<f8".into(),
+            values,
+        })
+    };
+    let [t, mean, lower, upper] = ENSEMBLE_COLUMNS.map(String::from);
+    Ok(ResultPayload {
+        fields: vec![
+            (t, column(data.t)),
+            (mean, column(band.mean)),
+            (lower, column(band.lower)),
+            (upper, column(band.upper)),
+        ],
+        id: payload.id,
+        run_id: payload.run_id,
+        result_type: payload.result_type.clone(),
+        timestamp: payload.timestamp.clone(),
+        display_json: payload.display_json.clone(),
+    })
 }
 
 /// `text` as one CSV cell: quoted when it holds a comma, a quote or a line break.

@@ -140,6 +140,15 @@ test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 
   const readout = page.getByTestId("fields-readout");
   await expect(readout).toContainText("shift=1 − shift=0 = 1.000");
   await expect(readout).toContainText("shift=0 = ");
+  // A crosshair in every panel, each at the same place within its panel.
+  const crosshairs = page.getByTestId("crosshair");
+  await expect(crosshairs).toHaveCount(3);
+  const lefts = await crosshairs.evaluateAll((els) => els.map((e) => parseFloat((e as HTMLElement).style.left)));
+  lefts.forEach((left, k) => {
+    expect(left).toBeGreaterThan(boxes[k].x0);
+    expect(left).toBeLessThan(boxes[k].x1);
+    expect((left - boxes[k].x0) / (boxes[k].x1 - boxes[k].x0)).toBeCloseTo(0.5, 1);
+  });
   await galleryShot(page.locator(".overlay-card"), "compare-fields");
 
   // A drag over A's panel zooms every panel to the same window: the same place in each panel reads the same
@@ -353,4 +362,37 @@ test("ensembles at one shared time: each run's distribution at that time, a redu
   expect(atB.mean).toBeCloseTo(meanAt(atB.t, 1), 4);
   expect((await canvasPixels(canvas, [214, 39, 40])).colour).toBeGreaterThan(100);
   await galleryShot(page.locator(".overlay-card").filter({ has: canvas }), "compare-histograms");
+});
+
+test("runs added to a comparison by a query and removed in place", async ({ page }) => {
+  const sweep = `add-${randomUUID().slice(0, 8)}`;
+  const [a, b, c, d] = [0, 1, 2, 3].map((k) => writeRun({ name: `k ${k}`, metadata: { k, sweep, odd: k % 2 === 1 }, status: "completed" }));
+  await page.goto(`/compare?runs=${a},${b}`);
+  await expect(page.getByTestId("compared-run")).toHaveCount(2);
+  await expect(page.getByTestId("remove-run")).toHaveCount(0);
+
+  // A query adds every run it matches that is not compared yet; the baseline stays.
+  const input = page.getByTestId("add-runs");
+  await input.fill(`meta.sweep = "${sweep}" AND meta.k >= 2`);
+  await input.press("Enter");
+  await expect(page.getByTestId("compared-run")).toHaveCount(4);
+  await expect(page).toHaveURL(new RegExp(`runs=${a},${b},.*&baseline=${a}`));
+  expect(page.url()).toContain(c);
+  expect(page.url()).toContain(d);
+  await expect(page.getByTestId("why")).toContainText("meta.k");
+
+  // A query that cannot be read, or matches nothing, says so and changes nothing.
+  await input.fill("meta.k >= ");
+  await input.press("Enter");
+  await expect(page.getByTestId("add-problem")).toBeVisible();
+  await input.fill(`meta.sweep = "${sweep}-none"`);
+  await input.press("Enter");
+  await expect(page.getByTestId("add-problem")).toContainText("no run matches");
+  await expect(page.getByTestId("compared-run")).toHaveCount(4);
+
+  // Removing the baseline makes the first run left the baseline.
+  await page.getByTestId("compared-run").first().getByTestId("remove-run").click();
+  await expect(page.getByTestId("compared-run")).toHaveCount(3);
+  expect(page.url()).not.toContain(a);
+  await expect(page.getByTestId("compared-run").first().getByTestId("baseline")).toBeVisible();
 });

@@ -186,6 +186,20 @@ impl Frame2D {
         Some(((a.0.min(b.0), a.0.max(b.0)), (a.1.min(b.1), a.1.max(b.1))))
     }
 
+    /// The pixel of data point (`x`, `y`), if it is inside the ranges shown: the inverse of [`Frame2D::data_xy`].
+    pub fn pixel_of(&self, x: f64, y: f64) -> Option<(i32, i32)> {
+        let inside = |v: f64, (lo, hi): (f64, f64)| v >= lo.min(hi) && v <= lo.max(hi);
+        if !inside(x, self.x) || !inside(y, self.y) || self.x.1 == self.x.0 || self.y.1 == self.y.0
+        {
+            return None;
+        }
+        let px = f64::from(self.px.0)
+            + (x - self.x.0) / (self.x.1 - self.x.0) * f64::from(self.px.1 - self.px.0);
+        let py = f64::from(self.py.0)
+            + (self.y.1 - y) / (self.y.1 - self.y.0) * f64::from(self.py.1 - self.py.0);
+        Some((px.round() as i32, py.round() as i32))
+    }
+
     /// The data point under pixel (`px`, `py`), if it is inside the plotting area.
     pub fn data_xy(&self, px: i32, py: i32) -> Option<(f64, f64)> {
         let x = Frame {
@@ -580,6 +594,9 @@ mod tests {
             Some(((2.0, 5.0), (0.4, 0.9)))
         );
         assert_eq!(grid.dragged((120, 10), (150, 12)), None, "too flat");
+        assert_eq!(grid.pixel_of(2.0, 0.9), Some((120, 10)));
+        assert_eq!(grid.data_xy(120, 10), Some((2.0, 0.9)), "the inverse");
+        assert_eq!(grid.pixel_of(11.0, 0.5), None, "outside");
     }
 
     #[test]

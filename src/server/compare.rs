@@ -14,7 +14,7 @@ use super::AppState;
 use crate::compare::{compare, Compared};
 use crate::error::AppError;
 use crate::model::compare::Comparison;
-use crate::model::{FieldInfo, ResultId, RunId};
+use crate::model::{FieldInfo, ResultId, ResultType, RunId};
 use crate::storage::AsgardStorage;
 
 /// The most runs one comparison takes (each is read from disk on every request).
@@ -115,7 +115,7 @@ const CSV_CHUNK: usize = 1 << 20;
 
 /// `GET /api/compare/csv?runs=ID,ID,…&type=Solution1D[&title=…]`: every compared run's result of that type
 /// and title, full data, in one table — `run,label,` then the result's columns (their union across the runs; a
-/// run's missing column is empty). Streamed run by run as the arrays are read, so memory holds about one
+/// run's missing column is empty; an ensemble's per-time mean and confidence band over every path). Streamed run by run as the arrays are read, so memory holds about one
 /// result's text whatever the runs' sizes; a client that goes away stops the reading.
 pub async fn compare_csv(
     State(state): State<AppState>,
@@ -169,8 +169,13 @@ pub async fn compare_csv(
             ))
         })
         .collect();
+    // An ensemble's paths are a matrix: its table is what the overlay draws, the per-time statistics over every
+    // path (`export::ensemble_statistics`).
+    let ensemble = result_type == ResultType::StochasticEnsemble.as_str();
     // The header first: the columns of every run's result, from the records alone.
-    let names = {
+    let names = if ensemble {
+        crate::export::ENSEMBLE_COLUMNS.map(String::from).to_vec()
+    } else {
         let storage = storage.clone();
         let ids: Vec<ResultId> = results.iter().map(|(_, id)| *id).collect();
         tokio::task::spawn_blocking(move || -> Result<Vec<String>, AppError> {
@@ -203,7 +208,14 @@ pub async fn compare_csv(
     tokio::task::spawn_blocking(move || {
         let mut text = format!("run,label,{}\n", names.join(","));
         for (lead, id) in results {
-            let payload = match storage.get_result(id) {
+            let payload = storage.get_result(id).map_err(|e| e.to_string());
+            let payload = match payload.and_then(|p| {
+                if ensemble {
+                    crate::export::ensemble_statistics(&p)
+                } else {
+                    Ok(p)
+                }
+            }) {
                 Ok(p) => p,
                 Err(e) => {
                     // The table would be incomplete: end the download as failed rather than short.

@@ -208,6 +208,47 @@ async fn one_result_of_every_run_downloads_as_one_table() {
         ]
     );
 
+    // Ensembles: the per-time mean and 95 % band over every path, which the overlay draws.
+    let paths = |shift: f64| -> Vec<Vec<f64>> {
+        (0..5)
+            .map(|i| {
+                (0..3)
+                    .map(|k| f64::from(i) + f64::from(k) + shift)
+                    .collect()
+            })
+            .collect()
+    };
+    let e = storage.create_run("e", None, None).unwrap();
+    storage.set_metadata(e.id, "dt", json!(2e-3)).unwrap();
+    for (run, shift) in [(a.id, 0.0), (e.id, 10.0)] {
+        storage
+            .add_result(
+                run,
+                "StochasticEnsemble",
+                vec![
+                    ("t".to_owned(), json!([0.0, 0.5, 1.0]).into()),
+                    ("paths".to_owned(), json!(paths(shift)).into()),
+                ],
+                display("walk"),
+            )
+            .unwrap();
+    }
+    let uri = format!(
+        "/api/compare/csv?runs={},{}&type=StochasticEnsemble&title=walk",
+        a.id, e.id
+    );
+    let (status, bytes) = get_bytes(&storage, &uri).await;
+    let text = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "run,label,t,mean,lower,upper");
+    assert_eq!(lines.len(), 1 + 3 + 3);
+    // At t = 0.5 (k = 1) run A's paths are 1, 2, 3, 4, 5: mean 3.
+    let row: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!((row[2], row[3]), ("0.5", "3"));
+    assert!(lines[4].starts_with(&format!("{},", e.id)));
+    assert_eq!(lines[5].split(',').nth(3), Some("13"), "B = A + 10");
+
     // What cannot be exported says what was expected. (A field has no columns to put side by side.)
     let c = storage.create_run("c", None, None).unwrap().id;
     let grid = json!([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]);

@@ -1,6 +1,6 @@
 //! Several runs' `Solution2D` on the compare page, drawn by `plots::field_compare`: a panel per run on one colour
 //! scale with one colour bar, difference maps against the baseline, a read-out of every panel at the point
-//! under the pointer, and a zoom shared by every panel.
+//! under the pointer with a crosshair at that point in each, and a zoom shared by every panel.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
@@ -42,9 +42,15 @@ pub fn FieldsPlot(
     );
     #[cfg(not(feature = "hydrate"))]
     let _ = (results, baseline, labels, size);
+    // Where the point under the pointer lies in every panel: a crosshair in each.
+    let marks = RwSignal::new(Vec::<Mark>::new());
     let hover = move |event: leptos::ev::MouseEvent| {
         #[cfg(feature = "hydrate")]
-        readout.set(pointer.readout(event.offset_x(), event.offset_y()));
+        {
+            let (px, py) = (event.offset_x(), event.offset_y());
+            readout.set(pointer.readout(px, py));
+            marks.set(pointer.crosshair(px, py));
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = event;
     };
@@ -64,6 +70,7 @@ pub fn FieldsPlot(
     };
     view! {
         <div class="plot">
+            <div class="fields-box">
             <canvas
                 node_ref=canvas
                 class="fields"
@@ -78,11 +85,16 @@ pub fn FieldsPlot(
                     window.get().map(|((x0, x1), (y0, y1))| format!("{x0},{x1},{y0},{y1}")).unwrap_or_default()
                 }
                 on:mousemove=hover
-                on:mouseleave=move |_| readout.set(None)
+                on:mouseleave=move |_| {
+                    readout.set(None);
+                    marks.set(Vec::new());
+                }
                 on:mousedown=press
                 on:mouseup=release
                 on:dblclick=move |_| window.set(None)
             ></canvas>
+            {move || marks.get().into_iter().map(|m| view! { <Crosshair m /> }).collect_view()}
+            </div>
             <div class="readout" data-testid="fields-readout">{move || readout.get().unwrap_or_default()}</div>
             <div class="export">
                 <span class="muted">"Export: "</span>
@@ -90,6 +102,32 @@ pub fn FieldsPlot(
             </div>
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
+    }
+}
+
+/// The point under the pointer in one panel (`x`, `y`) and the panel's plotting area, in CSS pixels from the
+/// canvas's corner.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    pub x: i32,
+    pub y: i32,
+    pub area: (i32, i32, i32, i32),
+}
+
+/// A crosshair across one panel's plotting area, over the canvas (it takes no pointer events).
+#[component]
+fn Crosshair(m: Mark) -> impl IntoView {
+    let (left, top, right, bottom) = m.area;
+    view! {
+        <div
+            class="crosshair"
+            data-testid="crosshair"
+            style=format!("left: {}px; top: {top}px; height: {}px", m.x, bottom - top)
+        ></div>
+        <div
+            class="crosshair"
+            style=format!("left: {left}px; top: {}px; width: {}px", m.y, right - left)
+        ></div>
     }
 }
 
@@ -120,6 +158,29 @@ mod browser {
     impl FieldsPointer {
         pub fn press(&self, px: i32, py: i32) {
             self.drag.set(Some((px, py)));
+        }
+
+        /// Where the data point under the pointer lies in every panel, when the pointer is over one.
+        pub fn crosshair(&self, px: i32, py: i32) -> Vec<super::Mark> {
+            let Some(drawn) = self.drawn.get_untracked() else {
+                return Vec::new();
+            };
+            let panels = &drawn.1;
+            let Some((x, y)) = panels.iter().find_map(|p| p.frame.data_xy(px, py)) else {
+                return Vec::new();
+            };
+            panels
+                .iter()
+                .filter_map(|p| {
+                    let f = p.frame;
+                    let (x, y) = f.pixel_of(x, y)?;
+                    Some(super::Mark {
+                        x,
+                        y,
+                        area: (f.px.0, f.py.0, f.px.1, f.py.1),
+                    })
+                })
+                .collect()
         }
 
         /// Ends a drag: the window it encloses on the panel where it started, if it was long enough.

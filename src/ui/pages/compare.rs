@@ -6,7 +6,7 @@
 //! the baseline; animations on one timeline.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::location::Url;
 
 use crate::model::compare::{Change, Comparison, MetaRow, TextDiff};
@@ -17,7 +17,7 @@ use crate::ui::components::histograms::HistogramsPlot;
 use crate::ui::components::overlay::OverlayPlot;
 use crate::ui::components::run_colour as colour;
 use crate::ui::components::timeline::TimelinePlot;
-use crate::ui::server_fns::fetch_comparison;
+use crate::ui::server_fns::{fetch_comparison, list_runs};
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
@@ -63,6 +63,17 @@ fn CompareView(c: Comparison) -> impl IntoView {
         .enumerate()
         .map(|(i, r)| {
             let make_baseline = format!("/compare?runs={all}&baseline={}", r.id);
+            // Without this run; the baseline stays unless it is the one removed (then the first left is).
+            let others: Vec<&str> = ids
+                .iter()
+                .filter(|id| **id != r.id.to_string())
+                .map(String::as_str)
+                .collect();
+            let remove = if i == baseline {
+                format!("/compare?runs={}", others.join(","))
+            } else {
+                format!("/compare?runs={}&baseline={}", others.join(","), ids[baseline])
+            };
             view! {
                 <li data-testid="compared-run">
                     <span class=colour(i)></span>
@@ -73,6 +84,14 @@ fn CompareView(c: Comparison) -> impl IntoView {
                     } else {
                         view! { <a class="small" href=make_baseline>"make baseline"</a> }.into_any()
                     }}
+                    {(others.len() >= 2)
+                        .then(|| {
+                            view! {
+                                <a class="small" href=remove data-testid="remove-run">
+                                    "remove"
+                                </a>
+                            }
+                        })}
                 </li>
             }
         })
@@ -169,6 +188,7 @@ fn CompareView(c: Comparison) -> impl IntoView {
             <h1>"Compare " {c.runs.len()} " runs"</h1>
             <p class="why" data-testid="why">{c.sentence.clone()}</p>
             <ol class="compared-runs">{runs}</ol>
+            <AddRuns ids=ids.clone() baseline=ids[baseline].clone() />
             <h2>"Metadata"</h2>
             <label class="small">
                 <input type="checkbox" data-testid="show-all-keys" bind:checked=show_all />
@@ -256,5 +276,82 @@ fn TextAgainst(label: String, i: usize, diff: TextDiff, lines: bool) -> impl Int
                 view! { <p><code>{parts}</code></p> }.into_any()
             }}
         </div>
+    }
+}
+
+/// The most runs one "add" brings in.
+const MAX_ADDED: usize = 200;
+
+/// Adds runs to the comparison in place: a run's id, or a query in the run list's language (`meta.sweep =
+/// "heat"`), whose matching runs (up to `MAX_ADDED`, newest first) join those compared.
+#[component]
+fn AddRuns(ids: Vec<String>, baseline: String) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let q = text.get_untracked().trim().to_owned();
+        if q.is_empty() {
+            return;
+        }
+        let (ids, baseline, navigate) = (ids.clone(), baseline.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            match runs_named_by(&q).await {
+                Ok(found) if found.is_empty() => {
+                    problem.set(Some(format!("no run matches {q}")));
+                }
+                Ok(found) => {
+                    let mut all = ids;
+                    for id in found {
+                        if !all.contains(&id) {
+                            all.push(id);
+                        }
+                    }
+                    problem.set(None);
+                    text.set(String::new());
+                    let address = format!("/compare?runs={}&baseline={baseline}", all.join(","));
+                    navigate(&address, Default::default());
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="add-runs" on:submit=submit>
+            <label class="small">
+                "Add runs: "
+                <input
+                    type="text"
+                    data-testid="add-runs"
+                    placeholder="a run id, or a query: meta.sweep = \"heat\""
+                    bind:value=text
+                />
+            </label>
+            <button type="submit" class="small">"Add"</button>
+            {move || problem.get().map(|p| view! { <span class="problem" data-testid="add-problem">{p}</span> })}
+        </form>
+    }
+}
+
+/// The ids of the runs `text` names: itself when it is a run id, else the runs its query matches (newest
+/// first, up to `MAX_ADDED`); what is wrong with the query otherwise.
+async fn runs_named_by(text: &str) -> Result<Vec<String>, String> {
+    if let Ok(id) = text.parse::<uuid::Uuid>() {
+        return Ok(vec![id.to_string()]);
+    }
+    let page = list_runs(
+        0,
+        MAX_ADDED,
+        text.to_owned(),
+        String::new(),
+        String::new(),
+        String::new(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    match page.query_problem {
+        Some(p) => Err(p.message),
+        None => Ok(page.runs.iter().map(|r| r.id.to_string()).collect()),
     }
 }
