@@ -201,6 +201,20 @@ test("a plot exports its figure as PNG, its data as CSV and its original .npy fi
   expect((await npy.body()).equals(readFileSync(path.join(storage(), "files", `${resultId}_x.npy`)))).toBe(true);
 });
 
+test("a heatmap exports its grid as a CSV of rows, not a CSV of its axis alone", async ({ page }) => {
+  const id = writeRun({ name: "Grid exports" });
+  const values = Array.from({ length: 3 }, (_, j) => Array.from({ length: 4 }, (_, i) => 10 * j + i));
+  const result = addResult(id, "Solution2D", { values, x: [0, 1, 2, 3], y: [0, 0.5, 1] }, { title: "Grid" });
+  const canvas = await drawnCanvas(page, id, result);
+  expect(canvas).toBeTruthy();
+  const card = resultCard(page, result);
+  // Its 1-D fields are its axes: their CSV is offered, and the grid has its own.
+  await expect(card.getByRole("link", { name: "values.csv" })).toBeVisible();
+  const csv = await (await page.request.get((await card.getByRole("link", { name: "values.csv" }).getAttribute("href"))!)).text();
+  // One line per row, led by the row's index.
+  expect(csv.trim().split("\n")).toEqual(["i0,c0,c1,c2,c3", "0,0,1,2,3", "1,10,11,12,13", "2,20,21,22,23"]);
+});
+
 test("hovering a Solution1D reads out the nearest point", async ({ page }) => {
   const id = writeRun({ name: "Hover" });
   const x = Array.from({ length: 101 }, (_, i) => i / 100);

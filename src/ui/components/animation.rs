@@ -10,10 +10,10 @@ use inert::Pointer;
 
 use crate::model::ResultId;
 use crate::ui::components::canvas::use_canvas_size;
-use crate::ui::components::export::ExportLinks;
+use crate::ui::components::export::{Downloads, ExportLinks};
 
 #[component]
-pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
+pub fn AnimationPlot(id: ResultId, downloads: Downloads) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let player = Player {
         frame: RwSignal::new(0),
@@ -85,7 +85,7 @@ pub fn AnimationPlot(id: ResultId, npy_fields: Vec<String>) -> impl IntoView {
             <div class="readout" data-testid="readout">
                 {move || readout.get().unwrap_or_default()}
             </div>
-            <ExportLinks id canvas npy_fields />
+            <ExportLinks id canvas downloads />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
     }

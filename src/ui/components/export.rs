@@ -1,25 +1,70 @@
-//! Export links under a plot: the figure as PNG (`PngButton`, also under the compare page's overlays), the data
-//! as CSV, and the original `.npy` files.
+//! Export links under a plot: the figure as PNG (`PngButton`, also under the compare page's overlays), the 1-D
+//! columns as one CSV, each field of two or more dimensions as its own CSV, and the original `.npy` files.
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
-use crate::model::ResultId;
+use crate::model::{FieldInfo, FieldStorage, ResultId};
+
+/// What of a result can be downloaded, known from its fields' shapes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Downloads {
+    /// Whether it has 1-D columns to put side by side (`x,computed,expected`): the "CSV" link.
+    pub columns: bool,
+    /// Its numeric fields of two or more dimensions, each its own CSV (a grid's rows, an ensemble's paths).
+    pub tables: Vec<String>,
+    /// Its fields stored as `.npy` files, each downloadable as it is.
+    pub npy: Vec<String>,
+}
+
+impl Downloads {
+    pub fn of(fields: &[FieldInfo]) -> Self {
+        Self {
+            columns: !crate::export::column_names(fields).is_empty(),
+            tables: fields
+                .iter()
+                .filter(|f| f.shape.len() >= 2 && f.dtype != "json")
+                .map(|f| f.name.clone())
+                .collect(),
+            npy: fields
+                .iter()
+                .filter(|f| f.storage == FieldStorage::Npy)
+                .map(|f| f.name.clone())
+                .collect(),
+        }
+    }
+}
 
 #[component]
-pub fn ExportLinks(
-    id: ResultId,
-    canvas: NodeRef<Canvas>,
-    npy_fields: Vec<String>,
-) -> impl IntoView {
+pub fn ExportLinks(id: ResultId, canvas: NodeRef<Canvas>, downloads: Downloads) -> impl IntoView {
+    let Downloads {
+        columns,
+        tables,
+        npy,
+    } = downloads;
     view! {
         <div class="export">
             <span class="muted">"Export: "</span>
             <PngButton canvas file_name=format!("{id}.png") />
-            <a href=format!("/api/result/csv?id={id}") download>
-                "CSV"
-            </a>
-            {npy_fields
+            {columns
+                .then(|| {
+                    view! {
+                        <a href=format!("/api/result/csv?id={id}") download>
+                            "CSV"
+                        </a>
+                    }
+                })}
+            {tables
+                .into_iter()
+                .map(|field| {
+                    view! {
+                        <a href=format!("/api/result/csv?id={id}&field={field}") download>
+                            {format!("{field}.csv")}
+                        </a>
+                    }
+                })
+                .collect_view()}
+            {npy
                 .into_iter()
                 .map(|field| {
                     view! {

@@ -19,7 +19,7 @@ use inert::Pointer;
 use crate::model::{ResultId, ResultType};
 use crate::plots::Choices;
 use crate::ui::components::canvas::use_canvas_size;
-use crate::ui::components::export::ExportLinks;
+use crate::ui::components::export::{Downloads, ExportLinks};
 
 /// The canvas's first drawing buffer, in the server's HTML; the browser resizes it to the element's size.
 const WIDTH: u32 = 800;
@@ -65,7 +65,7 @@ impl PlotState {
 }
 
 #[component]
-pub fn ResultPlot(id: ResultId, result_type: ResultType, npy_fields: Vec<String>) -> impl IntoView {
+pub fn ResultPlot(id: ResultId, result_type: ResultType, downloads: Downloads) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let state = PlotState::new();
     let pointer = Pointer::start(id, &result_type, canvas, use_canvas_size(canvas), state);
@@ -108,7 +108,7 @@ pub fn ResultPlot(id: ResultId, result_type: ResultType, npy_fields: Vec<String>
                 {move || readout.get().unwrap_or_default()}
             </div>
             <Notes state />
-            <ExportLinks id canvas npy_fields />
+            <ExportLinks id canvas downloads />
             {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
         </div>
     }

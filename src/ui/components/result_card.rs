@@ -6,6 +6,7 @@ use crate::model::{FieldStorage, ResultSummary, ResultType};
 use crate::plots::format::short_number;
 use crate::plots::has_plot;
 use crate::ui::components::animation::AnimationPlot;
+use crate::ui::components::export::Downloads;
 use crate::ui::components::plot::ResultPlot;
 use crate::ui::format_timestamp;
 
@@ -15,19 +16,14 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
         .title
         .clone()
         .unwrap_or_else(|| summary.result_type.to_string());
-    let npy_fields: Vec<String> = summary
-        .fields
-        .iter()
-        .filter(|f| f.storage == FieldStorage::Npy)
-        .map(|f| f.name.clone())
-        .collect();
+    let downloads = Downloads::of(&summary.fields);
     let body = match (&summary.problem, &summary.result_type) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
         (None, ResultType::PhysicsAnimation) => {
-            view! { <AnimationPlot id=summary.id npy_fields /> }.into_any()
+            view! { <AnimationPlot id=summary.id downloads /> }.into_any()
         }
         (None, t) if has_plot(t) => {
-            view! { <ResultPlot id=summary.id result_type=t.clone() npy_fields /> }.into_any()
+            view! { <ResultPlot id=summary.id result_type=t.clone() downloads /> }.into_any()
         }
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
