@@ -114,7 +114,7 @@ mod browser {
     use crate::model::ResultId;
     use crate::plots::histograms::{column_near, draw_histograms, time_range, AtTime};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
-    use crate::ui::components::compared::{fetch_all, Ask, Views};
+    use crate::ui::components::compared::{fetch_all, Ask};
 
     pub fn start(
         results: Vec<Option<ResultId>>,
@@ -122,9 +122,8 @@ mod browser {
         size: ReadSignal<Option<CanvasSize>>,
         shared: Shared,
     ) {
-        // By run, the column to ask a reduced ensemble for: known once its first view has come.
+        // By run, the column to ask a reduced ensemble for: known once a view of it has come.
         let columns: RwSignal<Vec<Option<usize>>> = RwSignal::new(Vec::new());
-        let first: StoredValue<Option<Views>> = StoredValue::new(None);
         let fetched = fetch_all(
             results,
             size,
@@ -140,9 +139,6 @@ mod browser {
             else {
                 return;
             };
-            if first.with_value(Option::is_none) {
-                first.set_value(Some(views.clone()));
-            }
             let ok: Vec<Option<&crate::plots::view::PlotData>> = views
                 .iter()
                 .map(|v| v.as_ref().and_then(|v| v.as_ref().ok()))
@@ -151,19 +147,18 @@ mod browser {
                 shared.range.set(time_range(&ok));
             }
             let time = shared.time.get();
-            // A time chosen: the columns to ask the reduced runs for, from their first views (whose column
-            // centres do not depend on the column asked for). Asked again only when they change.
+            // A time chosen: the columns to ask the reduced runs for, from the views just come (a column's time
+            // depends on the width and the range, not on the column asked for; after a resize they are new).
+            // Asked again only when they change.
             if let Some(t) = time {
-                let wanted: Vec<Option<usize>> = first.with_value(|f| {
-                    f.iter()
-                        .flatten()
-                        .map(|v| {
-                            v.as_ref()
-                                .and_then(|v| v.as_ref().ok())
-                                .and_then(|v| column_near(v, t))
-                        })
-                        .collect()
-                });
+                let mut wanted: Vec<Option<usize>> = ok
+                    .iter()
+                    .map(|v| v.and_then(|v| column_near(v, t)))
+                    .collect();
+                if wanted.iter().all(Option::is_none) {
+                    // Only raw runs: nothing to ask for.
+                    wanted.clear();
+                }
                 if wanted != columns.get_untracked() {
                     columns.set(wanted);
                     return;
