@@ -70,18 +70,18 @@ impl AtTime {
 /// the values at that time. `None` for a raw view, which holds every time.
 pub fn column_near(view: &PlotData, t: f64) -> Option<usize> {
     view.ensemble()?;
-    let ts = Ensemble::from_view(view).ok()?.t;
-    nearest_index(&ts, t)
+    nearest_index(&view.payload.array("t")?.values, t)
 }
 
 /// The time range of every run's ensemble together.
 pub fn time_range(views: &[Option<&PlotData>]) -> Option<(f64, f64)> {
-    let ts: Vec<Vec<f64>> = views
+    // Only the times: parsing the ensembles would copy every path.
+    let ts: Vec<&[f64]> = views
         .iter()
         .flatten()
-        .filter_map(|v| Ensemble::from_view(v).ok().map(|e| e.t))
+        .filter_map(|v| Some(v.payload.array("t")?.values.as_slice()))
         .collect();
-    let (lo, hi) = finite_range(ts.iter().map(Vec::as_slice));
+    let (lo, hi) = finite_range(ts.iter().copied());
     (lo.is_finite() && hi.is_finite() && !ts.is_empty()).then_some((lo, hi))
 }
 
