@@ -46,6 +46,7 @@ test("a 3×3 sweep with one failed run: 9 cells, 8 drawn, 1 marked failed, and ]
   await expect(page.locator("h1")).toHaveText("a=2 b=0.2");
   await page.keyboard.press("]");
   await expect(page).toHaveURL(`/run/${ids.get("4,0.2")}?step=a`);
+  await expect(page.locator("h1")).toHaveText("a=4 b=0.2");
   await page.keyboard.press("]");
   await expect(page.getByTestId("step-note")).toContainText("no run after this one along a");
   await page.keyboard.press("[");

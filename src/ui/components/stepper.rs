@@ -3,7 +3,7 @@
 //! (`Index::step` on the server).
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::model::RunId;
 use crate::ui::server_fns::step_run;
@@ -28,6 +28,9 @@ pub fn Stepper(id: RunId, metadata_json: String) -> impl IntoView {
         return ().into_any();
     }
     let query = use_query_map();
+    // The run to step from is the one in the address when the key is pressed: after `]` the address changes at
+    // once, while this page stays until the next run's details arrive, and a second `]` must step from the new run.
+    let params = use_params_map();
     let chosen = Memo::new(move |_| query.read().get("step").unwrap_or_default());
     let note = RwSignal::new(None::<String>);
     let navigate = use_navigate();
@@ -39,9 +42,12 @@ pub fn Stepper(id: RunId, metadata_json: String) -> impl IntoView {
                 note.set(Some("choose a key to step through first".into()));
                 return;
             }
+            let from = params
+                .with_untracked(|p| p.get("id"))
+                .unwrap_or_else(|| id.to_string());
             let navigate = navigate.clone();
             leptos::task::spawn_local(async move {
-                match step_run(id.to_string(), key.clone(), forward).await {
+                match step_run(from, key.clone(), forward).await {
                     Ok(Some(next)) => {
                         navigate(&format!("/run/{next}?step={key}"), Default::default())
                     }
