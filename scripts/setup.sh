@@ -52,4 +52,10 @@ if ! "$here/.venv/bin/python" -c "import asgard_storage, numpy, pytest" 2>/dev/n
   "$here/.venv/bin/pip" install -q --no-deps -e "$here/clients/python"
 fi
 
+# A real S3-compatible server for the object storage tests (moto), and obstore for the Python writer on S3.
+if ! { [ -x "$here/.venv/bin/moto_server" ] && "$here/.venv/bin/python" -c "import obstore" 2>/dev/null; }; then
+  say "installing moto (an S3-compatible server for the tests) and obstore"
+  "$here/.venv/bin/pip" install -q -r "$here/clients/python/requirements-s3.txt"
+fi
+
 say "ready"

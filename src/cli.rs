@@ -41,7 +41,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct DumpArgs {
-    /// The storage directory to read
+    /// The storage to read: a directory, file://DIR, or s3://BUCKET/PREFIX (also gs://, az://)
     #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
     pub storage: PathBuf,
 }
@@ -52,22 +52,27 @@ pub fn dump(args: DumpArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens (and lays out, if new) the storage a command names.
+/// Opens (and lays out, if new) the storage a command names: a directory, `file://DIR`, or a bucket
+/// (`s3://bucket/prefix`, `gs://…`, `az://…`).
 fn open_storage(path: &Path) -> anyhow::Result<AsgardStorage> {
-    AsgardStorage::open(path).with_context(|| format!("storage {} is not usable", path.display()))
+    let location = path.to_string_lossy();
+    AsgardStorage::open_location(&location)
+        .with_context(|| format!("storage {location} is not usable"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Watch {
     /// Operating-system change events, falling back to polling where there are none
     Native,
-    /// Poll the storage every --poll-interval-ms (for NFS and other network filesystems)
+    /// Poll the storage every --poll-interval-ms (for NFS and other network filesystems; a bucket's journal is
+    /// always polled, every second unless this is given)
     Poll,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct MonitorArgs {
-    /// The storage directory (created if missing)
+    /// The storage: a directory (created if missing), file://DIR, or s3://BUCKET/PREFIX (also gs://, az://),
+    /// with credentials and endpoint from the standard variables (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, …)
     #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
     pub storage: PathBuf,
     /// The port to listen on (0 picks a free one)
@@ -128,7 +133,7 @@ pub struct ExampleArgs {
     /// Serve the dashboard while the examples run, and after until Ctrl-C
     #[arg(long)]
     pub monitor: bool,
-    /// The storage directory to write into (created if missing)
+    /// The storage to write into: a directory (created if missing), file://DIR, or s3://BUCKET/PREFIX
     #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
     pub storage: PathBuf,
     /// With --monitor: the port to listen on (0 picks a free one)
@@ -141,7 +146,7 @@ pub struct ExampleArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct AppendArgs {
-    /// The storage directory holding the run
+    /// The storage holding the run: a directory, file://DIR, or s3://BUCKET/PREFIX
     #[arg(long, default_value = "./storage", env = "ASGARD_STORAGE")]
     pub storage: PathBuf,
     /// The run to append to

@@ -8,7 +8,8 @@ use crate::storage::json::{to_text, value_of, NonFinite};
 use crate::storage::AsgardStorage;
 
 /// `{"runs": [run records], "results": {id: {…, "data": {field: {"shape", "dtype", "values"} or {"json":
-/// value}}}}}`, runs in no particular order; an unreadable file makes it fail, naming the file. NaN and
+/// value}}, "stats": {"type", statistic: value}}}}`, runs in no particular order (`stats`: those of the result
+/// file, else computed from its fields as the monitor does); an unreadable file makes it fail, naming the file. NaN and
 /// infinities are written as Python's `json` writes them, so that they read back as they are.
 pub fn dump(storage: &AsgardStorage) -> anyhow::Result<String> {
     let mut runs = Vec::new();
@@ -17,6 +18,7 @@ pub fn dump(storage: &AsgardStorage) -> anyhow::Result<String> {
         let run = storage.read_run(id)?;
         for &rid in &run.results {
             let payload = storage.get_result(rid)?;
+            let stats = storage.result_stats(rid)?;
             let data: Map<String, Value> = payload
                 .fields
                 .iter()
@@ -41,6 +43,7 @@ pub fn dump(storage: &AsgardStorage) -> anyhow::Result<String> {
                     "timestamp": payload.timestamp,
                     "display": serde_json::from_str::<Value>(&payload.display_json).unwrap_or(Value::Null),
                     "data": data,
+                    "stats": stats,
                 }),
             );
         }

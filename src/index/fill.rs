@@ -1,7 +1,8 @@
 //! Result statistics for results written without them (by an older writer, or by a program that writes the
-//! format with plain `json` and NumPy): computed in the background, one run at a time, and written into the
-//! run's file under its lock, so that they are computed once (docs/storage-format.md, "Result statistics").
-//! Where the storage cannot be written (read-only), they are kept in memory instead.
+//! format with plain `json` and NumPy): computed in the background, one run at a time, and kept in memory and
+//! in the index snapshot (docs/storage-format.md, "Result statistics"). The monitor never writes them into the
+//! run file: a writer that adds results without the run's lock (plain `json`) would lose the results it added
+//! while the monitor rewrote the file, and a bucket's run files are not the monitor's to rewrite.
 
 use std::collections::HashSet;
 use std::sync::{mpsc, Arc, Weak};
@@ -54,7 +55,7 @@ impl Index {
         }
     }
 
-    /// Computes the statistics of a run's results that have none in its file, and records them.
+    /// Computes the statistics of a run's results that have none in its file, and keeps them.
     pub fn fill_stats(&self, id: RunId) {
         let Ok(run) = self.storage.read_run(id) else {
             return;
@@ -69,18 +70,14 @@ impl Index {
         if entries.is_empty() {
             return;
         }
-        if let Err(e) = self.storage.record_stats(id, entries.clone()) {
-            tracing::debug!("keeping the statistics of run {id} in memory: {e}");
-            self.computed
-                .write()
-                .expect("stats lock poisoned")
-                .extend(entries);
-        }
-        // Read now rather than at the watcher's event; a storage that cannot be written has no event.
+        self.computed
+            .write()
+            .expect("stats lock poisoned")
+            .extend(entries);
         self.apply(id, self.read_entry(id));
     }
 
-    /// A result's statistics kept in memory (a storage that cannot be written), if any.
+    /// A result's statistics computed by [`Self::fill_stats`], if any.
     pub(super) fn computed_stats(&self, result: ResultId) -> Option<Value> {
         self.computed
             .read()

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use runs::Runs;
 pub use snapshot::SNAPSHOT_EVERY;
 pub use table::Table;
-pub use watcher::{supervise, watch, StorageWatcher, WatchMode};
+pub use watcher::{supervise, watch, StorageWatcher, WatchMode, JOURNAL_POLL, LOOK_BACK};
 
 use crate::model::summary::RunStats;
 use crate::model::{ResultId, RunId, RunSummary, StorageEvent};
@@ -143,9 +143,10 @@ impl Index {
             snapshot_unwritable: Default::default(),
         });
         let started = std::time::Instant::now();
-        let on_disk = index.storage.list_run_ids()?;
+        let on_disk = index.storage.list_runs_stamped()?;
         let listed = started.elapsed();
-        let from_snapshot = index.load_snapshot(&on_disk);
+        let ids: Vec<RunId> = on_disk.iter().map(|&(id, _)| id).collect();
+        let from_snapshot = index.load_snapshot(&ids);
         let loaded = started.elapsed();
         index.scan(on_disk);
         tracing::debug!(
@@ -222,6 +223,18 @@ impl Index {
         }
     }
 
+    /// Says (or stops saying, with `None`) what keeps the storage from being read right now, keeping every run
+    /// as last read: a bucket that does not answer.
+    pub fn set_problem(&self, problem: Option<String>) {
+        let mut lost = self.lost.write().expect("index lock poisoned");
+        if let Some(problem) = &problem {
+            if lost.as_ref() != Some(problem) {
+                tracing::warn!("{problem}");
+            }
+        }
+        *lost = problem;
+    }
+
     /// The storage directory is back: read what it holds now.
     pub fn found(&self) -> storage::Result<()> {
         self.storage.reopen()?;
@@ -267,13 +280,13 @@ impl Index {
 
     /// Re-reads every run file (on all cores), publishing what changed since the index last saw it.
     pub fn rescan(&self) -> storage::Result<()> {
-        self.scan(self.storage.list_run_ids()?);
+        self.scan(self.storage.list_runs_stamped()?);
         Ok(())
     }
 
-    /// [`Self::rescan`] of the runs listed `on_disk`.
-    fn scan(&self, on_disk: Vec<RunId>) {
-        let present: HashSet<RunId> = on_disk.iter().copied().collect();
+    /// [`Self::rescan`] of the runs listed `on_disk`, with their versions where the listing gave them.
+    fn scan(&self, on_disk: Vec<(RunId, Option<Stamp>)>) {
+        let present: HashSet<RunId> = on_disk.iter().map(|&(id, _)| id).collect();
         let gone: Vec<RunId> = self
             .runs
             .read()
@@ -286,14 +299,17 @@ impl Index {
         for id in gone {
             self.refresh_run(id);
         }
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = self.storage.read_parallelism();
         let chunk = on_disk.len().div_ceil(threads).max(1);
         // Files whose stamp is unchanged since they were indexed are not read again. Each run goes into the index
         // as soon as it is read, so that only a few runs' parsed JSON is alive at once, whatever the storage's size.
         std::thread::scope(|scope| {
             for ids in on_disk.chunks(chunk) {
                 scope.spawn(move || {
-                    for &id in ids.iter().filter(|&&id| !self.unchanged(id)) {
+                    for &(id, _) in ids
+                        .iter()
+                        .filter(|&&(id, listed)| !self.unchanged(id, listed))
+                    {
                         self.apply(id, self.read_entry(id));
                     }
                 });
@@ -301,9 +317,10 @@ impl Index {
         });
     }
 
-    /// Whether the run file is the very version indexed (same stamp), so that reading it would change nothing.
-    /// A run not indexed yet (every run at the cold start) costs no `stat`.
-    fn unchanged(&self, id: RunId) -> bool {
+    /// Whether the run file is the very version indexed (same stamp), so that reading it would change nothing:
+    /// its version as `listed`, or else as the storage says without reading it (a directory's `stat`; a bucket
+    /// cannot say, and its run is read). A run not indexed yet (every run at the cold start) costs nothing.
+    fn unchanged(&self, id: RunId, listed: Option<Stamp>) -> bool {
         let Some(indexed) = self
             .runs
             .read()
@@ -313,13 +330,13 @@ impl Index {
         else {
             return false;
         };
-        let stamp = Stamp::of(&self.storage.run_path(id));
+        let stamp = listed.or_else(|| self.storage.run_stamp(id));
         stamp.is_some() && indexed == stamp
     }
 
     /// Re-reads one run file and publishes what changed: created, updated, results added, deleted.
     pub fn refresh_run(&self, id: RunId) -> Vec<StorageEvent> {
-        if self.unchanged(id) {
+        if self.unchanged(id, None) {
             return Vec::new();
         }
         let fresh = self.read_entry(id);
@@ -332,8 +349,7 @@ impl Index {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match self.storage.read_run_stamped(id) {
-            Ok((run, metadata)) => {
-                let stamp = metadata.as_ref().map(Stamp::from);
+            Ok((run, stamp)) => {
                 let stats = RunStats::fold(run.results.iter().map(|&r| match run.stats_of(r) {
                     Some(entry) => storage::stats::from_entry(entry),
                     None => storage::stats::from_entry(&self.computed_stats(r)?),
@@ -354,7 +370,7 @@ impl Index {
             }
             Err(storage::Error::RunNotFound(_)) => None,
             Err(_) => {
-                let stamp = Stamp::of(&self.storage.run_path(id));
+                let stamp = self.storage.run_stamp(id);
                 self.storage.run_summary(id).map(|summary| Fresh {
                     entry: Entry {
                         sort_key: timestamp_key(&summary.timestamp),

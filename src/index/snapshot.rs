@@ -10,7 +10,7 @@
 //! [`SNAPSHOT_EVERY`] while the index changes, and when it stops; where the storage cannot be written there is
 //! none.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -161,10 +161,10 @@ struct SnapshotOut<'a> {
     runs: RunsOut<'a>,
 }
 
-/// The runs kept: those with a stamp, and whose statistics are all in their files (not only in memory).
+/// The runs kept: those with a stamp. Their statistics are kept as the index has them, those computed by the
+/// monitor too (results do not change once written, so they hold as long as the run file's stamp does).
 struct RunsOut<'a> {
     runs: &'a Runs,
-    computed: &'a HashMap<ResultId, serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -182,11 +182,10 @@ struct PairsOut<'a>(&'a [(Key, Scalar)]);
 
 impl RunsOut<'_> {
     fn kept(&self) -> impl Iterator<Item = (&Entry, &Stamp)> {
-        self.runs.entries().iter().filter_map(|e| {
-            let overlaid = !self.computed.is_empty()
-                && e.results.iter().any(|r| self.computed.contains_key(r));
-            Some((e, e.stamp.as_ref().filter(|_| !overlaid)?))
-        })
+        self.runs
+            .entries()
+            .iter()
+            .filter_map(|e| Some((e, e.stamp.as_ref()?)))
     }
 }
 
@@ -305,8 +304,6 @@ impl Index {
     }
 
     /// Writes the snapshot if the index changed since the last one was written or read; whether it wrote.
-    /// Runs whose statistics are only in memory (the storage is read-only) are left out: the next start reads
-    /// their files and computes them again.
     pub fn save_snapshot(&self) -> storage::Result<bool> {
         let changes = self.changes.load(Ordering::Acquire);
         if self.saved.load(Ordering::Acquire) == changes {
@@ -314,13 +311,9 @@ impl Index {
         }
         let bytes = {
             let runs = self.runs.read().expect("index lock poisoned");
-            let computed = self.computed.read().expect("stats lock poisoned");
             let snapshot = SnapshotOut {
                 names: runs.symbols.names().collect(),
-                runs: RunsOut {
-                    runs: &runs,
-                    computed: &computed,
-                },
+                runs: RunsOut { runs: &runs },
             };
             let mut bytes =
                 postcard::to_extend(&snapshot, MAGIC.to_vec()).expect("the snapshot serializes");

@@ -1,4 +1,6 @@
-//! Watches `runs/` for files that appear, change or disappear, whoever writes them, and feeds the index.
+//! Watches the storage for runs that appear, change or disappear, whoever writes them, and feeds the index: in
+//! a directory, `runs/` through the operating system's change events (or polling); in a bucket, its journal of
+//! change announcements, one listing per interval (docs/object-storage.md).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -27,6 +29,8 @@ pub enum WatchMode {
 pub enum StorageWatcher {
     Native(Debouncer<RecommendedWatcher>),
     Poll(Debouncer<PollWatcher>),
+    /// A bucket's journal, followed by [`supervise`] every interval.
+    Journal(Duration),
 }
 
 impl StorageWatcher {
@@ -34,13 +38,29 @@ impl StorageWatcher {
         match self {
             Self::Native(_) => "native",
             Self::Poll(_) => "poll",
+            Self::Journal(_) => "journal",
         }
     }
 }
 
+/// How often a monitor looks at a bucket's journal unless told (`--poll-interval-ms` with `--watch poll`).
+pub const JOURNAL_POLL: Duration = Duration::from_secs(1);
+/// How far back in time each look at a bucket's journal reaches: an announcement whose writer's clock is
+/// behind the monitor's by less than this is still found. Those already seen are not acted on again.
+pub const LOOK_BACK: Duration = Duration::from_secs(30);
+/// How often a monitor of a bucket compares its whole index with one listing of the bucket's runs, to catch
+/// anything the journal missed (a writer killed between its change and the announcement, a clock far behind).
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(600);
+
 /// Starts watching the index's storage.
 pub fn watch(index: Arc<Index>, mode: WatchMode) -> notify::Result<StorageWatcher> {
-    let runs_dir = index.storage().root().join("runs");
+    let Some(root) = index.storage().dir() else {
+        return Ok(StorageWatcher::Journal(match mode {
+            WatchMode::Poll(interval) => interval,
+            WatchMode::Native => JOURNAL_POLL,
+        }));
+    };
+    let runs_dir = root.join("runs");
     match mode {
         WatchMode::Native => {
             match start::<RecommendedWatcher>(&runs_dir, index.clone(), notify::Config::default()) {
@@ -114,9 +134,14 @@ fn start<W: notify::Watcher>(
 /// (indexed again, watched anew), by checking the identity of `runs/` every half second. Owns the watcher.
 pub async fn supervise(index: Arc<Index>, mode: WatchMode, watcher: StorageWatcher) {
     use std::os::unix::fs::MetadataExt;
+    if let StorageWatcher::Journal(interval) = watcher {
+        return follow_journal(index, interval).await;
+    }
     // Kept until the task ends (replaced when the storage comes back).
     let mut _watcher = watcher;
-    let root = index.storage().root().to_path_buf();
+    let Some(root) = index.storage().dir().map(Path::to_path_buf) else {
+        return;
+    };
     let runs = root.join("runs");
     let identity = |m: std::fs::Metadata| (m.dev(), m.ino());
     let mut current = tokio::fs::metadata(&runs).await.ok().map(identity);
@@ -151,5 +176,86 @@ pub async fn supervise(index: Arc<Index>, mode: WatchMode, watcher: StorageWatch
             Err(e) => tracing::error!(error = %e, "re-indexing failed"),
         }
         current = tokio::fs::metadata(&runs).await.ok().map(identity);
+    }
+}
+
+/// Follows a bucket's journal: every `interval`, one listing of the announcements made since [`LOOK_BACK`]
+/// ago, and each run announced that was not seen yet is read again (publishing what changed, as the directory
+/// watcher's events do); every [`RECONCILE_EVERY`], one listing of every run. While the bucket cannot be
+/// reached the dashboard says so and the listing is retried, less and less often; when it answers again the
+/// whole index is compared with it, so nothing that happened meanwhile is missed, and nothing is published twice
+/// (a run read again publishes only what differs from the index).
+async fn follow_journal(index: Arc<Index>, interval: Duration) {
+    let mut seen = BTreeSet::<String>::new();
+    let mut failures: u32 = 0;
+    let mut reconciled = std::time::Instant::now();
+    loop {
+        let wait = match failures {
+            0 => interval,
+            n => interval
+                .max(Duration::from_millis(250) * 2u32.pow(n.min(7)))
+                .min(Duration::from_secs(30)),
+        };
+        tokio::time::sleep(wait).await;
+        let since = std::time::SystemTime::now()
+            .checked_sub(LOOK_BACK)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let reader = index.clone();
+        let listed =
+            tokio::task::spawn_blocking(move || reader.storage().journal_since(since)).await;
+        let announced = match listed {
+            Ok(Ok(announced)) => announced,
+            Ok(Err(e)) => {
+                failures += 1;
+                index.set_problem(Some(format!(
+                    "the storage {} cannot be reached ({e}); showing what it held, and trying again",
+                    index.storage().location()
+                )));
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let caught_up = failures > 0 || reconciled.elapsed() >= RECONCILE_EVERY;
+        if failures > 0 {
+            failures = 0;
+            index.set_problem(None);
+            tracing::info!("the storage answers again; catching up");
+        }
+        let Some(oldest) = announced.first().map(|(key, _)| key.clone()) else {
+            seen.clear();
+            if caught_up {
+                reconcile(&index, &mut reconciled).await;
+            }
+            continue;
+        };
+        // Announcements older than the window will not be listed again: forget them.
+        seen.retain(|key| *key >= oldest);
+        let runs: BTreeSet<_> = announced
+            .into_iter()
+            .filter(|(key, _)| seen.insert(key.clone()))
+            .map(|(_, run)| run)
+            .collect();
+        if !runs.is_empty() {
+            let reader = index.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                for run in runs {
+                    reader.refresh_run(run);
+                }
+            })
+            .await;
+        }
+        if caught_up {
+            reconcile(&index, &mut reconciled).await;
+        }
+    }
+}
+
+/// Compares the whole index with one listing of the bucket's runs, reading those that differ.
+async fn reconcile(index: &Arc<Index>, reconciled: &mut std::time::Instant) {
+    let reader = index.clone();
+    match tokio::task::spawn_blocking(move || reader.rescan()).await {
+        Ok(Ok(())) => *reconciled = std::time::Instant::now(),
+        Ok(Err(e)) => tracing::warn!(error = %e, "comparing the index with the storage failed"),
+        Err(e) => tracing::error!(error = %e, "comparing the index with the storage failed"),
     }
 }

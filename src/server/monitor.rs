@@ -73,7 +73,7 @@ impl Monitor {
         let addr = listener.local_addr()?;
         let options = super::leptos_options(addr)?;
 
-        let root = storage.root().to_path_buf();
+        let location = storage.location();
         let index = tokio::task::spawn_blocking(move || Index::build(storage)).await??;
         index.fill_stats_in_background();
         // The next start reads only the run files that change until then.
@@ -104,7 +104,7 @@ impl Monitor {
         let mut banner = format!(
             "Asgard Monitor: http://{shown_host}:{}/{query} (storage {})",
             addr.port(),
-            root.display()
+            location
         );
         if exposed && guard.token().is_none() {
             banner += &format!(

@@ -96,6 +96,7 @@ pub fn real_path(file: &File, path: &Path) -> io::Result<PathBuf> {
 /// What identifies a version of a file without reading it: a writer's rename gives a new inode, an in-place
 /// write a new length or modification time. Taken with `stat`, which (unlike opening the file) raises no watcher
 /// event: the watcher reports opens too, so re-reading a file on every event would feed itself forever.
+/// An object in a bucket has [`Stamp::OBJECT`] for its device and a hash of its ETag for its inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Stamp {
     pub dev: u64,
@@ -105,6 +106,20 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// The `dev` of an object's stamp (no file system has it).
+    pub const OBJECT: u64 = u64::MAX;
+
+    /// This stamp of a run file, changed by the run's result entries (`runs/{id}/…`) when it has some.
+    pub fn with_entries(mut self, entries: &[String]) -> Self {
+        use std::hash::{Hash, Hasher};
+        if !entries.is_empty() {
+            let mut hasher = std::hash::DefaultHasher::new();
+            (self.ino, entries).hash(&mut hasher);
+            self.ino = hasher.finish();
+        }
+        self
+    }
+
     pub fn of(path: &std::path::Path) -> Option<Self> {
         std::fs::metadata(path).ok().map(|m| Self::from(&m))
     }

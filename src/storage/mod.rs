@@ -1,6 +1,9 @@
-//! The storage directory: the only code that touches the file system. Format in `docs/storage-format.md`.
-//! This module opens a storage and holds what reading (`read`) and writing (`write`) share.
+//! The storage: the only code that touches its files, in a directory or in a bucket. Format in
+//! `docs/storage-format.md`. This module opens a storage and holds what reading (`read`) and writing (`write`)
+//! share: every file is read, written, listed and removed through the few functions here, which know where it
+//! lives.
 
+pub mod bucket;
 mod format;
 mod fs;
 pub mod json;
@@ -13,6 +16,7 @@ mod write;
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -26,7 +30,8 @@ pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key,
 pub use views::MAX_VIEW_NAME_CHARS;
 
 use crate::model::{ResultId, RunId};
-use fs::{write_bytes_atomic, FileLock};
+use bucket::{Bucket, Put, Written};
+use fs::{remove_if_exists, write_bytes_atomic, FileLock};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -116,17 +121,29 @@ pub const INDEX_SNAPSHOT: &str = ".index/runs.snapshot";
 /// The largest run or result file read: larger ones are reported as damaged instead of being read.
 pub const MAX_RECORD_BYTES: u64 = 64 << 20;
 
-/// A storage directory, opened (and laid out if new).
+/// A storage, opened (and laid out if new): a directory on this machine, or a bucket (`s3://bucket/prefix`).
+/// Both hold the same keys in the same format (docs/storage-format.md); what differs is how a change is made
+/// safe with several writers: a directory renames files into place and locks a run's file around a change, a
+/// bucket creates objects once and changes a run file by compare-and-swap (docs/object-storage.md).
 #[derive(Clone, Debug)]
 pub struct AsgardStorage {
-    root: PathBuf,
-    /// `root` with every link resolved, once at opening: what every file read must lie inside.
-    real_root: PathBuf,
+    place: Place,
     inline_threshold: usize,
 }
 
+#[derive(Clone, Debug)]
+enum Place {
+    Dir {
+        root: PathBuf,
+        /// `root` with every link resolved, once at opening: what every file read must lie inside.
+        real_root: PathBuf,
+    },
+    Bucket(Arc<Bucket>),
+}
+
 impl AsgardStorage {
-    /// Opens the storage at `path`, creating the directory layout and metadata file if they are missing.
+    /// Opens the storage directory at `path`, creating the directory layout and metadata file if they are
+    /// missing.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let root = path.as_ref().to_path_buf();
         if root.exists() && !root.is_dir() {
@@ -142,9 +159,31 @@ impl AsgardStorage {
             path: root.clone(),
             source,
         })?;
+        Self::opened(Place::Dir { root, real_root })
+    }
+
+    /// Opens the storage a command names: a bucket (`s3://bucket/prefix`, `gs://…`, `az://…`), `file://DIR`,
+    /// or a directory. A bucket is asked for the storage's metadata file at once, so that wrong credentials, a
+    /// missing bucket or an unreachable endpoint are reported here, in one line.
+    pub fn open_location(location: &str) -> Result<Self> {
+        if let Some(dir) = location.strip_prefix("file://") {
+            return Self::open(dir);
+        }
+        if bucket::is_bucket_url(location) {
+            return Self::open_bucket(Bucket::connect(location)?);
+        }
+        Self::open(location)
+    }
+
+    /// Opens a storage in a bucket already connected (an in-memory one in tests), writing its metadata file if
+    /// there is none.
+    pub fn open_bucket(bucket: Bucket) -> Result<Self> {
+        Self::opened(Place::Bucket(Arc::new(bucket)))
+    }
+
+    fn opened(place: Place) -> Result<Self> {
         let storage = Self {
-            root,
-            real_root,
+            place,
             inline_threshold: DEFAULT_INLINE_THRESHOLD,
         };
         storage.check_or_write_metadata()?;
@@ -153,7 +192,10 @@ impl AsgardStorage {
 
     /// Lays out the directory again (after it was deleted and recreated), keeping the settings.
     pub fn reopen(&self) -> Result<()> {
-        Self::open(&self.root).map(|_| ())
+        match &self.place {
+            Place::Dir { root, .. } => Self::open(root).map(|_| ()),
+            Place::Bucket(_) => Ok(()),
+        }
     }
 
     /// Arrays with more elements than `threshold` are written to `.npy` files.
@@ -162,14 +204,56 @@ impl AsgardStorage {
         self
     }
 
+    /// The directory of a storage on this machine; `None` for a bucket.
+    pub fn dir(&self) -> Option<&Path> {
+        match &self.place {
+            Place::Dir { root, .. } => Some(root),
+            Place::Bucket(_) => None,
+        }
+    }
+
+    /// The directory of a storage on this machine, for tools and tests that look at its files.
+    ///
+    /// # Panics
+    /// For a storage in a bucket, which has none: see [`Self::dir`].
     pub fn root(&self) -> &Path {
-        &self.root
+        self.dir()
+            .expect("root() of a storage in a bucket, which has no directory")
+    }
+
+    /// Whether the storage is in a bucket.
+    pub fn is_bucket(&self) -> bool {
+        matches!(self.place, Place::Bucket(_))
+    }
+
+    /// Where the storage is, as a person would name it: a directory's path, or `s3://bucket/prefix`.
+    pub fn location(&self) -> String {
+        match &self.place {
+            Place::Dir { root, .. } => root.display().to_string(),
+            Place::Bucket(bucket) => bucket.url().to_owned(),
+        }
+    }
+
+    /// How many files to read at once when reading many: as many as there are cores for a directory, many more
+    /// for a bucket, whose time goes into waiting for answers.
+    pub fn read_parallelism(&self) -> usize {
+        match &self.place {
+            Place::Dir { .. } => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            Place::Bucket(_) => 64,
+        }
     }
 
     fn check_or_write_metadata(&self) -> Result<()> {
-        let path = self.root.join(METADATA_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
+        let unusable = |e: Error| match e {
+            Error::Io { source, .. } => Error::Unusable {
+                path: self.location().into(),
+                source,
+            },
+            e => e,
+        };
+        let rel = Path::new(METADATA_FILE);
+        match self.read_bytes(rel, MAX_RECORD_BYTES).map_err(unusable)? {
+            Some((bytes, _)) => {
                 let meta: StorageMetadata =
                     serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
                         path: METADATA_FILE.into(),
@@ -183,22 +267,18 @@ impl AsgardStorage {
                 }
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            None => {
                 let meta = StorageMetadata {
                     format: FORMAT_NAME.to_owned(),
                     version: FORMAT_VERSION,
                     created: now_rfc3339(),
                 };
                 let bytes = serde_json::to_vec_pretty(&meta).expect("metadata serializes");
-                write_bytes_atomic(&path, &bytes).map_err(|source| Error::Unusable {
-                    path: self.root.clone(),
-                    source,
-                })
+                // Another writer may create it at the same moment: theirs is as good as ours.
+                self.write_bytes(rel, bytes, Put::Create)
+                    .map(drop)
+                    .map_err(unusable)
             }
-            Err(source) => Err(Error::Unusable {
-                path: self.root.clone(),
-                source,
-            }),
         }
     }
 
@@ -210,53 +290,170 @@ impl AsgardStorage {
         PathBuf::from(format!("results/{id}.json"))
     }
 
-    /// The path of `runs/{id}.json`.
+    /// The path of `runs/{id}.json` in a directory storage (see [`Self::root`]).
     pub fn run_path(&self, id: RunId) -> PathBuf {
-        self.root.join(Self::rel_run(id))
+        self.root().join(Self::rel_run(id))
     }
 
-    /// The path of `results/{id}.json`.
+    /// The path of `results/{id}.json` in a directory storage (see [`Self::root`]).
     pub fn result_path(&self, id: ResultId) -> PathBuf {
-        self.root.join(Self::rel_result(id))
+        self.root().join(Self::rel_result(id))
     }
 
-    /// The version of `results/{id}.json` now, without opening it; `None` when there is none.
+    /// The version of `results/{id}.json` now, without reading it; `None` when there is none.
     pub fn result_stamp(&self, id: ResultId) -> Option<Stamp> {
-        Stamp::of(&self.result_path(id))
+        self.stamp(&Self::rel_result(id))
     }
 
+    /// The version of `runs/{id}.json` now, if it can be known without reading the run: for a directory, the
+    /// file's; for a bucket, `None` (a run's version there includes its result entries, which a listing
+    /// gives: [`Self::list_runs_stamped`]).
+    pub fn run_stamp(&self, id: RunId) -> Option<Stamp> {
+        match &self.place {
+            Place::Dir { root, .. } => Stamp::of(&root.join(Self::rel_run(id))),
+            Place::Bucket(_) => None,
+        }
+    }
+
+    /// The version of the file or object `rel` now, without reading it.
+    fn stamp(&self, rel: &Path) -> Option<Stamp> {
+        match &self.place {
+            Place::Dir { root, .. } => Stamp::of(&root.join(rel)),
+            Place::Bucket(bucket) => bucket
+                .head(&key(rel))
+                .ok()
+                .flatten()
+                .map(|meta| bucket::stamp_of(&meta)),
+        }
+    }
+
+    /// The run's lock in a directory storage (`.locks/{id}.lock`), held by every writer of its file.
     fn lock_run(&self, id: RunId) -> Result<FileLock> {
-        let path = self.root.join(format!(".locks/{id}.lock"));
-        FileLock::acquire(&path).map_err(|source| Error::Io {
-            path: format!(".locks/{id}.lock").into(),
-            source,
-        })
-    }
-
-    fn write_json(&self, rel: &Path, value: &impl serde::Serialize) -> Result<()> {
-        // Non-finite numbers read from a record (Python writes them bare) are written back as they were.
-        let bytes = json::to_text(value, json::NonFinite::Literal, true);
-        write_bytes_atomic(&self.root.join(rel), &bytes).map_err(|source| Error::Io {
+        let rel = format!(".locks/{id}.lock");
+        FileLock::acquire(&self.root().join(&rel)).map_err(|source| Error::Io {
             path: rel.into(),
             source,
         })
     }
 
-    /// Opens `rel` for reading, only if the file it reaches lies inside the storage: a symbolic link (of the
-    /// file, or of a directory on the way) that leads out of the storage is refused, whatever it points at.
-    /// `None` when the file does not exist.
-    pub(crate) fn open_inside(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+    fn write_json(&self, rel: &Path, value: &impl serde::Serialize) -> Result<()> {
+        self.write_bytes(rel, Self::json_bytes(value), Put::Replace)
+            .map(drop)
+    }
+
+    /// A record as its file holds it. Non-finite numbers read from a record (Python writes them bare) are
+    /// written back as they were.
+    fn json_bytes(value: &impl serde::Serialize) -> Vec<u8> {
+        json::to_text(value, json::NonFinite::Literal, true)
+    }
+
+    /// Writes a whole file or object so that a reader sees the old one or all of the new. In a directory,
+    /// [`Put::Create`] and [`Put::Update`] are plain replacements: its writers keep the rules with locks.
+    fn write_bytes(&self, rel: &Path, bytes: Vec<u8>, mode: Put) -> Result<Written> {
+        match &self.place {
+            Place::Dir { root, .. } => write_bytes_atomic(&root.join(rel), &bytes)
+                .map(|()| Written::Done)
+                .map_err(|source| Error::Io {
+                    path: rel.into(),
+                    source,
+                }),
+            Place::Bucket(bucket) => bucket.put(&key(rel), bytes, mode),
+        }
+    }
+
+    /// Writes a file or object whose bytes `write` produces: straight to a temporary file in a directory, into
+    /// memory first for a bucket.
+    fn write_with(
+        &self,
+        rel: &Path,
+        mode: Put,
+        write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<Written> {
+        let io = |source| Error::Io {
+            path: rel.into(),
+            source,
+        };
+        match &self.place {
+            Place::Dir { root, .. } => {
+                fs::write_atomic(&root.join(rel), |mut file| write(&mut file))
+                    .map(|()| Written::Done)
+                    .map_err(io)
+            }
+            Place::Bucket(bucket) => {
+                let mut bytes = Vec::new();
+                write(&mut bytes).map_err(io)?;
+                bucket.put(&key(rel), bytes, mode)
+            }
+        }
+    }
+
+    /// Removes a file or object; one already gone is removed.
+    fn remove(&self, rel: &Path) -> Result<()> {
+        match &self.place {
+            Place::Dir { root, .. } => {
+                remove_if_exists(&root.join(rel)).map_err(|source| Error::Io {
+                    path: rel.into(),
+                    source,
+                })
+            }
+            Place::Bucket(bucket) => bucket.delete(&key(rel)),
+        }
+    }
+
+    /// The names of the files directly in directory `dir` (in a bucket: of the objects one level under it), in
+    /// no particular order; none when it does not exist.
+    fn list_names(&self, dir: &str) -> Result<Vec<String>> {
+        match &self.place {
+            Place::Dir { root, .. } => match std::fs::read_dir(root.join(dir)) {
+                Ok(entries) => Ok(entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(source) => Err(Error::Io {
+                    path: dir.into(),
+                    source,
+                }),
+            },
+            Place::Bucket(bucket) => Ok(bucket
+                .list(&format!("{dir}/"), None)?
+                .into_iter()
+                .filter_map(|(rel, _)| {
+                    let name = rel.strip_prefix(dir)?.strip_prefix('/')?;
+                    (!name.contains('/')).then(|| name.to_owned())
+                })
+                .collect()),
+        }
+    }
+
+    /// Opens the file `rel` for reading: in a directory only if it lies inside the storage (see
+    /// [`Self::open_inside`]); from a bucket, fetched into the local cache first (only for files that never
+    /// change: array files). `None` when there is none.
+    pub(crate) fn open_file(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+        match &self.place {
+            Place::Dir { .. } => self.open_inside(rel),
+            Place::Bucket(bucket) => bucket.fetch_file(&key(rel)),
+        }
+    }
+
+    /// Opens `rel` for reading, only if the file it reaches lies inside the storage directory: a symbolic link
+    /// (of the file, or of a directory on the way) that leads out of the storage is refused, whatever it points
+    /// at. `None` when the file does not exist.
+    fn open_inside(&self, rel: &Path) -> Result<Option<std::fs::File>> {
+        let Place::Dir { root, real_root } = &self.place else {
+            return self.open_file(rel);
+        };
         // The fast path: `real_root` has no links, so a file reached from it through plain names (no `..`) and
         // no link lies inside. Anything else (a link on the way, a missing file) takes the general path below.
         if rel
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)))
         {
-            if let Some(file) = fs::open_without_links(&self.real_root.join(rel)) {
+            if let Some(file) = fs::open_without_links(&real_root.join(rel)) {
                 return Ok(Some(file));
             }
         }
-        let file = match std::fs::File::open(self.root.join(rel)) {
+        let file = match std::fs::File::open(root.join(rel)) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(source) => {
@@ -270,8 +467,8 @@ impl AsgardStorage {
             path: rel.into(),
             source,
         };
-        let real = fs::real_path(&file, &self.root.join(rel)).map_err(io)?;
-        if !real.starts_with(&self.real_root) {
+        let real = fs::real_path(&file, &root.join(rel)).map_err(io)?;
+        if !real.starts_with(real_root) {
             return Err(Error::Corrupt {
                 path: rel.into(),
                 message: "is a link that leads outside the storage; such links are never followed"
@@ -281,75 +478,85 @@ impl AsgardStorage {
         Ok(Some(file))
     }
 
-    /// The bytes of the monitor's index snapshot ([`INDEX_SNAPSHOT`]), if there is one.
-    pub fn read_index_snapshot(&self) -> Result<Option<Vec<u8>>> {
+    /// The bytes of a file or object (at most `max`: a larger one is reported as damaged) with its version;
+    /// `None` when there is none.
+    fn read_bytes(&self, rel: &Path, max: u64) -> Result<Option<(Vec<u8>, Option<Stamp>)>> {
         use std::io::Read;
-        let rel = Path::new(INDEX_SNAPSHOT);
-        let Some(mut file) = self.open_inside(rel)? else {
+        if let Place::Bucket(bucket) = &self.place {
+            return Ok(bucket
+                .get(&key(rel), max)?
+                .map(|(bytes, meta)| (bytes.to_vec(), Some(bucket::stamp_of(&meta)))));
+        }
+        let Some(file) = self.open_inside(rel)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|source| Error::Io {
-            path: rel.into(),
-            source,
-        })?;
-        Ok(Some(bytes))
+        let stamp = file.metadata().ok().map(|m| Stamp::from(&m));
+        let size = stamp.map_or(0, |s| s.len.min(max.saturating_add(1)));
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(max.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|source| Error::Io {
+                path: rel.into(),
+                source,
+            })?;
+        if bytes.len() as u64 > max {
+            return Err(Error::Corrupt {
+                path: rel.into(),
+                message: format!(
+                    "is larger than {} MB, the most a run or result file may be (store large arrays as .npy files)",
+                    max >> 20
+                ),
+            });
+        }
+        Ok(Some((bytes, stamp)))
+    }
+
+    /// The bytes of the monitor's index snapshot ([`INDEX_SNAPSHOT`]), if there is one.
+    pub fn read_index_snapshot(&self) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .read_bytes(Path::new(INDEX_SNAPSHOT), u64::MAX)?
+            .map(|(bytes, _)| bytes))
     }
 
     /// Replaces the monitor's index snapshot atomically, making its directory if needed.
     pub fn write_index_snapshot(&self, bytes: &[u8]) -> Result<()> {
-        let path = self.root.join(INDEX_SNAPSHOT);
-        let io = |source| Error::Io {
-            path: INDEX_SNAPSHOT.into(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
+        if let Place::Dir { root, .. } = &self.place {
+            let dir = root.join(INDEX_SNAPSHOT);
+            let dir = dir.parent().expect("the snapshot is in a directory");
+            std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+                path: INDEX_SNAPSHOT.into(),
+                source,
+            })?;
         }
-        write_bytes_atomic(&path, bytes).map_err(io)
+        self.write_bytes(Path::new(INDEX_SNAPSHOT), bytes.to_vec(), Put::Replace)
+            .map(drop)
     }
 
     fn read_json<T: serde::de::DeserializeOwned>(&self, rel: &Path) -> Result<Option<T>> {
         Ok(self.read_json_stamped(rel)?.map(|(value, _)| value))
     }
 
-    /// [`Self::read_json`], with the metadata of the very file read (taken from it before the read): what
+    /// [`Self::read_json`], with the version of the very file read (taken from it before the read): what
     /// identifies the version read, without a second lookup of its path.
     fn read_json_stamped<T: serde::de::DeserializeOwned>(
         &self,
         rel: &Path,
-    ) -> Result<Option<(T, Option<std::fs::Metadata>)>> {
-        use std::io::Read;
-        let Some(file) = self.open_inside(rel)? else {
+    ) -> Result<Option<(T, Option<Stamp>)>> {
+        let Some((bytes, stamp)) = self.read_bytes(rel, MAX_RECORD_BYTES)? else {
             return Ok(None);
         };
-        let metadata = file.metadata().ok();
-        let size = metadata
-            .as_ref()
-            .map_or(0, |m| m.len().min(MAX_RECORD_BYTES + 1));
-        let mut bytes = Vec::with_capacity(size as usize);
-        file.take(MAX_RECORD_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|source| Error::Io {
-                path: rel.into(),
-                source,
-            })?;
-        if bytes.len() as u64 > MAX_RECORD_BYTES {
-            return Err(Error::Corrupt {
-                path: rel.into(),
-                message: format!(
-                    "is larger than {} MB, the most a run or result file may be (store large arrays as .npy files)",
-                    MAX_RECORD_BYTES >> 20
-                ),
-            });
-        }
         json::from_slice(&bytes)
-            .map(|value| Some((value, metadata)))
+            .map(|value| Some((value, stamp)))
             .map_err(|e| Error::Corrupt {
                 path: rel.into(),
                 message: e.to_string(),
             })
     }
+}
+
+/// The bucket key of a relative path (the format's names are plain ASCII with `/`).
+fn key(rel: &Path) -> String {
+    rel.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

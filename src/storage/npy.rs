@@ -91,8 +91,8 @@ impl NpyArray {
     }
 
     /// Writes the array in `.npy` format.
-    pub fn write(&self, file: &File) -> Result<(), ndarray_npy::WriteNpyError> {
-        let mut w = BufWriter::new(file);
+    pub fn write(&self, out: &mut dyn Write) -> Result<(), ndarray_npy::WriteNpyError> {
+        let mut w = BufWriter::new(out);
         match self {
             Self::F64(a) => a.write_npy(&mut w)?,
             Self::F32(a) => a.write_npy(&mut w)?,

@@ -1,15 +1,16 @@
 //! Reading the storage: runs, their list rows and details, and results with their arrays resolved. An
 //! unreadable file becomes a `problem` on its own row, never an error for the whole listing.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
 use super::npy;
 use super::npy_header::{NpyError, NpyHeader};
+use super::write::JOURNAL;
 use super::{
-    format, inline_shape, json as storage_json, AsgardStorage, Error, NpyRef, Result, ResultRecord,
-    RunRecord,
+    format, inline_shape, json as storage_json, AsgardStorage, Error, NpyRef, Place, Result,
+    ResultRecord, RunRecord, Stamp,
 };
 use crate::model::summary::{ResultStats, STATISTICS};
 use crate::model::{
@@ -23,31 +24,98 @@ impl AsgardStorage {
         self.read_run_stamped(id).map(|(run, _)| run)
     }
 
-    /// [`Self::read_run`], with the metadata of the file read (see [`Self::read_json_stamped`]).
-    pub fn read_run_stamped(&self, id: RunId) -> Result<(RunRecord, Option<std::fs::Metadata>)> {
-        let (run, metadata): (RunRecord, _) = self
-            .read_json_stamped(&Self::rel_run(id))?
+    /// [`Self::read_run`], with the version read: the run file's, and its result entries' when it has some.
+    ///
+    /// A run's results are those its file lists, then those with an entry `runs/{id}/{time}-{result}` that the
+    /// file does not list, in the entries' order: a directory's writers list each result in the run file, a
+    /// bucket's writers (which never rewrite a file another writer may be changing) add an entry instead.
+    pub fn read_run_stamped(&self, id: RunId) -> Result<(RunRecord, Option<Stamp>)> {
+        let rel = Self::rel_run(id);
+        let (mut run, stamp): (RunRecord, _) = self
+            .read_json_stamped(&rel)?
             .ok_or(Error::RunNotFound(id))?;
         if run.id != id {
             return Err(Error::Corrupt {
-                path: Self::rel_run(id),
+                path: rel,
                 message: format!("expected id {id} (the file name), found {}", run.id),
             });
         }
-        Ok((run, metadata))
+        let mut entries = self.list_names(&format!("runs/{id}"))?;
+        entries.sort();
+        let stamp = stamp.map(|s| s.with_entries(&entries));
+        for result in entries.iter().filter_map(|e| result_of_entry(e)) {
+            if !run.results.contains(&result) {
+                run.results.push(result);
+            }
+        }
+        Ok((run, stamp))
     }
 
     /// The ids of every `runs/*.json`, in no particular order.
     pub fn list_run_ids(&self) -> Result<Vec<RunId>> {
-        let dir = self.root.join("runs");
-        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            path: "runs".into(),
-            source,
-        })?;
-        Ok(entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| run_id_from_file_name(&e.file_name().to_string_lossy()))
+        Ok(self
+            .list_runs_stamped()?
+            .into_iter()
+            .map(|(id, _)| id)
             .collect())
+    }
+
+    /// The runs announced in a bucket's journal at or after `since` (by their writers' clocks), with the key of
+    /// each announcement, in key order (which is time order); none for a directory, which has no journal.
+    pub fn journal_since(&self, since: std::time::SystemTime) -> Result<Vec<(String, RunId)>> {
+        let Place::Bucket(bucket) = &self.place else {
+            return Ok(Vec::new());
+        };
+        let micros = since
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros());
+        // Listed from just before the first key of that microsecond (`start-after` is exclusive).
+        let offset = format!("{JOURNAL}/{:016}", micros.saturating_sub(1));
+        Ok(bucket
+            .list(&format!("{JOURNAL}/"), Some(&offset))?
+            .into_iter()
+            .filter_map(|(rel, _)| {
+                let name = rel.strip_prefix(JOURNAL)?.strip_prefix('/')?;
+                let run = name.get(17..53)?.parse().ok()?;
+                Some((rel, run))
+            })
+            .collect())
+    }
+
+    /// Every run's id, with the version [`Self::read_run_stamped`] would find when one listing gives it (a
+    /// bucket's: its run files and result entries in one pass); `None` where it does not (a directory's).
+    pub fn list_runs_stamped(&self) -> Result<Vec<(RunId, Option<Stamp>)>> {
+        let Place::Bucket(bucket) = &self.place else {
+            return Ok(self
+                .list_names("runs")?
+                .iter()
+                .filter_map(|name| run_id_from_file_name(name))
+                .map(|id| (id, None))
+                .collect());
+        };
+        // In key order, each run's file comes right before its entries: `runs/{id}.json` < `runs/{id}/…`.
+        let mut runs: Vec<(RunId, Option<Stamp>)> = Vec::new();
+        let mut entries: Vec<String> = Vec::new();
+        let mut current: Option<(RunId, Stamp)> = None;
+        let mut finish = |current: Option<(RunId, Stamp)>, entries: &mut Vec<String>| {
+            if let Some((id, stamp)) = current {
+                runs.push((id, Some(stamp.with_entries(entries))));
+            }
+            entries.clear();
+        };
+        for (rel, meta) in bucket.list("runs/", None)? {
+            let name = &rel["runs/".len()..];
+            if let Some((dir, entry)) = name.split_once('/') {
+                if current.is_some_and(|(id, _)| id.to_string() == dir) && !entry.contains('/') {
+                    entries.push(entry.to_owned());
+                }
+            } else if let Some(id) = run_id_from_file_name(name) {
+                finish(current.take(), &mut entries);
+                current = Some((id, super::bucket::stamp_of(&meta)));
+            }
+        }
+        finish(current, &mut entries);
+        Ok(runs)
     }
 
     /// The list row of a run; `None` when its file does not exist. An unreadable file gives a row that says
@@ -62,7 +130,11 @@ impl AsgardStorage {
                 }),
                 id,
                 name: id.to_string(),
-                timestamp: modified_rfc3339(&self.run_path(id)).unwrap_or_default(),
+                timestamp: self
+                    .stamp(&Self::rel_run(id))
+                    .and_then(|s| s.modified)
+                    .map(rfc3339)
+                    .unwrap_or_default(),
                 equation: None,
                 circuit: None,
                 status: None,
@@ -263,7 +335,7 @@ impl AsgardStorage {
             )));
         }
         let rel = PathBuf::from("files").join(&reference.file);
-        let file = self.open_inside(&rel)?.ok_or_else(|| {
+        let file = self.open_file(&rel)?.ok_or_else(|| {
             corrupt(format!(
                 "field `{field}`: files/{} is missing",
                 reference.file
@@ -293,11 +365,8 @@ impl AsgardStorage {
         }
         let rel = PathBuf::from("files").join(&reference.file);
         let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut self.open_inside(&rel)?.ok_or_else(missing)?,
-            &mut bytes,
-        )
-        .map_err(|source| Error::Io { path: rel, source })?;
+        std::io::Read::read_to_end(&mut self.open_file(&rel)?.ok_or_else(missing)?, &mut bytes)
+            .map_err(|source| Error::Io { path: rel, source })?;
         Ok((reference.file, bytes))
     }
 
@@ -416,12 +485,15 @@ pub fn timestamp_key(timestamp: &str) -> i64 {
         .unwrap_or(i64::MIN)
 }
 
-fn modified_rfc3339(path: &Path) -> Option<String> {
-    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    Some(
-        chrono::DateTime::<chrono::Utc>::from(modified)
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-    )
+fn rfc3339(time: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The result a run's result entry names (`{micros}-{result id}`, see [`AsgardStorage::read_run_stamped`]).
+pub(super) fn result_of_entry(entry: &str) -> Option<ResultId> {
+    let (_, id) = entry.split_once('-')?;
+    let result: ResultId = id.parse().ok()?;
+    (result.to_string() == id).then_some(result)
 }
 
 /// A resolved result as the REST API returns it: the stored record with every array inline. Non-finite

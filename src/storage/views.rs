@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use uuid::Uuid;
 
-use super::fs::remove_if_exists;
 use super::{AsgardStorage, Error, Result};
 use crate::model::SavedView;
 
@@ -18,21 +17,9 @@ fn rel_view(id: &str) -> PathBuf {
 impl AsgardStorage {
     /// Every saved view, by name. A damaged view file is left out (and logged once); the others still list.
     pub fn list_views(&self) -> Result<Vec<SavedView>> {
-        let dir = self.root().join("views");
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(Error::Io {
-                    path: "views".into(),
-                    source,
-                })
-            }
-        };
         let mut views = Vec::new();
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+        for name in self.list_names("views")? {
+            let Some(id) = name.strip_suffix(".json") else {
                 continue;
             };
             if Uuid::parse_str(id).is_err() {
@@ -67,10 +54,12 @@ impl AsgardStorage {
                 "a view's name cannot hold control characters".into(),
             ));
         }
-        std::fs::create_dir_all(self.root().join("views")).map_err(|source| Error::Io {
-            path: "views".into(),
-            source,
-        })?;
+        if let Some(root) = self.dir() {
+            std::fs::create_dir_all(root.join("views")).map_err(|source| Error::Io {
+                path: "views".into(),
+                source,
+            })?;
+        }
         let existing = self.list_views()?;
         view.id = match existing.iter().find(|v| v.name == view.name) {
             Some(same) => same.id.clone(),
@@ -85,9 +74,6 @@ impl AsgardStorage {
         let id = Uuid::parse_str(id)
             .map_err(|_| Error::Invalid(format!("a view id is a UUID, not {id:?}")))?
             .to_string();
-        remove_if_exists(&self.root().join(rel_view(&id))).map_err(|source| Error::Io {
-            path: rel_view(&id),
-            source,
-        })
+        self.remove(&rel_view(&id))
     }
 }

@@ -6,12 +6,19 @@ use std::path::PathBuf;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::fs::{remove_if_exists, write_atomic};
+use super::bucket::{Put, Written};
+use super::fs::remove_if_exists;
 use super::{
-    format, inline_shape, now_rfc3339, stats, AsgardStorage, DataValue, Error, NpyArray, Result,
-    ResultRecord, RunRecord,
+    format, inline_shape, now_rfc3339, stats, AsgardStorage, DataValue, Error, NpyArray, Place,
+    Result, ResultRecord, RunRecord,
 };
 use crate::model::{ResultId, ResultType, RunId, RunPatch, RunStatus};
+
+/// Where a bucket's change announcements are (see [`AsgardStorage::announce`]).
+pub const JOURNAL: &str = "journal";
+
+/// How many times a change of a run file in a bucket is tried when other writers keep changing it.
+const CAS_ATTEMPTS: u32 = 20;
 
 impl AsgardStorage {
     /// Creates a run with status `running` and no results.
@@ -35,16 +42,83 @@ impl AsgardStorage {
             starred: false,
             stats: Map::new(),
         };
-        self.write_json(&Self::rel_run(run.id), &run)?;
+        self.write_bytes(&Self::rel_run(run.id), Self::json_bytes(&run), Put::Create)?;
+        self.announce(run.id)?;
         Ok(run)
     }
 
-    /// Reads, changes and rewrites a run's file under its lock.
-    fn update_run(&self, id: RunId, change: impl FnOnce(&mut RunRecord)) -> Result<()> {
-        let _lock = self.lock_run(id)?;
-        let mut run = self.read_run(id)?;
-        change(&mut run);
-        self.write_json(&Self::rel_run(id), &run)
+    /// Reads, changes and rewrites a run's file.
+    fn update_run(&self, id: RunId, mut change: impl FnMut(&mut RunRecord)) -> Result<()> {
+        self.change_run(id, |run| {
+            change(run);
+            Ok(true)
+        })
+        .map(drop)
+    }
+
+    /// Reads a run's file, changes it and writes it back if `change` says so (`Ok(true)`), so that no other
+    /// writer's change is lost: in a directory under the run's lock; in a bucket by compare-and-swap, reading
+    /// and changing again (so `change` may run more than once) when another writer came first. Returns the run
+    /// as its file now holds it.
+    fn change_run(
+        &self,
+        id: RunId,
+        mut change: impl FnMut(&mut RunRecord) -> Result<bool>,
+    ) -> Result<RunRecord> {
+        let rel = Self::rel_run(id);
+        let Place::Bucket(bucket) = &self.place else {
+            let _lock = self.lock_run(id)?;
+            let mut run = self.read_run(id)?;
+            if change(&mut run)? {
+                self.write_json(&rel, &run)?;
+            }
+            return Ok(run);
+        };
+        let key = rel.to_string_lossy();
+        for attempt in 0..CAS_ATTEMPTS {
+            // The file as it is (without the result entries that `read_run` adds): only its own content is
+            // written back.
+            let (bytes, meta) = bucket
+                .get(&key, super::MAX_RECORD_BYTES)?
+                .ok_or(Error::RunNotFound(id))?;
+            let mut run: RunRecord =
+                super::json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+                    path: rel.clone(),
+                    message: e.to_string(),
+                })?;
+            if !change(&mut run)? {
+                return Ok(run);
+            }
+            let version = super::bucket::version_of(&meta);
+            match bucket.put(&key, Self::json_bytes(&run), Put::Update(version))? {
+                Written::Done => {
+                    self.announce(id)?;
+                    return Ok(run);
+                }
+                Written::Changed | Written::Exists => {
+                    std::thread::sleep(super::bucket::backoff(attempt))
+                }
+            }
+        }
+        Err(Error::Io {
+            path: rel,
+            source: io::Error::other(format!(
+                "another writer changed it at the same time, {CAS_ATTEMPTS} times in a row; not changed"
+            )),
+        })
+    }
+
+    /// In a bucket, tells monitors that a run changed: an empty object `journal/{micros}-{run}-{nonce}`,
+    /// written after the change it announces, that a monitor finds with one listing from where it last looked
+    /// (docs/object-storage.md). A directory's monitors watch its files instead.
+    fn announce(&self, run: RunId) -> Result<()> {
+        if !self.is_bucket() {
+            return Ok(());
+        }
+        let micros = chrono::Utc::now().timestamp_micros().max(0);
+        let nonce = Uuid::new_v4().as_u128() as u32;
+        let rel = PathBuf::from(format!("{JOURNAL}/{micros:016}-{run}-{nonce:08x}"));
+        self.write_bytes(&rel, Vec::new(), Put::Create).map(drop)
     }
 
     /// Sets a run's status.
@@ -55,19 +129,19 @@ impl AsgardStorage {
     /// Sets one key of a run's free-form metadata.
     pub fn set_metadata(&self, id: RunId, key: &str, value: Value) -> Result<()> {
         self.update_run(id, |run| {
-            run.metadata.insert(key.to_owned(), value);
+            run.metadata.insert(key.to_owned(), value.clone());
         })
     }
 
-    /// Changes a run's tags, note or star (see [`RunPatch`]) under its lock, and returns the run as written.
+    /// Changes a run's tags, note or star (see [`RunPatch`]) and returns the run as written.
     pub fn annotate_run(&self, id: RunId, patch: &RunPatch) -> Result<RunRecord> {
-        let _lock = self.lock_run(id)?;
-        let mut run = self.read_run(id)?;
-        patch
-            .apply(&mut run.tags, &mut run.note, &mut run.starred)
-            .map_err(Error::Invalid)?;
-        self.write_json(&Self::rel_run(id), &run)?;
-        Ok(run)
+        self.change_run(id, |run| {
+            patch
+                .apply(&mut run.tags, &mut run.note, &mut run.starred)
+                .map_err(Error::Invalid)?;
+            Ok(true)
+        })?;
+        self.read_run(id)
     }
 
     /// Sets every tag of a run (trimmed, each once).
@@ -122,7 +196,7 @@ impl AsgardStorage {
 
     /// Sets several keys of a run's metadata in one rewrite of its file.
     pub fn set_metadata_map(&self, id: RunId, entries: Map<String, Value>) -> Result<()> {
-        self.update_run(id, |run| run.metadata.extend(entries))
+        self.update_run(id, |run| run.metadata.extend(entries.clone()))
     }
 
     /// Stores a result and appends it to its run. Arrays larger than the inline threshold go to `.npy` files.
@@ -135,7 +209,7 @@ impl AsgardStorage {
         display: Value,
     ) -> Result<ResultId> {
         let result_type = result_type.into();
-        if !self.run_path(run_id).exists() {
+        if self.stamp(&Self::rel_run(run_id)).is_none() {
             return Err(Error::RunNotFound(run_id));
         }
         if !display.is_object() {
@@ -191,10 +265,11 @@ impl AsgardStorage {
         let mut fields = Map::new();
         let mut written = Vec::new();
         // A write that fails (disk full, read-only storage) leaves nothing of this result behind: its earlier
-        // files are removed, and the temporary file of the failed one is removed by `write_atomic`.
+        // files are removed, and the temporary file of the failed one is removed by `write_atomic`. Every file
+        // is new (its name holds the new id): in a bucket, each is created only if there is none.
         let undo = |written: &[PathBuf]| {
             for rel in written {
-                let _ = remove_if_exists(&self.root.join(rel));
+                let _ = self.remove(rel);
             }
         };
         for (name, value) in prepared {
@@ -203,11 +278,9 @@ impl AsgardStorage {
                 DataValue::Array(a) => {
                     let file = format!("{id}_{name}.npy");
                     let rel = PathBuf::from("files").join(&file);
-                    if let Err(source) = write_atomic(&self.root.join(&rel), |f| {
-                        a.write(f).map_err(io::Error::other)
-                    }) {
+                    if let Err(e) = self.write_new(&rel, |w| a.write(w).map_err(io::Error::other)) {
                         undo(&written);
-                        return Err(Error::Io { path: rel, source });
+                        return Err(e);
                     }
                     written.push(rel);
                     json!({ "$npy": file, "shape": a.shape(), "dtype": a.dtype() })
@@ -225,16 +298,26 @@ impl AsgardStorage {
             display,
             stats: stats::to_json(&statistics),
         };
-        if let Err(e) = self.write_json(&Self::rel_result(id), &record) {
+        let bytes = Self::json_bytes(&record);
+        if let Err(e) = self.write_new(&Self::rel_result(id), |w| w.write_all(&bytes)) {
             undo(&written);
             return Err(e);
         }
         written.push(Self::rel_result(id));
 
-        let added = self.update_run(run_id, |run| {
-            run.results.push(id);
-            run.stats.insert(id.to_string(), entry);
-        });
+        let added = if self.is_bucket() {
+            // Listed by an entry of the run, never by rewriting the run's file: many writers may add results
+            // to one run at once, and a bucket has no lock (docs/storage-format.md).
+            let micros = chrono::Utc::now().timestamp_micros().max(0);
+            let rel = PathBuf::from(format!("runs/{run_id}/{micros:016}-{id}"));
+            self.write_new(&rel, |_| Ok(()))
+                .and_then(|()| self.announce(run_id))
+        } else {
+            self.update_run(run_id, |run| {
+                run.results.push(id);
+                run.stats.insert(id.to_string(), entry.clone());
+            })
+        };
         if let Err(e) = added {
             // The run went away (or is unreadable, or the disk is full) while we wrote: leave nothing behind.
             undo(&written);
@@ -244,7 +327,7 @@ impl AsgardStorage {
     }
 
     /// The statistics of a stored result: those its file holds, or else computed from its fields (a result
-    /// written before statistics existed). For the run file entry of [`Self::record_stats`].
+    /// written before statistics existed), as a run file's `stats` entry holds them.
     pub fn result_stats(&self, id: ResultId) -> Result<Value> {
         let record = self.read_result(id)?;
         if !record.stats.is_empty() {
@@ -265,52 +348,41 @@ impl AsgardStorage {
         Ok(stats::entry_json(&result_type, &values))
     }
 
-    /// Adds the entries (from [`Self::result_stats`]) of results that are the run's and have none in its file
-    /// yet, under the run's lock; the file is not rewritten when there is nothing to add.
-    pub fn record_stats(&self, id: RunId, entries: Vec<(ResultId, Value)>) -> Result<()> {
-        let _lock = self.lock_run(id)?;
-        let mut run = self.read_run(id)?;
-        let mut added = false;
-        for (result, entry) in entries {
-            if run.results.contains(&result) && run.stats_of(result).is_none() {
-                run.stats.insert(result.to_string(), entry);
-                added = true;
-            }
-        }
-        if added {
-            self.write_json(&Self::rel_run(id), &run)?;
-        }
-        Ok(())
-    }
-
     /// Deletes a run, its results and their array files. The run file goes first, so the run leaves the list
     /// at once; a run whose file is unreadable is still deleted.
     pub fn delete_run(&self, id: RunId) -> Result<()> {
-        let _lock = self.lock_run(id)?;
+        let _lock = match self.place {
+            Place::Dir { .. } => Some(self.lock_run(id)?),
+            Place::Bucket(_) => None,
+        };
         let result_ids = match self.read_run(id) {
             Ok(run) => run.results,
             Err(Error::RunNotFound(_)) => return Err(Error::RunNotFound(id)),
             Err(_) => self.result_ids_of_run(id),
         };
-        let io = |path: PathBuf| move |source| Error::Io { path, source };
-        remove_if_exists(&self.run_path(id)).map_err(io(Self::rel_run(id)))?;
+        self.remove(&Self::rel_run(id))?;
         for rid in result_ids {
             self.delete_result_files(rid)?;
-            remove_if_exists(&self.result_path(rid)).map_err(io(Self::rel_result(rid)))?;
+            self.remove(&Self::rel_result(rid))?;
         }
-        let _ = remove_if_exists(&self.root.join(format!(".locks/{id}.lock")));
-        Ok(())
+        for entry in self.list_names(&format!("runs/{id}"))? {
+            self.remove(&PathBuf::from(format!("runs/{id}/{entry}")))?;
+        }
+        if let Place::Dir { root, .. } = &self.place {
+            let _ = std::fs::remove_dir(root.join(format!("runs/{id}")));
+            let _ = remove_if_exists(&root.join(format!(".locks/{id}.lock")));
+        }
+        self.announce(id)
     }
 
     /// Results that name `run_id`, found by reading every result file: only for runs whose own file is damaged.
     fn result_ids_of_run(&self, run_id: RunId) -> Vec<ResultId> {
-        let Ok(entries) = std::fs::read_dir(self.root.join("results")) else {
+        let Ok(names) = self.list_names("results") else {
             return Vec::new();
         };
-        entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
+        names
+            .iter()
+            .filter_map(|name| {
                 let id = name.strip_suffix(".json")?.parse().ok().map(ResultId)?;
                 let record = self.read_result(id).ok()?;
                 (record.run_id == run_id).then_some(id)
@@ -320,20 +392,28 @@ impl AsgardStorage {
 
     fn delete_result_files(&self, id: ResultId) -> Result<()> {
         let prefix = format!("{id}_");
-        let dir = self.root.join("files");
-        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
-            path: "files".into(),
-            source,
-        })?;
-        for entry in entries.filter_map(|e| e.ok()) {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                remove_if_exists(&entry.path()).map_err(|source| Error::Io {
-                    path: PathBuf::from("files").join(entry.file_name()),
-                    source,
-                })?;
+        for name in self.list_names("files")? {
+            if name.starts_with(&prefix) {
+                self.remove(&PathBuf::from("files").join(name))?;
             }
         }
         Ok(())
+    }
+
+    /// Writes a file that no one else writes (its name holds a new id): in a bucket, created only if there is
+    /// none, so that nothing is ever overwritten.
+    fn write_new(
+        &self,
+        rel: &std::path::Path,
+        write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+    ) -> Result<()> {
+        match self.write_with(rel, Put::Create, write)? {
+            Written::Done => Ok(()),
+            Written::Exists | Written::Changed => Err(Error::Io {
+                path: rel.into(),
+                source: io::Error::new(io::ErrorKind::AlreadyExists, "already exists"),
+            }),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod api;
 mod bad_input;
+mod bucket;
 mod cli;
 mod compare;
 mod converge;
@@ -14,6 +15,7 @@ mod fuzz_corpus;
 mod labels;
 mod live;
 mod query;
+mod s3;
 mod security;
 mod snapshot;
 mod stats;

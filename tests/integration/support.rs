@@ -122,11 +122,20 @@ pub fn path_str(p: &Path) -> &str {
 /// One `GET` on a new connection to a running monitor, with `extra` header lines (each ending in `\r\n`); the
 /// whole response, head and body.
 pub fn http_get(addr: &str, path: &str, extra: &str) -> std::io::Result<String> {
+    http_request("GET", addr, path, extra)
+}
+
+/// One `DELETE` on a new connection to a running monitor, as a program sends it: the whole response.
+pub fn http_delete(addr: &str, path: &str) -> String {
+    http_request("DELETE", addr, path, "").expect("the monitor answers")
+}
+
+fn http_request(method: &str, addr: &str, path: &str, extra: &str) -> std::io::Result<String> {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(addr)?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n"
     )?;
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
