@@ -1,19 +1,24 @@
-"""Runs and results in an Asgard storage directory, written and read exactly as docs/storage-format.md says.
+"""Runs and results in an Asgard storage, written and read exactly as docs/storage-format.md says: a directory,
+or a bucket (``s3://bucket/prefix``, with the optional obstore package).
 
-Every file is written to a temporary name in its directory and renamed into place (readers never see half a
-file); a run file is changed only under an exclusive ``flock`` on ``.locks/{run-id}.lock``, so that any number
-of processes (Python or Rust) can add results to one run at once.
+In a directory, every file is written to a temporary name and renamed into place (readers never see half a
+file), and a run file is changed only under an exclusive ``flock`` on ``.locks/{run-id}.lock``, so that any
+number of processes (Python or Rust) can add results to one run at once. In a bucket, which has neither, every
+object is created once, a result is listed by an entry ``runs/{run}/{micros}-{result}`` instead of a rewrite
+of the run file, a run file changes by compare-and-swap, and every change is announced in ``journal/``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import fcntl
+import io
 import json
 import math
 import os
 import re
 import tempfile
+import time
 import unicodedata
 import uuid
 from contextlib import contextmanager
@@ -23,6 +28,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from .bucket import Bucket, Exists, is_bucket_url
 from .schema import validate
 from .stats import compute as compute_stats
 
@@ -154,11 +160,22 @@ def _write_atomic(path: Path, write) -> None:
         raise
 
 
-def _write_json(path: Path, value: Any, keep_non_finite: bool = False) -> None:
-    """Writes strict JSON; a record read back and rewritten (`keep_non_finite`) keeps the NaN and Infinity words
+def _json_bytes(value: Any, keep_non_finite: bool = False) -> bytes:
+    """Strict JSON; a record read back and rewritten (`keep_non_finite`) keeps the NaN and Infinity words
     another writer put in it, as the storage format allows."""
-    text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=keep_non_finite)
-    _write_atomic(path, lambda f: f.write(text.encode("utf-8")))
+    return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=keep_non_finite).encode("utf-8")
+
+
+def _write_json(path: Path, value: Any, keep_non_finite: bool = False) -> None:
+    data = _json_bytes(value, keep_non_finite)
+    _write_atomic(path, lambda f: f.write(data))
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def _tags(current: Sequence[str], set_to: Optional[Sequence[str]] = None, add: Sequence[str] = ()) -> List[str]:
@@ -275,36 +292,118 @@ def _timestamp_key(timestamp: str) -> float:
 
 
 class AsgardStorage:
-    """A storage directory, opened (and laid out if new)."""
+    """A storage, opened (and laid out if new): a directory, ``file://DIR``, or a bucket (``s3://bucket/prefix``,
+    ``gs://…``, ``az://…``; credentials and endpoint from the standard variables such as ``AWS_ACCESS_KEY_ID``
+    and ``AWS_ENDPOINT_URL``; needs ``pip install "asgard-storage[s3]"``)."""
 
     def __init__(self, path: Union[str, os.PathLike], inline_threshold: int = DEFAULT_INLINE_THRESHOLD):
-        self.root = Path(path)
         self.inline_threshold = inline_threshold
+        self._bucket: Optional[Bucket] = None
+        if is_bucket_url(path):
+            try:
+                self._bucket = Bucket(str(path))
+            except ValueError as e:
+                raise AsgardStorageError(str(e)) from None
+            self.root = None
+            try:
+                got = self._bucket.get(METADATA_FILE)
+                if got is None:
+                    self._create_metadata()
+                else:
+                    self._check_metadata(got[0])
+            except OSError as e:
+                raise AsgardStorageError(f"storage {path} is not usable: {e}") from None
+            return
+        if isinstance(path, str) and path.startswith("file://"):
+            path = path[len("file://"):]
+        self.root = Path(path)
         if self.root.exists() and not self.root.is_dir():
             raise AsgardStorageError(f"storage path {self.root} exists but is not a directory")
         for sub in ("runs", "results", "files", ".locks"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
-        meta_path = self.root / METADATA_FILE
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            text = (self.root / METADATA_FILE).read_bytes()
         except FileNotFoundError:
-            _write_json(meta_path, {"format": FORMAT_NAME, "version": FORMAT_VERSION, "created": now_rfc3339()})
+            self._create_metadata()
+        else:
+            self._check_metadata(text)
+
+    def _create_metadata(self) -> None:
+        meta = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "created": now_rfc3339()}
+        try:
+            self._write_record(METADATA_FILE, meta, create=True)
+        except Exists:
+            pass  # another writer made it at the same moment
+
+    def _check_metadata(self, text: bytes) -> None:
+        try:
+            meta = json.loads(text.decode("utf-8"))
         except ValueError as e:
             raise AsgardStorageError(f"{METADATA_FILE} is damaged: expected {{\"format\", \"version\", \"created\"}}: {e}") from None
+        if meta.get("format") != FORMAT_NAME or int(meta.get("version", 0)) > FORMAT_VERSION:
+            raise AsgardStorageError(
+                f"{METADATA_FILE} is storage format {meta.get('format')!r} version {meta.get('version')}; "
+                f"this asgard_storage reads {FORMAT_NAME!r} version {FORMAT_VERSION}"
+            )
+
+    @property
+    def location(self) -> str:
+        """Where the storage is: a directory's path, or ``s3://bucket/prefix``."""
+        return self._bucket.url if self._bucket else str(self.root)
+
+    # Files and objects ---------------------------------------------------------------------------------------
+    # Every read, write, listing and removal goes through these, which know whether the storage is a directory
+    # or a bucket. Keys are the format's relative paths (``runs/{id}.json``).
+
+    def _read_bytes(self, rel: str) -> Optional[bytes]:
+        if self._bucket:
+            got = self._bucket.get(rel)
+            return None if got is None else got[0]
+        try:
+            with open(self.root / rel, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def _write_bytes(self, rel: str, data: bytes, create: bool = False) -> None:
+        """Writes a whole file or object atomically; in a bucket, ``create`` writes only if there is none (and
+        raises :class:`Exists`)."""
+        if self._bucket:
+            self._bucket.put(rel, data, mode="create" if create else "overwrite")
         else:
-            if meta.get("format") != FORMAT_NAME or int(meta.get("version", 0)) > FORMAT_VERSION:
-                raise AsgardStorageError(
-                    f"{METADATA_FILE} is storage format {meta.get('format')!r} version {meta.get('version')}; "
-                    f"this asgard_storage reads {FORMAT_NAME!r} version {FORMAT_VERSION}"
-                )
+            _write_atomic(self.root / rel, lambda f: f.write(data))
+
+    def _write_record(self, rel: str, value: Any, create: bool = False, keep_non_finite: bool = False) -> None:
+        self._write_bytes(rel, _json_bytes(value, keep_non_finite), create=create)
+
+    def _exists(self, rel: str) -> bool:
+        return self._bucket.exists(rel) if self._bucket else (self.root / rel).exists()
+
+    def _delete(self, rel: str) -> None:
+        if self._bucket:
+            self._bucket.delete(rel)
+        else:
+            (self.root / rel).unlink(missing_ok=True)
+
+    def _names(self, directory: str) -> List[str]:
+        """The names directly under ``directory`` (files, or objects one level down), in name order."""
+        if self._bucket:
+            prefix = f"{directory}/"
+            return [k[len(prefix):] for k in self._bucket.list(prefix) if "/" not in k[len(prefix):]]
+        try:
+            return sorted(p.name for p in (self.root / directory).iterdir() if p.is_file())
+        except FileNotFoundError:
+            return []
 
     # Paths -------------------------------------------------------------------------------------------------
 
-    def _run_path(self, run_id: str) -> Path:
-        return self.root / "runs" / f"{run_id}.json"
+    @staticmethod
+    def _run_path(run_id: str) -> str:
+        return f"runs/{run_id}.json"
 
-    def _result_path(self, result_id: str) -> Path:
-        return self.root / "results" / f"{result_id}.json"
+    @staticmethod
+    def _result_path(result_id: str) -> str:
+        return f"results/{result_id}.json"
 
     @contextmanager
     def _locked(self, run_id: str) -> Iterator[None]:
@@ -315,14 +414,13 @@ class AsgardStorage:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def _read_json(self, path: Path, what: str) -> Dict[str, Any]:
+    def _read_json(self, rel: str, what: str) -> Dict[str, Any]:
+        data = self._read_bytes(rel)
+        if data is None:
+            raise NotFound(what)
         try:
-            with open(path, "rb") as f:
-                return json.loads(f.read().decode("utf-8"))
-        except FileNotFoundError:
-            raise NotFound(what) from None
+            return json.loads(data.decode("utf-8"))
         except ValueError as e:
-            rel = path.relative_to(self.root)
             raise AsgardStorageError(f"{rel} is damaged: {e}") from None
 
     # Runs --------------------------------------------------------------------------------------------------
@@ -347,8 +445,13 @@ class AsgardStorage:
             metadata=_json_safe(dict(metadata or {})),
             tags=_tags([], set_to=tags or []),
         )
-        _write_json(self._run_path(run.id), run.to_json())
+        self._write_record(self._run_path(run.id), run.to_json(), create=True)
+        self._announce(run.id)
         return run
+
+    def _announce(self, run_id: str) -> None:
+        if self._bucket:
+            self._bucket.announce(run_id)
 
     def get_run(self, run_id: str) -> Run:
         run_id = _check_id(run_id, "run")
@@ -359,24 +462,51 @@ class AsgardStorage:
             raise AsgardStorageError(f"runs/{run_id}.json is damaged: missing field {e}") from None
         if run.id != run_id:
             raise AsgardStorageError(f"runs/{run_id}.json is damaged: expected id {run_id} (the file name), found {run.id}")
+        # Results listed by an entry `runs/{run}/{micros}-{result}` (a bucket's writers), after the file's list.
+        for entry in self._names(f"runs/{run_id}"):
+            result_id = entry.split("-", 1)[-1]
+            if _is_uuid(result_id) and result_id not in run.results:
+                run.results.append(result_id)
         return run
 
     def list_runs(self) -> List[Run]:
         """Every readable run, newest first (a damaged run file is skipped; the monitor shows it with its problem)."""
         runs = []
-        for path in (self.root / "runs").glob("*.json"):
+        for name in self._names("runs"):
+            if not (name.endswith(".json") and _is_uuid(name[: -len(".json")])):
+                continue
             try:
-                runs.append(self.get_run(path.stem))
+                runs.append(self.get_run(name[: -len(".json")]))
             except AsgardStorageError:
                 continue
         runs.sort(key=lambda r: (_timestamp_key(r.timestamp), r.id), reverse=True)
         return runs
 
     def _update_run(self, run_id: str, change) -> Run:
+        """Reads a run's file, changes it and writes it back without losing another writer's change: under the
+        run's lock in a directory; by compare-and-swap in a bucket (``change`` may then run more than once, and
+        sees the file's own ``results``, without the entries)."""
+        if self._bucket:
+            rel = self._run_path(run_id)
+
+            def rewrite(data: bytes) -> bytes:
+                try:
+                    run = Run.from_json(json.loads(data.decode("utf-8")))
+                except (ValueError, KeyError, TypeError) as e:
+                    raise AsgardStorageError(f"{rel} is damaged: {e}") from None
+                change(run)
+                return _json_bytes(run.to_json(), keep_non_finite=True)
+
+            try:
+                self._bucket.change(rel, rewrite)
+            except FileNotFoundError:
+                raise NotFound(f"no run with id {run_id}") from None
+            self._announce(run_id)
+            return self.get_run(run_id)
         with self._locked(run_id):
             run = self.get_run(run_id)
             change(run)
-            _write_json(self._run_path(run_id), run.to_json(), keep_non_finite=True)
+            _write_json(self.root / self._run_path(run_id), run.to_json(), keep_non_finite=True)
             return run
 
     def set_status(self, run_id: str, status: str) -> None:
@@ -416,14 +546,30 @@ class AsgardStorage:
     def delete_run(self, run_id: str) -> None:
         """Deletes the run, its results and their array files (the run file first, so it leaves lists at once)."""
         run_id = _check_id(run_id, "run")
+        if self._bucket:
+            self._delete_run_files(run_id)
+            self._announce(run_id)
+            return
         with self._locked(run_id):
-            run = self.get_run(run_id)
-            os.unlink(self._run_path(run_id))
-            for result_id in run.results:
-                for path in (self.root / "files").glob(f"{result_id}_*"):
-                    path.unlink(missing_ok=True)
-                self._result_path(result_id).unlink(missing_ok=True)
+            self._delete_run_files(run_id)
         (self.root / ".locks" / f"{run_id}.lock").unlink(missing_ok=True)
+
+    def _delete_run_files(self, run_id: str) -> None:
+        run = self.get_run(run_id)
+        self._delete(self._run_path(run_id))
+        files = self._names("files")
+        for result_id in run.results:
+            for name in files:
+                if name.startswith(f"{result_id}_"):
+                    self._delete(f"files/{name}")
+            self._delete(self._result_path(result_id))
+        for entry in self._names(f"runs/{run_id}"):
+            self._delete(f"runs/{run_id}/{entry}")
+        if self.root is not None:
+            try:
+                (self.root / "runs" / run_id).rmdir()
+            except OSError:
+                pass
 
     # Results -----------------------------------------------------------------------------------------------
 
@@ -438,7 +584,7 @@ class AsgardStorage:
         ``files/{result-id}_{field}.npy``; smaller ones and other JSON are stored inline. The fields of the six
         known types are checked against their shapes (the same messages as the Rust writer)."""
         run_id = _check_id(run_id, "run")
-        if not self._run_path(run_id).exists():
+        if not self._exists(self._run_path(run_id)):
             raise NotFound(f"no run with id {run_id}")
         display = {} if display is None else display
         if not isinstance(display, Mapping):
@@ -468,14 +614,18 @@ class AsgardStorage:
         stats = compute_stats(result_type, arrays, display)
 
         fields: Dict[str, Any] = {}
-        written: List[Path] = []
+        written: List[str] = []
         try:
             for name, value in prepared.items():
                 if isinstance(value, np.ndarray) and value.size > self.inline_threshold:
                     file = f"{result_id}_{name}.npy"
-                    path = self.root / "files" / file
-                    _write_atomic(path, lambda f, a=value: np.save(f, a, allow_pickle=False))
-                    written.append(path)
+                    if self._bucket:
+                        buffer = io.BytesIO()
+                        np.save(buffer, value, allow_pickle=False)
+                        self._write_bytes(f"files/{file}", buffer.getvalue(), create=True)
+                    else:
+                        _write_atomic(self.root / "files" / file, lambda f, a=value: np.save(f, a, allow_pickle=False))
+                    written.append(f"files/{file}")
                     fields[name] = {"$npy": file, "shape": list(value.shape), "dtype": value.dtype.str}
                 elif isinstance(value, np.ndarray):
                     fields[name] = _json_safe(value.tolist())
@@ -491,18 +641,29 @@ class AsgardStorage:
             }
             if stats:
                 record["stats"] = stats
-            _write_json(self._result_path(result_id), record)
+            self._write_record(self._result_path(result_id), record, create=True)
             written.append(self._result_path(result_id))
 
-            def add(run: Run) -> None:
-                run.results.append(result_id)
-                run.stats[result_id] = {"type": result_type, **stats}
+            if self._bucket:
+                # Listed by an entry beside the run, never by rewriting the run file: many writers may add
+                # results to one run at once, and a bucket has no lock.
+                micros = time.time_ns() // 1000
+                self._write_bytes(f"runs/{run_id}/{micros:016d}-{result_id}", b"", create=True)
+                self._announce(run_id)
+            else:
 
-            self._update_run(run_id, add)
+                def add(run: Run) -> None:
+                    run.results.append(result_id)
+                    run.stats[result_id] = {"type": result_type, **stats}
+
+                self._update_run(run_id, add)
         except BaseException:
             # Nothing of a result that did not land is left behind.
-            for path in written:
-                path.unlink(missing_ok=True)
+            for rel in written:
+                try:
+                    self._delete(rel)
+                except Exception:
+                    pass
             raise
         return self.get_result(result_id)
 
@@ -540,6 +701,16 @@ class AsgardStorage:
                 f"results/{result_id}.json is damaged: field `{field_name}`: expected a file of this result in "
                 f"files/ ({result_id}_….npy), found {file!r}"
             )
+        if self._bucket:
+            data = self._read_bytes(f"files/{file}")
+            if data is None:
+                raise AsgardStorageError(
+                    f"results/{result_id}.json is damaged: field `{field_name}`: files/{file} is missing"
+                )
+            try:
+                return np.load(io.BytesIO(data), allow_pickle=False)
+            except ValueError as e:
+                raise AsgardStorageError(f"files/{file} is damaged: {e}") from None
         path = self.root / "files" / file
         root = self.root.resolve()
         if not path.resolve().is_relative_to(root):
