@@ -242,10 +242,10 @@ test("results written by any tool get their statistics in the background: a quer
   // Six significant digits, without float noise; the tooltip holds the number as computed.
   await expect(page.getByTestId("cell")).toHaveText(["0.0004", "0.002"]);
   expect(Number(await page.getByTestId("cell").first().getAttribute("title"))).toBeCloseTo(0.0004, 12);
-  // Computed once, into the run's file, where every reader finds them.
-  const stats = readRun(written.far).stats as Record<string, Record<string, unknown>>;
-  expect(Object.values(stats).map((s) => s.type)).toEqual(["Solution1D"]);
-  expect(Object.values(stats)[0]["error.max"]).toBeCloseTo(0.5, 12);
+  // Kept by the monitor, not written into the run's file: a writer adding results without the run's lock (as
+  // this test's helper does) would lose them while the monitor rewrote the file.
+  expect(readRun(written.far).stats).toBeUndefined();
+  expect(readRun(written.far).results).toHaveLength(1);
   // And on the run's page, under the result's heading.
   await page.goto(`/run/${written.far}`);
   await expect(page.getByTestId("result-stats")).toHaveText(/error\.max\s*0\.5\s*error\.rms\s*0\.288675/);

@@ -2,6 +2,7 @@
 //! child process, and measures it as clients would (loopback HTTP and SSE). Prints a table of figures against
 //! the targets; `BENCHMARKS.md` records them. `--size smoke` runs everything small, to keep it working in CI.
 
+mod bucket;
 mod client;
 mod generate;
 mod listing;
@@ -37,6 +38,14 @@ pub struct BenchArgs {
     /// Only write the workloads (into --dir) and print where they are, for other tools (scripts/load.sh)
     #[arg(long, requires = "dir")]
     pub generate_only: bool,
+    /// Measure the monitor on a bucket instead: cold starts and idle requests on a modelled bucket (25 ms per
+    /// request), and with --bucket the live figures against that bucket
+    #[arg(long)]
+    pub object_storage: bool,
+    /// With --object-storage: a real bucket to measure live updates and 16 writer processes against
+    /// (`s3://bucket/prefix`, with the AWS variables; each run writes under a new prefix in it)
+    #[arg(long, requires = "object_storage", value_name = "URL")]
+    pub bucket: Option<String>,
 }
 
 /// p-th percentile (0–100) of sorted values.

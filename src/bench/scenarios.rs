@@ -25,7 +25,7 @@ pub struct Row {
     pub verdict: &'static str,
 }
 
-fn row(
+pub(super) fn row(
     scenario: impl Into<String>,
     figure: impl Into<String>,
     target: &str,
@@ -102,18 +102,27 @@ fn plan(size: Size) -> Plan {
 }
 
 /// The monitor in a child process.
-struct Monitor {
+pub(super) struct Monitor {
     child: Child,
-    addr: SocketAddr,
+    pub(super) addr: SocketAddr,
 }
 
 impl Monitor {
     fn start(storage: &Path) -> anyhow::Result<(Self, Instant)> {
+        Self::start_with(storage.as_os_str(), &[])
+    }
+
+    /// The monitor of `storage` (a directory or a bucket), with `extra` arguments.
+    pub(super) fn start_with(
+        storage: &std::ffi::OsStr,
+        extra: &[&str],
+    ) -> anyhow::Result<(Self, Instant)> {
         let started = Instant::now();
         let mut child = Command::new(std::env::current_exe()?)
             .args(["monitor", "--storage"])
             .arg(storage)
             .args(["--port", "0"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -158,6 +167,9 @@ impl Drop for Monitor {
 
 /// Runs every scenario and returns the table.
 pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
+    if args.object_storage {
+        return super::bucket::run(args.size, args.bucket.as_deref());
+    }
     let mut plan = plan(args.size);
     if !args.runs.is_empty() {
         plan.runs = args.runs.clone();

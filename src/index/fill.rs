@@ -86,3 +86,43 @@ impl Index {
             .cloned()
     }
 }
+
+impl Index {
+    /// A run's details as the storage gives them, with the statistics of results whose files have none: those
+    /// computed in the background, or computed now (and kept) for a run whose row came from the snapshot.
+    pub fn run_detail(&self, id: RunId) -> crate::storage::Result<crate::model::RunDetail> {
+        use crate::model::summary::STATISTICS;
+        let mut detail = self.storage.run_detail(id)?;
+        for result in detail
+            .results
+            .iter_mut()
+            .filter(|r| r.stats.is_empty() && r.problem.is_none())
+        {
+            let entry = match self.computed_stats(result.id) {
+                Some(entry) => entry,
+                None => match self.storage.result_stats(result.id) {
+                    Ok(entry) => {
+                        self.computed
+                            .write()
+                            .expect("stats lock poisoned")
+                            .insert(result.id, entry.clone());
+                        entry
+                    }
+                    Err(_) => continue,
+                },
+            };
+            let Some(mut stats) = crate::storage::stats::from_entry(&entry) else {
+                continue;
+            };
+            stats
+                .values
+                .sort_by_key(|(name, _)| STATISTICS.iter().position(|s| s.name == *name));
+            result.stats = stats
+                .values
+                .into_iter()
+                .map(|(name, v)| (name.to_owned(), v))
+                .collect();
+        }
+        Ok(detail)
+    }
+}

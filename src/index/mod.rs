@@ -79,6 +79,8 @@ pub struct Index {
     saved: std::sync::atomic::AtomicU64,
     /// Whether writing the snapshot failed once (and was logged).
     snapshot_unwritable: std::sync::atomic::AtomicBool,
+    /// See [`Index::take_reconcile_soon`].
+    reconcile_soon: std::sync::atomic::AtomicBool,
 }
 
 /// A run file as read (on any thread), before its metadata is interned under the index's lock.
@@ -141,12 +143,37 @@ impl Index {
             changes: Default::default(),
             saved: Default::default(),
             snapshot_unwritable: Default::default(),
+            reconcile_soon: Default::default(),
         });
         let started = std::time::Instant::now();
+        if index.storage.is_bucket() {
+            // A bucket with a snapshot: the snapshot, then the runs announced since it was written; listing
+            // every run (hundreds of requests at 100,000 runs) waits for the first reconciliation.
+            if let (put @ 1.., Some(taken)) = index.load_snapshot(None) {
+                let since = taken.checked_sub(watcher::LOOK_BACK).unwrap_or(taken);
+                let mut announced: Vec<RunId> = index
+                    .storage
+                    .journal_since(since)?
+                    .into_iter()
+                    .map(|(_, run)| run)
+                    .collect();
+                announced.sort();
+                announced.dedup();
+                let changed = announced.len();
+                index.in_parallel(&announced, |&id| {
+                    index.refresh_run(id);
+                });
+                index
+                    .reconcile_soon
+                    .store(true, std::sync::atomic::Ordering::Release);
+                tracing::debug!(from_snapshot = put, changed, took = ?started.elapsed(), "index built");
+                return Ok(index);
+            }
+        }
         let on_disk = index.storage.list_runs_stamped()?;
         let listed = started.elapsed();
-        let ids: Vec<RunId> = on_disk.iter().map(|&(id, _)| id).collect();
-        let from_snapshot = index.load_snapshot(&ids);
+        let ids: Vec<RunId> = on_disk.iter().map(|(id, _)| *id).collect();
+        let (from_snapshot, _) = index.load_snapshot(Some(&ids));
         let loaded = started.elapsed();
         index.scan(on_disk);
         tracing::debug!(
@@ -158,6 +185,25 @@ impl Index {
             "index built"
         );
         Ok(index)
+    }
+
+    /// Runs `work` on every item, on as many threads as the storage reads files at once.
+    fn in_parallel<T: Sync>(&self, items: &[T], work: impl Fn(&T) + Sync) {
+        let threads = self.storage.read_parallelism();
+        let chunk = items.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            for part in items.chunks(chunk) {
+                let work = &work;
+                scope.spawn(move || part.iter().for_each(work));
+            }
+        });
+    }
+
+    /// Whether the index was built from a snapshot without comparing it with a listing of every run, which
+    /// should then be done soon (once: this clears it).
+    pub fn take_reconcile_soon(&self) -> bool {
+        self.reconcile_soon
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
     }
 
     pub fn storage(&self) -> &AsgardStorage {
@@ -285,8 +331,8 @@ impl Index {
     }
 
     /// [`Self::rescan`] of the runs listed `on_disk`, with their versions where the listing gave them.
-    fn scan(&self, on_disk: Vec<(RunId, Option<Stamp>)>) {
-        let present: HashSet<RunId> = on_disk.iter().map(|&(id, _)| id).collect();
+    fn scan(&self, on_disk: Vec<(RunId, Option<storage::Listed>)>) {
+        let present: HashSet<RunId> = on_disk.iter().map(|(id, _)| *id).collect();
         let gone: Vec<RunId> = self
             .runs
             .read()
@@ -299,20 +345,12 @@ impl Index {
         for id in gone {
             self.refresh_run(id);
         }
-        let threads = self.storage.read_parallelism();
-        let chunk = on_disk.len().div_ceil(threads).max(1);
         // Files whose stamp is unchanged since they were indexed are not read again. Each run goes into the index
         // as soon as it is read, so that only a few runs' parsed JSON is alive at once, whatever the storage's size.
-        std::thread::scope(|scope| {
-            for ids in on_disk.chunks(chunk) {
-                scope.spawn(move || {
-                    for &(id, _) in ids
-                        .iter()
-                        .filter(|&&(id, listed)| !self.unchanged(id, listed))
-                    {
-                        self.apply(id, self.read_entry(id));
-                    }
-                });
+        self.in_parallel(&on_disk, |(id, listed)| {
+            if !self.unchanged(*id, listed.as_ref().map(|l| l.stamp)) {
+                let entries = listed.as_ref().map(|l| l.entries.as_slice());
+                self.apply(*id, self.read_entry_listed(*id, entries));
             }
         });
     }
@@ -346,9 +384,14 @@ impl Index {
     /// A run's row as its file says; `None` when the file is gone. The stamp is the opened file's, taken before
     /// the read, so a change during the read is seen as a change again at its event.
     fn read_entry(&self, id: RunId) -> Option<Fresh> {
+        self.read_entry_listed(id, None)
+    }
+
+    /// [`Self::read_entry`], with the run's result entries as a listing just gave them.
+    fn read_entry_listed(&self, id: RunId, entries: Option<&[String]>) -> Option<Fresh> {
         self.reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match self.storage.read_run_stamped(id) {
+        match self.storage.read_run_listed(id, entries) {
             Ok((run, stamp)) => {
                 let stats = RunStats::fold(run.results.iter().map(|&r| match run.stats_of(r) {
                     Some(entry) => storage::stats::from_entry(entry),

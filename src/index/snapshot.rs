@@ -28,7 +28,7 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(120);
 
 /// The first bytes of a snapshot: what it is, and the version of its layout (another version is not read). The
 /// body follows, then its CRC-32 (4 bytes, little-endian): a damaged byte anywhere must not become a wrong name.
-const MAGIC: &[u8] = b"asgard index snapshot 1\n";
+const MAGIC: &[u8] = b"asgard index snapshot 2\n";
 
 /// The body of a snapshot file, if it is one of this version and intact.
 fn body(bytes: &[u8]) -> Result<&[u8], &'static str> {
@@ -157,6 +157,8 @@ fn stamp_of((dev, ino, len, modified): (u64, u64, u64, Option<(u64, u32)>)) -> S
 /// buffers would stay in the allocator's heap afterwards); read back run by run.
 #[derive(Serialize)]
 struct SnapshotOut<'a> {
+    /// When it was written (microseconds since 1970): a bucket's monitor reads the journal from there.
+    taken: u64,
     names: Vec<&'a str>,
     runs: RunsOut<'a>,
 }
@@ -222,33 +224,36 @@ impl Serialize for PairsOut<'_> {
 }
 
 impl Index {
-    /// Fills the empty index from the storage's snapshot, with the runs among `on_disk` as the snapshot has them;
-    /// how many. The scan that follows re-reads every file whose stamp differs from the one kept. A missing,
-    /// damaged or older snapshot puts nothing.
-    pub(super) fn load_snapshot(&self, on_disk: &[RunId]) -> usize {
+    /// Fills the empty index from the storage's snapshot, with the runs among `on_disk` (every run, without it)
+    /// as the snapshot has them: how many, and when the snapshot was written. The scan that follows re-reads
+    /// every file whose stamp differs from the one kept. A missing, damaged or older snapshot puts nothing.
+    pub(super) fn load_snapshot(&self, on_disk: Option<&[RunId]>) -> (usize, Option<SystemTime>) {
         let bytes = match self.storage.read_index_snapshot() {
             Ok(Some(bytes)) => bytes,
-            Ok(None) => return 0,
+            Ok(None) => return (0, None),
             Err(e) => {
                 tracing::warn!("not using the index snapshot: {e}");
-                return 0;
+                return (0, None);
             }
         };
         let body = match body(&bytes) {
             Ok(body) => body,
             Err(why) => {
                 tracing::info!("not using the index snapshot, {why}");
-                return 0;
+                return (0, None);
             }
         };
-        let present: HashSet<RunId> = on_disk.iter().copied().collect();
+        let present: Option<HashSet<RunId>> = on_disk.map(|ids| ids.iter().copied().collect());
+        let mut taken = None;
         let mut runs = self.runs.write().expect("index lock poisoned");
         let mut put = 0;
         // Run by run, as `SnapshotOut` wrote them, each into the index as soon as it is decoded: the buffers of
         // one run are reused for the next. Every run put is checked by its stamp in the scan that follows, so
         // one that fails to decode (which the checksum makes a bug, not damage) ends the load, not the start.
         let loaded = (|| -> postcard::Result<()> {
-            let (names, mut rest) = postcard::take_from_bytes::<Vec<&str>>(body)?;
+            let (micros, rest) = postcard::take_from_bytes::<u64>(body)?;
+            taken = Some(UNIX_EPOCH + Duration::from_micros(micros));
+            let (names, mut rest) = postcard::take_from_bytes::<Vec<&str>>(rest)?;
             let keys: Vec<Key> = names
                 .iter()
                 .map(|name| runs.symbols.intern_key(name))
@@ -259,7 +264,7 @@ impl Index {
                 let run;
                 (run, rest) = postcard::take_from_bytes::<SavedRun>(rest)?;
                 let id = run.summary.id;
-                if !present.contains(&id) || runs.get(&id).is_some() {
+                if present.as_ref().is_some_and(|p| !p.contains(&id)) || runs.get(&id).is_some() {
                     continue;
                 }
                 let mut pairs = |saved: &[(u32, SavedValue)]| {
@@ -300,7 +305,7 @@ impl Index {
                 "the index snapshot could not be read to its end ({e}); the scan reads the rest"
             );
         }
-        put
+        (put, taken)
     }
 
     /// Writes the snapshot if the index changed since the last one was written or read; whether it wrote.
@@ -312,6 +317,9 @@ impl Index {
         let bytes = {
             let runs = self.runs.read().expect("index lock poisoned");
             let snapshot = SnapshotOut {
+                taken: SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_micros() as u64),
                 names: runs.symbols.names().collect(),
                 runs: RunsOut { runs: &runs },
             };

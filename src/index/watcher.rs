@@ -45,9 +45,15 @@ impl StorageWatcher {
 
 /// How often a monitor looks at a bucket's journal unless told (`--poll-interval-ms` with `--watch poll`).
 pub const JOURNAL_POLL: Duration = Duration::from_secs(1);
-/// How far back in time each look at a bucket's journal reaches: an announcement whose writer's clock is
-/// behind the monitor's by less than this is still found. Those already seen are not acted on again.
+/// How far back in time a look at a bucket's journal reaches: an announcement whose writer's clock is behind
+/// the monitor's by less than this is still found. Those already seen are not acted on again. Every
+/// [`FAR_EVERY`]th look reaches this far; the others [`NEAR_LOOK_BACK`], so that a busy bucket's polls do not
+/// list the same 30 seconds of announcements over and over.
 pub const LOOK_BACK: Duration = Duration::from_secs(30);
+/// How far back the other looks reach.
+pub const NEAR_LOOK_BACK: Duration = Duration::from_secs(3);
+/// See [`LOOK_BACK`].
+const FAR_EVERY: u64 = 10;
 /// How often a monitor of a bucket compares its whole index with one listing of the bucket's runs, to catch
 /// anything the journal missed (a writer killed between its change and the announcement, a clock far behind).
 pub const RECONCILE_EVERY: Duration = Duration::from_secs(600);
@@ -189,7 +195,7 @@ async fn follow_journal(index: Arc<Index>, interval: Duration) {
     let mut seen = BTreeSet::<String>::new();
     let mut failures: u32 = 0;
     let mut reconciled = std::time::Instant::now();
-    loop {
+    for look in 0u64.. {
         let wait = match failures {
             0 => interval,
             n => interval
@@ -197,9 +203,13 @@ async fn follow_journal(index: Arc<Index>, interval: Duration) {
                 .min(Duration::from_secs(30)),
         };
         tokio::time::sleep(wait).await;
-        let since = std::time::SystemTime::now()
-            .checked_sub(LOOK_BACK)
-            .unwrap_or(std::time::UNIX_EPOCH);
+        let now = std::time::SystemTime::now();
+        let back = if look % FAR_EVERY == 0 {
+            LOOK_BACK
+        } else {
+            NEAR_LOOK_BACK
+        };
+        let since = now.checked_sub(back).unwrap_or(std::time::UNIX_EPOCH);
         let reader = index.clone();
         let listed =
             tokio::task::spawn_blocking(move || reader.storage().journal_since(since)).await;
@@ -215,21 +225,16 @@ async fn follow_journal(index: Arc<Index>, interval: Duration) {
             }
             Err(_) => continue,
         };
-        let caught_up = failures > 0 || reconciled.elapsed() >= RECONCILE_EVERY;
+        let caught_up =
+            failures > 0 || reconciled.elapsed() >= RECONCILE_EVERY || index.take_reconcile_soon();
         if failures > 0 {
             failures = 0;
             index.set_problem(None);
             tracing::info!("the storage answers again; catching up");
         }
-        let Some(oldest) = announced.first().map(|(key, _)| key.clone()) else {
-            seen.clear();
-            if caught_up {
-                reconcile(&index, &mut reconciled).await;
-            }
-            continue;
-        };
-        // Announcements older than the window will not be listed again: forget them.
-        seen.retain(|key| *key >= oldest);
+        // Announcements older than the farthest look will not be listed again: forget them.
+        let forget = crate::storage::journal_key(now.checked_sub(LOOK_BACK * 2).unwrap_or(now));
+        seen.retain(|key| *key >= forget);
         let runs: BTreeSet<_> = announced
             .into_iter()
             .filter(|(key, _)| seen.insert(key.clone()))
@@ -237,10 +242,11 @@ async fn follow_journal(index: Arc<Index>, interval: Duration) {
             .collect();
         if !runs.is_empty() {
             let reader = index.clone();
+            let runs: Vec<_> = runs.into_iter().collect();
             let _ = tokio::task::spawn_blocking(move || {
-                for run in runs {
+                reader.in_parallel(&runs, |&run| {
                     reader.refresh_run(run);
-                }
+                })
             })
             .await;
         }

@@ -12,6 +12,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -85,8 +86,61 @@ pub enum Written {
     Changed,
 }
 
+/// How many requests a bucket was sent, by kind (for the benchmark and diagnostics). A listing counts as the
+/// pages S3 would return for it: one per 1,000 keys, at least one.
+#[derive(Debug, Default)]
+pub struct Requests {
+    pub get: AtomicU64,
+    pub head: AtomicU64,
+    pub put: AtomicU64,
+    pub delete: AtomicU64,
+    pub list: AtomicU64,
+}
+
+/// [`Requests`] at one moment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestCounts {
+    pub get: u64,
+    pub head: u64,
+    pub put: u64,
+    pub delete: u64,
+    pub list: u64,
+}
+
+impl std::ops::Sub for RequestCounts {
+    type Output = Self;
+    fn sub(self, earlier: Self) -> Self {
+        Self {
+            get: self.get - earlier.get,
+            head: self.head - earlier.head,
+            put: self.put - earlier.put,
+            delete: self.delete - earlier.delete,
+            list: self.list - earlier.list,
+        }
+    }
+}
+
+impl Requests {
+    pub fn counts(&self) -> RequestCounts {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        RequestCounts {
+            get: load(&self.get),
+            head: load(&self.head),
+            put: load(&self.put),
+            delete: load(&self.delete),
+            list: load(&self.list),
+        }
+    }
+}
+
+fn count(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+}
+
 /// A bucket (and a prefix in it) holding a storage.
 pub struct Bucket {
+    /// The requests sent so far.
+    pub requests: Requests,
     store: Arc<dyn ObjectStore>,
     /// The prefix of every key (`""`, or `"sweeps/heat/"`).
     prefix: String,
@@ -173,6 +227,7 @@ impl Bucket {
             },
             url: url.trim_end_matches('/').to_owned(),
             cache: std::sync::OnceLock::new(),
+            requests: Requests::default(),
         }
     }
 
@@ -201,6 +256,7 @@ impl Bucket {
     /// An object's bytes and version, at most `max` bytes of it (a larger one is an error); `None` when there is
     /// no such object.
     pub fn get(&self, rel: &str, max: u64) -> Result<Option<(Bytes, ObjectMeta)>> {
+        count(&self.requests.get, 1);
         let (store, key) = (self.store.clone(), self.key(rel));
         let got = block(async move {
             let got = store.get_opts(&key, GetOptions::default()).await?;
@@ -226,6 +282,7 @@ impl Bucket {
 
     /// An object's version without its bytes; `None` when there is none.
     pub fn head(&self, rel: &str) -> Result<Option<ObjectMeta>> {
+        count(&self.requests.head, 1);
         let (store, key) = (self.store.clone(), self.key(rel));
         match block(async move { store.head(&key).await }) {
             Ok(meta) => Ok(Some(meta)),
@@ -236,6 +293,7 @@ impl Bucket {
 
     /// Writes an object (one request: a reader sees the old object or the whole new one).
     pub fn put(&self, rel: &str, bytes: Vec<u8>, mode: Put) -> Result<Written> {
+        count(&self.requests.put, 1);
         let (store, key) = (self.store.clone(), self.key(rel));
         let mode = match mode {
             Put::Replace => PutMode::Overwrite,
@@ -258,6 +316,7 @@ impl Bucket {
 
     /// Deletes an object; one that is already gone is deleted.
     pub fn delete(&self, rel: &str) -> Result<()> {
+        count(&self.requests.delete, 1);
         let (store, key) = (self.store.clone(), self.key(rel));
         match block(async move { store.delete(&key).await }) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -289,6 +348,10 @@ impl Bucket {
             stream.try_collect::<Vec<ObjectMeta>>().await
         })
         .map_err(|e| self.error(rel_prefix, e))?;
+        count(
+            &self.requests.list,
+            (listed.len() as u64).div_ceil(1000).max(1),
+        );
         let wanted = format!("{dir}{}{partial}", if dir.is_empty() { "" } else { "/" });
         let mut found: Vec<(String, ObjectMeta)> = listed
             .into_iter()
@@ -331,6 +394,7 @@ impl Bucket {
             .prefix(".tmp-")
             .tempfile_in(dir)
             .map_err(io)?;
+        count(&self.requests.get, 1);
         let (store, key) = (self.store.clone(), self.key(rel));
         let mut writer = tmp.as_file().try_clone().map_err(io)?;
         let fetched = block(async move {

@@ -26,7 +26,10 @@ pub use format::{
 };
 pub use fs::Stamp;
 pub use npy::NpyArray;
-pub use read::{payload_to_json, run_id_from_file_name, summarize, timestamp_key, MAX_NAME_CHARS};
+pub use read::{
+    journal_key, payload_to_json, run_id_from_file_name, summarize, timestamp_key, Listed,
+    MAX_NAME_CHARS,
+};
 pub use views::MAX_VIEW_NAME_CHARS;
 
 use crate::model::{ResultId, RunId};
@@ -224,6 +227,14 @@ impl AsgardStorage {
     /// Whether the storage is in a bucket.
     pub fn is_bucket(&self) -> bool {
         matches!(self.place, Place::Bucket(_))
+    }
+
+    /// How many requests of each kind the storage's bucket was sent so far; `None` for a directory.
+    pub fn bucket_requests(&self) -> Option<bucket::RequestCounts> {
+        match &self.place {
+            Place::Dir { .. } => None,
+            Place::Bucket(bucket) => Some(bucket.requests.counts()),
+        }
     }
 
     /// Where the storage is, as a person would name it: a directory's path, or `s3://bucket/prefix`.

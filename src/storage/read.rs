@@ -30,6 +30,16 @@ impl AsgardStorage {
     /// file does not list, in the entries' order: a directory's writers list each result in the run file, a
     /// bucket's writers (which never rewrite a file another writer may be changing) add an entry instead.
     pub fn read_run_stamped(&self, id: RunId) -> Result<(RunRecord, Option<Stamp>)> {
+        self.read_run_listed(id, None)
+    }
+
+    /// [`Self::read_run_stamped`], with the run's result entries as a listing just gave them (see
+    /// [`Self::list_runs_stamped`]), so that they are not listed again.
+    pub fn read_run_listed(
+        &self,
+        id: RunId,
+        entries: Option<&[String]>,
+    ) -> Result<(RunRecord, Option<Stamp>)> {
         let rel = Self::rel_run(id);
         let (mut run, stamp): (RunRecord, _) = self
             .read_json_stamped(&rel)?
@@ -40,8 +50,14 @@ impl AsgardStorage {
                 message: format!("expected id {id} (the file name), found {}", run.id),
             });
         }
-        let mut entries = self.list_names(&format!("runs/{id}"))?;
-        entries.sort();
+        let entries = match entries {
+            Some(entries) => entries.to_vec(),
+            None => {
+                let mut entries = self.list_names(&format!("runs/{id}"))?;
+                entries.sort();
+                entries
+            }
+        };
         let stamp = stamp.map(|s| s.with_entries(&entries));
         for result in entries.iter().filter_map(|e| result_of_entry(e)) {
             if !run.results.contains(&result) {
@@ -66,11 +82,12 @@ impl AsgardStorage {
         let Place::Bucket(bucket) = &self.place else {
             return Ok(Vec::new());
         };
-        let micros = since
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros());
         // Listed from just before the first key of that microsecond (`start-after` is exclusive).
-        let offset = format!("{JOURNAL}/{:016}", micros.saturating_sub(1));
+        let offset = journal_key(
+            since
+                .checked_sub(std::time::Duration::from_micros(1))
+                .unwrap_or(since),
+        );
         Ok(bucket
             .list(&format!("{JOURNAL}/"), Some(&offset))?
             .into_iter()
@@ -82,9 +99,9 @@ impl AsgardStorage {
             .collect())
     }
 
-    /// Every run's id, with the version [`Self::read_run_stamped`] would find when one listing gives it (a
-    /// bucket's: its run files and result entries in one pass); `None` where it does not (a directory's).
-    pub fn list_runs_stamped(&self) -> Result<Vec<(RunId, Option<Stamp>)>> {
+    /// Every run's id, with what one listing says of it where one listing says it all (a bucket's: its run
+    /// files and result entries in one pass); `None` where it does not (a directory's).
+    pub fn list_runs_stamped(&self) -> Result<Vec<(RunId, Option<Listed>)>> {
         let Place::Bucket(bucket) = &self.place else {
             return Ok(self
                 .list_names("runs")?
@@ -94,12 +111,14 @@ impl AsgardStorage {
                 .collect());
         };
         // In key order, each run's file comes right before its entries: `runs/{id}.json` < `runs/{id}/…`.
-        let mut runs: Vec<(RunId, Option<Stamp>)> = Vec::new();
+        let mut runs: Vec<(RunId, Option<Listed>)> = Vec::new();
         let mut entries: Vec<String> = Vec::new();
         let mut current: Option<(RunId, Stamp)> = None;
         let mut finish = |current: Option<(RunId, Stamp)>, entries: &mut Vec<String>| {
             if let Some((id, stamp)) = current {
-                runs.push((id, Some(stamp.with_entries(entries))));
+                let entries = std::mem::take(entries);
+                let stamp = stamp.with_entries(&entries);
+                runs.push((id, Some(Listed { stamp, entries })));
             }
             entries.clear();
         };
@@ -416,6 +435,14 @@ pub fn run_id_from_file_name(name: &str) -> Option<RunId> {
     (id.to_string() == stem).then_some(id)
 }
 
+/// A run as one listing of a bucket shows it: the version of its file and entries together (what
+/// [`AsgardStorage::read_run_stamped`] would find), and its result entries, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub stamp: Stamp,
+    pub entries: Vec<String>,
+}
+
 /// The list row of a readable run.
 pub fn summarize(run: &RunRecord) -> RunSummary {
     let mut problems = Vec::new();
@@ -487,6 +514,14 @@ pub fn timestamp_key(timestamp: &str) -> i64 {
 
 fn rfc3339(time: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The key of the journal's announcements made at `time` sort right after this one.
+pub fn journal_key(time: std::time::SystemTime) -> String {
+    let micros = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    format!("{JOURNAL}/{micros:016}")
 }
 
 /// The result a run's result entry names (`{micros}-{result id}`, see [`AsgardStorage::read_run_stamped`]).

@@ -212,7 +212,7 @@ pub async fn step_run(id: String, key: String, forward: bool) -> Result<Option<S
 pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
     let id = id.parse()?;
     let index = ssr::state()?.index;
-    Ok(tokio::task::spawn_blocking(move || index.storage().run_detail(id)).await??)
+    Ok(tokio::task::spawn_blocking(move || index.run_detail(id)).await??)
 }
 
 /// One result as a plot `columns` device pixels wide showing `view` (an x range) needs it: long 1-D series

@@ -67,6 +67,18 @@ fn object(store: &Arc<dyn ObjectStore>, key: &str) -> Vec<u8> {
     .unwrap()
 }
 
+fn delete(store: &Arc<dyn ObjectStore>, key: &str) {
+    use object_store::ObjectStoreExt;
+    let (store, key) = (store.clone(), object_store::path::Path::from(key));
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async { store.delete(&key).await.unwrap() })
+    })
+    .join()
+    .unwrap()
+}
+
 /// One result of each of the six types, arrays large enough (with the threshold below) to go to `.npy` files.
 pub fn six_results() -> Vec<(ResultType, Vec<(String, DataValue)>)> {
     let n = 50;
@@ -357,4 +369,117 @@ fn the_journal_tells_the_index_what_changed_once() {
         StorageEvent::RunDeleted { run_id: before.id }
     );
     assert_eq!(index.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_monitor_lists_the_journal_once_per_interval_and_nothing_else() {
+    use asgard::index::{supervise, StorageWatcher, WatchMode};
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let writer = bucket_storage(&store, "");
+    for i in 0..50 {
+        let run = writer.create_run(&format!("run {i}"), None, None).unwrap();
+        writer
+            .add_result(
+                run.id,
+                ResultType::DiscreteSequence,
+                vec![("values".to_owned(), DataValue::from(vec![1.0, 2.0]))],
+                json!({}),
+            )
+            .unwrap();
+    }
+    let monitor = bucket_storage(&store, "");
+    let index = tokio::task::spawn_blocking({
+        let monitor = monitor.clone();
+        move || Index::build(monitor).unwrap()
+    })
+    .await
+    .unwrap();
+    let interval = Duration::from_millis(50);
+    let follower = tokio::spawn(supervise(
+        index.clone(),
+        WatchMode::Poll(interval),
+        StorageWatcher::Journal(interval),
+    ));
+    // The writes above are within the look-back window: the first polls read those runs once more.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = monitor.bucket_requests().unwrap();
+    tokio::time::sleep(interval * 20).await;
+    let idle = monitor.bucket_requests().unwrap() - before;
+    assert!(
+        idle.list <= 21,
+        "at most one listing per interval: {idle:?}"
+    );
+    assert!(idle.list >= 10, "it keeps looking: {idle:?}");
+    assert_eq!(
+        (idle.get, idle.head, idle.put, idle.delete),
+        (0, 0, 0, 0),
+        "{idle:?}"
+    );
+
+    // A write is then seen within a few intervals, and costs the monitor one read of the run.
+    let mut events = index.subscribe();
+    let run = writer.create_run("new", None, None).unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .expect("an event within seconds")
+        .unwrap();
+    assert_eq!(event.1, StorageEvent::RunCreated { run_id: run.id });
+    follower.abort();
+}
+
+#[test]
+fn a_restart_on_a_bucket_takes_the_snapshot_and_reads_only_the_runs_announced_since() {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let writer = bucket_storage(&store, "s");
+    let runs: Vec<_> = (0..20)
+        .map(|i| {
+            writer
+                .create_run(&format!("run {i}"), None, None)
+                .unwrap()
+                .id
+        })
+        .collect();
+    let first = Index::build(bucket_storage(&store, "s")).unwrap();
+    assert_eq!(first.files_read(), 20);
+    assert!(first.save_snapshot().unwrap());
+    // The announcements so far expire (a lifecycle rule; here they are also within the 30 s look-back, which
+    // would read those runs again).
+    for key in keys(&store).iter().filter(|k| k.starts_with("s/journal/")) {
+        delete(&store, key);
+    }
+    // While no monitor runs: one run gains a result, one is deleted, one is new.
+    writer
+        .add_result(
+            runs[3],
+            ResultType::DiscreteSequence,
+            vec![("values".to_owned(), DataValue::from(vec![1.0]))],
+            json!({}),
+        )
+        .unwrap();
+    writer.delete_run(runs[5]).unwrap();
+    let new = writer.create_run("new", None, None).unwrap();
+
+    let monitor = bucket_storage(&store, "s");
+    let before = monitor.bucket_requests().unwrap();
+    let restarted = Index::build(monitor.clone()).unwrap();
+    let spent = monitor.bucket_requests().unwrap() - before;
+    assert_eq!(
+        restarted.files_read(),
+        3,
+        "only the three runs announced since the snapshot are read"
+    );
+    assert_eq!(restarted.len(), 20);
+    assert_eq!(restarted.get(runs[3]).unwrap().result_count, 1);
+    assert!(restarted.get(runs[5]).is_none());
+    assert!(restarted.get(new.id).is_some());
+    assert_eq!(
+        spent.list,
+        1 + 2,
+        "the journal once, and the entries of the two runs still there: {spent:?}"
+    );
+    // The listing of every run comes with the first reconciliation, and finds nothing more.
+    assert!(restarted.take_reconcile_soon());
+    let mut events = restarted.subscribe();
+    restarted.rescan().unwrap();
+    assert!(events.try_recv().is_err());
 }

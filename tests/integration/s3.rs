@@ -372,3 +372,179 @@ async fn two_monitors_on_one_bucket_see_the_same_writes_and_deletions() {
         let _ = child.wait();
     }
 }
+
+/// A TCP proxy in front of a server that can be cut (open connections closed, new ones refused) and restored:
+/// the endpoint going away and coming back, while the server behind it keeps its state.
+struct Proxy {
+    port: u16,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    open: Arc<std::sync::Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: u16) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let open = Arc::new(std::sync::Mutex::new(Vec::<TcpStream>::new()));
+        let (is_up, conns) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !is_up.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let mut kept = conns.lock().unwrap();
+                kept.push(client.try_clone().unwrap());
+                kept.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.open.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_endpoint_going_away_is_shown_and_nothing_is_lost_or_sent_twice_when_it_is_back() {
+    let moto = Moto::start();
+    moto.create_bucket("flaky");
+    let storage = moto.storage("flaky", "p");
+    let run = storage.create_run("through an outage", None, None).unwrap();
+    let proxy = Proxy::start(moto.port);
+    let mut child = moto
+        .command(&[
+            "monitor",
+            "--storage",
+            "s3://flaky/p",
+            "--port",
+            "0",
+            "--watch",
+            "poll",
+            "--poll-interval-ms",
+            "200",
+        ])
+        .env(
+            "AWS_ENDPOINT_URL",
+            format!("http://127.0.0.1:{}", proxy.port),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .replace("localhost", "127.0.0.1");
+    let mut sse = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut sse,
+        b"GET /api/updates HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut received = String::new();
+    assert!(read_sse_until(&mut sse, &mut received, |r| r.contains("event: ready")).await);
+    let added = |id| {
+        serde_json::to_string(&StorageEvent::ResultAdded {
+            run_id: run.id,
+            result_id: id,
+        })
+        .unwrap()
+    };
+    let append =
+        |storage: &AsgardStorage| asgard::append::append_result(storage, run.id, 0).unwrap();
+
+    let before = append(&storage);
+    assert!(
+        read_sse_until(&mut sse, &mut received, |r| r.contains(&added(before))).await,
+        "{received}"
+    );
+
+    // The endpoint goes away; writers (straight to the server) go on.
+    proxy.cut();
+    let during = append(&storage);
+    let page = || crate::support::http_get(&addr, "/", "").unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !page().contains("cannot be reached") {
+        assert!(
+            Instant::now() < deadline,
+            "the run list never said the bucket cannot be reached"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        page().contains("through an outage"),
+        "the runs stay listed meanwhile"
+    );
+
+    // Back: what was written meanwhile arrives, once, and the dashboard stops saying so.
+    proxy.restore();
+    assert!(
+        read_sse_until_within(&mut sse, &mut received, Duration::from_secs(60), |r| r
+            .contains(&added(during)))
+        .await,
+        "the result written during the outage never arrived: {received}"
+    );
+    let after = append(&storage);
+    assert!(
+        read_sse_until(&mut sse, &mut received, |r| r.contains(&added(after))).await,
+        "{received}"
+    );
+    for id in [before, during, after] {
+        assert_eq!(
+            received.matches(&added(id)).count(),
+            1,
+            "{id} sent once: {received}"
+        );
+    }
+    assert!(!page().contains("cannot be reached"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// [`read_sse_until`] with a time limit of its own.
+async fn read_sse_until_within(
+    stream: &mut tokio::net::TcpStream,
+    received: &mut String,
+    limit: Duration,
+    until: impl Fn(&str) -> bool,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if read_sse_until(stream, received, &until).await {
+            return true;
+        }
+    }
+    false
+}

@@ -14,9 +14,10 @@ export interface Asgard {
   stop: () => Promise<void>;
 }
 
-/// Starts `asgard ARGS` and resolves once it prints "Asgard Monitor: URL".
-export async function startAsgard(args: string[]): Promise<Asgard> {
-  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "ignore"] });
+/// Starts `asgard ARGS` (with `env`, this process's environment by default) and resolves once it prints
+/// "Asgard Monitor: URL".
+export async function startAsgard(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Asgard> {
+  const child: ChildProcess = spawn(binary, args, { stdio: ["ignore", "pipe", "ignore"], env });
   let output = "";
   const stop = async () => {
     if (child.exitCode !== null) return;

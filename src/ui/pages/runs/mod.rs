@@ -94,7 +94,8 @@ pub fn RunsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Loading runs…"</p> }>
             {move || Suspend::new(async move {
                 match runs.await {
-                    Ok(RunPage { storage_problem: Some(problem), .. }) => {
+                    // Nothing to show but why (the storage directory was deleted).
+                    Ok(RunPage { storage_problem: Some(problem), total: 0, .. }) => {
                         view! { <p class="problem" data-testid="storage-problem">{problem}</p> }.into_any()
                     }
                     Ok(RunPage { query_problem: Some(QueryProblem { message, .. }), .. }) => {
@@ -120,7 +121,13 @@ pub fn RunsPage() -> impl IntoView {
                             .into_any()
                     }
                     Ok(page) => {
+                        // The runs as last read, under what keeps them from being current (a bucket that does
+                        // not answer).
+                        let problem = page.storage_problem.clone().map(|problem| {
+                            view! { <p class="problem" data-testid="storage-problem">{problem}</p> }
+                        });
                         view! {
+                            {problem}
                             <Pager page=page.clone() list=list.get_untracked() />
                             <RunTable page list=list.get_untracked() folded state />
                         }
