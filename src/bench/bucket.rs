@@ -299,8 +299,10 @@ fn idle(index: Arc<Index>, storage: &AsgardStorage, runs: usize) -> anyhow::Resu
         WatchMode::Poll(interval),
         StorageWatcher::Journal(interval),
     ));
-    // The first pass reconciles (the index came from a snapshot): let it finish.
-    std::thread::sleep(interval * 3 + LATENCY * 2 * (runs as u32 / 1000 + 1));
+    // The first pass reconciles (the index came from a snapshot), listing every run file and result entry:
+    // let it finish, and the polls it held up.
+    let pages = (runs * (1 + RESULTS_PER_RUN)).div_ceil(1000) as u32;
+    std::thread::sleep(interval * 5 + LATENCY * 2 * (pages + 1));
     let before = storage.bucket_requests().unwrap_or_default();
     let polls = 10;
     std::thread::sleep(interval * polls);

@@ -483,3 +483,51 @@ fn a_restart_on_a_bucket_takes_the_snapshot_and_reads_only_the_runs_announced_si
     restarted.rescan().unwrap();
     assert!(events.try_recv().is_err());
 }
+
+#[test]
+fn a_writer_killed_half_way_leaves_no_result_that_anyone_lists() {
+    use object_store::ObjectStoreExt;
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let storage = bucket_storage(&store, "k");
+    let run = storage.create_run("interrupted", None, None).unwrap();
+    let kept = storage
+        .add_result(
+            run.id,
+            ResultType::DiscreteSequence,
+            vec![("values".to_owned(), DataValue::from(vec![1.0]))],
+            json!({}),
+        )
+        .unwrap();
+    // What a writer killed before the entry leaves: an array object and a result object naming the run.
+    let orphan = uuid::Uuid::new_v4();
+    let objects = [
+        (format!("k/files/{orphan}_values.npy"), b"\x93NUMPY half".to_vec()),
+        (
+            format!("k/results/{orphan}.json"),
+            serde_json::to_vec(&json!({
+                "id": orphan, "run_id": run.id, "result_type": "DiscreteSequence",
+                "timestamp": "2026-12-01T00:00:00Z",
+                "data": {"values": {"$npy": format!("{orphan}_values.npy"), "shape": [1000], "dtype": "<f8"}},
+            }))
+            .unwrap(),
+        ),
+    ];
+    let put = store.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            for (key, bytes) in objects {
+                put.put(&object_store::path::Path::from(key), bytes.into())
+                    .await
+                    .unwrap();
+            }
+        })
+    })
+    .join()
+    .unwrap();
+    assert_eq!(storage.read_run(run.id).unwrap().results, vec![kept]);
+    let index = Index::build(bucket_storage(&store, "k")).unwrap();
+    assert_eq!(index.get(run.id).unwrap().result_count, 1);
+    let detail = storage.run_detail(run.id).unwrap();
+    assert_eq!(detail.results.len(), 1);
+    assert!(detail.results[0].problem.is_none());
+}
