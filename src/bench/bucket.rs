@@ -217,24 +217,10 @@ fn cold_starts(runs: usize, without: bool) -> anyhow::Result<Vec<Row>> {
         LATENCY.as_millis()
     );
     if without {
-        let storage = open(&throttled(&memory), "memory://bench")?;
-        let started = Instant::now();
-        let index = Index::build(storage.clone())?;
-        let took = started.elapsed();
-        anyhow::ensure!(
-            index.len() == runs,
-            "indexed {} of {runs} runs",
-            index.len()
-        );
-        let requests = storage.bucket_requests().unwrap_or_default();
+        let (_, _, took, figure) = timed_build(&memory, runs)?;
         rows.push(row(
             format!("Bucket cold start without a snapshot: {label}"),
-            format!(
-                "{:.2} s ({} GET, {} LIST pages)",
-                took.as_secs_f64(),
-                requests.get,
-                requests.list
-            ),
+            figure,
             if runs >= 10_000 { "< 8 s" } else { "" },
             (runs >= 10_000).then_some(took < Duration::from_secs(8)),
         ));
@@ -244,16 +230,7 @@ fn cold_starts(runs: usize, without: bool) -> anyhow::Result<Vec<Row>> {
     // lifecycle rule removes them), so that the start reads what changed since, which is nothing.
     Index::build(open(&memory, "memory://bench")?)?.save_snapshot()?;
     expire_journal(&memory)?;
-    let storage = open(&throttled(&memory), "memory://bench")?;
-    let started = Instant::now();
-    let index = Index::build(storage.clone())?;
-    let took = started.elapsed();
-    anyhow::ensure!(
-        index.len() == runs,
-        "indexed {} of {runs} runs from the snapshot",
-        index.len()
-    );
-    let requests = storage.bucket_requests().unwrap_or_default();
+    let (index, storage, took, figure) = timed_build(&memory, runs)?;
     let target = match runs {
         100_000.. => Some((Duration::from_secs(3), "< 3 s")),
         10_000.. => Some((Duration::from_secs(1), "< 1 s")),
@@ -261,12 +238,7 @@ fn cold_starts(runs: usize, without: bool) -> anyhow::Result<Vec<Row>> {
     };
     rows.push(row(
         format!("Bucket cold start from the index snapshot: {label}"),
-        format!(
-            "{:.2} s ({} GET, {} LIST pages)",
-            took.as_secs_f64(),
-            requests.get,
-            requests.list
-        ),
+        figure,
         target.map_or("", |(_, t)| t),
         target.map(|(limit, _)| took < limit),
     ));
@@ -274,6 +246,31 @@ fn cold_starts(runs: usize, without: bool) -> anyhow::Result<Vec<Row>> {
         rows.push(idle(index, &storage, runs)?);
     }
     Ok(rows)
+}
+
+/// An index built on the modelled bucket over `memory` (which holds `runs` runs): the index, its storage, how
+/// long it took, and that time with the requests it made.
+fn timed_build(
+    memory: &Arc<dyn ObjectStore>,
+    runs: usize,
+) -> anyhow::Result<(Arc<Index>, AsgardStorage, Duration, String)> {
+    let storage = open(&throttled(memory), "memory://bench")?;
+    let started = Instant::now();
+    let index = Index::build(storage.clone())?;
+    let took = started.elapsed();
+    anyhow::ensure!(
+        index.len() == runs,
+        "indexed {} of {runs} runs",
+        index.len()
+    );
+    let requests = storage.bucket_requests().unwrap_or_default();
+    let figure = format!(
+        "{:.2} s ({} GET, {} LIST pages)",
+        took.as_secs_f64(),
+        requests.get,
+        requests.list
+    );
+    Ok((index, storage, took, figure))
 }
 
 /// Removes every announcement.

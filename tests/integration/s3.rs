@@ -287,43 +287,8 @@ async fn two_monitors_on_one_bucket_see_the_same_writes_and_deletions() {
 
     let mut monitors = Vec::new();
     for _ in 0..2 {
-        let mut child = moto
-            .command(&[
-                "monitor",
-                "--storage",
-                "s3://shared/runs",
-                "--port",
-                "0",
-                "--watch",
-                "poll",
-                "--poll-interval-ms",
-                "200",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .replace("localhost", "127.0.0.1");
-        let mut sse = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        tokio::io::AsyncWriteExt::write_all(
-            &mut sse,
-            b"GET /api/updates HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
-        )
-        .await
-        .unwrap();
-        let mut received = String::new();
-        assert!(read_sse_until(&mut sse, &mut received, |r| r.contains("event: ready")).await);
+        let (child, addr) = start_monitor(&moto, "s3://shared/runs", None);
+        let (sse, received) = subscribe(&addr).await;
         monitors.push((child, addr, sse, received));
     }
 
@@ -371,6 +336,57 @@ async fn two_monitors_on_one_bucket_see_the_same_writes_and_deletions() {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+/// `asgard monitor` on `location` polling every 200 ms (through `endpoint` when given, else straight to moto):
+/// the process and the address it serves on.
+fn start_monitor(moto: &Moto, location: &str, endpoint: Option<String>) -> (Child, String) {
+    let mut command = moto.command(&[
+        "monitor",
+        "--storage",
+        location,
+        "--port",
+        "0",
+        "--watch",
+        "poll",
+        "--poll-interval-ms",
+        "200",
+    ]);
+    if let Some(endpoint) = endpoint {
+        command.env("AWS_ENDPOINT_URL", endpoint);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .replace("localhost", "127.0.0.1");
+    (child, addr)
+}
+
+/// A live-update stream from the monitor at `addr`, past its `ready` event: the stream and what it sent.
+async fn subscribe(addr: &str) -> (tokio::net::TcpStream, String) {
+    let mut sse = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut sse,
+        b"GET /api/updates HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut received = String::new();
+    assert!(read_sse_until(&mut sse, &mut received, |r| r.contains("event: ready")).await);
+    (sse, received)
 }
 
 /// A TCP proxy in front of a server that can be cut (open connections closed, new ones refused) and restored:
@@ -434,47 +450,9 @@ async fn the_endpoint_going_away_is_shown_and_nothing_is_lost_or_sent_twice_when
     let storage = moto.storage("flaky", "p");
     let run = storage.create_run("through an outage", None, None).unwrap();
     let proxy = Proxy::start(moto.port);
-    let mut child = moto
-        .command(&[
-            "monitor",
-            "--storage",
-            "s3://flaky/p",
-            "--port",
-            "0",
-            "--watch",
-            "poll",
-            "--poll-interval-ms",
-            "200",
-        ])
-        .env(
-            "AWS_ENDPOINT_URL",
-            format!("http://127.0.0.1:{}", proxy.port),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .replace("localhost", "127.0.0.1");
-    let mut sse = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    tokio::io::AsyncWriteExt::write_all(
-        &mut sse,
-        b"GET /api/updates HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n",
-    )
-    .await
-    .unwrap();
-    let mut received = String::new();
-    assert!(read_sse_until(&mut sse, &mut received, |r| r.contains("event: ready")).await);
+    let endpoint = format!("http://127.0.0.1:{}", proxy.port);
+    let (mut child, addr) = start_monitor(&moto, "s3://flaky/p", Some(endpoint));
+    let (mut sse, mut received) = subscribe(&addr).await;
     let added = |id| {
         serde_json::to_string(&StorageEvent::ResultAdded {
             run_id: run.id,
