@@ -1,5 +1,5 @@
 //! `asgard bench --object-storage`: the monitor on a bucket. In this process, on `object_store`'s in-memory
-//! store behind [`Remote`] (every request waits `LATENCY`; a listing one request per 1,000 keys, as S3's
+//! store behind [`Remote`] (`remote.rs`) (every request waits `LATENCY`; a listing one request per 1,000 keys, as S3's
 //! pages): the cold start with and without an index snapshot, and the requests an idle monitor makes. With `--bucket s3://…` (and the AWS variables), against that real server: a write's delay to
 //! the SSE event, and 16 writer processes (Rust and Python) whose every result must reach the monitor's list
 //! and its SSE stream exactly once.
@@ -9,15 +9,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::stream::{self, BoxStream, StreamExt};
+use futures::StreamExt;
 use object_store::memory::InMemory;
 use object_store::path::Path;
-use object_store::{
-    CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
-    PutMultipartOptions, PutOptions, PutPayload, PutResult,
-};
+use object_store::ObjectStore;
 use serde_json::json;
 
+use super::remote::Remote;
 use super::scenarios::{row, Row};
 use super::Size;
 use crate::index::{supervise, Index, StorageWatcher, WatchMode};
@@ -100,110 +98,7 @@ fn open(store: &Arc<dyn ObjectStore>, url: &str) -> anyhow::Result<AsgardStorage
 
 /// The same objects, every request [`LATENCY`] away.
 fn throttled(memory: &Arc<dyn ObjectStore>) -> Arc<dyn ObjectStore> {
-    Arc::new(Remote {
-        inner: memory.clone(),
-        latency: LATENCY,
-    })
-}
-
-/// A store whose every request takes `latency`, a listing one request per page of 1,000 keys as S3's do.
-/// (`object_store`'s throttled store waits per key instead, and a timer cannot wait 25 µs.)
-#[derive(Debug)]
-struct Remote {
-    inner: Arc<dyn ObjectStore>,
-    latency: Duration,
-}
-
-impl std::fmt::Display for Remote {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Remote({}, {:?})", self.inner, self.latency)
-    }
-}
-
-impl Remote {
-    fn paged(
-        &self,
-        keys: BoxStream<'static, object_store::Result<ObjectMeta>>,
-    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        let latency = self.latency;
-        let first = stream::once(tokio::time::sleep(latency)).filter_map(|()| async { None });
-        let rest = keys
-            .chunks(1000)
-            .enumerate()
-            .then(move |(page, keys)| async move {
-                if page > 0 {
-                    tokio::time::sleep(latency).await;
-                }
-                stream::iter(keys)
-            })
-            .flatten();
-        first.chain(rest).boxed()
-    }
-}
-
-#[async_trait::async_trait]
-impl ObjectStore for Remote {
-    async fn put_opts(
-        &self,
-        location: &Path,
-        payload: PutPayload,
-        opts: PutOptions,
-    ) -> object_store::Result<PutResult> {
-        tokio::time::sleep(self.latency).await;
-        self.inner.put_opts(location, payload, opts).await
-    }
-
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        tokio::time::sleep(self.latency).await;
-        self.inner.put_multipart_opts(location, opts).await
-    }
-
-    async fn get_opts(
-        &self,
-        location: &Path,
-        options: GetOptions,
-    ) -> object_store::Result<GetResult> {
-        tokio::time::sleep(self.latency).await;
-        self.inner.get_opts(location, options).await
-    }
-
-    fn delete_stream(
-        &self,
-        locations: BoxStream<'static, object_store::Result<Path>>,
-    ) -> BoxStream<'static, object_store::Result<Path>> {
-        self.inner.delete_stream(locations)
-    }
-
-    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.paged(self.inner.list(prefix))
-    }
-
-    fn list_with_offset(
-        &self,
-        prefix: Option<&Path>,
-        offset: &Path,
-    ) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
-        self.paged(self.inner.list_with_offset(prefix, offset))
-    }
-
-    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
-        tokio::time::sleep(self.latency).await;
-        self.inner.list_with_delimiter(prefix).await
-    }
-
-    async fn copy_opts(
-        &self,
-        from: &Path,
-        to: &Path,
-        options: CopyOptions,
-    ) -> object_store::Result<()> {
-        tokio::time::sleep(self.latency).await;
-        self.inner.copy_opts(from, to, options).await
-    }
+    Arc::new(Remote::new(memory.clone(), LATENCY))
 }
 
 /// Index builds on the modelled bucket: without a snapshot (when `without`), and from one; then the requests

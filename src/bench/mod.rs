@@ -6,6 +6,7 @@ mod bucket;
 mod client;
 mod generate;
 mod listing;
+mod remote;
 mod scenarios;
 mod sse;
 

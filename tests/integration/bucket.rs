@@ -47,6 +47,20 @@ fn keys(store: &Arc<dyn ObjectStore>) -> Vec<String> {
     .unwrap()
 }
 
+/// A small `DiscreteSequence` added to `run`.
+fn add_sequence(
+    storage: &AsgardStorage,
+    run: asgard::model::RunId,
+    values: Vec<f64>,
+) -> asgard::storage::Result<asgard::model::ResultId> {
+    storage.add_result(
+        run,
+        ResultType::DiscreteSequence,
+        vec![("values".to_owned(), DataValue::from(values))],
+        json!({}),
+    )
+}
+
 /// The bytes of one object.
 fn object(store: &Arc<dyn ObjectStore>, key: &str) -> Vec<u8> {
     use object_store::ObjectStoreExt;
@@ -320,14 +334,7 @@ fn the_journal_tells_the_index_what_changed_once() {
         vec![run.id]
     );
     index.refresh_run(run.id);
-    let result = writer
-        .add_result(
-            run.id,
-            ResultType::DiscreteSequence,
-            vec![("values".to_owned(), DataValue::from(vec![1.0, 2.0]))],
-            json!({}),
-        )
-        .unwrap();
+    let result = add_sequence(&writer, run.id, vec![1.0, 2.0]).unwrap();
     let announced = monitor.journal_since(since).unwrap();
     assert_eq!(announced.len(), 2, "created, then a result: {announced:?}");
     assert_eq!(announced[0], created[0]);
@@ -378,14 +385,7 @@ async fn an_idle_monitor_lists_the_journal_once_per_interval_and_nothing_else() 
     let writer = bucket_storage(&store, "");
     for i in 0..50 {
         let run = writer.create_run(&format!("run {i}"), None, None).unwrap();
-        writer
-            .add_result(
-                run.id,
-                ResultType::DiscreteSequence,
-                vec![("values".to_owned(), DataValue::from(vec![1.0, 2.0]))],
-                json!({}),
-            )
-            .unwrap();
+        add_sequence(&writer, run.id, vec![1.0, 2.0]).unwrap();
     }
     let monitor = bucket_storage(&store, "");
     let index = tokio::task::spawn_blocking({
@@ -448,14 +448,7 @@ fn a_restart_on_a_bucket_takes_the_snapshot_and_reads_only_the_runs_announced_si
         delete(&store, key);
     }
     // While no monitor runs: one run gains a result, one is deleted, one is new.
-    writer
-        .add_result(
-            runs[3],
-            ResultType::DiscreteSequence,
-            vec![("values".to_owned(), DataValue::from(vec![1.0]))],
-            json!({}),
-        )
-        .unwrap();
+    add_sequence(&writer, runs[3], vec![1.0]).unwrap();
     writer.delete_run(runs[5]).unwrap();
     let new = writer.create_run("new", None, None).unwrap();
 
@@ -490,14 +483,7 @@ fn a_writer_killed_half_way_leaves_no_result_that_anyone_lists() {
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
     let storage = bucket_storage(&store, "k");
     let run = storage.create_run("interrupted", None, None).unwrap();
-    let kept = storage
-        .add_result(
-            run.id,
-            ResultType::DiscreteSequence,
-            vec![("values".to_owned(), DataValue::from(vec![1.0]))],
-            json!({}),
-        )
-        .unwrap();
+    let kept = add_sequence(&storage, run.id, vec![1.0]).unwrap();
     // What a writer killed before the entry leaves: an array object and a result object naming the run.
     let orphan = uuid::Uuid::new_v4();
     let objects = [

@@ -181,26 +181,16 @@ fn the_storage_deleted_and_recreated_under_a_running_monitor_is_picked_up() {
     let root = dir.path().join("storage");
     let storage = AsgardStorage::open(&root).unwrap();
     storage.create_run("first life", None, None).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
-        .args(["monitor", "--storage", path_str(&root), "--port", "0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (mut child, addr, _stdout) = crate::support::spawn_monitor(
+        Command::new(env!("CARGO_BIN_EXE_asgard")).args([
+            "monitor",
+            "--storage",
+            path_str(&root),
+            "--port",
+            "0",
+        ]),
+        std::process::Stdio::null(),
+    );
     wait_for("the first run is listed", || {
         get(&addr, "/api/runs").is_some_and(|r| r.contains("first life"))
     });

@@ -355,23 +355,7 @@ fn start_monitor(moto: &Moto, location: &str, endpoint: Option<String>) -> (Chil
     if let Some(endpoint) = endpoint {
         command.env("AWS_ENDPOINT_URL", endpoint);
     }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .replace("localhost", "127.0.0.1");
+    let (child, addr, _) = crate::support::spawn_monitor(&mut command, Stdio::null());
     (child, addr)
 }
 

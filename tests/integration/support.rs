@@ -77,15 +77,30 @@ pub fn start_monitor(
     String,
     std::io::BufReader<std::process::ChildStdout>,
 ) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_asgard"))
-        .args([
+    spawn_monitor(
+        Command::new(env!("CARGO_BIN_EXE_asgard")).args([
             "monitor",
             "--storage",
             path_str(storage.root()),
             "--port",
             "0",
-        ])
+        ]),
+        stderr,
+    )
+}
+
+/// Spawns `command` (an `asgard monitor …`, or `asgard example --monitor …`) with its standard error going to
+/// `stderr`, and waits for the line with its URL: as [`start_monitor`].
+pub fn spawn_monitor(
+    command: &mut Command,
+    stderr: Stdio,
+) -> (
+    std::process::Child,
+    String,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
