@@ -182,6 +182,32 @@ test("fields B = A + 1: one colour bar spanning both, and the B − A map reads 
   expect(png.suggestedFilename()).toBe("compare-Solution2D.png");
 });
 
+test("runs on grids that differ: named by the grid, no difference map and the page says why, nothing wider than the window", async ({ page }) => {
+  const grid = (nx: number, ny: number) => Array.from({ length: ny }, (_, j) => Array.from({ length: nx }, (_, i) => i + j));
+  // Besides the grid, a long description and a computed error differ: they widen no table and name no run.
+  const description = (nx: number) => `the heat equation on a ${nx}-column grid, `.repeat(4);
+  const [coarse, fine] = [[8, 6], [16, 12]].map(([nx, ny]) => {
+    const metadata = { nx, description: description(nx), max_error: Math.PI / nx };
+    const id = writeRun({ name: `grid ${nx}`, metadata, status: "completed" });
+    addResult(id, "Solution2D", { values: grid(nx, ny) }, { title: "T" });
+    return id;
+  });
+  await page.setViewportSize({ width: 800, height: 900 });
+  await page.goto(`/compare?runs=${coarse},${fine}`);
+  const canvas = page.locator('canvas[data-testid="fields"][data-drawn="true"]');
+  await expect(canvas).toHaveCount(1);
+  expect((await panelBoxes(canvas)).map((b) => b.kind)).toEqual(["run", "run"]);
+  await expect(page.getByTestId("compared-run")).toHaveText([/^nx=8 /, /^nx=16 /]);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - innerWidth)).toBeLessThanOrEqual(0);
+  await expect(page.getByTestId("no-difference")).toHaveText(
+    "no difference map for nx=16: its grid is 12×16, the baseline's 6×8",
+  );
+  // Neither run has a circuit or an equation: said in words, with no empty box.
+  await expect(page.getByTestId("circuit-diff")).toHaveText(/nx=16: no circuit, as the baseline/);
+  await expect(page.getByTestId("equation-diff")).toHaveText(/no equation, as the baseline/);
+  await expect(page.locator("pre.circuit")).toHaveCount(0);
+});
+
 type Box = { kind: string; x0: number; y0: number; x1: number; y1: number };
 
 /// Where each panel of a fields canvas lies (CSS pixels from its corner), as it says in `data-panels`.

@@ -107,13 +107,18 @@ fn text(value: &Scalar) -> String {
     }
 }
 
-/// A run's legend label: the values of the first differing keys (`dt=0.0005, solver=rk4`); its name when no
-/// metadata differs (or the names differ and nothing else does).
+/// A run's legend label: the values of the first differing keys that look like parameters rather than outcomes
+/// (`dt=0.0005, solver=rk4`: short text, numbers of few digits — not `max_error=0.13158371006455327`, not a
+/// description); its name when no metadata differs, or none of what differs names a run well.
 fn label(runs: &[Compared], differing: &[&MetaRow], run: usize) -> String {
-    if differing.is_empty() {
+    let parameters: Vec<&&MetaRow> = differing
+        .iter()
+        .filter(|m| m.values.iter().flatten().all(|v| names_a_run(v)))
+        .collect();
+    if parameters.is_empty() {
         return runs[run].detail.summary.name.clone();
     }
-    differing
+    parameters
         .iter()
         .take(LABEL_KEYS)
         .map(|m| {
@@ -122,6 +127,13 @@ fn label(runs: &[Compared], differing: &[&MetaRow], run: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Whether a value, as the page shows it, is short enough to name a run by: text of up to 24 characters, a
+/// number of up to 12 (`0.00390625`, `1e-7`; a computed `0.13158371006455327` is an outcome, not a setting).
+fn names_a_run(value: &str) -> bool {
+    let limit = if value.parse::<f64>().is_ok() { 12 } else { 24 };
+    value.chars().count() <= limit
 }
 
 /// `meta.dt 0.001 → 0.0005; equation identical; circuit: 1 line differs`.

@@ -152,6 +152,46 @@ fn many_runs_count_values_and_name_each_run_by_what_differs() {
 }
 
 #[test]
+fn labels_name_runs_by_parameters_not_by_outcomes_or_descriptions() {
+    let runs: Vec<RunDetail> = ["Brownian motion", "Ornstein–Uhlenbeck"]
+        .iter()
+        .map(|name| detail(name, "e", "c", &[]))
+        .collect();
+    let metas: Vec<Map<String, Value>> = [
+        (
+            "dX = σ dW, 400 paths, sample mean and variance against 0 and t",
+            1.3384376860471614e-6,
+            0.5,
+        ),
+        (
+            "dX = −θ X dt + σ dW, 400 paths, mean against x0·e^(−θt)",
+            2.5e-3,
+            0.25,
+        ),
+    ]
+    .iter()
+    .map(|(description, max_error, h)| {
+        object(json!({"description": description, "max_error": max_error, "h": h}))
+    })
+    .collect();
+    let compared: Vec<Compared> = runs.iter().zip(&metas).map(|(d, m)| run(d, m)).collect();
+    let c = compare(&compared, 0);
+    assert_eq!(c.runs[0].label, "h=0.5");
+    assert_eq!(c.runs[1].label, "h=0.25");
+    // Only a description and an outcome differ: the runs are named by their names.
+    let metas: Vec<Map<String, Value>> = metas
+        .iter()
+        .map(|m| object(json!({"description": m["description"], "max_error": m["max_error"]})))
+        .collect();
+    let compared: Vec<Compared> = runs.iter().zip(&metas).map(|(d, m)| run(d, m)).collect();
+    let c = compare(&compared, 0);
+    assert_eq!(
+        [c.runs[0].label.as_str(), c.runs[1].label.as_str()],
+        ["Brownian motion", "Ornstein–Uhlenbeck"]
+    );
+}
+
+#[test]
 fn a_key_only_some_runs_have_differs_and_identical_runs_are_named_by_name() {
     let a = detail("first", "e", "c", &[]);
     let b = detail("second", "e", "c", &[]);

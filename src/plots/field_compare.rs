@@ -108,6 +108,35 @@ impl FieldSet {
         rows(self.fields.iter().flatten().count()) + rows(self.differences.iter().flatten().count())
     }
 
+    /// Why a run has no difference map though both it and the baseline have the field: their grids differ
+    /// (`shift=1: its grid is 64×64, the baseline's 128×128`).
+    pub fn without_difference(&self, labels: &[String]) -> Vec<String> {
+        let Some(base) = self.fields.get(self.baseline).and_then(Option::as_ref) else {
+            return Vec::new();
+        };
+        let grid = |f: &Solution2D| {
+            let (rows, columns) = f.reduced_from.unwrap_or((f.ny, f.nx));
+            format!("{rows}×{columns}")
+        };
+        self.fields
+            .iter()
+            .zip(&self.differences)
+            .enumerate()
+            .filter(|&(i, (f, d))| i != self.baseline && f.is_some() && d.is_none())
+            .filter_map(|(i, (f, _))| {
+                let label = labels
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("run {}", i + 1));
+                Some(format!(
+                    "no difference map for {label}: its grid is {}, the baseline's {}",
+                    grid(f.as_ref()?),
+                    grid(base)
+                ))
+            })
+            .collect()
+    }
+
     /// Every panel's value at (`x`, `y`): `A = 0.5 · B = 1.5 · B − A = 1.000`.
     pub fn readout(&self, x: f64, y: f64, labels: &[String]) -> String {
         let label = |i: usize| {
@@ -309,6 +338,15 @@ mod tests {
         let set = FieldSet::new(vec![Some(a), Some(b)], 0);
         assert!(set.differences.iter().all(Option::is_none));
         assert_eq!(set.rows(), 1);
+        assert_eq!(
+            set.without_difference(&["A".to_owned(), "B".to_owned()]),
+            ["no difference map for B: its grid is 3×2, the baseline's 2×3"]
+        );
+        let same = FieldSet::new(
+            vec![Some(field(vec![0.0; 6])), Some(field(vec![1.0; 6]))],
+            0,
+        );
+        assert!(same.without_difference(&[]).is_empty());
         assert_eq!(four_digits(1.0), "1.000");
         assert_eq!(four_digits(0.0025), "0.002500");
         assert_eq!(four_digits(-123.456), "-123.5");

@@ -31,6 +31,8 @@ pub fn FieldsPlot(
     let rows = RwSignal::new(2usize);
     let scale = RwSignal::new(String::new());
     let boxes = RwSignal::new(String::new());
+    // Why a run has no difference map (its grid differs from the baseline's).
+    let notes = RwSignal::new(Vec::<String>::new());
     #[cfg(feature = "hydrate")]
     let pointer = browser::fields(
         results,
@@ -38,7 +40,7 @@ pub fn FieldsPlot(
         labels,
         canvas,
         (size, window),
-        (drawn, error, rows, scale, boxes),
+        (drawn, error, rows, scale, boxes, notes),
     );
     #[cfg(not(feature = "hydrate"))]
     let _ = (results, baseline, labels, size);
@@ -96,6 +98,13 @@ pub fn FieldsPlot(
             {move || marks.get().into_iter().map(|m| view! { <Crosshair m /> }).collect_view()}
             </div>
             <div class="readout" data-testid="fields-readout">{move || readout.get().unwrap_or_default()}</div>
+            {move || {
+                notes
+                    .get()
+                    .into_iter()
+                    .map(|n| view! { <p class="note" data-testid="no-difference">{n}</p> })
+                    .collect_view()
+            }}
             <div class="export">
                 <span class="muted">"Export: "</span>
                 <PngButton canvas file_name="compare-Solution2D.png".to_owned() />
@@ -211,6 +220,7 @@ mod browser {
         RwSignal<usize>,
         RwSignal<String>,
         RwSignal<String>,
+        RwSignal<Vec<String>>,
     );
 
     pub fn fields(
@@ -219,7 +229,7 @@ mod browser {
         labels: Vec<String>,
         canvas: NodeRef<Canvas>,
         (size, window): (ReadSignal<Option<CanvasSize>>, RwSignal<Option<Window>>),
-        (drawn, error, rows, scale, boxes): FieldSignals,
+        (drawn, error, rows, scale, boxes, notes): FieldSignals,
     ) -> FieldsPointer {
         let present = results.iter().flatten().count().clamp(1, 4) as u32;
         let pointer = FieldsPointer {
@@ -264,6 +274,12 @@ mod browser {
                         .collect::<Vec<_>>()
                         .join(";"),
                 );
+                let why = pointer
+                    .labels
+                    .with_value(|labels| set.without_difference(labels));
+                if why != notes.get_untracked() {
+                    notes.set(why);
+                }
                 pointer.drawn.set(Some(Arc::new((set, panels))));
                 Ok(())
             });

@@ -194,6 +194,7 @@ fn CompareView(c: Comparison) -> impl IntoView {
                 <input type="checkbox" data-testid="show-all-keys" bind:checked=show_all />
                 " show every key"
             </label>
+            <div class="wide-table">
             <table class="meta-diff" data-testid="meta-diff">
                 <thead><tr><th>"key"</th>{run_columns()}</tr></thead>
                 <tbody>
@@ -205,15 +206,18 @@ fn CompareView(c: Comparison) -> impl IntoView {
                     }}
                 </tbody>
             </table>
+            </div>
             <h2>"Equation"</h2>
             {equations}
             <h2>"Circuit"</h2>
             {circuits}
             <h2>"Results"</h2>
-            <table class="matched-results">
-                <thead><tr><th>"result"</th>{run_columns()}</tr></thead>
-                <tbody>{results}</tbody>
-            </table>
+            <div class="wide-table">
+                <table class="matched-results">
+                    <thead><tr><th>"result"</th>{run_columns()}</tr></thead>
+                    <tbody>{results}</tbody>
+                </table>
+            </div>
             {overlays}
         </div>
     }
@@ -230,7 +234,7 @@ fn MetaLine(m: MetaRow, baseline: usize) -> impl IntoView {
         .map(|(i, (value, delta))| {
             let delta = delta
                 .filter(|d| i != baseline && *d != 0.0)
-                .map(|d| view! { <span class="delta">{format!(" ({d:+e})")}</span> });
+                .map(|d| view! { <span class="delta">{format!(" ({})", delta_text(d))}</span> });
             view! { <td>{value.clone().unwrap_or_else(|| "—".into())}{delta}</td> }
         })
         .collect_view();
@@ -239,6 +243,16 @@ fn MetaLine(m: MetaRow, baseline: usize) -> impl IntoView {
             <th>{m.key.clone()}</th>
             {cells}
         </tr>
+    }
+}
+
+/// A difference as the table shows it: exact when short (`-5e-4`), else to four digits (`-3.824e-7`).
+fn delta_text(d: f64) -> String {
+    let exact = format!("{d:+e}");
+    if exact.len() <= 10 {
+        exact
+    } else {
+        format!("{d:+.3e}")
     }
 }
 
@@ -251,6 +265,19 @@ fn TextAgainst(label: String, i: usize, diff: TextDiff, lines: bool) -> impl Int
         Change::Added => "added",
         Change::Removed => "removed",
     };
+    // Neither run has the text (a run without a circuit against a baseline without one): nothing to show.
+    if diff.parts.iter().all(|(_, text)| text.trim().is_empty()) {
+        let what = if lines { "circuit" } else { "equation" };
+        return view! {
+            <div class="text-diff" data-testid=if lines { "circuit-diff" } else { "equation-diff" }>
+                <p class="small muted">
+                    <span class=colour(i)></span>
+                    {format!("{label}: no {what}, as the baseline")}
+                </p>
+            </div>
+        }
+        .into_any();
+    }
     let heading = if diff.differing == 0 {
         format!("{label}: identical")
     } else {
@@ -277,6 +304,7 @@ fn TextAgainst(label: String, i: usize, diff: TextDiff, lines: bool) -> impl Int
             }}
         </div>
     }
+    .into_any()
 }
 
 /// The most runs one "add" brings in.
