@@ -33,6 +33,8 @@ export default defineConfig({
   webServer: {
     command: `"${binary}" monitor --storage "${storage}" --port ${port}`,
     url: `http://127.0.0.1:${port}/api/runs`,
+    // The self-contained release binary runs from its own (otherwise empty) directory: nothing of a build near.
+    cwd: process.env.ASGARD_STANDALONE ? path.dirname(binary) : undefined,
     reuseExistingServer: false,
     timeout: 60_000,
     stdout: "pipe",

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-100000}"
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --release
+bash scripts/build-release.sh
 dir="$PWD/target/bench-browser"
 if [ ! -d "$dir/runs-$runs" ]; then
   target/release/asgard bench --size full --runs "$runs" --dir "$dir" --generate-only

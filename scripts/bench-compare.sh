@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
-cargo leptos build --release
+bash scripts/build-release.sh
 dir="$PWD/target/bench-compare"
 if [ ! -f "$dir/.complete" ]; then
   rm -rf "$dir"

@@ -10,7 +10,7 @@ bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
 size="${1:-full}"
-cargo leptos build --release
+bash scripts/build-release.sh
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 .venv/bin/moto_server -H 127.0.0.1 -p "$port" > /dev/null 2>&1 &
 moto=$!

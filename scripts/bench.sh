@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 
 size="${1:-full}"
 dir="${BENCH_DIR:-${TMPDIR:-/tmp}/asgard-bench}"
-cargo leptos build --release
+bash scripts/build-release.sh
 target/release/asgard bench --size "$size" --dir "$dir" 2> >(tee "$dir.log" >&2)
 
 # The browser: navigation → drawn canvas of the huge Solution1D, on the workload the table was measured on.

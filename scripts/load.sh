@@ -12,7 +12,7 @@ runs="${1:-10000}"
 dir="${LOAD_DIR:-${TMPDIR:-/tmp}/asgard-load}"
 command -v oha >/dev/null || cargo install oha --version 1.16.0 --locked
 
-cargo leptos build --release
+bash scripts/build-release.sh
 rm -rf "$dir" && mkdir -p "$dir"
 line=$(target/release/asgard bench --generate-only --runs "$runs" --dir "$dir")
 storage=$(sed -E 's/^workload in ([^:]+):.*/\1/' <<<"$line")

@@ -25,5 +25,14 @@ cargo leptos build
 step "Python writer (pytest; the cross-language round trip uses target/debug/asgard)"
 ASGARD_BIN="$PWD/target/debug/asgard" .venv/bin/pytest -q clients/python
 
+step "the wheel, and the release binary copied alone (scripts/wheel.sh: release front end + binary)"
+# After the debug browser tests: the release build replaces target/site's debug front end.
+bash scripts/wheel.sh
+alone="$(mktemp -d)"
+trap 'rm -rf "$alone"' EXIT
+cp target/release/asgard "$alone/"
+(cd end2end && ASGARD_STANDALONE=1 ASGARD_BIN="$alone/asgard" npx playwright test standalone)
+ASGARD_WHEEL="$(ls dist/asgard_monitor-*.whl)" ASGARD_UV="$PWD/.venv/bin/uv" .venv/bin/pytest -q tests/wheel
+
 step "benchmark, smoke size (keeps it working; figures come from scripts/bench.sh)"
 target/debug/asgard bench --size smoke

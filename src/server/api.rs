@@ -123,15 +123,6 @@ impl PageQuery {
     }
 }
 
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"))
-}
-
 /// `GET /api/runs[?limit=&offset=&q=&sort=]`: runs newest first from the in-memory index, every run by default or
 /// one page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
 /// `rel="prev"`). The whole listing is encoded (and gzipped) once per change and shared by every request;
@@ -144,7 +135,7 @@ pub async fn list_runs(
 ) -> Result<Response, AppError> {
     let (offset, limit) = q.parse()?;
     let filter = q.filter()?;
-    let gzip = accepts_gzip(&headers);
+    let gzip = crate::server::encoding::accepts(&headers, "gzip");
     let (body, total, link) = match (offset, limit, filter) {
         (offset, limit, Some(filter)) => {
             let limit = limit.unwrap_or(MAX_PAGE);

@@ -9,12 +9,21 @@ use leptos::config::{get_config_from_str, LeptosOptions};
 const LEPTOS_TOML: &str = include_str!("../../Leptos.toml");
 
 /// The site settings: `Leptos.toml`, overridden by any `LEPTOS_*` variable (cargo-leptos sets them), with the
-/// address from the command line. A relative site root is looked up from the working directory, then beside
+/// address from the command line. A binary that carries its front end (a release build) needs no site folder;
+/// otherwise a relative site root is looked up from the working directory, then beside
 /// the executable (`target/<profile>/asgard` → `target/site`), then in the source tree it was built from.
 pub fn leptos_options(addr: SocketAddr) -> anyhow::Result<LeptosOptions> {
     let mut options = get_config_from_str(LEPTOS_TOML)
         .map_err(|e| anyhow::anyhow!("reading Leptos.toml: {e}"))?;
     options.site_addr = addr;
+    if let super::FrontEnd::Embedded(files) = super::FrontEnd::chosen() {
+        // The site folder is not read: the binary serves the front end it carries.
+        tracing::debug!(
+            files = files.len(),
+            "serving the front end built into the binary"
+        );
+        return Ok(options);
+    }
     let root = resolve_site_root(
         Path::new(&*options.site_root),
         &options.site_pkg_dir,

@@ -5,8 +5,10 @@ mod api;
 pub mod compare;
 mod config;
 pub mod converge;
+mod encoding;
 pub mod guard;
 pub mod monitor;
+pub mod site;
 mod sse;
 pub mod sweep;
 pub mod views;
@@ -14,7 +16,9 @@ pub mod views;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::FromRef;
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{Request, Uri};
 use axum::routing::get;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -24,6 +28,7 @@ use tokio::sync::watch;
 
 pub use config::leptos_options;
 pub use guard::Guard;
+pub use site::FrontEnd;
 
 use crate::index::Index;
 use crate::ui::{shell, App};
@@ -39,6 +44,8 @@ pub struct AppState {
     pub heartbeat: std::time::Duration,
     /// Reduced views already made, for the next request that wants the same one.
     pub views: Arc<views::ViewCache>,
+    /// Where the WASM, JS, CSS and public files come from: inside the binary, or the site folder.
+    pub front_end: FrontEnd,
     /// Set to `true` when the server starts shutting down; open SSE streams end on it.
     shutting_down: Arc<watch::Sender<bool>>,
 }
@@ -53,6 +60,7 @@ impl AppState {
             guard: Arc::new(Guard::loopback()),
             heartbeat: std::time::Duration::from_secs(15),
             views: Arc::new(views::ViewCache::new(views::VIEW_CACHE_BYTES)),
+            front_end: FrontEnd::Disk,
             shutting_down: Arc::new(shutting_down),
         }
     }
@@ -64,6 +72,11 @@ impl AppState {
 
     pub fn with_guard(mut self, guard: Guard) -> Self {
         self.guard = Arc::new(guard);
+        self
+    }
+
+    pub fn with_front_end(mut self, front_end: FrontEnd) -> Self {
+        self.front_end = front_end;
         self
     }
 
@@ -109,12 +122,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/result/npy", get(api::result_npy))
         .route("/api/updates", get(sse::updates))
         .leptos_routes_with_context(&state, routes, || (), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(static_file_or_page)
         .layer(axum::middleware::from_fn_with_state(
             state.guard.clone(),
             guard::check,
         ))
         .with_state(state)
+}
+
+/// Anything no route names: a file of the front end (from inside the binary, else from the site folder), or
+/// the not-found page.
+async fn static_file_or_page(
+    uri: Uri,
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> axum::response::Response {
+    if let Some(response) = state.front_end.respond(&request) {
+        return response;
+    }
+    let from_disk = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    from_disk(uri, State(state), request).await
 }
 
 /// Serves until `shutdown` completes, then ends every open SSE stream and waits for requests in flight.
@@ -127,7 +154,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
 
-    let state = AppState::new(index, leptos_options).with_guard(guard);
+    let state = AppState::new(index, leptos_options)
+        .with_guard(guard)
+        .with_front_end(FrontEnd::chosen());
     let app = router(state.clone());
     // Live events are small writes: without TCP_NODELAY, Nagle's algorithm holds each one back until the
     // client acknowledges the previous (tens of milliseconds with delayed ACKs).
