@@ -18,21 +18,20 @@ cargo clippy --features hydrate --lib --target wasm32-unknown-unknown -- -D warn
 step "unit and integration tests"
 cargo leptos test
 
-step "browser tests (real server, real Chromium)"
-cargo leptos build
-(cd end2end && npx playwright test)
-
-step "Python writer (pytest; the cross-language round trip uses target/debug/asgard)"
+step "Python writer (pytest; the cross-language round trip uses target/debug/asgard, built by the tests above)"
 ASGARD_BIN="$PWD/target/debug/asgard" .venv/bin/pytest -q clients/python
-
-step "the wheel, and the release binary copied alone (scripts/wheel.sh: release front end + binary)"
-# After the debug browser tests: the release build replaces target/site's debug front end.
-bash scripts/wheel.sh
-alone="$(mktemp -d)"
-trap 'rm -rf "$alone"' EXIT
-cp target/release/asgard "$alone/"
-(cd end2end && ASGARD_STANDALONE=1 ASGARD_BIN="$alone/asgard" npx playwright test standalone)
-ASGARD_WHEEL="$(ls dist/asgard_monitor-*.whl)" ASGARD_UV="$PWD/.venv/bin/uv" .venv/bin/pytest -q tests/wheel
 
 step "benchmark, smoke size (keeps it working; figures come from scripts/bench.sh)"
 target/debug/asgard bench --size smoke
+
+step "the self-contained release binary and the wheel (scripts/wheel.sh)"
+bash scripts/wheel.sh
+
+step "browser tests: the release binary copied alone into an empty directory, in Chromium"
+alone="$(mktemp -d)"
+trap 'rm -rf "$alone"' EXIT
+cp target/release/asgard "$alone/"
+(cd end2end && ASGARD_STANDALONE=1 ASGARD_BIN="$alone/asgard" npx playwright test)
+
+step "the wheel where no Rust is: a new venv and a uv project run the seed's commands (ports 8000, 8080)"
+ASGARD_WHEEL="$(ls dist/asgard_monitor-*.whl)" ASGARD_UV="$PWD/.venv/bin/uv" .venv/bin/pytest -q tests/wheel

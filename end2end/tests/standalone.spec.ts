@@ -1,7 +1,7 @@
 // The release binary copied alone into an empty directory (issue 17): it serves the whole dashboard from the
 // front end built into it — brotli-compressed, with ETags — and its pages hydrate, draw and update live.
-// scripts/test.sh runs this spec with ASGARD_STANDALONE=1 and ASGARD_BIN naming the copy (the config starts
-// it from its own directory); the debug suite, which serves target/site from disk, skips it.
+// scripts/test.sh runs the whole suite so, with ASGARD_STANDALONE=1 and ASGARD_BIN naming the copy (the config
+// starts it from its own directory); against a debug build, which serves target/site from disk, this is skipped.
 import { expect, test } from "@playwright/test";
 import { readdirSync } from "node:fs";
 import path from "node:path";
