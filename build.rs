@@ -18,7 +18,12 @@ fn main() {
     site::generate();
 }
 
+/// Which files of the site folder to embed, their media types and tags (also unit-tested in the crate).
+#[path = "src/server/site_files.rs"]
+mod site_files;
+
 mod site {
+    use super::site_files::{content_type, fnv1a, release_front_end};
     use super::*;
 
     /// Writes `$OUT_DIR/site.rs`: the table of embedded files, empty unless this is a release build of the
@@ -56,50 +61,6 @@ mod site {
         fs::write(out.join("site.rs"), table(&root, &files)).expect("writing site.rs in OUT_DIR");
     }
 
-    /// Every file of the site folder, by its path from the root, when each has gzip and brotli copies no
-    /// older than itself (what a release build with `--precompress` leaves).
-    fn release_front_end(root: &Path) -> Result<Vec<String>, String> {
-        let mut files = Vec::new();
-        walk(root, root, &mut files).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
-        files.sort();
-        let wasm = files.iter().any(|f| f.ends_with(".wasm"));
-        if !wasm {
-            return Err("it holds no compiled front end (no .wasm file)".into());
-        }
-        for file in &files {
-            let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-            let at = modified(&root.join(file));
-            for copy in ["gz", "br"] {
-                let copy_at = modified(&root.join(format!("{file}.{copy}")));
-                if copy_at.is_none() || copy_at < at {
-                    return Err(format!(
-                        "{file} has no up-to-date .{copy} copy (a debug front end, or a release one built \
-                         without --precompress)"
-                    ));
-                }
-            }
-        }
-        Ok(files)
-    }
-
-    /// The files under `dir`, as paths from `root` with `/` separators, leaving out the compressed copies and
-    /// TypeScript's declarations (no browser asks for them).
-    fn walk(root: &Path, dir: &Path, files: &mut Vec<String>) -> std::io::Result<()> {
-        for entry in fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                walk(root, &path, files)?;
-            } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("gz" | "br"))
-                && !path.to_string_lossy().ends_with(".d.ts")
-            {
-                let relative = path.strip_prefix(root).expect("under the root");
-                let parts: Vec<_> = relative.iter().map(|p| p.to_string_lossy()).collect();
-                files.push(parts.join("/"));
-            }
-        }
-        Ok(())
-    }
-
     /// The Rust source of the table: `pub static EMBEDDED: &[Asset] = &[…];`, sorted by path.
     fn table(root: &Path, files: &[String]) -> String {
         let mut source = String::from("pub static EMBEDDED: &[Asset] = &[\n");
@@ -121,28 +82,5 @@ mod site {
         }
         source.push_str("];\n");
         source
-    }
-
-    /// The media type a browser needs for the file (WASM must be `application/wasm` to stream-compile).
-    fn content_type(file: &str) -> &'static str {
-        match file.rsplit('.').next().unwrap_or_default() {
-            "wasm" => "application/wasm",
-            "js" | "mjs" => "text/javascript; charset=utf-8",
-            "css" => "text/css; charset=utf-8",
-            "html" => "text/html; charset=utf-8",
-            "svg" => "image/svg+xml",
-            "png" => "image/png",
-            "ico" => "image/x-icon",
-            "json" => "application/json",
-            "txt" | "ts" => "text/plain; charset=utf-8",
-            _ => "application/octet-stream",
-        }
-    }
-
-    /// A 64-bit FNV-1a hash of the file: its `ETag`, which changes whenever its bytes do.
-    fn fnv1a(bytes: &[u8]) -> u64 {
-        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        })
     }
 }

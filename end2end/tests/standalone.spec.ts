@@ -3,10 +3,12 @@
 // scripts/test.sh runs the whole suite so, with ASGARD_STANDALONE=1 and ASGARD_BIN naming the copy (the config
 // starts it from its own directory); against a debug build, which serves target/site from disk, this is skipped.
 import { expect, test } from "@playwright/test";
-import { readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { canvasPixels, expectNotReloaded, openLive, resultCard, runRow } from "./support/page";
+import { startAsgard } from "./support/process";
 import { addResult, solution1d, writeRun } from "./support/storage";
 
 test.skip(!process.env.ASGARD_STANDALONE, "drives the copied release binary (scripts/test.sh sets ASGARD_STANDALONE)");
@@ -44,4 +46,27 @@ test("the release binary copied alone serves the dashboard from inside itself", 
   expect((await canvasPixels(canvas, [31, 119, 180])).colour).toBeGreaterThan(200);
   // The list's link was followed by the hydrated router, not by loading a new document.
   await expectNotReloaded(page);
+});
+
+test("LEPTOS_SITE_ROOT makes the release binary serve the front end from that folder instead", async ({ request }) => {
+  const site = mkdtempSync(path.join(tmpdir(), "asgard-site-"));
+  mkdirSync(path.join(site, "pkg"));
+  writeFileSync(path.join(site, "pkg", "asgard.css"), "/* the folder's own */\n");
+  const storage = mkdtempSync(path.join(tmpdir(), "asgard-site-storage-"));
+  const monitor = await startAsgard(["monitor", "--storage", storage, "--port", "0"], {
+    ...process.env,
+    LEPTOS_SITE_ROOT: site,
+  });
+  try {
+    const base = monitor.url.replace(/\/$/, "");
+    const css = await request.get(`${base}/pkg/asgard.css`, { headers: { "accept-encoding": "gzip, br" } });
+    expect(css.status()).toBe(200);
+    expect(await css.text()).toBe("/* the folder's own */\n");
+    expect(css.headers()["content-encoding"]).toBeUndefined();
+  } finally {
+    await monitor.stop();
+  }
+  // Without it, the copy serves its own (the suite's monitor).
+  const own = await request.get("/pkg/asgard.css");
+  expect(await own.text()).toContain(".compare");
 });

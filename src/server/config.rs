@@ -24,6 +24,13 @@ pub fn leptos_options(addr: SocketAddr) -> anyhow::Result<LeptosOptions> {
         );
         return Ok(options);
     }
+    if !cfg!(debug_assertions) && super::site::EMBEDDED.is_empty() {
+        // A release server with a debug front end renders pages that never hydrate: say where to look.
+        tracing::warn!(
+            "this release binary carries no front end (it was built without `--precompress`): it serves the \
+             site folder, which must hold the release front end built with it (scripts/build-release.sh)"
+        );
+    }
     let root = resolve_site_root(
         Path::new(&*options.site_root),
         &options.site_pkg_dir,

@@ -9,6 +9,8 @@ mod encoding;
 pub mod guard;
 pub mod monitor;
 pub mod site;
+#[cfg(test)]
+mod site_files;
 mod sse;
 pub mod sweep;
 pub mod views;

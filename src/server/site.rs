@@ -8,7 +8,7 @@
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 
-use crate::server::encoding::accepts;
+use crate::server::encoding::{accepts, items};
 
 /// One file of the site, as `build.rs` embeds it.
 #[derive(Debug)]
@@ -86,15 +86,8 @@ fn serve(asset: &Asset, headers: &HeaderMap, head: bool) -> Response<Body> {
         Some((_, suffix)) => format!("\"{}-{suffix}\"", asset.etag),
         None => format!("\"{}\"", asset.etag),
     };
-    let unchanged = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|tag| {
-            let tag = tag.trim();
-            tag == "*" || tag.trim_start_matches("W/") == etag
-        });
+    let unchanged = items(headers, &header::IF_NONE_MATCH)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag);
     let mut response = Response::builder()
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, "no-cache")
