@@ -66,21 +66,13 @@ impl FrontEnd {
     }
 }
 
-/// The encodings of a file, best first, with the `ETag` suffix each gets.
-const ENCODINGS: [(&str, &str); 2] = [("br", "br"), ("gzip", "gz")];
-
 fn serve(asset: &Asset, headers: &HeaderMap, head: bool) -> Response<Body> {
-    let (body, coding) = ENCODINGS
-        .iter()
-        .find(|(coding, _)| accepts(headers, coding))
-        .map(|&(coding, suffix)| {
-            let body = if coding == "br" {
-                asset.brotli
-            } else {
-                asset.gzip
-            };
-            (body, Some((coding, suffix)))
-        })
+    // The encodings built, best first, each with the suffix its `ETag` gets.
+    let encoded = [("br", "br", asset.brotli), ("gzip", "gz", asset.gzip)];
+    let (body, coding) = encoded
+        .into_iter()
+        .find(|(coding, ..)| accepts(headers, coding))
+        .map(|(coding, suffix, body)| (body, Some((coding, suffix))))
         .unwrap_or((asset.identity, None));
     let etag = match coding {
         Some((_, suffix)) => format!("\"{}-{suffix}\"", asset.etag),
