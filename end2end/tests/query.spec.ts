@@ -176,7 +176,13 @@ test("keys move, select and open runs; arrivals show as N new and in the title w
   const sweep = `sweep-${randomUUID().slice(0, 8)}`;
   const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
   const ids = [0, 1, 2].map((i) => writeRun({ name: `keyed ${i}`, metadata: { sweep }, timestamp: at(i) }));
-  await openLive(page, `/?q=${encodeURIComponent(`meta.sweep = "${sweep}"`)}`);
+  // The view counts arrivals from when it opens: open it once the server holds the three runs, or a slow
+  // watcher makes them arrive after it and they count as new.
+  const q = encodeURIComponent(`meta.sweep = "${sweep}"`);
+  await expect
+    .poll(async () => (await page.request.get(`/api/runs?q=${q}`)).headers()["x-total-count"], { timeout: 10_000 })
+    .toBe("3");
+  await openLive(page, `/?q=${q}`);
   await expect(page.locator("tr.run")).toHaveCount(3);
 
   // `/` focuses the query; keys typed there are the query's, not the list's.
