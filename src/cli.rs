@@ -142,6 +142,10 @@ pub struct ExampleArgs {
     /// Wait this long before each example, to watch them arrive one by one
     #[arg(long, default_value_t = 0)]
     pub pause_ms: u64,
+    /// Spread each example that writes as it goes (the optimisations) over at least this many seconds, to
+    /// watch its results grow; default 4 with --monitor, 0 (as fast as it computes) without
+    #[arg(long, value_name = "SECONDS")]
+    pub stream_seconds: Option<f64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -155,9 +159,17 @@ pub struct AppendArgs {
     /// How many results to append
     #[arg(long, default_value_t = 10)]
     pub count: usize,
-    /// The pause between two results
+    /// The pause between two results (between two steps with --grow)
     #[arg(long, default_value_t = 0)]
     pub interval_ms: u64,
+    /// Append `count` steps to one growing OptimizationResult instead (loss 1/(1 + step/100), two
+    /// parameters), setting the run's progress as it goes, and close it at the end. Prints the result's id
+    /// first.
+    #[arg(long)]
+    pub grow: bool,
+    /// With --grow: this many steps a second, on a schedule (instead of --interval-ms between steps)
+    #[arg(long, value_name = "N")]
+    pub per_second: Option<f64>,
 }
 
 /// Runs the monitor until Ctrl-C or SIGTERM.
@@ -208,9 +220,17 @@ pub fn example(args: ExampleArgs) -> anyhow::Result<()> {
     })?;
     let study = crate::example::study_address(&examples);
     let pause = Duration::from_millis(args.pause_ms);
+    let stream = args
+        .stream_seconds
+        .unwrap_or(if args.monitor { 4.0 } else { 0.0 });
+    anyhow::ensure!(
+        stream.is_finite() && (0.0..=3600.0).contains(&stream),
+        "--stream-seconds: expected 0 to 3600 seconds, found {stream}"
+    );
+    let stream = Duration::from_secs_f64(stream);
     let show_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let run = move |storage: AsgardStorage| {
-        let outcomes = run_all(&storage, &examples, pause, show_progress);
+        let outcomes = run_all(&storage, &examples, pause, stream, show_progress);
         println!("{}", summary(&outcomes));
         outcomes.iter().filter(|o| o.failure.is_some()).count()
     };
@@ -281,6 +301,23 @@ pub fn bench(args: crate::bench::BenchArgs) -> anyhow::Result<()> {
 pub fn append(args: AppendArgs) -> anyhow::Result<()> {
     let storage = open_storage(&args.storage)?;
     let interval = Duration::from_millis(args.interval_ms);
+    if args.grow {
+        let period = match args.per_second {
+            Some(n) if n > 0.0 && n.is_finite() => Duration::from_secs_f64(1.0 / n),
+            Some(n) => anyhow::bail!("--per-second: expected a positive number, found {n}"),
+            None => interval,
+        };
+        let id = crate::append::grow_result(&storage, args.into, args.count, period, |id| {
+            use std::io::Write;
+            println!("{id}");
+            let _ = std::io::stdout().flush();
+        })?;
+        println!(
+            "appended {} steps to result {id} of run {}",
+            args.count, args.into
+        );
+        return Ok(());
+    }
     for i in 0..args.count {
         if i > 0 && !interval.is_zero() {
             std::thread::sleep(interval);

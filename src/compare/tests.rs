@@ -18,6 +18,7 @@ fn detail(name: &str, equation: &str, circuit: &str, results: &[(&str, &str)]) -
             note: None,
             starred: false,
             problem: None,
+            progress: None,
         },
         metadata_json: String::new(),
         results: results
@@ -30,6 +31,7 @@ fn detail(name: &str, equation: &str, circuit: &str, results: &[(&str, &str)]) -
                 fields: Vec::new(),
                 problem: None,
                 stats: Vec::new(),
+                growing: None,
             })
             .collect(),
     }

@@ -121,11 +121,13 @@ pub fn study_address(examples: &[(Example, Spec)]) -> Option<String> {
     Some(format!("/converge?{address}"))
 }
 
-/// Runs the examples one after the other, with a progress bar each; `pause` waits before each one.
+/// Runs the examples one after the other, with a progress bar each; `pause` waits before each one, and those
+/// that write as they go take at least `stream` each (see [`recorder::Recorder::progress`]).
 pub fn run_all(
     storage: &AsgardStorage,
     examples: &[(Example, Spec)],
     pause: Duration,
+    stream: Duration,
     show: bool,
 ) -> Vec<Outcome> {
     let bars = MultiProgress::new();
@@ -146,7 +148,7 @@ pub fn run_all(
                 .with_style(style.clone())
                 .with_prefix(example.path.clone()),
         );
-        let outcome = run::run_example(storage, example, spec, &bar);
+        let outcome = run::run_example(storage, example, spec, &bar, stream);
         bar.finish_with_message(match &outcome.failure {
             None => "done".to_owned(),
             Some(_) => "failed".to_owned(),

@@ -43,6 +43,7 @@ pub fn run_example(
     example: &Example,
     spec: &Spec,
     progress: &ProgressBar,
+    stream: std::time::Duration,
 ) -> Outcome {
     let started = Instant::now();
     let mut outcome = Outcome {
@@ -83,7 +84,7 @@ pub fn run_example(
             outcome.failure = Some(format!("cannot write the run's metadata: {e}"));
         }
     }
-    let mut recorder = Recorder::new(storage, run.id, progress);
+    let mut recorder = Recorder::new(storage, run.id, progress).streaming(stream);
     let result = match outcome.failure.clone() {
         Some(e) => Err(e),
         None => solvers::run(spec, &mut recorder),

@@ -484,19 +484,35 @@ impl Index {
         if lacking {
             self.want_stats(id);
         }
-        if !events.is_empty() {
-            let mut replay = self.replay.lock().expect("replay lock poisoned");
-            for event in &events {
-                let numbered = (replay.next, event.clone());
-                replay.next += 1;
-                if replay.recent.len() == REPLAY_EVENTS {
-                    replay.recent.pop_front();
-                }
-                replay.recent.push_back(numbered.clone());
-                // No receivers is fine: nobody is watching.
-                let _ = self.events.send(numbered);
-            }
-        }
+        self.publish(&events);
         events
+    }
+
+    /// Tells every subscriber, and keeps the events for those that reconnect.
+    fn publish(&self, events: &[StorageEvent]) {
+        if events.is_empty() {
+            return;
+        }
+        let mut replay = self.replay.lock().expect("replay lock poisoned");
+        for event in events {
+            let numbered = (replay.next, event.clone());
+            replay.next += 1;
+            if replay.recent.len() == REPLAY_EVENTS {
+                replay.recent.pop_front();
+            }
+            replay.recent.push_back(numbered.clone());
+            // No receivers is fine: nobody is watching.
+            let _ = self.events.send(numbered);
+        }
+    }
+
+    /// A growing result of a run has `chunks` chunks of rows now: publishes `result_appended` (the run's row in
+    /// the list does not change; the page drawing the result fetches the new rows).
+    pub fn result_grew(&self, run_id: RunId, result_id: ResultId, chunks: u64) {
+        self.publish(&[StorageEvent::ResultAppended {
+            run_id,
+            result_id,
+            chunks,
+        }]);
     }
 }

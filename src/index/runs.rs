@@ -151,6 +151,7 @@ mod tests {
                 note: None,
                 starred: false,
                 problem: None,
+                progress: None,
             },
             meta: (0, 0),
             stats: 0,

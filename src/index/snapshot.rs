@@ -28,7 +28,7 @@ pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(120);
 
 /// The first bytes of a snapshot: what it is, and the version of its layout (another version is not read). The
 /// body follows, then its CRC-32 (4 bytes, little-endian): a damaged byte anywhere must not become a wrong name.
-const MAGIC: &[u8] = b"asgard index snapshot 2\n";
+const MAGIC: &[u8] = b"asgard index snapshot 3\n";
 
 /// The body of a snapshot file, if it is one of this version and intact.
 fn body(bytes: &[u8]) -> Result<&[u8], &'static str> {
@@ -78,6 +78,9 @@ struct SavedSummary<'a> {
     starred: bool,
     #[serde(borrow)]
     problem: Option<&'a str>,
+    /// (fraction, message, at)
+    #[serde(borrow)]
+    progress: Option<(f64, &'a str, &'a str)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,6 +105,7 @@ impl<'a> SavedSummary<'a> {
             note,
             starred,
             problem,
+            progress,
         } = summary;
         Self {
             id: *id,
@@ -115,6 +119,9 @@ impl<'a> SavedSummary<'a> {
             note: note.as_deref(),
             starred: *starred,
             problem: problem.as_deref(),
+            progress: progress
+                .as_ref()
+                .map(|p| (p.fraction, p.message.as_str(), p.at.as_str())),
         }
     }
 
@@ -131,6 +138,13 @@ impl<'a> SavedSummary<'a> {
             note: self.note.map(str::to_owned),
             starred: self.starred,
             problem: self.problem.map(str::to_owned),
+            progress: self
+                .progress
+                .map(|(fraction, message, at)| crate::model::Progress {
+                    fraction,
+                    message: message.to_owned(),
+                    at: at.to_owned(),
+                }),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Watches the storage for runs that appear, change or disappear, whoever writes them, and feeds the index: in
-//! a directory, `runs/` through the operating system's change events (or polling); in a bucket, its journal of
-//! change announcements, one listing per interval (docs/object-storage.md).
+//! a directory, `runs/` through the operating system's change events (or polling), and `files/` for the chunks
+//! of growing results; in a bucket, its journal of change announcements, one listing per interval
+//! (docs/object-storage.md).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,6 +12,7 @@ use notify_debouncer_mini::notify::{self, PollWatcher, RecommendedWatcher, Recur
 use notify_debouncer_mini::{new_debouncer_opt, Config, DebounceEventResult, Debouncer};
 
 use crate::index::Index;
+use crate::storage::growing::chunk_of_file_name;
 use crate::storage::run_id_from_file_name;
 
 /// Events for one file closer together than this are merged into one.
@@ -27,8 +29,10 @@ pub enum WatchMode {
 
 /// Keeps the watch alive; dropping it stops watching.
 pub enum StorageWatcher {
+    /// `runs/` and `files/`.
     Native(Debouncer<RecommendedWatcher>),
-    Poll(Debouncer<PollWatcher>),
+    /// `runs/`, comparing contents; `files/`, only for new names (its array files may be large).
+    Poll(Debouncer<PollWatcher>, Option<Debouncer<PollWatcher>>),
     /// A bucket's journal, followed by [`supervise`] every interval.
     Journal(Duration),
 }
@@ -37,7 +41,7 @@ impl StorageWatcher {
     pub fn mode(&self) -> &'static str {
         match self {
             Self::Native(_) => "native",
-            Self::Poll(_) => "poll",
+            Self::Poll(..) => "poll",
             Self::Journal(_) => "journal",
         }
     }
@@ -66,10 +70,12 @@ pub fn watch(index: Arc<Index>, mode: WatchMode) -> notify::Result<StorageWatche
             WatchMode::Native => JOURNAL_POLL,
         }));
     };
-    let runs_dir = root.join("runs");
+    let (runs_dir, files_dir) = (root.join("runs"), root.join("files"));
     match mode {
         WatchMode::Native => {
-            match start::<RecommendedWatcher>(&runs_dir, index.clone(), notify::Config::default()) {
+            let dirs = [runs_dir.as_path(), files_dir.as_path()];
+            match start::<RecommendedWatcher>(&dirs, index.clone(), notify::Config::default(), true)
+            {
                 Ok(d) => Ok(StorageWatcher::Native(d)),
                 Err(e) => {
                     tracing::warn!(error = %e, "file change events unavailable; polling every second instead");
@@ -83,15 +89,24 @@ pub fn watch(index: Arc<Index>, mode: WatchMode) -> notify::Result<StorageWatche
             let config = notify::Config::default()
                 .with_poll_interval(interval)
                 .with_compare_contents(true);
-            start::<PollWatcher>(&runs_dir, index, config).map(StorageWatcher::Poll)
+            let runs = start::<PollWatcher>(&[&runs_dir], index.clone(), config, true)?;
+            let files_config = notify::Config::default().with_poll_interval(interval);
+            let files = start::<PollWatcher>(&[&files_dir], index, files_config, false)
+                .inspect_err(|e| tracing::warn!(error = %e, "cannot watch files/; growing results show their rows on reload only"))
+                .ok();
+            Ok(StorageWatcher::Poll(runs, files))
         }
     }
 }
 
+/// Watches `dirs` (not their subdirectories) and feeds the index: a run file's change re-reads the run, a new
+/// chunk of a growing result is published. With `catch_up`, every run file is compared with the index once the
+/// watch has started.
 fn start<W: notify::Watcher>(
-    runs_dir: &Path,
+    dirs: &[&Path],
     index: Arc<Index>,
     notify_config: notify::Config,
+    catch_up: bool,
 ) -> notify::Result<Debouncer<W>> {
     // Without batch mode each file's change is delivered when its own quiet period ends, instead of with a batch
     // up to twice the timeout later.
@@ -100,16 +115,27 @@ fn start<W: notify::Watcher>(
         .with_batch_mode(false)
         .with_notify_config(notify_config);
     let rescan_index = index.clone();
+    let mut growing = Growing::default();
     let mut debouncer =
         new_debouncer_opt::<_, W>(config, move |result: DebounceEventResult| match result {
             Ok(events) => {
-                let ids: BTreeSet<_> = events
-                    .iter()
-                    .filter_map(|e| e.path.file_name())
-                    .filter_map(|name| run_id_from_file_name(&name.to_string_lossy()))
+                let names = || {
+                    events
+                        .iter()
+                        .filter_map(|e| e.path.file_name())
+                        .map(|name| name.to_string_lossy())
+                };
+                let ids: BTreeSet<_> = names()
+                    .filter_map(|name| run_id_from_file_name(&name))
                     .collect();
                 for id in ids {
                     index.refresh_run(id);
+                }
+                let chunks: BTreeSet<_> = names()
+                    .filter_map(|name| chunk_of_file_name(&name))
+                    .collect();
+                for (result, seq) in chunks {
+                    growing.grew(&index, result, seq);
                 }
             }
             Err(e) => {
@@ -119,9 +145,14 @@ fn start<W: notify::Watcher>(
                 }
             }
         })?;
-    debouncer
-        .watcher()
-        .watch(runs_dir, RecursiveMode::NonRecursive)?;
+    for dir in dirs {
+        debouncer
+            .watcher()
+            .watch(dir, RecursiveMode::NonRecursive)?;
+    }
+    if !catch_up {
+        return Ok(debouncer);
+    }
     // Pick up anything written between the index's scan and the watch starting. In the background: the index is
     // complete as of its scan and serves meanwhile, and this `stat` of every run file (a quarter of a second at
     // 100,000 runs) publishes what changed in that moment as the watcher would have.
@@ -134,6 +165,39 @@ fn start<W: notify::Watcher>(
         })
         .map_err(notify::Error::io)?;
     Ok(debouncer)
+}
+
+/// The runs of the results whose chunks were seen, so that a chunk's event names its run without reading the
+/// result's file each time; the most chunks announced per result, so that an event seen twice (a file's
+/// creation and its rename) is published once.
+#[derive(Default)]
+struct Growing {
+    results: std::collections::HashMap<crate::model::ResultId, (crate::model::RunId, u64)>,
+}
+
+impl Growing {
+    /// How many growing results are remembered at most (then forgotten, and their files read again).
+    const MAX: usize = 4096;
+
+    fn grew(&mut self, index: &Index, result: crate::model::ResultId, seq: u64) {
+        let chunks = seq + 1;
+        if let Some((run, announced)) = self.results.get_mut(&result) {
+            if *announced < chunks {
+                *announced = chunks;
+                index.result_grew(*run, result, chunks);
+            }
+            return;
+        }
+        // A chunk of a result not written yet, or damaged: nothing to tell.
+        let Ok(record) = index.storage().read_result(result) else {
+            return;
+        };
+        if self.results.len() >= Self::MAX {
+            self.results.clear();
+        }
+        self.results.insert(result, (record.run_id, chunks));
+        index.result_grew(record.run_id, result, chunks);
+    }
 }
 
 /// Notices the storage directory being deleted (every run leaves the list, the loss is reported) and coming back

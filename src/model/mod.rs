@@ -200,6 +200,82 @@ pub struct RunSummary {
     /// What is wrong with this run's file, when it is unreadable; every other run still lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// How far along a running computation says it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
+}
+
+/// Seconds since 1970 of an RFC 3339 time (`2026-12-01T10:00:00.5Z`, `…+02:00`); `None` when it is not one.
+/// Small enough for the browser, which has no date library in its bundle.
+pub fn rfc3339_seconds(text: &str) -> Option<f64> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if b[13] != b':' || b[16] != b':' || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut rest = &text[19..];
+    let mut fraction = 0.0;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        fraction = format!("0.{}", &frac[..digits]).parse().ok()?;
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (h, m) = rest[1..].split_once(':')?;
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+        }
+    };
+    // Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + hour * 3600 + minute * 60 + second - offset) as f64 + fraction)
+}
+
+/// The longest progress message kept.
+pub const MAX_PROGRESS_CHARS: usize = 200;
+
+/// A run's progress as its writer last set it (`set_progress`): a fraction of the work done, what it is doing,
+/// and when it said so.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// From 0 to 1.
+    pub fraction: f64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// RFC 3339.
+    #[serde(default)]
+    pub at: String,
+}
+
+impl Progress {
+    /// The time left, in seconds, at the rate of the run so far (from `started`, the run's timestamp, to `at`):
+    /// `None` before any work is done or when the times cannot be read.
+    pub fn seconds_left(&self, started: &str) -> Option<f64> {
+        let elapsed = rfc3339_seconds(&self.at)? - rfc3339_seconds(started)?;
+        let f = self.fraction;
+        (f > 0.0 && f.is_finite() && elapsed >= 0.0).then(|| elapsed * (1.0 - f.min(1.0)) / f)
+    }
 }
 
 /// How a data field is stored on disk.
@@ -236,6 +312,20 @@ pub struct ResultSummary {
     /// documentation; `None` for a value that is not a finite number. Empty until they are computed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stats: Vec<(String, Option<f64>)>,
+    /// Present for a result that grows (or grew and was never closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growing: Option<GrowthState>,
+}
+
+/// A growing result's state (docs/storage-format.md, "Growing results").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrowthState {
+    /// Whether its writer still has it open; a result whose run ended while open is unfinished.
+    pub open: bool,
+    /// How many chunks of rows it has.
+    pub chunks: u64,
+    /// How many rows its longest growing field has.
+    pub rows: usize,
 }
 
 /// A run with its metadata and the summaries of its results, in the order they were added.
@@ -262,6 +352,37 @@ impl NumArray {
 
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+
+    /// Appends the rows of `more` along the first axis (a growing result's new rows); the other axes must
+    /// agree.
+    pub fn append_rows(&mut self, more: &NumArray) -> Result<(), String> {
+        if self.shape.is_empty() || more.shape.is_empty() || self.shape[1..] != more.shape[1..] {
+            return Err(format!(
+                "rows of shape {:?} cannot follow rows of shape {:?}",
+                more.shape.get(1..).unwrap_or(&[]),
+                self.shape.get(1..).unwrap_or(&[])
+            ));
+        }
+        self.shape[0] += more.shape[0];
+        self.values.extend_from_slice(&more.values);
+        Ok(())
+    }
+
+    /// Rows `from..` along the first axis (all of them for a scalar).
+    pub fn rows_from(&self, from: usize) -> NumArray {
+        let Some(&rows) = self.shape.first() else {
+            return self.clone();
+        };
+        let stride: usize = self.shape[1..].iter().product();
+        let from = from.min(rows);
+        let mut shape = self.shape.clone();
+        shape[0] = rows - from;
+        NumArray {
+            shape,
+            dtype: self.dtype.clone(),
+            values: self.values[from * stride..].to_vec(),
+        }
     }
 
     /// Row `i` of a 2-D array.
@@ -320,10 +441,25 @@ impl ResultPayload {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StorageEvent {
-    RunCreated { run_id: RunId },
-    RunUpdated { run_id: RunId },
-    ResultAdded { run_id: RunId, result_id: ResultId },
-    RunDeleted { run_id: RunId },
+    RunCreated {
+        run_id: RunId,
+    },
+    RunUpdated {
+        run_id: RunId,
+    },
+    ResultAdded {
+        run_id: RunId,
+        result_id: ResultId,
+    },
+    RunDeleted {
+        run_id: RunId,
+    },
+    /// A growing result has new rows: `chunks` of them in all (docs/storage-format.md, "Growing results").
+    ResultAppended {
+        run_id: RunId,
+        result_id: ResultId,
+        chunks: u64,
+    },
 }
 
 impl StorageEvent {
@@ -334,6 +470,7 @@ impl StorageEvent {
             Self::RunUpdated { .. } => "run_updated",
             Self::ResultAdded { .. } => "result_added",
             Self::RunDeleted { .. } => "run_deleted",
+            Self::ResultAppended { .. } => "result_appended",
         }
     }
 
@@ -342,18 +479,69 @@ impl StorageEvent {
             Self::RunCreated { run_id }
             | Self::RunUpdated { run_id }
             | Self::ResultAdded { run_id, .. }
+            | Self::ResultAppended { run_id, .. }
             | Self::RunDeleted { run_id } => *run_id,
         }
     }
 
     /// Every event name, for clients that subscribe by name.
-    pub const NAMES: [&'static str; 4] =
-        ["run_created", "run_updated", "result_added", "run_deleted"];
+    pub const NAMES: [&'static str; 5] = [
+        "run_created",
+        "run_updated",
+        "result_added",
+        "run_deleted",
+        "result_appended",
+    ];
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_times_read_as_chrono_reads_them() {
+        for t in [
+            "2026-12-01T10:00:00Z",
+            "2026-12-01T10:00:00.123456Z",
+            "2024-02-29T23:59:59.5+02:00",
+            "1970-01-01T00:00:00Z",
+            "1969-12-31T23:00:00-01:30",
+            "2000-03-01T00:00:00Z",
+        ] {
+            let chrono = chrono::DateTime::parse_from_rfc3339(t).unwrap();
+            let expected =
+                chrono.timestamp() as f64 + f64::from(chrono.timestamp_subsec_micros()) / 1e6;
+            assert!((rfc3339_seconds(t).unwrap() - expected).abs() < 1e-6, "{t}");
+        }
+        for bad in [
+            "",
+            "2026-12-01",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T10:00:00",
+            "yesterday",
+        ] {
+            assert_eq!(rfc3339_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_time_left_is_the_rate_so_far_applied_to_what_remains() {
+        let p = Progress {
+            fraction: 0.25,
+            message: String::new(),
+            at: "2026-12-01T10:01:00Z".into(),
+        };
+        assert_eq!(p.seconds_left("2026-12-01T10:00:00Z"), Some(180.0));
+        assert_eq!(
+            Progress {
+                fraction: 0.0,
+                ..p.clone()
+            }
+            .seconds_left("2026-12-01T10:00:00Z"),
+            None
+        );
+        assert_eq!(p.seconds_left("not a time"), None);
+    }
 
     #[test]
     fn ids_parse_only_uuids() {

@@ -226,7 +226,8 @@ pub fn reduce_for_view(
         }
         // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
         ResultType::Solution2D => {
-            return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite)
+            grid::pick_snapshot(&mut payload, time_index)?;
+            return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite);
         }
         ResultType::PhysicsAnimation => {
             return grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::ResultPayload;
+use crate::model::{FieldValue, NumArray, ResultPayload};
 
 /// A result as a plot draws it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +16,20 @@ pub struct PlotData {
     pub non_finite: usize,
     /// What the reduction knows, when the server reduced the data.
     pub reduction: Option<Reduction>,
+}
+
+/// What the server answers a plot of a growing result that asks what is new: only the rows it lacks while its
+/// data comes whole (not reduced), else the whole view again (which is what the canvas shows, however many rows
+/// were written).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ViewUpdate {
+    Whole(Box<PlotData>),
+    /// Each numeric field's rows after those the plot has (fields without new rows are absent), and the
+    /// count of NaN and infinite values in the whole data now.
+    Rows {
+        fields: Vec<(String, NumArray)>,
+        non_finite: usize,
+    },
 }
 
 /// What a reduction knows beside the reduced fields.
@@ -104,6 +118,76 @@ impl PlotData {
         }
     }
 
+    /// How many rows (the first axis) each numeric field has: what a plot tells the server it holds.
+    pub fn rows_held(&self) -> Vec<(String, u64)> {
+        self.payload
+            .fields
+            .iter()
+            .filter_map(|(name, value)| match value {
+                FieldValue::Array(a) => {
+                    Some((name.clone(), a.shape.first().copied().unwrap_or(0) as u64))
+                }
+                FieldValue::Json(_) => None,
+            })
+            .collect()
+    }
+
+    /// The rows of this (whole, not reduced) data after those `held` says a plot has, if the plot's fields are
+    /// a beginning of these: the same fields, each with at most as many rows and rows of the same shape.
+    /// `None` when they are not (the plot must take the whole view).
+    pub fn rows_after(&self, held: &[(String, u64)]) -> Option<Vec<(String, NumArray)>> {
+        // A field's snapshot is one of its rows, chosen on the server: the plot takes the whole view.
+        if self.reduction.is_some()
+            || self.payload.result_type == crate::model::ResultType::Solution2D
+        {
+            return None;
+        }
+        let arrays: Vec<(&String, &NumArray)> = self
+            .payload
+            .fields
+            .iter()
+            .filter_map(|(name, value)| match value {
+                FieldValue::Array(a) => Some((name, a)),
+                FieldValue::Json(_) => None,
+            })
+            .collect();
+        if arrays.len() != held.len() {
+            return None;
+        }
+        let mut rows = Vec::new();
+        for (name, array) in arrays {
+            let (_, have) = held.iter().find(|(n, _)| n == name)?;
+            let now = *array.shape.first()? as u64;
+            if now < *have {
+                return None;
+            }
+            if now > *have {
+                rows.push((name.clone(), array.rows_from(*have as usize)));
+            }
+        }
+        Some(rows)
+    }
+
+    /// Adds rows that [`Self::rows_after`] gave to this data.
+    pub fn append_rows(
+        &mut self,
+        rows: &[(String, NumArray)],
+        non_finite: usize,
+    ) -> Result<(), String> {
+        for (name, more) in rows {
+            match self.payload.fields.iter_mut().find(|(n, _)| n == name) {
+                Some((_, FieldValue::Array(have))) => have.append_rows(more)?,
+                _ => {
+                    return Err(format!(
+                        "new rows for a field `{name}` this plot does not have"
+                    ))
+                }
+            }
+        }
+        self.non_finite = non_finite;
+        Ok(())
+    }
+
     /// The columns of reduced series, if that is what the data is.
     pub fn columns(&self) -> Option<&Columns> {
         match &self.reduction {
@@ -126,5 +210,80 @@ impl PlotData {
             Some(Reduction::Ensemble(e)) => Some(e),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ResultId, ResultType, RunId};
+
+    fn data(rows: usize) -> PlotData {
+        let loss: Vec<f64> = (0..rows).map(|i| 1.0 / (i + 1) as f64).collect();
+        let params: Vec<f64> = (0..rows * 2).map(|i| i as f64).collect();
+        PlotData::raw(ResultPayload {
+            id: ResultId(uuid::Uuid::nil()),
+            run_id: RunId(uuid::Uuid::nil()),
+            result_type: ResultType::OptimizationResult,
+            timestamp: String::new(),
+            display_json: "{}".into(),
+            fields: vec![
+                (
+                    "param_names".into(),
+                    FieldValue::Json(r#"["a","b"]"#.into()),
+                ),
+                (
+                    "loss".into(),
+                    FieldValue::Array(NumArray {
+                        shape: vec![rows],
+                        dtype: "<f8".into(),
+                        values: loss,
+                    }),
+                ),
+                (
+                    "params".into(),
+                    FieldValue::Array(NumArray {
+                        shape: vec![rows, 2],
+                        dtype: "<f8".into(),
+                        values: params,
+                    }),
+                ),
+            ],
+        })
+    }
+
+    #[test]
+    fn a_plot_that_holds_the_first_rows_gets_only_the_rest_and_ends_with_the_whole() {
+        let (old, new) = (data(3), data(7));
+        let held = old.rows_held();
+        assert_eq!(held, vec![("loss".to_owned(), 3), ("params".to_owned(), 3)]);
+        let rows = new.rows_after(&held).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].1.shape, vec![4]);
+        assert_eq!(rows[1].1.shape, vec![4, 2]);
+        let mut grown = old.clone();
+        grown.append_rows(&rows, 0).unwrap();
+        assert_eq!(grown, new);
+        assert_eq!(
+            new.rows_after(&new.rows_held()),
+            Some(Vec::new()),
+            "nothing new"
+        );
+    }
+
+    #[test]
+    fn a_plot_that_holds_more_or_other_fields_takes_the_whole_view() {
+        let (old, new) = (data(5), data(3));
+        assert_eq!(
+            new.rows_after(&old.rows_held()),
+            None,
+            "fewer rows than held"
+        );
+        let mut held = old.rows_held();
+        held[0].0 = "other".into();
+        assert_eq!(data(6).rows_after(&held), None, "another field");
+        let mut reduced = data(6);
+        reduced.reduction = Some(Reduction::Columns(Columns::default()));
+        assert_eq!(reduced.rows_after(&old.rows_held()), None, "a reduced view");
     }
 }

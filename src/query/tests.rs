@@ -21,6 +21,7 @@ fn run(name: &str, status: RunStatus, equation: Option<&str>, results: usize) ->
         note: None,
         starred: false,
         problem: None,
+        progress: None,
     }
 }
 

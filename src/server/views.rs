@@ -6,6 +6,9 @@
 //! A view is keyed by the result file's `Stamp` besides the request: a result written again under the same id
 //! (or deleted) no longer matches, so a kept view is never stale. The cache is bounded by the views' encoded
 //! size and evicts the least useful first (`quick_cache`'s CLOCK-Pro).
+//!
+//! A growing result (docs/storage-format.md) is kept whole as well, with the number of chunks read into it: a
+//! request after an append reads only the new chunks, and its views are keyed by that number too.
 
 use std::sync::Arc;
 
@@ -13,7 +16,7 @@ use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
 use crate::error::AppError;
-use crate::model::ResultId;
+use crate::model::{ResultId, ResultPayload};
 use crate::plots::view::PlotData;
 use crate::storage::{AsgardStorage, Stamp};
 
@@ -30,7 +33,19 @@ struct Key {
     /// The x range's bits: a zoom asks again for exactly the range it asked for before.
     view: Option<(u64, u64)>,
     time_index: Option<usize>,
+    /// How many chunks of a growing result it was made from.
+    chunks: u64,
 }
+
+/// A growing result as read so far.
+struct Grown {
+    stamp: Stamp,
+    chunks: u64,
+    payload: Arc<ResultPayload>,
+}
+
+/// How many growing results are kept whole.
+const GROWN_KEPT: usize = 32;
 
 /// A kept view and its encoded size, weighed once when kept.
 #[derive(Clone)]
@@ -51,6 +66,7 @@ impl Weighter<Key, Kept> for BySize {
 /// The kept views, shared by every request.
 pub struct ViewCache {
     views: Cache<Key, Kept, BySize>,
+    grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
 }
 
 impl ViewCache {
@@ -59,6 +75,7 @@ impl ViewCache {
         Self {
             // The estimate only sizes the table: a 1-D view is ~80 KB.
             views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
+            grown: Default::default(),
         }
     }
 
@@ -81,14 +98,24 @@ impl ViewCache {
         view: Option<(f64, f64)>,
         time_index: Option<usize>,
     ) -> Result<PlotData, AppError> {
-        let reduce = || -> Result<PlotData, AppError> {
-            let payload = storage.get_result(id)?;
-            crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
-                .map_err(AppError::Damaged)
-        };
         // A result without a file is an error `reduce` reports; nothing to key it by.
         let Some(stamp) = storage.result_stamp(id) else {
-            return reduce();
+            return crate::plots::reduce::reduce_for_view(
+                storage.get_result(id)?,
+                columns,
+                view,
+                time_index,
+            )
+            .map_err(AppError::Damaged);
+        };
+        let grown = self.grown(storage, id, stamp)?;
+        let reduce = || -> Result<PlotData, AppError> {
+            let payload = match &grown {
+                Some((payload, _)) => ResultPayload::clone(payload),
+                None => storage.get_result(id)?,
+            };
+            crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
+                .map_err(AppError::Damaged)
         };
         let key = Key {
             id,
@@ -96,6 +123,7 @@ impl ViewCache {
             columns,
             view: view.map(|(lo, hi)| (lo.to_bits(), hi.to_bits())),
             time_index,
+            chunks: grown.as_ref().map_or(0, |(_, chunks)| *chunks),
         };
         let kept = self.views.get_or_insert_with(&key, || {
             let view = reduce()?;
@@ -106,6 +134,54 @@ impl ViewCache {
             })
         })?;
         Ok(PlotData::clone(&kept.view))
+    }
+
+    /// A growing result as it is now, with how many chunks it has, read from where it was read last time;
+    /// `None` for a result that does not grow.
+    fn grown(
+        &self,
+        storage: &AsgardStorage,
+        id: ResultId,
+        stamp: Stamp,
+    ) -> Result<Option<(Arc<ResultPayload>, u64)>, AppError> {
+        let lock = || self.grown.lock().unwrap_or_else(|e| e.into_inner());
+        let known = lock()
+            .get(&id)
+            .filter(|g| g.stamp == stamp)
+            .map(|g| (g.payload.clone(), g.chunks));
+        let (payload, chunks) = match known {
+            Some((payload, chunks)) => {
+                let rows = storage.read_rows(id, chunks)?;
+                if rows.next == chunks {
+                    return Ok(Some((payload, chunks)));
+                }
+                let next = rows.next;
+                let mut grown = ResultPayload::clone(&payload);
+                storage.grow(&mut grown, rows)?;
+                (Arc::new(grown), next)
+            }
+            None => {
+                let record = storage.read_result(id)?;
+                if record.growing.is_none() {
+                    return Ok(None);
+                }
+                let (payload, chunks) = storage.growing_payload(id, record)?;
+                (Arc::new(payload), chunks)
+            }
+        };
+        let mut grown = lock();
+        if grown.len() >= GROWN_KEPT && !grown.contains_key(&id) {
+            grown.clear();
+        }
+        grown.insert(
+            id,
+            Grown {
+                stamp,
+                chunks,
+                payload: payload.clone(),
+            },
+        );
+        Ok(Some((payload, chunks)))
     }
 }
 

@@ -51,6 +51,9 @@ pub struct RunRecord {
     /// written, so that a rewrite loses nothing a newer writer put there.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub stats: Map<String, Value>,
+    /// How far along the computation is, as its writer last said (docs/storage-format.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<crate::model::Progress>,
 }
 
 /// `results/{id}.json`.
@@ -68,6 +71,9 @@ pub struct ResultRecord {
     /// written before statistics, and for types that have none.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub stats: Map<String, Value>,
+    /// Present while the result grows (docs/storage-format.md, "Growing results").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub growing: Option<super::growing::Growing>,
 }
 
 impl RunRecord {
@@ -265,6 +271,13 @@ fn schema(result_type: &ResultType) -> Option<&'static [&'static [FieldSpec]]> {
         opt("x", &[Var('x')]),
         opt("y", &[Var('y')]),
     ];
+    // A field that grew: one snapshot per time.
+    const SNAPSHOTS: &[FieldSpec] = &[
+        req("values", &[Var('s'), Var('y'), Var('x')]),
+        req("t", &[Var('s')]),
+        opt("x", &[Var('x')]),
+        opt("y", &[Var('y')]),
+    ];
     const ENSEMBLE: &[FieldSpec] = &[req("t", &[Var('n')]), req("paths", &[Var('m'), Var('n')])];
     const SEQUENCE: &[FieldSpec] = &[
         req("values", &[Var('n')]),
@@ -287,7 +300,7 @@ fn schema(result_type: &ResultType) -> Option<&'static [&'static [FieldSpec]]> {
     ];
     match result_type {
         ResultType::Solution1D => Some(&[SOLUTION_1D]),
-        ResultType::Solution2D => Some(&[SOLUTION_2D]),
+        ResultType::Solution2D => Some(&[SOLUTION_2D, SNAPSHOTS]),
         ResultType::StochasticEnsemble => Some(&[ENSEMBLE]),
         ResultType::DiscreteSequence => Some(&[SEQUENCE]),
         ResultType::OptimizationResult => Some(&[OPTIMIZATION]),

@@ -6,10 +6,12 @@
 pub mod bucket;
 mod format;
 mod fs;
+pub mod growing;
 pub mod json;
 mod npy;
 pub mod npy_header;
 mod read;
+pub mod series;
 pub mod stats;
 mod views;
 mod write;

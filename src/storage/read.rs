@@ -14,8 +14,8 @@ use super::{
 };
 use crate::model::summary::{ResultStats, STATISTICS};
 use crate::model::{
-    FieldValue, NumArray, ResultId, ResultPayload, ResultSummary, ResultType, RunDetail, RunId,
-    RunSummary, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS,
+    FieldValue, GrowthState, NumArray, ResultId, ResultPayload, ResultSummary, ResultType,
+    RunDetail, RunId, RunSummary, MAX_NOTE_CHARS, MAX_TAGS, MAX_TAG_CHARS,
 };
 
 impl AsgardStorage {
@@ -161,6 +161,7 @@ impl AsgardStorage {
                 tags: Vec::new(),
                 note: None,
                 starred: false,
+                progress: None,
             }),
         }
     }
@@ -194,7 +195,12 @@ impl AsgardStorage {
             .iter()
             .map(|&rid| {
                 let entry = run.stats_of(rid).and_then(super::stats::from_entry);
-                self.result_summary(rid, entry)
+                let mut summary = self.result_summary(rid, entry);
+                // Left open by a writer whose run has ended: it grows no more.
+                if let Some(growing) = &mut summary.growing {
+                    growing.open &= run.status == crate::model::RunStatus::Running;
+                }
+                summary
             })
             .collect();
         let mut summary = summarize(run);
@@ -231,11 +237,22 @@ impl AsgardStorage {
                         super::report_problem(p);
                     }),
                     stats: Vec::new(),
+                    growing: None,
                 }
             }
         };
         let mut problem = None;
         let mut fields = Vec::with_capacity(record.data.len());
+        // A growing result's chunks: their fields' shapes come after those of the file.
+        let growth = record.growing.as_ref().map(|growing| {
+            let rows = self.read_rows(id, 0);
+            let state = GrowthState {
+                open: growing.open,
+                chunks: rows.as_ref().map_or(0, |r| r.next),
+                rows: rows.as_ref().map_or(0, |r| r.len()),
+            };
+            (state, rows)
+        });
         for (name, value) in &record.data {
             let mut info = format::field_info(name, value);
             if let Some(reference) = NpyRef::from_value(value) {
@@ -254,7 +271,31 @@ impl AsgardStorage {
             }
             fields.push(info);
         }
-        if problem.is_none() {
+        match &growth {
+            Some((_, Ok(rows))) => {
+                for (name, array) in &rows.fields {
+                    match fields.iter_mut().find(|f| f.name == *name) {
+                        Some(info) => match info.shape.first_mut() {
+                            Some(first) => *first += array.shape[0] as u64,
+                            None => info.shape = format::wire_shape(&array.shape),
+                        },
+                        None => fields.push(crate::model::FieldInfo {
+                            name: name.clone(),
+                            shape: format::wire_shape(&array.shape),
+                            dtype: "<f8".to_owned(),
+                            storage: crate::model::FieldStorage::Inline,
+                        }),
+                    }
+                }
+            }
+            Some((_, Err(e))) => {
+                problem.get_or_insert(e.to_string());
+            }
+            None => {}
+        }
+        // An open result needs to fit its type only once it has rows.
+        let waiting = growth.as_ref().is_some_and(|(state, _)| state.rows == 0);
+        if problem.is_none() && !waiting {
             let shape_of = |name: &str| {
                 fields
                     .iter()
@@ -285,6 +326,7 @@ impl AsgardStorage {
             timestamp: record.timestamp,
             fields,
             problem,
+            growing: growth.map(|(state, _)| state),
         }
     }
 
@@ -298,30 +340,63 @@ impl AsgardStorage {
     pub(super) fn resolve(&self, id: ResultId, record: ResultRecord) -> Result<ResultPayload> {
         let mut fields = Vec::with_capacity(record.data.len());
         for (name, value) in &record.data {
-            let field = match NpyRef::from_value(value) {
-                Some(reference) => FieldValue::Array(self.read_npy_ref(id, name, reference)?),
-                None => match inline_shape(value) {
-                    Some((shape, true)) => {
-                        let mut values = Vec::new();
-                        format::flatten_numbers(value, &mut values);
-                        FieldValue::Array(NumArray {
-                            shape,
-                            dtype: "<f8".to_owned(),
-                            values,
-                        })
-                    }
-                    _ => FieldValue::Json(value.to_string()),
-                },
-            };
-            fields.push((name.clone(), field));
+            fields.push((name.clone(), self.read_field(id, name, value)?));
         }
-        Ok(ResultPayload {
+        let mut payload = ResultPayload {
             id,
             run_id: record.run_id,
             result_type: record.result_type,
             timestamp: record.timestamp,
             display_json: record.display.to_string(),
             fields,
+        };
+        if record.growing.is_some() {
+            let rows = self.read_rows(id, 0)?;
+            self.grow(&mut payload, rows)?;
+        }
+        Ok(payload)
+    }
+
+    /// A growing result with every chunk's rows, and how many chunks it has.
+    pub fn growing_payload(
+        &self,
+        id: ResultId,
+        record: ResultRecord,
+    ) -> Result<(ResultPayload, u64)> {
+        let growing = record.growing.is_some();
+        let mut payload = self.resolve(
+            id,
+            ResultRecord {
+                growing: None,
+                ..record
+            },
+        )?;
+        if !growing {
+            return Ok((payload, 0));
+        }
+        let rows = self.read_rows(id, 0)?;
+        let chunks = rows.next;
+        self.grow(&mut payload, rows)?;
+        Ok((payload, chunks))
+    }
+
+    /// One data field of result `id` (of a result file or of a chunk): numbers, inline or in an array file of
+    /// the result, as an array; anything else as JSON text.
+    pub(super) fn read_field(&self, id: ResultId, name: &str, value: &Value) -> Result<FieldValue> {
+        Ok(match NpyRef::from_value(value) {
+            Some(reference) => FieldValue::Array(self.read_npy_ref(id, name, reference)?),
+            None => match inline_shape(value) {
+                Some((shape, true)) => {
+                    let mut values = Vec::new();
+                    format::flatten_numbers(value, &mut values);
+                    FieldValue::Array(NumArray {
+                        shape,
+                        dtype: "<f8".to_owned(),
+                        values,
+                    })
+                }
+                _ => FieldValue::Json(value.to_string()),
+            },
         })
     }
 
@@ -490,6 +565,7 @@ pub fn summarize(run: &RunRecord) -> RunSummary {
         note,
         starred: run.starred,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
+        progress: run.progress.clone(),
     }
 }
 

@@ -41,6 +41,7 @@ impl AsgardStorage {
             note: String::new(),
             starred: false,
             stats: Map::new(),
+            progress: None,
         };
         self.write_bytes(&Self::rel_run(run.id), Self::json_bytes(&run), Put::Create)?;
         self.announce(run.id)?;
@@ -48,7 +49,11 @@ impl AsgardStorage {
     }
 
     /// Reads, changes and rewrites a run's file.
-    fn update_run(&self, id: RunId, mut change: impl FnMut(&mut RunRecord)) -> Result<()> {
+    pub(super) fn update_run(
+        &self,
+        id: RunId,
+        mut change: impl FnMut(&mut RunRecord),
+    ) -> Result<()> {
         self.change_run(id, |run| {
             change(run);
             Ok(true)
@@ -111,7 +116,7 @@ impl AsgardStorage {
     /// In a bucket, tells monitors that a run changed: an empty object `journal/{micros}-{run}-{nonce}`,
     /// written after the change it announces, that a monitor finds with one listing from where it last looked
     /// (docs/object-storage.md). A directory's monitors watch its files instead.
-    fn announce(&self, run: RunId) -> Result<()> {
+    pub(super) fn announce(&self, run: RunId) -> Result<()> {
         if !self.is_bucket() {
             return Ok(());
         }
@@ -124,6 +129,28 @@ impl AsgardStorage {
     /// Sets a run's status.
     pub fn set_status(&self, id: RunId, status: RunStatus) -> Result<()> {
         self.update_run(id, |run| run.status = status)
+    }
+
+    /// Says how far along the run is: `fraction` of the work done (0 to 1), and what it is doing. The run list
+    /// shows it as a bar with the time left. A fraction outside 0…1 or not a number is refused.
+    pub fn set_progress(&self, id: RunId, fraction: f64, message: &str) -> Result<()> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::Invalid(format!(
+                "progress: expected a fraction from 0 to 1, found {fraction}"
+            )));
+        }
+        let message: String = message
+            .chars()
+            .take(crate::model::MAX_PROGRESS_CHARS)
+            .collect();
+        let at = now_rfc3339();
+        self.update_run(id, |run| {
+            run.progress = Some(crate::model::Progress {
+                fraction,
+                message: message.clone(),
+                at: at.clone(),
+            })
+        })
     }
 
     /// Sets one key of a run's free-form metadata.
@@ -208,7 +235,19 @@ impl AsgardStorage {
         data: impl IntoIterator<Item = (String, DataValue)>,
         display: Value,
     ) -> Result<ResultId> {
-        let result_type = result_type.into();
+        self.store_result(run_id, result_type.into(), data, display, None)
+    }
+
+    /// [`Self::add_result`], or the opening of a growing result (`growing`: its fields so far are not checked
+    /// against the type, which they need not fit until it is closed, and it has no statistics yet).
+    pub(super) fn store_result(
+        &self,
+        run_id: RunId,
+        result_type: ResultType,
+        data: impl IntoIterator<Item = (String, DataValue)>,
+        display: Value,
+        growing: Option<super::growing::Growing>,
+    ) -> Result<ResultId> {
         if self.stamp(&Self::rel_run(run_id)).is_none() {
             return Err(Error::RunNotFound(run_id));
         }
@@ -246,7 +285,9 @@ impl AsgardStorage {
                     DataValue::Array(a) => Some(a.shape()),
                 })
         };
-        format::validate(&result_type, &shape_of).map_err(Error::InvalidData)?;
+        if growing.is_none() {
+            format::validate(&result_type, &shape_of).map_err(Error::InvalidData)?;
+        }
         let numbers = |field: &str| -> Option<stats::Numbers<'_>> {
             match &prepared.iter().find(|(n, _)| n == field)?.1 {
                 DataValue::Json(v) => {
@@ -260,7 +301,10 @@ impl AsgardStorage {
                 DataValue::Array(a) => Some((a.shape(), a.to_f64())),
             }
         };
-        let statistics = stats::compute(&result_type, &numbers, &display);
+        let statistics = match growing {
+            None => stats::compute(&result_type, &numbers, &display),
+            Some(_) => Vec::new(),
+        };
 
         let mut fields = Map::new();
         let mut written = Vec::new();
@@ -297,6 +341,7 @@ impl AsgardStorage {
             data: fields,
             display,
             stats: stats::to_json(&statistics),
+            growing,
         };
         let bytes = Self::json_bytes(&record);
         if let Err(e) = self.write_new(&Self::rel_result(id), |w| w.write_all(&bytes)) {
@@ -402,7 +447,7 @@ impl AsgardStorage {
 
     /// Writes a file that no one else writes (its name holds a new id): in a bucket, created only if there is
     /// none, so that nothing is ever overwritten.
-    fn write_new(
+    pub(super) fn write_new(
         &self,
         rel: &std::path::Path,
         write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
@@ -417,7 +462,7 @@ impl AsgardStorage {
     }
 }
 
-fn check_field_name(name: &str) -> Result<()> {
+pub(super) fn check_field_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && !name.starts_with('.')
         && name.len() <= 128

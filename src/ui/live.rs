@@ -14,13 +14,28 @@ pub struct Live {
 }
 
 impl Live {
-    /// A counter that grows with every event about `run_id`, and with every reconnect.
+    /// A counter that grows with every event but appended rows (which only the growing result's plot takes),
+    /// and with every reconnect: what a page that lists runs refreshes on.
+    pub fn changes(self) -> Memo<u64> {
+        Memo::new(move |previous: Option<&u64>| {
+            self.tick.track();
+            let relevant = self
+                .last
+                .with(|e| !matches!(e, Some(StorageEvent::ResultAppended { .. })));
+            previous.copied().unwrap_or(0) + u64::from(relevant)
+        })
+    }
+
+    /// A counter that grows with every event about `run_id`, and with every reconnect. Rows appended to a
+    /// growing result do not count: the result's plot takes them itself.
     pub fn run_version(self, run_id: impl Fn() -> String + Send + Sync + 'static) -> Memo<u64> {
         Memo::new(move |previous: Option<&u64>| {
             self.tick.track();
             let relevant = self.last.with(|e| {
-                e.as_ref()
-                    .is_none_or(|e| e.run_id().to_string() == run_id())
+                e.as_ref().is_none_or(|e| {
+                    !matches!(e, StorageEvent::ResultAppended { .. })
+                        && e.run_id().to_string() == run_id()
+                })
             });
             previous.copied().unwrap_or(0) + u64::from(relevant)
         })

@@ -9,7 +9,7 @@ use crate::model::compare::Comparison;
 use crate::model::converge::Convergence;
 use crate::model::sweep::SweepGrid;
 use crate::model::{FieldCount, RunDetail, RunPage, RunPatch, RunSummary, SavedView, ValueCount};
-use crate::plots::view::PlotData;
+use crate::plots::view::{PlotData, ViewUpdate};
 
 /// JSON, decoded in the browser from text as a resource's hydration data is (`serde_json::from_str`), so that
 /// each type's JSON decoder is compiled into the WASM bundle once, not once for text and once for bytes.
@@ -234,6 +234,34 @@ pub async fn result_view(
         state
             .views
             .view(state.index.storage(), id, columns, view, time_index)
+    })
+    .await?
+}
+
+/// What a plot of a growing result lacks (docs/storage-format.md, "Growing results"): `held` is how many rows of
+/// each numeric field it has. While its whole view is not reduced, only the rows after those; else the whole
+/// view, as [`result_view`] gives it.
+#[server(prefix = "/_fn", endpoint = "result_rows", input = Json, output = Postcard)]
+pub async fn result_rows(
+    id: String,
+    columns: u32,
+    time_index: Option<usize>,
+    held: Vec<(String, u64)>,
+) -> Result<ViewUpdate, AppError> {
+    let id = id.parse()?;
+    let state = ssr::state()?;
+    let columns = columns.clamp(16, 4096) as usize;
+    tokio::task::spawn_blocking(move || {
+        let whole = state
+            .views
+            .view(state.index.storage(), id, columns, None, time_index)?;
+        Ok(match whole.rows_after(&held) {
+            Some(fields) => ViewUpdate::Rows {
+                fields,
+                non_finite: whole.non_finite,
+            },
+            None => ViewUpdate::Whole(Box::new(whole)),
+        })
     })
     .await?
 }

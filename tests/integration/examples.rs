@@ -2,6 +2,7 @@
 //! deterministic; malformed files are refused before anything is written.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use asgard::example::{library, parse_all, run::run_example};
 use asgard::model::{FieldValue, ResultType, RunStatus};
@@ -20,7 +21,13 @@ fn every_builtin_example_runs_within_its_tolerance() {
     );
     let mut writers: HashMap<ResultType, Vec<String>> = HashMap::new();
     for (example, spec) in &examples {
-        let outcome = run_example(&storage, example, spec, &ProgressBar::hidden());
+        let outcome = run_example(
+            &storage,
+            example,
+            spec,
+            &ProgressBar::hidden(),
+            Duration::ZERO,
+        );
         assert!(
             outcome.failure.is_none(),
             "{}: {:?}",
@@ -107,8 +114,20 @@ fn a_seeded_example_computes_the_same_numbers_every_time() {
             .map(|id| storage.get_result(*id).unwrap().fields)
             .collect::<Vec<_>>()
     };
-    let first = run_example(&storage, example, spec, &ProgressBar::hidden());
-    let second = run_example(&storage, example, spec, &ProgressBar::hidden());
+    let first = run_example(
+        &storage,
+        example,
+        spec,
+        &ProgressBar::hidden(),
+        Duration::ZERO,
+    );
+    let second = run_example(
+        &storage,
+        example,
+        spec,
+        &ProgressBar::hidden(),
+        Duration::ZERO,
+    );
     assert_ne!(first.run, second.run);
     assert_eq!(arrays(first.run.unwrap()), arrays(second.run.unwrap()));
 }

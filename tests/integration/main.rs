@@ -12,6 +12,7 @@ mod examples;
 mod explorer;
 mod faults;
 mod fuzz_corpus;
+mod growing;
 mod labels;
 mod live;
 mod query;

@@ -10,6 +10,7 @@ use crate::example::expr::Program;
 use crate::example::recorder::Recorder;
 use crate::example::spec::{GradientDescent, LeastSquares, ResultType, Spec};
 use crate::key;
+use crate::storage::series::Row;
 
 impl Solver for GradientDescent {
     fn offered(&self) -> &'static [ResultType] {
@@ -79,15 +80,25 @@ impl Solver for GradientDescent {
             .collect::<Result<_, _>>()?;
         let k = p.len();
         let mut velocity = vec![0.0; k];
-        let mut loss: Vec<f64> = Vec::with_capacity(self.iterations + 1);
-        let mut path: Vec<f64> = Vec::with_capacity((self.iterations + 1) * k);
+        // Written as it goes: the loss falls on the run's page while the descent runs.
+        let mut series = Vec::new();
+        for record in &spec.record {
+            series.push(out.open(
+                record,
+                vec![("param_names", serde_json::json!(names).into())],
+                "objective",
+            )?);
+        }
+        let write = |e: crate::storage::Error| format!("cannot append to the result: {e}");
         for i in 0..=self.iterations {
             // The parameters are the inputs; the parameters of the YAML follow them.
             let mut inputs = p.clone();
             inputs.extend(spec.params.values());
             let (value, gradient) = f.gradient(&inputs);
-            loss.push(value);
-            path.extend(&p);
+            for s in &series {
+                s.append([("loss", Row::from(value)), ("params", Row::from(p.clone()))])
+                    .map_err(write)?;
+            }
             if !value.is_finite() {
                 return Err(format!("the objective left the finite numbers at iteration {i}: try a smaller learning_rate"));
             }
@@ -98,28 +109,19 @@ impl Solver for GradientDescent {
                 velocity[j] = self.momentum * velocity[j] - self.learning_rate * gradient[j];
                 p[j] += velocity[j];
             }
-            if i % 1024 == 0 {
-                out.progress(0.9 * i as f64 / self.iterations as f64);
+            if i % 64 == 0 {
+                out.progress(i as f64 / self.iterations as f64);
             }
         }
+        for s in series {
+            s.close().map_err(write)?;
+        }
+        out.progress(1.0);
         if let Some(minimum) = &self.minimum {
             out.error(max_error(
                 &p,
                 &minimum.values().copied().collect::<Vec<_>>(),
             ));
-        }
-        let params =
-            ndarray::Array2::from_shape_vec((loss.len(), k), path).map_err(|e| e.to_string())?;
-        for record in &spec.record {
-            out.write(
-                record,
-                vec![
-                    ("loss", loss.clone().into()),
-                    ("params", params.clone().into()),
-                    ("param_names", serde_json::json!(names).into()),
-                ],
-                "objective",
-            )?;
         }
         Ok(())
     }
@@ -196,7 +198,20 @@ impl Solver for LeastSquares {
                 eval(t, &truth_p) + self.noise * e
             })
             .collect();
-        let (fit, loss, path) = levenberg_marquardt(
+        // The loss and parameters are written as the fit goes; the fitted curve at the end.
+        let param_names: Vec<&str> = names[1..].to_vec();
+        let mut series = Vec::new();
+        for record in &spec.record {
+            if record.result_type == crate::example::spec::ResultType::OptimizationResult {
+                series.push(out.open(
+                    record,
+                    vec![("param_names", serde_json::json!(param_names).into())],
+                    "sum of squared residuals",
+                )?);
+            }
+        }
+        let write = |e: crate::storage::Error| format!("cannot append to the result: {e}");
+        let fit = levenberg_marquardt(
             spec,
             &m,
             &t,
@@ -204,26 +219,22 @@ impl Solver for LeastSquares {
             self.start.values().copied().collect(),
             self.iterations,
             out,
+            &mut |loss, p| {
+                series.iter().try_for_each(|s| {
+                    s.append([("loss", Row::from(loss)), ("params", Row::from(p))])
+                        .map_err(write)
+                })
+            },
         )?;
-        let k = fit.len();
+        for s in series {
+            s.close().map_err(write)?;
+        }
         let fitted: Vec<f64> = t.iter().map(|&t| eval(t, &fit)).collect();
         let exact: Vec<f64> = t.iter().map(|&t| eval(t, &truth_p)).collect();
         out.error(max_error(&fitted, &exact));
-        let params =
-            ndarray::Array2::from_shape_vec((loss.len(), k), path).map_err(|e| e.to_string())?;
-        let param_names: Vec<&str> = names[1..].to_vec();
         for record in &spec.record {
-            match record.result_type {
-                crate::example::spec::ResultType::OptimizationResult => out.write(
-                    record,
-                    vec![
-                        ("loss", loss.clone().into()),
-                        ("params", params.clone().into()),
-                        ("param_names", serde_json::json!(param_names).into()),
-                    ],
-                    "sum of squared residuals",
-                )?,
-                _ => out.write(
+            if record.result_type != crate::example::spec::ResultType::OptimizationResult {
+                out.write(
                     record,
                     vec![
                         ("x", t.clone().into()),
@@ -231,17 +242,20 @@ impl Solver for LeastSquares {
                         ("expected", exact.clone().into()),
                     ],
                     "fitted model against the truth",
-                )?,
+                )?;
             }
         }
+        out.progress(1.0);
         Ok(())
     }
 }
 
-/// A fit: the parameters found, and the loss and the parameters (row-major) after each iteration.
-type Fit = (Vec<f64>, Vec<f64>, Vec<f64>);
+/// What a fit tells after each iteration: the loss and the parameters.
+type OnStep<'a> = &'a mut dyn FnMut(f64, &[f64]) -> Result<(), String>;
 
-/// Minimises Σ (model(tᵢ; p) − yᵢ)² from `p`.
+/// Minimises Σ (model(tᵢ; p) − yᵢ)² from `p`, telling `step` the loss and the parameters at the start and
+/// after each iteration; returns the parameters found.
+#[allow(clippy::too_many_arguments)]
 fn levenberg_marquardt(
     spec: &Spec,
     model: &Program,
@@ -250,7 +264,8 @@ fn levenberg_marquardt(
     mut p: Vec<f64>,
     iterations: usize,
     out: &mut Recorder,
-) -> Result<Fit, String> {
+    step: OnStep<'_>,
+) -> Result<Vec<f64>, String> {
     let k = p.len();
     let residuals = |p: &[f64]| -> (f64, Vec<f64>, Vec<Vec<f64>>) {
         let mut loss = 0.0;
@@ -269,7 +284,7 @@ fn levenberg_marquardt(
     };
     let mut lambda = 1e-3;
     let (mut loss, mut r, mut jacobian) = residuals(&p);
-    let (mut losses, mut path) = (vec![loss], p.clone());
+    step(loss, &p)?;
     for i in 0..iterations {
         // (JᵀJ + λ diag(JᵀJ)) δ = −Jᵀr
         let mut a = vec![vec![0.0; k]; k];
@@ -285,9 +300,9 @@ fn levenberg_marquardt(
         for (u, a_u) in a.iter_mut().enumerate() {
             a_u[u] *= 1.0 + lambda;
         }
-        let step =
+        let delta =
             solve(a, g).ok_or("the fit is singular: a parameter does not change the model")?;
-        let trial: Vec<f64> = p.iter().zip(&step).map(|(p, s)| p + s).collect();
+        let trial: Vec<f64> = p.iter().zip(&delta).map(|(p, s)| p + s).collect();
         let (trial_loss, trial_r, trial_j) = residuals(&trial);
         if trial_loss.is_finite() && trial_loss < loss {
             (p, loss, r, jacobian) = (trial, trial_loss, trial_r, trial_j);
@@ -295,11 +310,10 @@ fn levenberg_marquardt(
         } else {
             lambda *= 4.0;
         }
-        losses.push(loss);
-        path.extend(&p);
-        out.progress(0.9 * i as f64 / iterations as f64);
+        step(loss, &p)?;
+        out.progress(0.9 * (i + 1) as f64 / iterations as f64);
     }
-    Ok((p, losses, path))
+    Ok(p)
 }
 
 /// Solves a small linear system by Gaussian elimination with partial pivoting.

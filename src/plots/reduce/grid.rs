@@ -162,3 +162,28 @@ pub(super) fn reduce_frames(
         })),
     })
 }
+
+/// A `Solution2D` with snapshots (`values[s][ny][nx]`, `t[s]`: a growing field, docs/storage-format.md) as the
+/// plot shows it: snapshot `index` (the last unless chosen) as its `values`, every time kept in `t` for the
+/// slider. A single grid is left as it is.
+pub fn pick_snapshot(payload: &mut ResultPayload, index: Option<usize>) -> Result<(), String> {
+    let Some((_, FieldValue::Array(values))) =
+        payload.fields.iter_mut().find(|(n, _)| n == "values")
+    else {
+        return Ok(());
+    };
+    let [s, ny, nx] = values.shape[..] else {
+        return Ok(());
+    };
+    if s == 0 {
+        return Err("no snapshot yet".into());
+    }
+    let k = index.unwrap_or(s - 1).min(s - 1);
+    let cells = ny * nx;
+    *values = NumArray {
+        shape: vec![ny, nx],
+        dtype: values.dtype.clone(),
+        values: values.values[k * cells..(k + 1) * cells].to_vec(),
+    };
+    Ok(())
+}

@@ -7,6 +7,8 @@ pub mod canvas;
 mod compared;
 pub mod export;
 pub mod fields;
+#[cfg(feature = "hydrate")]
+pub mod growth;
 pub mod histograms;
 pub mod overlay;
 pub mod plot;

@@ -2,7 +2,8 @@
 //! browser and draws them on a canvas with the renderer of the result's type (`plots::draw_result`). Every plot
 //! reads out what lies under the pointer; plots over x or t (`Solution1D`, `DiscreteSequence`,
 //! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into a range, shift-drag to pan, the wheel to
-//! zoom about the pointer, double-click to reset. A zoom re-fetches the view, down to the raw points.
+//! zoom about the pointer, double-click to reset. A zoom re-fetches the view, down to the raw points. A growing
+//! result's plot takes its new rows as they are written (`growth`).
 //!
 //! Shaped like the animation player: the plot's state (`PlotState`, a struct of signals), the browser-only
 //! fetching, drawing and pointer geometry (`browser::Pointer`; on the server an inert `Pointer` with the same
@@ -46,6 +47,9 @@ struct PlotState {
     times: RwSignal<usize>,
     /// Whether the loss goes on a log axis unless the user says otherwise.
     auto_log: RwSignal<bool>,
+    /// How many rows the data drawn stands for (its longest field's first axis, or the points reduced series
+    /// stand for): a growing result's count so far.
+    rows: RwSignal<u64>,
 }
 
 impl PlotState {
@@ -60,20 +64,36 @@ impl PlotState {
             log_refused: RwSignal::new(None),
             times: RwSignal::new(0),
             auto_log: RwSignal::new(false),
+            rows: RwSignal::new(0),
         }
     }
 }
 
 #[component]
-pub fn ResultPlot(id: ResultId, result_type: ResultType, downloads: Downloads) -> impl IntoView {
+pub fn ResultPlot(
+    id: ResultId,
+    result_type: ResultType,
+    downloads: Downloads,
+    /// Whether the result grows: the plot then takes its new rows as they are written.
+    #[prop(optional)]
+    growing: bool,
+) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let state = PlotState::new();
-    let pointer = Pointer::start(id, &result_type, canvas, use_canvas_size(canvas), state);
+    let pointer = Pointer::start(
+        id,
+        &result_type,
+        growing,
+        canvas,
+        use_canvas_size(canvas),
+        state,
+    );
     let PlotState {
         drawn,
         error,
         readout,
         view,
+        rows,
         ..
     } = state;
     let zoom_to = move |range: Option<(f64, f64)>| {
@@ -89,6 +109,7 @@ pub fn ResultPlot(id: ResultId, result_type: ResultType, downloads: Downloads) -
                 width=WIDTH
                 height=HEIGHT
                 data-drawn=move || drawn.get().to_string()
+                data-rows=move || rows.get().to_string()
                 data-view=move || view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
                 on:mousemove=move |event| readout.set(pointer.readout(&event))
                 on:mouseleave=move |_| readout.set(None)
@@ -146,6 +167,29 @@ fn TypeControls(result_type: ResultType, state: PlotState) -> impl IntoView {
             </div>
         }
         .into_any(),
+        // Only a field with snapshots (a `Solution2D` that grew) has times to choose from.
+        ResultType::Solution2D => view! {
+            <div class="controls" hidden=move || times.get() < 2>
+                <label>
+                    "Snapshot at time "
+                    <input
+                        type="range"
+                        class="time-slider"
+                        aria-label="Snapshot time"
+                        min="0"
+                        max=move || times.get().saturating_sub(1).to_string()
+                        prop:value=move || {
+                            choices.get().time_index.unwrap_or(times.get().saturating_sub(1)).to_string()
+                        }
+                        on:input=move |ev| {
+                            let index = event_target_value(&ev).parse().ok();
+                            choices.update(|c| c.time_index = index);
+                        }
+                    />
+                </label>
+            </div>
+        }
+        .into_any(),
         ResultType::OptimizationResult => view! {
             <div class="controls">
                 <label>
@@ -164,7 +208,6 @@ fn TypeControls(result_type: ResultType, state: PlotState) -> impl IntoView {
         }
         .into_any(),
         ResultType::Solution1D
-        | ResultType::Solution2D
         | ResultType::DiscreteSequence
         | ResultType::PhysicsAnimation
         | ResultType::Other(_) => ().into_any(),
@@ -215,6 +258,7 @@ mod inert {
         pub fn start(
             _id: ResultId,
             _result_type: &ResultType,
+            _growing: bool,
             _canvas: NodeRef<Canvas>,
             _size: ReadSignal<Option<CanvasSize>>,
             _state: PlotState,
@@ -278,6 +322,7 @@ mod browser {
         pub fn start(
             id: ResultId,
             result_type: &ResultType,
+            growing: bool,
             canvas: NodeRef<Canvas>,
             size: ReadSignal<Option<CanvasSize>>,
             state: PlotState,
@@ -294,45 +339,42 @@ mod browser {
                     columns.set(wanted);
                 }
             });
-            // Re-fetched on zoom and resize. An ensemble's histogram time is chosen on the server too, for a
-            // reduced ensemble. (Read in the fetcher itself: a `Memo` read there did not re-run it when it
-            // changed.)
-            let ensemble = *result_type == ResultType::StochasticEnsemble;
+            // Re-fetched on zoom and resize, and extended as a growing result grows. An ensemble's histogram
+            // time is chosen on the server too, for a reduced ensemble.
+            let ensemble = matches!(
+                result_type,
+                ResultType::StochasticEnsemble | ResultType::Solution2D
+            );
             let PlotState { view, choices, .. } = state;
-            let data = LocalResource::new(move || {
-                let (columns, view) = (columns.get(), view.get());
-                let time = if ensemble {
+            let time = Signal::derive(move || {
+                if ensemble {
                     choices.get().time_index
                 } else {
                     None
-                };
-                async move {
-                    match columns {
-                        Some(c) => Some(
-                            crate::ui::server_fns::result_view(id.to_string(), c, view, time).await,
-                        ),
-                        None => None,
-                    }
                 }
             });
+            let data = crate::ui::components::growth::feed(id, growing, columns, view, time).data;
             Effect::new(move |_| {
-                let (Some(Some(result)), Some(element), Some(size), view, choices) = (
-                    data.get(),
-                    canvas.get(),
-                    size.get(),
-                    view.get(),
-                    choices.get(),
-                ) else {
+                let (Some(element), Some(size), view, choices) =
+                    (canvas.get(), size.get(), view.get(), choices.get())
+                else {
                     return;
                 };
-                if let Ok(payload) = &result {
-                    note_what_is_not_drawn(payload, choices, state);
-                }
-                let choices = Choices { view, ..choices };
-                match result
-                    .map_err(|e| e.to_string())
-                    .and_then(|payload| draw(element, size, &payload, choices))
-                {
+                let Some(drawing) = data.with(|result| {
+                    result.as_ref().map(|result| {
+                        if let Ok(payload) = result {
+                            note_what_is_not_drawn(payload, choices, state);
+                        }
+                        let choices = Choices { view, ..choices };
+                        result
+                            .as_ref()
+                            .map_err(Clone::clone)
+                            .and_then(|payload| draw(element, size, payload, choices))
+                    })
+                }) else {
+                    return;
+                };
+                match drawing {
                     Ok(drawn) => {
                         pointer.drawn.set(Some(Arc::new(drawn)));
                         state.drawn.set(true);
@@ -375,6 +417,18 @@ mod browser {
     /// log axis.
     fn note_what_is_not_drawn(view: &PlotData, choices: Choices, state: PlotState) {
         state.skipped.set(view.non_finite);
+        // Reduced series stand for all their points; whole data has its rows.
+        let rows = view.columns().map_or_else(
+            || {
+                view.rows_held()
+                    .into_iter()
+                    .map(|(_, r)| r)
+                    .max()
+                    .unwrap_or(0)
+            },
+            |c| c.points as u64,
+        );
+        state.rows.set(rows);
         state
             .times
             .set(view.payload.array("t").map_or(0, |t| t.len()));

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{FieldStorage, ResultSummary, ResultType};
+use crate::model::{FieldStorage, GrowthState, ResultSummary, ResultType};
 use crate::plots::format::short_number;
 use crate::plots::has_plot;
 use crate::ui::components::animation::AnimationPlot;
@@ -23,7 +23,9 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
             view! { <AnimationPlot id=summary.id downloads /> }.into_any()
         }
         (None, t) if has_plot(t) => {
-            view! { <ResultPlot id=summary.id result_type=t.clone() downloads /> }.into_any()
+            let growing = summary.growing.is_some();
+            view! { <ResultPlot id=summary.id result_type=t.clone() downloads growing /> }
+                .into_any()
         }
         (None, _) => view! { <FieldTable summary=summary.clone() /> }.into_any(),
     };
@@ -37,10 +39,31 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
                 <h2>{heading}</h2>
                 <span class="type">{summary.result_type.to_string()}</span>
                 <span class="muted">{format_timestamp(&summary.timestamp)}</span>
+                {summary.growing.map(|g| view! { <Growth state=g /> })}
             </header>
             <StatLine stats=summary.stats.clone() />
             {body}
         </section>
+    }
+}
+
+/// A growing result's state: still growing, or left open by a writer that stopped (the run ended, or its
+/// writer was killed). The rows counted are those when the page read the run; the plot shows them as they come.
+#[component]
+fn Growth(state: GrowthState) -> impl IntoView {
+    let (label, class, hint) = if state.open {
+        (
+            "growing",
+            "growth open",
+            "its writer appends rows; the plot takes them as they come",
+        )
+    } else {
+        ("unfinished", "growth", "")
+    };
+    view! {
+        <span class=class data-testid="growth" title=hint>
+            {label}
+        </span>
     }
 }
 

@@ -41,9 +41,9 @@ pub fn ConvergePage() -> impl IntoView {
         }
     };
     // Refitted as runs arrive and change: a sweep's study fills in while it runs.
-    let live = expect_context::<Live>();
+    let changes = expect_context::<Live>().changes();
     let study = Resource::new(
-        move || (asked(), live.tick.get()),
+        move || (asked(), changes.get()),
         |(a, _)| async move {
             if a.x.trim().is_empty() || a.y.trim().is_empty() {
                 return None;

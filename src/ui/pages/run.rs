@@ -50,7 +50,7 @@ pub fn RunPage() -> impl IntoView {
             <div class="results">
                 <For
                     each=move || detail.get().and_then(Result::ok).map(|d| d.results).unwrap_or_default()
-                    key=|summary| (summary.id, summary.problem.clone())
+                    key=|summary| (summary.id, summary.problem.clone(), summary.growing.map(|g| g.open))
                     let(summary)
                 >
                     <ResultCard summary />

@@ -23,9 +23,9 @@ pub fn SweepPage() -> impl IntoView {
         let get = |k: &str| q.get(k).unwrap_or_default();
         (get("x"), get("y"), get("result"), get("value"), get("q"))
     };
-    let live = expect_context::<Live>();
+    let changes = expect_context::<Live>().changes();
     let grid = Resource::new(
-        move || (asked(), live.tick.get()),
+        move || (asked(), changes.get()),
         |((x, y, result, value, q), _)| async move {
             if x.trim().is_empty() || y.trim().is_empty() {
                 return None;

@@ -11,6 +11,7 @@ from .storage import (
     Result,
     Run,
 )
+from .series import Series
 
 __all__ = [
     "AsgardStorage",
@@ -21,4 +22,5 @@ __all__ = [
     "NotFound",
     "Result",
     "Run",
+    "Series",
 ]

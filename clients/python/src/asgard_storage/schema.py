@@ -10,6 +10,13 @@ Spec = Tuple[str, Sequence[Dim], bool]  # (field, dims, required)
 
 _SOLUTION_1D: Sequence[Spec] = [("x", ["n"], True), ("computed", ["n"], True), ("expected", ["n"], False)]
 _SOLUTION_2D: Sequence[Spec] = [("values", ["y", "x"], True), ("x", ["x"], False), ("y", ["y"], False)]
+# A field that grew: one snapshot per time.
+_SNAPSHOTS: Sequence[Spec] = [
+    ("values", ["s", "y", "x"], True),
+    ("t", ["s"], True),
+    ("x", ["x"], False),
+    ("y", ["y"], False),
+]
 _ENSEMBLE: Sequence[Spec] = [("t", ["n"], True), ("paths", ["m", "n"], True)]
 _SEQUENCE: Sequence[Spec] = [("values", ["n"], True), ("index", ["n"], False), ("expected", ["n"], False)]
 _OPTIMIZATION: Sequence[Spec] = [
@@ -23,7 +30,7 @@ _FIELDS: Sequence[Spec] = [("frames", ["f", "y", "x"], True), ("t", ["f"], False
 
 SCHEMAS = {
     "Solution1D": [_SOLUTION_1D],
-    "Solution2D": [_SOLUTION_2D],
+    "Solution2D": [_SOLUTION_2D, _SNAPSHOTS],
     "StochasticEnsemble": [_ENSEMBLE],
     "DiscreteSequence": [_SEQUENCE],
     "OptimizationResult": [_OPTIMIZATION],

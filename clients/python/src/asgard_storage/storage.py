@@ -40,6 +40,7 @@ STATUSES = ("running", "completed", "failed")
 MAX_TAGS = 64
 MAX_TAG_CHARS = 64
 MAX_NOTE_CHARS = 4000
+MAX_PROGRESS_CHARS = 200
 
 # Element types the monitor reads from .npy files; others are converted to the nearest of these.
 _READABLE = {"<f8", "<f4", "<i8", "<i4", "<u4", "|u1", "|b1"}
@@ -79,6 +80,8 @@ class Run:
     starred: bool = False
     #: Each result's type and statistics, by result id (``{"type": "Solution1D", "error.max": …}``).
     stats: Dict[str, Any] = field(default_factory=dict)
+    #: How far along the run is, as last set: ``{"fraction": 0.4, "message": "…", "at": "<RFC 3339>"}``.
+    progress: Optional[Dict[str, Any]] = None
 
     def to_json(self) -> Dict[str, Any]:
         record = {
@@ -100,6 +103,8 @@ class Run:
             record["starred"] = True
         if self.stats:
             record["stats"] = self.stats
+        if self.progress is not None:
+            record["progress"] = self.progress
         return record
 
     @classmethod
@@ -117,6 +122,7 @@ class Run:
             note=str(record.get("note") or ""),
             starred=bool(record.get("starred", False)),
             stats=dict(record.get("stats") or {}) if isinstance(record.get("stats"), dict) else {},
+            progress=dict(record["progress"]) if isinstance(record.get("progress"), dict) else None,
         )
 
 
@@ -130,6 +136,8 @@ class Result:
     timestamp: str
     data: Dict[str, Any] = field(default_factory=dict)
     display: Dict[str, Any] = field(default_factory=dict)
+    #: For a growing result: ``{"open": True, "opened": …}`` until its writer closes it (then ``None``).
+    growing: Optional[Dict[str, Any]] = None
 
 
 def now_rfc3339() -> str:
@@ -514,6 +522,17 @@ class AsgardStorage:
             raise InvalidData(f"expected a status of running, completed or failed, found {status!r}")
         self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "status", status))
 
+    def set_progress(self, run_id: str, fraction: float, message: str = "") -> None:
+        """Says how far along a run is: ``fraction`` of the work done (0 to 1) and what it is doing. The run
+        list shows a bar with the time left. Rewrites the run file: call it at most a few times a second."""
+        fraction = float(fraction)
+        if not 0.0 <= fraction <= 1.0:
+            raise InvalidData(f"progress: expected a fraction from 0 to 1, found {fraction}")
+        progress = {"fraction": fraction, "message": str(message)[:MAX_PROGRESS_CHARS], "at": now_rfc3339()}
+        if not progress["message"]:
+            del progress["message"]
+        self._update_run(_check_id(run_id, "run"), lambda run: setattr(run, "progress", progress))
+
     def set_metadata(self, run_id: str, key: str, value: Any) -> None:
         self._update_run(_check_id(run_id, "run"), lambda run: run.metadata.__setitem__(key, _json_safe(value)))
 
@@ -583,6 +602,33 @@ class AsgardStorage:
         """Stores a result and appends it to its run. Arrays with more elements than the inline threshold go to
         ``files/{result-id}_{field}.npy``; smaller ones and other JSON are stored inline. The fields of the six
         known types are checked against their shapes (the same messages as the Rust writer)."""
+        return self.get_result(self._store_result(run_id, result_type, data, display, growing=False))
+
+    def open_result(
+        self,
+        run_id: str,
+        result_type: str,
+        data: Optional[Mapping[str, Any]] = None,
+        display: Optional[Mapping[str, Any]] = None,
+        flush_interval: float = 0.1,
+    ) -> "Series":
+        """Opens a result that grows while the computation runs, and returns its writer
+        (:class:`asgard_storage.Series`): ``append`` rows, ``close`` at the end, or use it as a context manager.
+        ``data`` holds the fields that do not grow (an ensemble's ``t``, an optimisation's ``param_names``). The
+        result is listed in its run at once; a page shows its rows as they are written."""
+        from .series import Series
+
+        result_id = self._store_result(run_id, result_type, data or {}, display, growing=True)
+        return Series(self, result_id, flush_interval)
+
+    def _store_result(
+        self,
+        run_id: str,
+        result_type: str,
+        data: Mapping[str, Any],
+        display: Optional[Mapping[str, Any]],
+        growing: bool,
+    ) -> str:
         run_id = _check_id(run_id, "run")
         if not self._exists(self._run_path(run_id)):
             raise NotFound(f"no run with id {run_id}")
@@ -607,11 +653,11 @@ class AsgardStorage:
                 got = _inline_shape(inline)
                 if got is not None:
                     shapes[name] = got[0]
-        problem = validate(result_type, shapes.get)
+        problem = None if growing else validate(result_type, shapes.get)
         if problem:
             raise InvalidData(problem)
         arrays = {name: value for name, value in prepared.items() if isinstance(value, np.ndarray)}
-        stats = compute_stats(result_type, arrays, display)
+        stats = {} if growing else compute_stats(result_type, arrays, display)
 
         fields: Dict[str, Any] = {}
         written: List[str] = []
@@ -641,6 +687,8 @@ class AsgardStorage:
             }
             if stats:
                 record["stats"] = stats
+            if growing:
+                record["growing"] = {"open": True, "opened": now_rfc3339()}
             self._write_record(self._result_path(result_id), record, create=True)
             written.append(self._result_path(result_id))
 
@@ -665,7 +713,127 @@ class AsgardStorage:
                 except Exception:
                     pass
             raise
-        return self.get_result(result_id)
+        return result_id
+
+    def _write_array(self, rel: str, array: np.ndarray, create: bool = True) -> None:
+        if self._bucket:
+            buffer = io.BytesIO()
+            np.save(buffer, array, allow_pickle=False)
+            self._write_bytes(rel, buffer.getvalue(), create=create)
+        else:
+            _write_atomic(self.root / rel, lambda f: np.save(f, array, allow_pickle=False))
+
+    def _append_chunk(self, result_id: str, seq: int, rows: Mapping[str, np.ndarray]) -> None:
+        """Writes chunk ``seq`` of an open result: each field's rows (its first axis), the same count in all.
+        Arrays over the inline threshold go to their own files first; the chunk file, created once and last,
+        makes them part of the result."""
+        counts = {name: int(a.shape[0]) for name, a in rows.items()}
+        if len(set(counts.values())) > 1:
+            raise InvalidData(f"every field of one append needs the same number of rows, found {counts}")
+        data: Dict[str, Any] = {}
+        written: List[str] = []
+        try:
+            for name, array in rows.items():
+                array = _storable(np.asarray(array))
+                if array.size > self.inline_threshold:
+                    file = f"{result_id}_{name}-{seq:08d}.npy"
+                    self._write_array(f"files/{file}", array)
+                    written.append(f"files/{file}")
+                    data[name] = {"$npy": file, "shape": list(array.shape), "dtype": array.dtype.str}
+                else:
+                    data[name] = _json_safe(array.tolist())
+            chunk = {
+                "result_id": result_id,
+                "seq": seq,
+                "timestamp": now_rfc3339(),
+                "rows": next(iter(counts.values()), 0),
+                "data": data,
+            }
+            self._write_record(_chunk_path(result_id, seq), chunk, create=True)
+        except BaseException:
+            for rel in written:
+                try:
+                    self._delete(rel)
+                except Exception:
+                    pass
+            raise
+        if self._bucket:
+            record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
+            self._announce(record["run_id"])
+
+    def _read_chunks(self, result_id: str) -> "tuple[int, Dict[str, np.ndarray]]":
+        """Every chunk's rows, field by field, up to the first chunk missing; and how many chunks there are."""
+        parts: Dict[str, List[np.ndarray]] = {}
+        seq = 0
+        while True:
+            data = self._read_bytes(_chunk_path(result_id, seq))
+            if data is None:
+                break
+            try:
+                chunk = json.loads(data.decode("utf-8"))
+            except ValueError as e:
+                raise AsgardStorageError(f"{_chunk_path(result_id, seq)} is damaged: {e}") from None
+            if chunk.get("result_id") != result_id or chunk.get("seq") != seq:
+                raise AsgardStorageError(
+                    f"{_chunk_path(result_id, seq)} is damaged: expected chunk {seq} of result {result_id}"
+                )
+            for name, value in (chunk.get("data") or {}).items():
+                if isinstance(value, dict) and "$npy" in value:
+                    array = self._read_npy(result_id, name, value)
+                else:
+                    array = np.asarray(_nulls_to_nan(value), dtype=np.float64)
+                parts.setdefault(name, []).append(array)
+            seq += 1
+        return seq, {name: np.concatenate(arrays) for name, arrays in parts.items()}
+
+    def close_result(self, result_id: str) -> None:
+        """Closes a growing result: its rows become ordinary fields (checked against its type, with its
+        statistics), and its chunks are removed, the last first. A result already closed is left as it is."""
+        result_id = _check_id(result_id, "result")
+        record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
+        if "growing" not in record:
+            return
+        result = self.get_result(result_id)
+        chunks, rows = self._read_chunks(result_id)
+        data = dict(record.get("data") or {})
+        for name in rows:
+            array = _storable(np.asarray(result.data[name]))
+            if array.size > self.inline_threshold:
+                file = f"{result_id}_{name}.npy"
+                self._write_array(f"files/{file}", array, create=False)
+                data[name] = {"$npy": file, "shape": list(array.shape), "dtype": array.dtype.str}
+            else:
+                data[name] = _json_safe(array.tolist())
+        shapes = {n: list(np.shape(v)) for n, v in result.data.items() if isinstance(v, np.ndarray)}
+        problem = validate(record["result_type"], shapes.get)
+        arrays = {n: v for n, v in result.data.items() if isinstance(v, np.ndarray)}
+        stats = {} if problem else compute_stats(record["result_type"], arrays, record.get("display") or {})
+        record["data"] = data
+        record.pop("growing", None)
+        if stats:
+            record["stats"] = stats
+        self._write_record(self._result_path(result_id), record)
+        run_id = record["run_id"]
+        if self._bucket:
+            self._announce(run_id)
+        else:
+
+            def note(run: Run) -> None:
+                run.stats[result_id] = {"type": record["result_type"], **stats}
+
+            self._update_run(run_id, note)
+        for seq in reversed(range(chunks)):
+            rel = _chunk_path(result_id, seq)
+            raw = self._read_bytes(rel)
+            self._delete(rel)
+            try:
+                values = (json.loads(raw.decode("utf-8")).get("data") or {}).values() if raw else []
+            except ValueError:
+                values = []
+            for value in values:
+                file = value.get("$npy") if isinstance(value, dict) else None
+                if isinstance(file, str) and file.startswith(f"{result_id}_") and "/" not in file:
+                    self._delete(f"files/{file}")
 
     def get_result(self, result_id: str) -> Result:
         """A result with every numeric field as a NumPy array: ``.npy`` fields in their stored dtype, inline
@@ -684,6 +852,12 @@ class AsgardStorage:
                 )
             else:
                 data[name] = value
+        growing = record.get("growing") if isinstance(record.get("growing"), dict) else None
+        if growing is not None:
+            _, rows = self._read_chunks(result_id)
+            for name, array in rows.items():
+                have = data.get(name)
+                data[name] = array if not isinstance(have, np.ndarray) else np.concatenate([have, array])
         return Result(
             id=record["id"],
             run_id=record["run_id"],
@@ -691,6 +865,7 @@ class AsgardStorage:
             timestamp=record["timestamp"],
             data=data,
             display=record.get("display") or {},
+            growing=growing,
         )
 
     def _read_npy(self, result_id: str, field_name: str, reference: Mapping[str, Any]) -> np.ndarray:
@@ -721,6 +896,10 @@ class AsgardStorage:
             raise AsgardStorageError(f"results/{result_id}.json is damaged: field `{field_name}`: files/{file} is missing") from None
         except ValueError as e:
             raise AsgardStorageError(f"files/{file} is damaged: {e}") from None
+
+
+def _chunk_path(result_id: str, seq: int) -> str:
+    return f"files/{result_id}_chunk-{seq:08d}.json"
 
 
 def _nulls_to_nan(value: Any) -> Any:

@@ -32,7 +32,7 @@ pub const RUNS_PER_PAGE: usize = 100;
 
 #[component]
 pub fn RunsPage() -> impl IntoView {
-    let live = expect_context::<Live>();
+    let changes = expect_context::<Live>().changes();
     let query = use_query_map();
     let list = Memo::new(move |_| ListView::from_params(&query.read()));
     // The window of pages shown (`scroll`): back to one page when the view itself changes.
@@ -47,7 +47,7 @@ pub fn RunsPage() -> impl IntoView {
     });
     scroll::follow(window, list);
     let runs = Resource::new(
-        move || (live.tick.get(), list.get(), window.limit()),
+        move || (changes.get(), list.get(), window.limit()),
         |(_, v, limit)| {
             list_runs(
                 (v.page - 1) * RUNS_PER_PAGE,

@@ -12,7 +12,7 @@ use super::view::{goer, ListView};
 use crate::model::{CellValue, Group, RunPage, RunSummary, Stats};
 use crate::plots::format::short_number;
 use crate::ui::components::annotations::RowAnnotations;
-use crate::ui::components::status::StatusBadge;
+use crate::ui::components::status::{ProgressBar, StatusBadge};
 use crate::ui::format_timestamp;
 
 /// Whether every shown run has the same value (or none) in a column.
@@ -234,6 +234,10 @@ fn RunRow(
             <td class="num" data-testid="result-count">{run.result_count}</td>
             <td>
                 <StatusBadge status=run.status />
+                {(run.status == Some(crate::model::RunStatus::Running))
+                    .then(|| run.progress.clone())
+                    .flatten()
+                    .map(|progress| view! { <ProgressBar progress started=run.timestamp.clone() /> })}
             </td>
             {cells
                 .into_iter()

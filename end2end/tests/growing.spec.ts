@@ -1,0 +1,115 @@
+// Growing results: a computation in another process appends to a result while a page watches it grow, and
+// sets its run's progress, which the run list shows.
+import { expect, test, type Page, type Request } from "@playwright/test";
+import { spawn } from "node:child_process";
+import { renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+
+import { expectNotReloaded, openLive, resultCard, runRow } from "./support/page";
+import { binary } from "./support/process";
+import { readRun, storage, writeRun } from "./support/storage";
+
+/// Starts `asgard append --grow` into `run`: `count` optimisation steps `intervalMs` apart, with progress. Resolves
+/// with the result's id (its first line) and a promise of its exit.
+async function grow(run: string, count: number, intervalMs: number): Promise<{ result: string; done: Promise<number> }> {
+  const child = spawn(binary, [
+    "append", "--storage", storage(), "--into", run, "--grow", "--count", `${count}`, "--interval-ms", `${intervalMs}`,
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  const done = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? -1)));
+  const result = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const line = out.split("\n")[0];
+      if (out.includes("\n")) resolve(line.trim());
+    });
+    child.once("exit", (code) => reject(new Error(`asgard append exited with ${code}: ${out}`)));
+  });
+  return { result, done };
+}
+
+/// The plot's requests for `result`: whole views, and the rows after those held (with what was held).
+function watchRequests(page: Page, result: string): { views: number; rows: Array<[string, number][]> } {
+  const seen = { views: 0, rows: [] as Array<[string, number][]> };
+  page.on("request", (request: Request) => {
+    const body = request.postData() ?? "";
+    if (!body.includes(result)) return;
+    if (request.url().includes("/_fn/result_view")) seen.views += 1;
+    if (request.url().includes("/_fn/result_rows")) seen.rows.push(JSON.parse(body).held);
+  });
+  return seen;
+}
+
+test("a loss curve grows on an open page without reload, taking only the rows it lacks, and a page opened mid-run catches up", async ({ page, browser }) => {
+  const run = writeRun({ name: "descent, live" });
+  const writer = await grow(run, 400, 15);
+  const requests = watchRequests(page, writer.result);
+
+  // Opened while the writer runs: the result is there with what was written so far, marked growing.
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, writer.result);
+  await expect(card.getByTestId("growth")).toHaveText("growing");
+  const canvas = card.locator("canvas");
+  await expect(canvas).toHaveAttribute("data-drawn", "true");
+  const rows = async () => Number(await canvas.getAttribute("data-rows"));
+  const first = await rows();
+
+  // It grows while we watch, from new rows alone: one whole view, then requests that say what the plot holds.
+  await expect.poll(rows, { timeout: 10_000 }).toBeGreaterThan(first + 50);
+  await expectNotReloaded(page);
+  expect(requests.views).toBe(1);
+  expect(requests.rows.length).toBeGreaterThan(2);
+  const held = requests.rows[requests.rows.length - 1];
+  expect(held.find(([name]) => name === "loss")![1]).toBeGreaterThan(first);
+  expect(held.find(([name]) => name === "params")![1]).toBe(held.find(([name]) => name === "loss")![1]);
+
+  // A second page opened later starts from everything written so far.
+  const late = await browser.newPage();
+  await openLive(late, `/run/${run}`);
+  const lateCanvas = resultCard(late, writer.result).locator("canvas");
+  await expect(lateCanvas).toHaveAttribute("data-drawn", "true");
+  expect(Number(await lateCanvas.getAttribute("data-rows"))).toBeGreaterThanOrEqual(await rows() - 20);
+
+  // Closed at the end: every step, on both pages, and no longer growing.
+  expect(await writer.done).toBe(0);
+  for (const p of [page, late]) {
+    const c = resultCard(p, writer.result);
+    await expect(c.locator("canvas")).toHaveAttribute("data-rows", "400", { timeout: 10_000 });
+    await expect(c.getByTestId("growth")).toHaveCount(0);
+  }
+  await late.close();
+});
+
+test("a running computation's progress moves in the run list, with the time left", async ({ page }) => {
+  const run = writeRun({ name: "progress, live" });
+  await openLive(page, "/");
+  const writer = await grow(run, 300, 15);
+  const bar = runRow(page, run).getByTestId("progress");
+  await expect(bar).toBeVisible({ timeout: 10_000 });
+  const fraction = async () => Number(await bar.getAttribute("data-fraction"));
+  const before = await fraction();
+  await expect.poll(fraction, { timeout: 10_000 }).toBeGreaterThan(before);
+  await expect(bar).toContainText(/\d+% · \d+ s left/);
+  expect(await writer.done).toBe(0);
+  await expectNotReloaded(page);
+});
+
+test("a killed writer's result stays readable, and reads unfinished once its run has failed", async ({ page }) => {
+  const run = writeRun({ name: "killed writer" });
+  const child = spawn(binary, [
+    "append", "--storage", storage(), "--into", run, "--grow", "--count", "100000", "--interval-ms", "2",
+  ], { stdio: ["ignore", "pipe", "inherit"] });
+  const result = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk) => resolve(`${chunk}`.split("\n")[0].trim())));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.kill("SIGKILL");
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, result);
+  await expect(card.locator("canvas")).toHaveAttribute("data-drawn", "true");
+  expect(Number(await card.locator("canvas").getAttribute("data-rows"))).toBeGreaterThan(10);
+  await expect(card.getByTestId("growth")).toHaveText("growing");
+  // The run is marked failed (as a supervisor would): the result grows no more.
+  const file = path.join(storage(), "runs", `${run}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify({ ...readRun(run), status: "failed" }));
+  renameSync(`${file}.tmp`, file);
+  await expect(card.getByTestId("growth")).toHaveText("unfinished");
+});

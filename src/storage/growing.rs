@@ -1,0 +1,365 @@
+//! Results that grow while a computation runs (docs/storage-format.md, "Growing results"). A writer opens a
+//! result (its file says `"growing": {"open": true}`), appends rows to its fields in chunks — each chunk one new
+//! file `files/{result}_chunk-{seq}.json`, written once, never changed — and closes it, which folds the chunks
+//! into ordinary fields and removes them. A reader takes the result's fields, then the rows of chunks 0, 1, 2 …
+//! up to the first one missing: a chunk is complete when it exists (atomic rename in a directory, create-once
+//! put in a bucket), so a reader never sees half an append, and a writer that dies leaves a result that reads
+//! as far as it got, still marked open.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::bucket::Put;
+use super::{format, inline_shape, now_rfc3339, stats, AsgardStorage, DataValue, Error, Result};
+pub use crate::model::GrowthState;
+use crate::model::{FieldValue, NumArray, ResultId, ResultPayload, ResultType, RunId};
+
+/// The `growing` object of an open result's file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Growing {
+    /// True until the writer closes the result; a closed result has no `growing` at all.
+    #[serde(default)]
+    pub open: bool,
+    /// When the writer opened it (RFC 3339).
+    #[serde(default)]
+    pub opened: String,
+}
+
+/// `files/{result}_chunk-{seq}.json`: rows appended to some fields of a growing result.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChunkRecord {
+    pub result_id: ResultId,
+    /// The chunk's number, equal to the one in its name: 0, 1, 2 … without gaps.
+    pub seq: u64,
+    pub timestamp: String,
+    /// How many rows each field of the chunk holds (the length of its first axis).
+    pub rows: usize,
+    /// Each field's rows, inline or in an array file of the result (`{result}_{field}-{seq}.npy`).
+    pub data: Map<String, Value>,
+}
+
+/// The file name of chunk `seq` of result `id`, in `files/`.
+pub fn chunk_file(id: ResultId, seq: u64) -> String {
+    format!("{id}_chunk-{seq:08}.json")
+}
+
+/// `{result}_chunk-{seq}.json` → (result, seq); anything else → `None`.
+pub fn chunk_of_file_name(name: &str) -> Option<(ResultId, u64)> {
+    let (id, rest) = name.split_once("_chunk-")?;
+    let seq = rest.strip_suffix(".json")?;
+    if seq.len() < 8 || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let id: ResultId = id.parse().ok()?;
+    (id.to_string().len() == 36).then_some(())?;
+    Some((id, seq.parse().ok()?))
+}
+
+/// Rows read from the chunks of a result, from chunk `from` on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Rows {
+    /// The chunk after the last one read (the first not found).
+    pub next: u64,
+    /// Each field's rows, in the order the fields first appeared.
+    pub fields: Vec<(String, NumArray)>,
+}
+
+impl Rows {
+    /// How many rows the longest field has.
+    pub fn len(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(_, a)| a.shape.first().copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends `more` (read after these) field by field.
+    pub fn extend(&mut self, more: Rows) -> std::result::Result<(), String> {
+        self.next = more.next;
+        for (name, array) in more.fields {
+            match self.fields.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, have)) => have
+                    .append_rows(&array)
+                    .map_err(|e| format!("field `{name}`: {e}"))?,
+                None => self.fields.push((name, array)),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AsgardStorage {
+    /// Opens a result that grows: its file is written now with the fields given (those that do not grow: an
+    /// ensemble's `t`, an optimisation's `param_names`), marked open, and listed in its run at once, so that a
+    /// page shows it from its first rows. Rows are then added with [`Self::append_chunk`] (or the buffered
+    /// [`super::series::Series`]), and [`Self::close_result`] ends it.
+    pub fn open_growing(
+        &self,
+        run_id: RunId,
+        result_type: impl Into<ResultType>,
+        data: impl IntoIterator<Item = (String, DataValue)>,
+        display: Value,
+    ) -> Result<ResultId> {
+        let growing = Growing {
+            open: true,
+            opened: now_rfc3339(),
+        };
+        self.store_result(run_id, result_type.into(), data, display, Some(growing))
+    }
+
+    /// Writes chunk `seq` of an open result: the rows of each field (every array's first axis is the rows, the
+    /// same count in all of them). Arrays over the inline threshold go to their own files first; the chunk's
+    /// file, written last and created once, makes them part of the result. Chunks are numbered 0, 1, 2 …; a
+    /// reader stops at the first missing one, so they must be written in order.
+    pub fn append_chunk(
+        &self,
+        id: ResultId,
+        seq: u64,
+        fields: Vec<(String, NumArray)>,
+    ) -> Result<()> {
+        let rows = fields
+            .first()
+            .and_then(|(_, a)| a.shape.first().copied())
+            .unwrap_or(0);
+        if let Some((name, a)) = fields
+            .iter()
+            .find(|(_, a)| a.shape.first().copied() != Some(rows))
+        {
+            return Err(Error::InvalidData(format!(
+                "appended field `{name}` has shape {:?}; every field of one append needs the same number of rows ({rows})",
+                a.shape
+            )));
+        }
+        let mut data = Map::new();
+        let mut written: Vec<PathBuf> = Vec::new();
+        for (name, array) in fields {
+            super::write::check_field_name(&name)?;
+            let value = if array.len() > self.inline_threshold {
+                let file = format!("{id}_{name}-{seq:08}.npy");
+                let rel = PathBuf::from("files").join(&file);
+                let npy = super::NpyArray::F64(
+                    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&array.shape), array.values)
+                        .map_err(|e| Error::InvalidData(format!("field `{name}`: {e}")))?,
+                );
+                if let Err(e) =
+                    self.write_new(&rel, |w| npy.write(w).map_err(std::io::Error::other))
+                {
+                    written.iter().for_each(|rel| drop(self.remove(rel)));
+                    return Err(e);
+                }
+                written.push(rel);
+                json!({ "$npy": file, "shape": npy.shape(), "dtype": "<f8" })
+            } else {
+                format::nest_values(&array.shape, &array.values)
+            };
+            data.insert(name, value);
+        }
+        let chunk = ChunkRecord {
+            result_id: id,
+            seq,
+            timestamp: now_rfc3339(),
+            rows,
+            data,
+        };
+        let rel = PathBuf::from("files").join(chunk_file(id, seq));
+        let bytes = Self::json_bytes(&chunk);
+        if let Err(e) = self.write_new(&rel, |w| w.write_all(&bytes)) {
+            written.iter().for_each(|rel| drop(self.remove(rel)));
+            return Err(e);
+        }
+        // A bucket's monitors learn of it from the journal; a directory's from the new file.
+        match self.read_result(id) {
+            Ok(record) => self.announce(record.run_id),
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// The rows of a result's chunks from chunk `from` up to the first missing one.
+    pub fn read_rows(&self, id: ResultId, from: u64) -> Result<Rows> {
+        let mut rows = Rows {
+            next: from,
+            fields: Vec::new(),
+        };
+        loop {
+            let rel = PathBuf::from("files").join(chunk_file(id, rows.next));
+            let Some(chunk) = self.read_json::<ChunkRecord>(&rel)? else {
+                return Ok(rows);
+            };
+            let corrupt = |message: String| Error::Corrupt {
+                path: rel.clone(),
+                message,
+            };
+            if chunk.result_id != id || chunk.seq != rows.next {
+                return Err(corrupt(format!(
+                    "expected chunk {} of result {id}, found chunk {} of {}",
+                    rows.next, chunk.seq, chunk.result_id
+                )));
+            }
+            let mut fields = Vec::with_capacity(chunk.data.len());
+            for (name, value) in &chunk.data {
+                let array = match self.read_field(id, name, value)? {
+                    FieldValue::Array(a) if a.shape.first() == Some(&chunk.rows) => a,
+                    FieldValue::Array(a) => {
+                        return Err(corrupt(format!(
+                            "field `{name}`: expected {} rows, found shape {:?}",
+                            chunk.rows, a.shape
+                        )))
+                    }
+                    FieldValue::Json(_) => {
+                        return Err(corrupt(format!(
+                            "field `{name}`: expected numbers, found {value}"
+                        )))
+                    }
+                };
+                fields.push((name.clone(), array));
+            }
+            rows.extend(Rows {
+                next: rows.next + 1,
+                fields,
+            })
+            .map_err(corrupt)?;
+        }
+    }
+
+    /// Adds the rows of a growing result's chunks to its fields (a field with rows in its file too gets the
+    /// chunks' rows after its own).
+    pub fn grow(&self, payload: &mut ResultPayload, rows: Rows) -> Result<()> {
+        for (name, array) in rows.fields {
+            match payload.fields.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, FieldValue::Array(have))) => {
+                    have.append_rows(&array).map_err(|e| Error::Corrupt {
+                        path: Self::rel_result(payload.id),
+                        message: format!("field `{name}`: {e}"),
+                    })?
+                }
+                Some((_, FieldValue::Json(_))) => {
+                    return Err(Error::Corrupt {
+                        path: Self::rel_result(payload.id),
+                        message: format!("field `{name}` grows but is not numeric"),
+                    })
+                }
+                None => payload.fields.push((name, FieldValue::Array(array))),
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes a growing result: its fields with every chunk's rows become ordinary fields (checked against its
+    /// type, with its statistics computed, in the run's `stats` too), its file is written again without
+    /// `growing`, and the chunks are removed, the last first, so that a reader meanwhile still sees them in
+    /// order. A result already closed is left as it is.
+    pub fn close_result(&self, id: ResultId) -> Result<()> {
+        let record = self.read_result(id)?;
+        if record.growing.is_none() {
+            return Ok(());
+        }
+        let payload = self.get_result(id)?;
+        let (run_id, result_type, display) = (
+            record.run_id,
+            record.result_type.clone(),
+            record.display.clone(),
+        );
+        let shape_of = |name: &str| payload.array(name).map(|a| a.shape.clone());
+        let numbers = |name: &str| -> Option<stats::Numbers<'_>> {
+            payload
+                .array(name)
+                .map(|a| (a.shape.clone(), a.values.as_slice().into()))
+        };
+        let problem = format::validate(&result_type, &|name| {
+            shape_of(name).or_else(|| record.data.get(name).and_then(inline_shape).map(|(s, _)| s))
+        })
+        .err();
+        let statistics = if problem.is_none() {
+            stats::compute(&result_type, &numbers, &display)
+        } else {
+            Vec::new()
+        };
+        let rows = self.read_rows(id, 0)?;
+        let mut data = record.data.clone();
+        for (name, _) in &rows.fields {
+            let Some(array) = payload.array(name) else {
+                continue;
+            };
+            let value = if array.len() > self.inline_threshold {
+                let file = format!("{id}_{name}.npy");
+                let npy = super::NpyArray::F64(
+                    ndarray::ArrayD::from_shape_vec(
+                        ndarray::IxDyn(&array.shape),
+                        array.values.clone(),
+                    )
+                    .map_err(|e| Error::InvalidData(format!("field `{name}`: {e}")))?,
+                );
+                self.write_with(&PathBuf::from("files").join(&file), Put::Replace, |w| {
+                    npy.write(w).map_err(std::io::Error::other)
+                })?;
+                json!({ "$npy": file, "shape": array.shape, "dtype": "<f8" })
+            } else {
+                format::nest_values(&array.shape, &array.values)
+            };
+            data.insert(name.clone(), value);
+        }
+        let closed = super::ResultRecord {
+            data,
+            growing: None,
+            stats: stats::to_json(&statistics),
+            ..record
+        };
+        self.write_bytes(
+            &Self::rel_result(id),
+            Self::json_bytes(&closed),
+            Put::Replace,
+        )?;
+        if !self.is_bucket() {
+            let entry = stats::entry_json(&result_type, &statistics);
+            self.update_run(run_id, |run| {
+                run.stats.insert(id.to_string(), entry.clone());
+            })?;
+        } else {
+            self.announce(run_id)?;
+        }
+        for seq in (0..rows.next).rev() {
+            let rel = PathBuf::from("files").join(chunk_file(id, seq));
+            let chunk: Option<ChunkRecord> = self.read_json(&rel).ok().flatten();
+            self.remove(&rel)?;
+            for value in chunk.iter().flat_map(|c| c.data.values()) {
+                if let Some(Ok(reference)) = format::NpyRef::from_value(value) {
+                    if reference.belongs_to(id) {
+                        self.remove(&PathBuf::from("files").join(&reference.file))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_names_are_read_back_and_nothing_else_is_a_chunk() {
+        let id = ResultId(uuid::Uuid::new_v4());
+        assert_eq!(chunk_of_file_name(&chunk_file(id, 0)), Some((id, 0)));
+        assert_eq!(
+            chunk_of_file_name(&chunk_file(id, 123_456_789)),
+            Some((id, 123_456_789))
+        );
+        for name in [
+            format!("{id}_loss.npy"),
+            format!("{id}_chunk-1.json"),
+            format!("{id}_chunk-0000000x.json"),
+            format!(".tmp-{id}_chunk-00000001.json"),
+            "nothing_chunk-00000001.json".to_owned(),
+        ] {
+            assert_eq!(chunk_of_file_name(&name), None, "{name}");
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! A plot's data in the browser, kept current: the whole view is fetched when the canvas's width, the zoom or
+//! the ensemble's time change; a growing result (docs/storage-format.md) then takes only what is new at each
+//! `result_appended` event — the rows after those it holds while its data comes whole, else the view again,
+//! reduced to what the canvas shows. One request at a time per plot, and at most one per frame: events that
+//! arrive meanwhile are answered together by the next request.
+
+use leptos::prelude::*;
+
+use crate::model::{ResultId, StorageEvent};
+use crate::plots::view::{PlotData, ViewUpdate};
+use crate::ui::Live;
+
+/// What a plot fetches its data with, and the data as it arrived.
+#[derive(Clone, Copy)]
+pub struct PlotFeed {
+    /// The data drawn, or why there is none; `None` before the first answer.
+    pub data: RwSignal<Option<Result<PlotData, String>>>,
+    /// Bumped by every answer taken, so that a request older than the last one taken is dropped.
+    generation: StoredValue<u64>,
+    /// A request for new rows is under way, and whether another is wanted after it.
+    busy: StoredValue<(bool, bool)>,
+}
+
+/// Fetches a result's view whenever `columns`, `view` or `time` change, and, when the result grows, what is
+/// new at each of its appends.
+pub fn feed(
+    id: ResultId,
+    growing: bool,
+    columns: RwSignal<Option<u32>>,
+    view: RwSignal<Option<(f64, f64)>>,
+    time: Signal<Option<usize>>,
+) -> PlotFeed {
+    let feed = PlotFeed {
+        data: RwSignal::new(None),
+        generation: StoredValue::new(0),
+        busy: StoredValue::new((false, false)),
+    };
+    // A zoomed plot of a growing result fetches its view again on an append: `refresh` asks for that.
+    let refresh = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        let (Some(c), view, time) = (columns.get(), view.get(), time.get()) else {
+            return;
+        };
+        refresh.track();
+        let generation = feed.next_generation();
+        leptos::task::spawn_local(async move {
+            let answer = crate::ui::server_fns::result_view(id.to_string(), c, view, time)
+                .await
+                .map_err(|e| e.to_string());
+            if feed.generation.get_value() == generation {
+                feed.data.set(Some(answer));
+            }
+        });
+    });
+    if growing {
+        let live = expect_context::<Live>();
+        Effect::new(move |_| {
+            live.tick.track();
+            // An append of this result, or a reconnection (appends may have been missed meanwhile).
+            let wanted = live.last.with_untracked(|event| match event {
+                Some(StorageEvent::ResultAppended { result_id, .. }) => *result_id == id,
+                Some(_) => false,
+                None => true,
+            });
+            if !wanted {
+                return;
+            }
+            if view.get_untracked().is_some() {
+                refresh.update(|r| *r += 1);
+            } else {
+                feed.take_rows(id, columns, time);
+            }
+        });
+    }
+    feed
+}
+
+impl PlotFeed {
+    fn next_generation(self) -> u64 {
+        self.generation.update_value(|g| *g += 1);
+        self.generation.get_value()
+    }
+
+    /// Asks for the rows after those held (or the view again), unless a request is under way: then once more
+    /// after it.
+    fn take_rows(self, id: ResultId, columns: RwSignal<Option<u32>>, time: Signal<Option<usize>>) {
+        let (busy, _) = self.busy.get_value();
+        if busy {
+            self.busy.set_value((true, true));
+            return;
+        }
+        self.busy.set_value((true, false));
+        leptos::task::spawn_local(async move {
+            loop {
+                let held = self.data.with_untracked(|d| match d {
+                    Some(Ok(data)) => Some(data.rows_held()),
+                    _ => None,
+                });
+                if let (Some(held), Some(c)) = (held, columns.get_untracked()) {
+                    let generation = self.generation.get_value();
+                    let answer = crate::ui::server_fns::result_rows(
+                        id.to_string(),
+                        c,
+                        time.get_untracked(),
+                        held,
+                    )
+                    .await;
+                    // A whole view asked for meanwhile (a zoom, a resize) wins.
+                    if self.generation.get_value() == generation {
+                        match answer {
+                            Ok(ViewUpdate::Rows { fields, non_finite }) => {
+                                if !fields.is_empty() {
+                                    self.data.update(|d| {
+                                        if let Some(Ok(data)) = d {
+                                            if let Err(e) = data.append_rows(&fields, non_finite) {
+                                                *d = Some(Err(e));
+                                            }
+                                        }
+                                    });
+                                }
+                            }
+                            Ok(ViewUpdate::Whole(whole)) => self.data.set(Some(Ok(*whole))),
+                            Err(e) => self.data.set(Some(Err(e.to_string()))),
+                        }
+                    }
+                }
+                next_frame().await;
+                let (_, again) = self.busy.get_value();
+                if !again {
+                    self.busy.set_value((false, false));
+                    return;
+                }
+                self.busy.set_value((true, false));
+            }
+        });
+    }
+}
+
+/// Resolves at the browser's next frame: rows are taken at most at the screen's rate.
+async fn next_frame() {
+    let (done, frame) = futures::channel::oneshot::channel::<()>();
+    request_animation_frame(move || {
+        let _ = done.send(());
+    });
+    let _ = frame.await;
+}

@@ -1,0 +1,343 @@
+//! Growing results (docs/storage-format.md, "Growing results"): the Rust writer, readers during appends, a
+//! killed writer, the same in a bucket, and live `result_appended` events from another process.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use asgard::index::{watch, Index, WatchMode};
+use asgard::model::{FieldValue, ResultId, ResultType, RunStatus, StorageEvent};
+use asgard::storage::series::Row;
+use asgard::storage::{AsgardStorage, DataValue};
+use serde_json::json;
+
+use crate::support::{asgard, path_str, temp_storage};
+
+fn array(storage: &AsgardStorage, id: ResultId, field: &str) -> Option<(Vec<usize>, Vec<f64>)> {
+    match storage.get_result(id).unwrap().field(field)? {
+        FieldValue::Array(a) => Some((a.shape.clone(), a.values.clone())),
+        FieldValue::Json(_) => None,
+    }
+}
+
+fn chunk_files(storage: &AsgardStorage, id: ResultId) -> usize {
+    std::fs::read_dir(storage.root().join("files"))
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with(&format!("{id}_chunk-"))
+        })
+        .count()
+}
+
+#[test]
+fn a_growing_optimisation_reads_as_far_as_written_and_closes_into_an_ordinary_result() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("descent", None, None).unwrap();
+    let series = storage
+        .open_result(
+            run.id,
+            ResultType::OptimizationResult,
+            [("param_names".to_owned(), DataValue::from(json!(["a", "b"])))],
+            json!({"title": "loss"}),
+        )
+        .unwrap();
+    let id = series.id();
+    // Listed at once, open, waiting for its rows (not a result that does not fit its type).
+    let detail = storage.run_detail(run.id).unwrap();
+    let summary = &detail.results[0];
+    assert_eq!(summary.id, id);
+    assert_eq!(summary.problem, None);
+    assert_eq!(summary.growing.map(|g| (g.open, g.rows)), Some((true, 0)));
+
+    for step in 0..5 {
+        let s = f64::from(step);
+        series
+            .append([
+                ("loss", Row::from(1.0 / (s + 1.0))),
+                ("params", Row::from(vec![s, -s])),
+            ])
+            .unwrap();
+    }
+    series.flush().unwrap();
+    let (shape, loss) = array(&storage, id, "loss").unwrap();
+    assert_eq!(shape, vec![5]);
+    assert_eq!(loss, vec![1.0, 0.5, 1.0 / 3.0, 0.25, 0.2]);
+    assert_eq!(array(&storage, id, "params").unwrap().0, vec![5, 2]);
+    let summary = storage.run_detail(run.id).unwrap().results.remove(0);
+    assert_eq!(summary.growing.map(|g| (g.open, g.rows)), Some((true, 5)));
+    let params = summary.fields.iter().find(|f| f.name == "params").unwrap();
+    assert_eq!(params.shape, vec![5, 2]);
+    assert!(chunk_files(&storage, id) > 0);
+
+    series.close().unwrap();
+    let record = storage.read_result(id).unwrap();
+    assert!(record.growing.is_none(), "closed");
+    assert_eq!(array(&storage, id, "params").unwrap().1[9], -4.0);
+    assert_eq!(
+        chunk_files(&storage, id),
+        0,
+        "the chunks are folded in and removed"
+    );
+    let stats = storage.read_run(run.id).unwrap().stats;
+    let entry = &stats[&id.to_string()];
+    assert_eq!(entry["type"], "OptimizationResult");
+    assert_eq!(entry["loss.steps"], 5.0);
+    assert_eq!(entry["loss.final"], 0.2);
+    assert_eq!(storage.run_detail(run.id).unwrap().results[0].growing, None);
+}
+
+#[test]
+fn appends_of_another_shape_or_other_fields_are_refused_with_what_was_expected() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("checks", None, None).unwrap();
+    let series = storage
+        .open_result(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap();
+    series
+        .append([
+            ("loss", Row::from(1.0)),
+            ("params", Row::from(vec![1.0, 2.0])),
+        ])
+        .unwrap();
+    let e = series
+        .append([
+            ("loss", Row::from(1.0)),
+            ("params", Row::from(vec![1.0, 2.0, 3.0])),
+        ])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("expected a row of shape [2] as before, found [3]"),
+        "{e}"
+    );
+    let e = series
+        .append([("loss", Row::from(0.5))])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("without field `params`"), "{e}");
+    series.close().unwrap();
+}
+
+#[test]
+fn readers_never_see_half_an_append_and_fast_appends_make_few_chunks() {
+    let (_dir, storage) = temp_storage();
+    // Arrays over 50 values go to their own files: a chunk is then several files, of which readers must see
+    // all or none.
+    let storage = storage.with_inline_threshold(50);
+    let run = storage.create_run("torn", None, None).unwrap();
+    let series = storage
+        .open_result(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap()
+        .with_interval(Duration::from_millis(2));
+    let id = series.id();
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (storage, done) = (storage.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut lengths = std::collections::BTreeSet::new();
+                while !done.load(Ordering::Acquire) {
+                    // One read of the result: both fields as of one moment.
+                    let payload = storage.get_result(id).unwrap();
+                    let values = |name| match payload.field(name) {
+                        Some(FieldValue::Array(a)) => a.values.clone(),
+                        _ => Vec::new(),
+                    };
+                    let (loss, params) = (values("loss"), values("params"));
+                    assert_eq!(params.len(), 3 * loss.len(), "a torn append");
+                    for (i, v) in loss.iter().enumerate() {
+                        assert_eq!(*v, i as f64);
+                        assert_eq!(params[3 * i + 2], 2.0 * i as f64);
+                    }
+                    lengths.insert(loss.len());
+                }
+                lengths.len()
+            })
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    for step in 0..20_000 {
+        let s = f64::from(step);
+        series
+            .append([
+                ("loss", Row::from(s)),
+                ("params", Row::from(vec![s, s, 2.0 * s])),
+            ])
+            .unwrap();
+    }
+    let elapsed = start.elapsed();
+    series.flush().unwrap();
+    let chunks = chunk_files(&storage, id);
+    // At most one chunk per interval (2 ms) while appending, plus the first append's and the last flush's.
+    assert!(
+        (chunks as f64) <= elapsed.as_secs_f64() / 0.002 + 3.0,
+        "{chunks} chunks in {elapsed:?}"
+    );
+    assert!(chunks < 20_000 / 4, "{chunks} chunks for 20,000 appends");
+    series.close().unwrap();
+    done.store(true, Ordering::Release);
+    for reader in readers {
+        assert!(reader.join().unwrap() > 2, "the readers saw it grow");
+    }
+    assert_eq!(array(&storage, id, "loss").unwrap().1.len(), 20_000);
+}
+
+#[test]
+fn a_killed_writer_leaves_a_readable_result_shown_unfinished_once_its_run_ends() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("killed", None, None).unwrap();
+    let mut writer = asgard(&[
+        "append",
+        "--storage",
+        path_str(storage.root()),
+        "--into",
+        &run.id.to_string(),
+        "--grow",
+        "--count",
+        "1000000",
+        "--interval-ms",
+        "1",
+    ]);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(writer.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let id: ResultId = line.trim().parse().unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+
+    let (_, steps) = array(&storage, id, "step").unwrap();
+    let (_, loss) = array(&storage, id, "loss").unwrap();
+    assert!(steps.len() > 10, "{} steps", steps.len());
+    assert_eq!(steps.len(), loss.len());
+    assert!(steps.iter().enumerate().all(|(i, s)| *s == i as f64));
+    let growing = storage.run_detail(run.id).unwrap().results[0]
+        .growing
+        .unwrap();
+    assert!(growing.open, "its run still says running");
+    assert_eq!(growing.rows, steps.len());
+    storage.set_status(run.id, RunStatus::Failed).unwrap();
+    let growing = storage.run_detail(run.id).unwrap().results[0]
+        .growing
+        .unwrap();
+    assert!(!growing.open, "unfinished: its run ended with it open");
+    // Progress was set as it went.
+    let progress = storage
+        .run_detail(run.id)
+        .unwrap()
+        .summary
+        .progress
+        .unwrap();
+    assert!(progress.fraction > 0.0 && progress.message.starts_with("step "));
+}
+
+#[test]
+fn set_progress_keeps_a_fraction_and_refuses_anything_else() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("progress", None, None).unwrap();
+    storage.set_progress(run.id, 0.4, "integrating").unwrap();
+    let progress = storage.read_run(run.id).unwrap().progress.unwrap();
+    assert_eq!(
+        (progress.fraction, progress.message.as_str()),
+        (0.4, "integrating")
+    );
+    for bad in [1.5, -0.1, f64::NAN] {
+        let e = storage
+            .set_progress(run.id, bad, "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected a fraction from 0 to 1"), "{e}");
+    }
+    storage.set_tags(run.id, &["kept"]).unwrap();
+    assert_eq!(
+        storage.read_run(run.id).unwrap().progress.unwrap().fraction,
+        0.4
+    );
+}
+
+#[test]
+fn a_growing_result_in_a_bucket_reads_and_closes_the_same() {
+    use object_store::memory::InMemory;
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(InMemory::new());
+    let storage = crate::bucket::bucket_storage(&store, "grow");
+    let run = storage.create_run("in a bucket", None, None).unwrap();
+    let t: Vec<f64> = (0..20).map(f64::from).collect();
+    let series = storage
+        .open_result(
+            run.id,
+            ResultType::StochasticEnsemble,
+            [("t".to_owned(), DataValue::from(t))],
+            json!({}),
+        )
+        .unwrap();
+    let id = series.id();
+    for path in 0..6 {
+        let p: Vec<f64> = (0..20).map(|i| f64::from(i * path)).collect();
+        series.append([("paths", Row::from(p))]).unwrap();
+        series.flush().unwrap();
+    }
+    assert_eq!(array(&storage, id, "paths").unwrap().0, vec![6, 20]);
+    let summary = storage.run_detail(run.id).unwrap().results.remove(0);
+    assert_eq!(summary.growing.map(|g| (g.open, g.chunks)), Some((true, 6)));
+    series.close().unwrap();
+    assert!(storage.read_result(id).unwrap().growing.is_none());
+    let (shape, paths) = array(&storage, id, "paths").unwrap();
+    assert_eq!(shape, vec![6, 20]);
+    assert_eq!(paths[5 * 20 + 19], 95.0);
+}
+
+/// A chunk written by another process reaches subscribers as `result_appended`, with the chunks counted; the
+/// run's own row does not change for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_by_another_process_arrive_as_events() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("live", None, None).unwrap();
+    let index = Index::build(storage.clone()).unwrap();
+    let _watcher = watch(index.clone(), WatchMode::Native).unwrap();
+    let mut events = index.subscribe();
+    let writer = asgard(&[
+        "append",
+        "--storage",
+        path_str(storage.root()),
+        "--into",
+        &run.id.to_string(),
+        "--grow",
+        "--count",
+        "30",
+        "--interval-ms",
+        "20",
+    ]);
+    let mut writer = writer;
+    let mut appended = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Until the writer has ended and no event came for half a second.
+    loop {
+        let quiet = tokio::time::Instant::now() + Duration::from_millis(500);
+        match tokio::time::timeout_at(quiet.min(deadline), events.recv()).await {
+            Ok(Ok((_, event))) => {
+                if let StorageEvent::ResultAppended {
+                    run_id,
+                    result_id,
+                    chunks,
+                } = event
+                {
+                    assert_eq!(run_id, run.id);
+                    assert_eq!(storage.read_result(result_id).unwrap().run_id, run.id);
+                    appended.push(chunks);
+                }
+            }
+            Ok(Err(e)) => panic!("events: {e}"),
+            Err(_) if writer.try_wait().unwrap().is_some() => break,
+            Err(_) => assert!(tokio::time::Instant::now() < deadline, "{appended:?}"),
+        }
+    }
+    // 30 steps 20 ms apart, written at most every 100 ms: several chunks, each announced once, in order.
+    assert!(appended.len() >= 3, "{appended:?}");
+    assert_eq!(appended[0], 1);
+    assert!(appended.windows(2).all(|w| w[0] < w[1]), "{appended:?}");
+    assert!(writer.wait().unwrap().success());
+}
