@@ -2,6 +2,7 @@
 // sets its run's progress, which the run list shows.
 import { expect, test, type Page, type Request } from "@playwright/test";
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
@@ -78,6 +79,34 @@ test("a loss curve grows on an open page without reload, taking only the rows it
     await expect(c.getByTestId("growth")).toHaveCount(0);
   }
   await late.close();
+});
+
+test("a result opened before its first row waits for it, and draws the rows a plain-JSON writer appends", async ({ page }) => {
+  // Written by hand, as a tool without Asgard code would (docs/storage-format.md, "Growing results").
+  const run = writeRun({ name: "opened empty" });
+  const result = randomUUID();
+  const now = new Date().toISOString();
+  const write = (file: string, value: unknown) => {
+    writeFileSync(`${file}.tmp`, JSON.stringify(value));
+    renameSync(`${file}.tmp`, file);
+  };
+  write(path.join(storage(), "results", `${result}.json`), {
+    id: result, run_id: run, result_type: "DiscreteSequence", timestamp: now, data: {}, display: { title: "by hand" },
+    growing: { open: true, opened: now },
+  });
+  write(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, result);
+  await expect(card.getByTestId("waiting")).toBeVisible();
+  for (let seq = 0; seq < 3; seq++) {
+    write(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
+      result_id: result, seq, timestamp: new Date().toISOString(), rows: 2, data: { values: [seq, seq + 0.5] },
+    });
+    await expect(card.locator("canvas")).toHaveAttribute("data-rows", `${2 * (seq + 1)}`);
+  }
+  await expect(card.getByTestId("waiting")).toHaveCount(0);
+  await expect(card.locator(".problem")).toHaveCount(0);
+  await expectNotReloaded(page);
 });
 
 test("a running computation's progress moves in the run list, with the time left", async ({ page }) => {

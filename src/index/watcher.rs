@@ -188,10 +188,14 @@ impl Growing {
             }
             return;
         }
-        // A chunk of a result not written yet, or damaged: nothing to tell.
+        // A chunk of a result not written yet, damaged, or closed already (its chunks being removed): nothing
+        // to tell.
         let Ok(record) = index.storage().read_result(result) else {
             return;
         };
+        if record.growing.is_none() {
+            return;
+        }
         if self.results.len() >= Self::MAX {
             self.results.clear();
         }

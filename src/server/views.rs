@@ -46,6 +46,9 @@ struct Grown {
 
 /// How many growing results are kept whole.
 const GROWN_KEPT: usize = 32;
+/// How many results are remembered as not growing (by the version of their file), so that a view of one
+/// reads no result file before the cache is asked.
+const PLAIN_KEPT: usize = 65_536;
 
 /// A kept view and its encoded size, weighed once when kept.
 #[derive(Clone)]
@@ -67,6 +70,7 @@ impl Weighter<Key, Kept> for BySize {
 pub struct ViewCache {
     views: Cache<Key, Kept, BySize>,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
+    plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
 
 impl ViewCache {
@@ -76,6 +80,7 @@ impl ViewCache {
             // The estimate only sizes the table: a 1-D view is ~80 KB.
             views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
             grown: Default::default(),
+            plain: Default::default(),
         }
     }
 
@@ -144,6 +149,10 @@ impl ViewCache {
         id: ResultId,
         stamp: Stamp,
     ) -> Result<Option<(Arc<ResultPayload>, u64)>, AppError> {
+        let plain = || self.plain.lock().unwrap_or_else(|e| e.into_inner());
+        if plain().get(&id) == Some(&stamp) {
+            return Ok(None);
+        }
         let lock = || self.grown.lock().unwrap_or_else(|e| e.into_inner());
         let known = lock()
             .get(&id)
@@ -163,6 +172,11 @@ impl ViewCache {
             None => {
                 let record = storage.read_result(id)?;
                 if record.growing.is_none() {
+                    let mut plain = plain();
+                    if plain.len() >= PLAIN_KEPT {
+                        plain.clear();
+                    }
+                    plain.insert(id, stamp);
                     return Ok(None);
                 }
                 let (payload, chunks) = storage.growing_payload(id, record)?;

@@ -57,6 +57,33 @@ pub fn chunk_of_file_name(name: &str) -> Option<(ResultId, u64)> {
     Some((id, seq.parse().ok()?))
 }
 
+/// What the run page shows of a growing result's chunks without reading their arrays: how many chunks, and each
+/// field's shape with the rows of every chunk (as the chunks' records say).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RowShapes {
+    pub next: u64,
+    pub fields: Vec<(String, Vec<usize>)>,
+}
+
+impl RowShapes {
+    /// How many rows the longest field has.
+    pub fn rows(&self) -> usize {
+        self.fields
+            .iter()
+            .map(|(_, s)| s.first().copied().unwrap_or(0))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The shapes read so far of each growing result, by the version of its file: the run page asks again at every
+/// change of its run, and then reads only the chunks that are new.
+static SHAPES: std::sync::LazyLock<std::sync::Mutex<ShapesKept>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Each result's shapes, with the version of its file they were read for.
+type ShapesKept = std::collections::HashMap<ResultId, (Option<super::Stamp>, RowShapes)>;
+
 /// Rows read from the chunks of a result, from chunk `from` on.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rows {
@@ -175,10 +202,12 @@ impl AsgardStorage {
             return Err(e);
         }
         // A bucket's monitors learn of it from the journal; a directory's from the new file.
-        match self.read_result(id) {
-            Ok(record) => self.announce(record.run_id),
-            Err(_) => Ok(()),
+        if self.is_bucket() {
+            if let Ok(record) = self.read_result(id) {
+                self.announce(record.run_id)?;
+            }
         }
+        Ok(())
     }
 
     /// The rows of a result's chunks from chunk `from` up to the first missing one.
@@ -226,6 +255,51 @@ impl AsgardStorage {
             })
             .map_err(corrupt)?;
         }
+    }
+
+    /// The chunks of a growing result and the shapes of their fields, from their records (not their arrays),
+    /// reading only the chunks written since the last call for the same version of the result.
+    pub fn row_shapes(&self, id: ResultId) -> Result<RowShapes> {
+        let stamp = self.result_stamp(id);
+        let lock = || SHAPES.lock().unwrap_or_else(|e| e.into_inner());
+        let mut shapes = lock()
+            .get(&id)
+            .filter(|(s, _)| *s == stamp)
+            .map(|(_, shapes)| shapes.clone())
+            .unwrap_or_default();
+        loop {
+            let rel = PathBuf::from("files").join(chunk_file(id, shapes.next));
+            let Some(chunk) = self.read_json::<ChunkRecord>(&rel)? else {
+                break;
+            };
+            for (name, value) in &chunk.data {
+                let shape = match format::NpyRef::from_value(value) {
+                    Some(Ok(reference)) => reference.shape,
+                    Some(Err(e)) => {
+                        return Err(Error::Corrupt {
+                            path: rel,
+                            message: format!("field `{name}`: {e}"),
+                        })
+                    }
+                    None => inline_shape(value).map(|(s, _)| s).unwrap_or_default(),
+                };
+                match shapes.fields.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, have)) => {
+                        if let (Some(rows), Some(more)) = (have.first_mut(), shape.first()) {
+                            *rows += more;
+                        }
+                    }
+                    None => shapes.fields.push((name.clone(), shape)),
+                }
+            }
+            shapes.next += 1;
+        }
+        let mut kept = lock();
+        if kept.len() >= 1024 {
+            kept.clear();
+        }
+        kept.insert(id, (stamp, shapes.clone()));
+        Ok(shapes)
     }
 
     /// Adds the rows of a growing result's chunks to its fields (a field with rows in its file too gets the

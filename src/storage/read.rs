@@ -245,11 +245,11 @@ impl AsgardStorage {
         let mut fields = Vec::with_capacity(record.data.len());
         // A growing result's chunks: their fields' shapes come after those of the file.
         let growth = record.growing.as_ref().map(|growing| {
-            let rows = self.read_rows(id, 0);
+            let rows = self.row_shapes(id);
             let state = GrowthState {
                 open: growing.open,
                 chunks: rows.as_ref().map_or(0, |r| r.next),
-                rows: rows.as_ref().map_or(0, |r| r.len()),
+                rows: rows.as_ref().map_or(0, |r| r.rows()),
             };
             (state, rows)
         });
@@ -273,15 +273,15 @@ impl AsgardStorage {
         }
         match &growth {
             Some((_, Ok(rows))) => {
-                for (name, array) in &rows.fields {
+                for (name, shape) in &rows.fields {
                     match fields.iter_mut().find(|f| f.name == *name) {
                         Some(info) => match info.shape.first_mut() {
-                            Some(first) => *first += array.shape[0] as u64,
-                            None => info.shape = format::wire_shape(&array.shape),
+                            Some(first) => *first += shape.first().copied().unwrap_or(0) as u64,
+                            None => info.shape = format::wire_shape(shape),
                         },
                         None => fields.push(crate::model::FieldInfo {
                             name: name.clone(),
-                            shape: format::wire_shape(&array.shape),
+                            shape: format::wire_shape(shape),
                             dtype: "<f8".to_owned(),
                             storage: crate::model::FieldStorage::Inline,
                         }),

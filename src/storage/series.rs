@@ -253,7 +253,11 @@ impl Shared {
                 return;
             }
             let wait = match buffer.since {
-                None => self.interval,
+                // Nothing waiting: sleep until an append wakes us.
+                None => {
+                    buffer = self.wake.wait(buffer).unwrap_or_else(|e| e.into_inner());
+                    continue;
+                }
                 Some(since) => {
                     let due = buffer.flushed.map_or(since, |f| f + self.interval);
                     match due.checked_duration_since(Instant::now()) {

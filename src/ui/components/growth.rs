@@ -19,6 +19,9 @@ pub struct PlotFeed {
     generation: StoredValue<u64>,
     /// A request for new rows is under way, and whether another is wanted after it.
     busy: StoredValue<(bool, bool)>,
+    /// Bumped to fetch the whole view again: a zoomed plot after an append, or one that has no data yet (a
+    /// result opened without rows, whose first view failed).
+    refresh: RwSignal<u64>,
 }
 
 /// Fetches a result's view whenever `columns`, `view` or `time` change, and, when the result grows, what is
@@ -34,9 +37,9 @@ pub fn feed(
         data: RwSignal::new(None),
         generation: StoredValue::new(0),
         busy: StoredValue::new((false, false)),
+        refresh: RwSignal::new(0),
     };
-    // A zoomed plot of a growing result fetches its view again on an append: `refresh` asks for that.
-    let refresh = RwSignal::new(0u64);
+    let refresh = feed.refresh;
     Effect::new(move |_| {
         let (Some(c), view, time) = (columns.get(), view.get(), time.get()) else {
             return;
@@ -93,10 +96,18 @@ impl PlotFeed {
         leptos::task::spawn_local(async move {
             loop {
                 let held = self.data.with_untracked(|d| match d {
-                    Some(Ok(data)) => Some(data.rows_held()),
-                    _ => None,
+                    None => Err(true),
+                    Some(Ok(data)) => Ok(data.rows_held()),
+                    Some(Err(_)) => Err(false),
                 });
-                if let (Some(held), Some(c)) = (held, columns.get_untracked()) {
+                match held {
+                    // The first view is on its way: ask for the rows after it at a later frame.
+                    Err(true) => self.busy.set_value((true, true)),
+                    // Nothing to add rows to (a result opened without rows): the whole view.
+                    Err(false) => self.refresh.update(|r| *r += 1),
+                    Ok(_) => {}
+                }
+                if let (Ok(held), Some(c)) = (held, columns.get_untracked()) {
                     let generation = self.generation.get_value();
                     let answer = crate::ui::server_fns::result_rows(
                         id.to_string(),

@@ -130,7 +130,19 @@ pub fn ResultPlot(
             </div>
             <Notes state />
             <ExportLinks id canvas downloads />
-            {move || error.get().map(|e| view! { <p class="problem">{e}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        // A result opened before its first rows: not a problem, only early.
+                        if growing && rows.get() == 0 && !drawn.get() {
+                            view! { <p class="muted" data-testid="waiting">"Waiting for its first rows…"</p> }
+                                .into_any()
+                        } else {
+                            view! { <p class="problem">{e}</p> }.into_any()
+                        }
+                    })
+            }}
         </div>
     }
 }
@@ -378,6 +390,7 @@ mod browser {
                     Ok(drawn) => {
                         pointer.drawn.set(Some(Arc::new(drawn)));
                         state.drawn.set(true);
+                        state.error.set(None);
                     }
                     Err(e) => state.error.set(Some(e)),
                 }

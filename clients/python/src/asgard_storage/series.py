@@ -148,7 +148,7 @@ class Series:
         with self._lock:
             while not self._closed:
                 if self._since is None:
-                    self._lock.wait(self._interval)
+                    self._lock.wait()  # until an append or close wakes it
                     continue
                 due = (self._flushed if self._flushed is not None else self._since) + self._interval
                 wait = due - time.monotonic()
