@@ -5,6 +5,7 @@
 mod bucket;
 mod client;
 mod generate;
+mod growing;
 mod listing;
 mod remote;
 mod scenarios;
@@ -47,6 +48,10 @@ pub struct BenchArgs {
     /// (`s3://bucket/prefix`, with the AWS variables; each run writes under a new prefix in it)
     #[arg(long, requires = "object_storage", value_name = "URL")]
     pub bucket: Option<String>,
+    /// Only the growing results' scenarios (issue 18): a growing Solution1D as long as the size's longest series
+    /// against the finished one, and one writer watched by many pages
+    #[arg(long, conflicts_with = "object_storage")]
+    pub growing: bool,
 }
 
 /// p-th percentile (0–100) of sorted values.

@@ -43,7 +43,7 @@ pub(super) fn row(
     }
 }
 
-fn ms(d: f64) -> String {
+pub(super) fn ms(d: f64) -> String {
     if d < 10.0 {
         format!("{d:.2} ms")
     } else {
@@ -68,6 +68,8 @@ struct Plan {
     strict: bool,
     /// Series lengths for the growth of the 1-D reduction.
     point_growth: Vec<usize>,
+    /// A growing result watched: pages, seconds, appends a second.
+    watched_growth: (usize, f64, f64),
 }
 
 fn plan(size: Size) -> Plan {
@@ -84,6 +86,7 @@ fn plan(size: Size) -> Plan {
             sse_target_clients: 10,
             strict: true,
             point_growth: vec![10_000],
+            watched_growth: (4, 2.0, 2_000.0),
         },
         Size::Full => Plan {
             runs: vec![1_000, 10_000],
@@ -97,6 +100,7 @@ fn plan(size: Size) -> Plan {
             sse_target_clients: 500,
             strict: false,
             point_growth: vec![100_000, 1_000_000],
+            watched_growth: (50, 60.0, 10_000.0),
         },
     }
 }
@@ -144,6 +148,10 @@ impl Monitor {
         Ok((Self { child, addr }, started))
     }
 
+    pub(super) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory in MB, from /proc.
     fn rss_mb(&self) -> Option<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -171,6 +179,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         return super::bucket::run(args.size, args.bucket.as_deref());
     }
     let mut plan = plan(args.size);
+    if args.growing {
+        // Only the growing results' scenarios, on a storage of their own.
+        let dir = tempfile::tempdir()?;
+        let storage = AsgardStorage::open(dir.path())?;
+        let (monitor, _) = Monitor::start(dir.path())?;
+        let runtime = tokio::runtime::Runtime::new()?;
+        return runtime.block_on(super::growing::scenarios(
+            monitor.addr,
+            monitor.pid(),
+            &storage,
+            plan.huge_points,
+            None,
+            plan.watched_growth,
+            plan.strict,
+        ));
+    }
     if !args.runs.is_empty() {
         plan.runs = args.runs.clone();
     }
@@ -423,59 +447,19 @@ async fn main_scenarios(
         "p50 < 30 ms",
         Some(zoom_back.1 < 30.0),
     ));
-    // The same length growing: chunks of 1,000 rows, as a writer appending 10,000 steps a second flushes them.
-    // The first view reads every chunk; later views (other widths) answer from the result kept whole, and a
-    // view after an append reads the new chunk alone.
-    let (grown, chunks) = grown_1d(storage, w.huge_1d_points)?;
-    let first = {
-        let body =
-            json!({"id": grown.to_string(), "columns": 1100, "view": null, "time_index": null})
-                .to_string();
-        let r = request(addr, "POST", "/_fn/result_view", Some(&body)).await?;
-        anyhow::ensure!(r.status == 200, "result_view answered {}", r.status);
-        r.elapsed.as_secs_f64() * 1e3
-    };
-    let (again, _) = reduce(grown.to_string()).await?;
-    let mut appended = Vec::new();
-    for k in 0..5u32 {
-        let n = 1_000;
-        let x: Vec<f64> = (0..n)
-            .map(|i| (w.huge_1d_points + (k as usize) * n + i) as f64)
-            .collect();
-        let y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
-        let array = |values: Vec<f64>| crate::model::NumArray {
-            shape: vec![values.len()],
-            dtype: "<f8".into(),
-            values,
-        };
-        storage.append_chunk(
-            grown,
-            chunks + u64::from(k),
-            vec![("x".into(), array(x)), ("computed".into(), array(y))],
-        )?;
-        let body =
-            json!({"id": grown.to_string(), "columns": 1152, "view": null, "time_index": null})
-                .to_string();
-        let r = request(addr, "POST", "/_fn/result_view", Some(&body)).await?;
-        anyhow::ensure!(r.status == 200, "result_view answered {}", r.status);
-        appended.push(r.elapsed.as_secs_f64() * 1e3);
-    }
-    appended.sort_by(f64::total_cmp);
-    let after_append = percentile(&appended, 50.0);
-    rows.push(row(
-        format!(
-            "growing Solution1D of {} points ({chunks} chunks): view, as for the finished one",
-            w.huge_1d_points
-        ),
-        format!(
-            "p50 {} (first view, reading every chunk: {}); after an append p50 {}",
-            ms(again),
-            ms(first),
-            ms(after_append)
-        ),
-        "as the finished one",
-        Some(again < t1d * 1.5 + 5.0 && after_append < t1d * 1.5 + 5.0),
-    ));
+    // Growing results (issue 18): the same length growing, and one writer watched by many pages.
+    rows.extend(
+        super::growing::scenarios(
+            addr,
+            monitor.pid(),
+            storage,
+            w.huge_1d_points,
+            Some(t1d),
+            plan.watched_growth,
+            plan.strict,
+        )
+        .await?,
+    );
     let (t2d, _) = reduce(w.huge_2d.to_string()).await?;
     rows.push(row(
         format!(
@@ -541,38 +525,4 @@ async fn main_scenarios(
         None,
     ));
     Ok(rows)
-}
-
-/// A growing `Solution1D` of `points` points in chunks of 1,000 rows (x and sin(x/1000), inline as a writer's
-/// flushes at 10,000 appends a second are), in a run of its own: its id and how many chunks.
-fn grown_1d(
-    storage: &AsgardStorage,
-    points: usize,
-) -> anyhow::Result<(crate::model::ResultId, u64)> {
-    let run = storage.create_run("growing", None, None)?;
-    let id = storage.open_growing(
-        run.id,
-        crate::model::ResultType::Solution1D,
-        [],
-        json!({"title": "growing"}),
-    )?;
-    let mut seq = 0;
-    for start in (0..points).step_by(1_000) {
-        let x: Vec<f64> = (start..(start + 1_000).min(points))
-            .map(|i| i as f64)
-            .collect();
-        let y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
-        let array = |values: Vec<f64>| crate::model::NumArray {
-            shape: vec![values.len()],
-            dtype: "<f8".into(),
-            values,
-        };
-        storage.append_chunk(
-            id,
-            seq,
-            vec![("x".into(), array(x)), ("computed".into(), array(y))],
-        )?;
-        seq += 1;
-    }
-    Ok((id, seq))
 }

@@ -18,6 +18,10 @@ pub struct PlotData {
     pub reduction: Option<Reduction>,
 }
 
+/// How often, at most, a plot of a growing result takes its whole view again when its data is reduced: each
+/// such view is what the canvas shows (tens of kilobytes), and a few a second follow any rate of writing.
+pub const WHOLE_VIEW_EVERY_MS: u64 = 250;
+
 /// What the server answers a plot of a growing result that asks what is new: only the rows it lacks while its
 /// data comes whole (not reduced), else the whole view again (which is what the canvas shows, however many rows
 /// were written).

@@ -341,3 +341,52 @@ async fn appends_by_another_process_arrive_as_events() {
     assert!(appended.windows(2).all(|w| w[0] < w[1]), "{appended:?}");
     assert!(writer.wait().unwrap().success());
 }
+
+/// `asgard example` writes an optimisation as it computes: a page opened while it runs sees the loss grow, and
+/// the run's progress move; at the end the result is an ordinary one with every step.
+#[test]
+fn an_example_streams_its_optimisation_and_its_progress() {
+    let (_dir, storage) = temp_storage();
+    let mut example = asgard(&[
+        "example",
+        "optimization/01_rosenbrock.yaml",
+        "--storage",
+        path_str(storage.root()),
+        "--stream-seconds",
+        "3",
+    ]);
+    let mut seen = Vec::new();
+    let mut fractions = Vec::new();
+    while example.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(run) = storage.list_run_ids().unwrap().first().copied() else {
+            continue;
+        };
+        let Ok(detail) = storage.run_detail(run) else {
+            continue;
+        };
+        if let Some(g) = detail.results.first().and_then(|r| r.growing) {
+            seen.push(g.rows);
+        }
+        if let Some(p) = detail.summary.progress {
+            fractions.push(p.fraction);
+        }
+    }
+    assert!(example.wait().unwrap().success());
+    seen.dedup();
+    assert!(seen.len() >= 5, "the loss grew while it ran: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    fractions.dedup();
+    assert!(fractions.len() >= 3, "the progress moved: {fractions:?}");
+    let run = storage.list_run_ids().unwrap()[0];
+    let result = storage.read_run(run).unwrap().results[0];
+    assert!(
+        storage.read_result(result).unwrap().growing.is_none(),
+        "closed at the end"
+    );
+    assert_eq!(array(&storage, result, "loss").unwrap().0, vec![20_001]);
+    assert_eq!(
+        storage.read_run(run).unwrap().progress.unwrap().fraction,
+        1.0
+    );
+}

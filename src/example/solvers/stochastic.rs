@@ -10,6 +10,7 @@ use crate::example::expr::Program;
 use crate::example::recorder::Recorder;
 use crate::example::spec::{ResultType, Sde, Spec};
 use crate::key;
+use crate::storage::series::Row;
 
 const VARS: [&str; 2] = ["t", "X"];
 
@@ -92,6 +93,14 @@ impl Solver for Sde {
         let t: Vec<f64> = (0..n).map(|k| t0 + k as f64 * dt).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut ensemble = vec![0.0; self.paths * n];
+        // The ensemble is written as it gathers paths: its band narrows on the run's page while it runs.
+        let mut series = Vec::new();
+        for record in &spec.record {
+            if record.result_type == ResultType::StochasticEnsemble {
+                series.push(out.open(record, vec![("t", t.clone().into())], "paths")?);
+            }
+        }
+        let write = |e: crate::storage::Error| format!("cannot append to the result: {e}");
         for p in 0..self.paths {
             let path = &mut ensemble[p * n..(p + 1) * n];
             path[0] = x0;
@@ -100,9 +109,15 @@ impl Solver for Sde {
                 let dw: f64 = StandardNormal.sample(&mut rng);
                 path[k + 1] = path[k] + a.eval(&inputs) * dt + b.eval(&inputs) * dt.sqrt() * dw;
             }
-            if p % 16 == 0 {
+            for s in &series {
+                s.append([("paths", Row::from(&path[..]))]).map_err(write)?;
+            }
+            if p % 4 == 0 {
                 out.progress(0.8 * p as f64 / self.paths as f64);
             }
+        }
+        for s in series {
+            s.close().map_err(write)?;
         }
         let ensemble_ref = &ensemble;
         let column = |k: usize| (0..self.paths).map(move |p| ensemble_ref[p * n + k]);
@@ -116,15 +131,8 @@ impl Solver for Sde {
             .collect();
         for record in &spec.record {
             match (&record.result_type, record.of.as_deref()) {
-                (ResultType::StochasticEnsemble, _) => {
-                    let array = ndarray::Array2::from_shape_vec((self.paths, n), ensemble.clone())
-                        .map_err(|e| e.to_string())?;
-                    out.write(
-                        record,
-                        vec![("t", t.clone().into()), ("paths", array.into())],
-                        "paths",
-                    )?;
-                }
+                // Written as it grew, above.
+                (ResultType::StochasticEnsemble, _) => {}
                 (_, Some(which)) => {
                     let (computed, exact) = if which == "mean" {
                         (&mean, &self.exact_mean)

@@ -1,13 +1,14 @@
 //! A plot's data in the browser, kept current: the whole view is fetched when the canvas's width, the zoom or
 //! the ensemble's time change; a growing result (docs/storage-format.md) then takes only what is new at each
 //! `result_appended` event — the rows after those it holds while its data comes whole, else the view again,
-//! reduced to what the canvas shows. One request at a time per plot, and at most one per frame: events that
-//! arrive meanwhile are answered together by the next request.
+//! reduced to what the canvas shows. One request at a time per plot, and at most one per frame (per
+//! `WHOLE_VIEW_EVERY_MS` while the answers are whole reduced views): events that arrive meanwhile are answered
+//! together by the next request.
 
 use leptos::prelude::*;
 
 use crate::model::{ResultId, StorageEvent};
-use crate::plots::view::{PlotData, ViewUpdate};
+use crate::plots::view::{PlotData, ViewUpdate, WHOLE_VIEW_EVERY_MS};
 use crate::ui::Live;
 
 /// What a plot fetches its data with, and the data as it arrived.
@@ -107,6 +108,7 @@ impl PlotFeed {
                     Err(false) => self.refresh.update(|r| *r += 1),
                     Ok(_) => {}
                 }
+                let mut pause = None;
                 if let (Ok(held), Some(c)) = (held, columns.get_untracked()) {
                     let generation = self.generation.get_value();
                     let answer = crate::ui::server_fns::result_rows(
@@ -130,12 +132,19 @@ impl PlotFeed {
                                     });
                                 }
                             }
-                            Ok(ViewUpdate::Whole(whole)) => self.data.set(Some(Ok(*whole))),
+                            Ok(ViewUpdate::Whole(whole)) => {
+                                self.data.set(Some(Ok(*whole)));
+                                // Reduced: a few whole views a second, whatever the rate of writing.
+                                pause = Some(WHOLE_VIEW_EVERY_MS);
+                            }
                             Err(e) => self.data.set(Some(Err(e.to_string()))),
                         }
                     }
                 }
-                next_frame().await;
+                match pause {
+                    Some(ms) => sleep(ms).await,
+                    None => next_frame().await,
+                }
                 let (_, again) = self.busy.get_value();
                 if !again {
                     self.busy.set_value((false, false));
@@ -145,6 +154,18 @@ impl PlotFeed {
             }
         });
     }
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep(ms: u64) {
+    let (done, slept) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = done.send(());
+        },
+        std::time::Duration::from_millis(ms),
+    );
+    let _ = slept.await;
 }
 
 /// Resolves at the browser's next frame: rows are taken at most at the screen's rate.

@@ -15,6 +15,7 @@ leaves the result open, which the monitor shows as unfinished once the run has e
 
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -124,10 +125,14 @@ class Series:
         if kind is None:
             self.close()
         else:
-            # The computation failed: keep what it wrote, and leave the result open (unfinished).
+            # The computation failed: keep what it wrote, and leave the result open (unfinished). A failure to
+            # write now must not hide the computation's own exception.
             self._stop()
             with self._lock:
-                self._write()
+                try:
+                    self._write()
+                except Exception as e:  # noqa: BLE001
+                    warnings.warn(f"rows of result {self.id} were not written: {e}", stacklevel=2)
 
     # The chunks ------------------------------------------------------------------------------------------
 
