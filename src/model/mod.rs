@@ -498,6 +498,8 @@ impl StorageEvent {
 mod tests {
     use super::*;
 
+    /// chrono is the server's: the browser build's tests run without it.
+    #[cfg(feature = "ssr")]
     #[test]
     fn rfc3339_times_read_as_chrono_reads_them() {
         for t in [

@@ -52,9 +52,10 @@ pub fn chunk_of_file_name(name: &str) -> Option<(ResultId, u64)> {
     if seq.len() < 8 || !seq.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let id: ResultId = id.parse().ok()?;
-    (id.to_string().len() == 36).then_some(())?;
-    Some((id, seq.parse().ok()?))
+    let parsed: ResultId = id.parse().ok()?;
+    // The name holds the id as every writer spells it: lowercase, hyphenated.
+    (parsed.to_string() == id).then_some(())?;
+    Some((parsed, seq.parse().ok()?))
 }
 
 /// What the run page shows of a growing result's chunks without reading their arrays: how many chunks, and each
@@ -432,6 +433,7 @@ mod tests {
             format!("{id}_chunk-0000000x.json"),
             format!(".tmp-{id}_chunk-00000001.json"),
             "nothing_chunk-00000001.json".to_owned(),
+            format!("{}_chunk-00000001.json", id.to_string().to_uppercase()),
         ] {
             assert_eq!(chunk_of_file_name(&name), None, "{name}");
         }
