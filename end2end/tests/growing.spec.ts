@@ -109,6 +109,48 @@ test("a result opened before its first row waits for it, and draws the rows a pl
   await expectNotReloaded(page);
 });
 
+test("a field that grows by snapshots gets a slider through them, on the latest unless chosen", async ({ page }) => {
+  const run = writeRun({ name: "snapshots" });
+  const result = randomUUID();
+  const now = new Date().toISOString();
+  const write = (file: string, value: unknown) => {
+    writeFileSync(`${file}.tmp`, JSON.stringify(value));
+    renameSync(`${file}.tmp`, file);
+  };
+  write(path.join(storage(), "results", `${result}.json`), {
+    id: result, run_id: run, result_type: "Solution2D", timestamp: now, data: { x: [0, 1, 2, 3], y: [0, 1, 2] },
+    display: { title: "field over time" }, growing: { open: true, opened: now },
+  });
+  write(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
+  // Three snapshots, each a different field: a ramp one way, the other way, and a bump.
+  const grids = [
+    [[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]],
+    [[3, 2, 1, 0], [3, 2, 1, 0], [3, 2, 1, 0]],
+    [[0, 0, 0, 0], [0, 9, 9, 0], [0, 0, 0, 0]],
+  ];
+  grids.forEach((grid, seq) =>
+    write(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
+      result_id: result, seq, timestamp: now, rows: 1, data: { values: [grid], t: [0.5 * seq] },
+    }),
+  );
+  const views: Array<number | null> = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/_fn/result_view") && (r.postData() ?? "").includes(result)) views.push(JSON.parse(r.postData()!).time_index);
+  });
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, result);
+  const canvas = card.locator("canvas");
+  await expect(canvas).toHaveAttribute("data-drawn", "true");
+  const slider = card.getByLabel("Snapshot time");
+  await expect(slider).toBeVisible();
+  await expect(slider).toHaveAttribute("max", "2");
+  await expect(slider).toHaveValue("2");
+  const latest = await canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+  await slider.fill("0");
+  await expect.poll(() => views.includes(0)).toBe(true);
+  await expect.poll(() => canvas.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(latest);
+});
+
 test("a running computation's progress moves in the run list, with the time left", async ({ page }) => {
   const run = writeRun({ name: "progress, live" });
   await openLive(page, "/");

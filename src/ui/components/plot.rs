@@ -157,48 +157,14 @@ fn TypeControls(result_type: ResultType, state: PlotState) -> impl IntoView {
         ..
     } = state;
     match result_type {
-        ResultType::StochasticEnsemble => view! {
-            <div class="controls">
-                <label>
-                    "Histogram at time "
-                    <input
-                        type="range"
-                        class="time-slider"
-                        aria-label="Histogram time"
-                        min="0"
-                        max=move || times.get().saturating_sub(1).to_string()
-                        prop:value=move || {
-                            choices.get().time_index.unwrap_or(times.get().saturating_sub(1)).to_string()
-                        }
-                        on:input=move |ev| {
-                            let index = event_target_value(&ev).parse().ok();
-                            choices.update(|c| c.time_index = index);
-                        }
-                    />
-                </label>
-            </div>
+        ResultType::StochasticEnsemble => {
+            view! { <TimeSlider state label="Histogram at time " aria="Histogram time" /> }
+                .into_any()
         }
-        .into_any(),
         // Only a field with snapshots (a `Solution2D` that grew) has times to choose from.
         ResultType::Solution2D => view! {
-            <div class="controls" hidden=move || times.get() < 2>
-                <label>
-                    "Snapshot at time "
-                    <input
-                        type="range"
-                        class="time-slider"
-                        aria-label="Snapshot time"
-                        min="0"
-                        max=move || times.get().saturating_sub(1).to_string()
-                        prop:value=move || {
-                            choices.get().time_index.unwrap_or(times.get().saturating_sub(1)).to_string()
-                        }
-                        on:input=move |ev| {
-                            let index = event_target_value(&ev).parse().ok();
-                            choices.update(|c| c.time_index = index);
-                        }
-                    />
-                </label>
+            <div hidden=move || times.get() < 2>
+                <TimeSlider state label="Snapshot at time " aria="Snapshot time" />
             </div>
         }
         .into_any(),
@@ -223,6 +189,34 @@ fn TypeControls(result_type: ResultType, state: PlotState) -> impl IntoView {
         | ResultType::DiscreteSequence
         | ResultType::PhysicsAnimation
         | ResultType::Other(_) => ().into_any(),
+    }
+}
+
+/// A slider over the data's times (`t`): the ensemble's histogram time, a field's snapshot; the last unless
+/// chosen.
+#[component]
+fn TimeSlider(state: PlotState, label: &'static str, aria: &'static str) -> impl IntoView {
+    let PlotState { choices, times, .. } = state;
+    view! {
+        <div class="controls">
+            <label>
+                {label}
+                <input
+                    type="range"
+                    class="time-slider"
+                    aria-label=aria
+                    min="0"
+                    max=move || times.get().saturating_sub(1).to_string()
+                    prop:value=move || {
+                        choices.get().time_index.unwrap_or(times.get().saturating_sub(1)).to_string()
+                    }
+                    on:input=move |ev| {
+                        let index = event_target_value(&ev).parse().ok();
+                        choices.update(|c| c.time_index = index);
+                    }
+                />
+            </label>
+        </div>
     }
 }
 
