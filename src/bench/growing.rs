@@ -56,11 +56,15 @@ fn steps_held(data: &PlotData) -> usize {
     )
 }
 
-async fn view(addr: SocketAddr, id: ResultId) -> anyhow::Result<(PlotData, usize)> {
+/// The whole view, as the page first asks for it; `None` while the result has no rows yet (the page then says
+/// it waits for them, and asks for the whole view again at the next append).
+async fn view(addr: SocketAddr, id: ResultId) -> anyhow::Result<(Option<PlotData>, usize)> {
     let body = json!({"id": id.to_string(), "columns": 1152, "view": null, "time_index": null});
     let r = request(addr, "POST", "/_fn/result_view", Some(&body.to_string())).await?;
-    anyhow::ensure!(r.status == 200, "result_view answered {}", r.status);
-    Ok((postcard::from_bytes(&r.body)?, r.body.len()))
+    if r.status != 200 {
+        return Ok((None, r.body.len()));
+    }
+    Ok((Some(postcard::from_bytes(&r.body)?), r.body.len()))
 }
 
 async fn rows(
@@ -116,7 +120,18 @@ async fn page(
             }
         })
     };
-    let (mut data, mut traffic) = view(addr, id).await?;
+    let (mut first, mut traffic) = view(addr, id).await?;
+    let mut data = loop {
+        if let Some(data) = first {
+            break data;
+        }
+        tokio::select! {
+            () = appended.notified() => {}
+            _ = stop.changed() => anyhow::bail!("the result never had rows"),
+        }
+        let (again, bytes) = view(addr, id).await?;
+        (first, traffic) = (again, traffic + bytes);
+    };
     loop {
         tokio::select! {
             () = appended.notified() => {}
