@@ -3,12 +3,11 @@
 import { expect, test, type Page, type Request } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { expectNotReloaded, openLive, resultCard, runRow } from "./support/page";
 import { binary } from "./support/process";
-import { readRun, storage, writeRun } from "./support/storage";
+import { readRun, storage, writeAtomic, writeRun } from "./support/storage";
 
 /// Starts `asgard append --grow` into `run`: `count` optimisation steps `intervalMs` apart, with progress. Resolves
 /// with the result's id (its first line) and a promise of its exit.
@@ -86,20 +85,16 @@ test("a result opened before its first row waits for it, and draws the rows a pl
   const run = writeRun({ name: "opened empty" });
   const result = randomUUID();
   const now = new Date().toISOString();
-  const write = (file: string, value: unknown) => {
-    writeFileSync(`${file}.tmp`, JSON.stringify(value));
-    renameSync(`${file}.tmp`, file);
-  };
-  write(path.join(storage(), "results", `${result}.json`), {
+  writeAtomic(path.join(storage(), "results", `${result}.json`), {
     id: result, run_id: run, result_type: "DiscreteSequence", timestamp: now, data: {}, display: { title: "by hand" },
     growing: { open: true, opened: now },
   });
-  write(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
+  writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
   await openLive(page, `/run/${run}`);
   const card = resultCard(page, result);
   await expect(card.getByTestId("waiting")).toBeVisible();
   for (let seq = 0; seq < 3; seq++) {
-    write(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
+    writeAtomic(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
       result_id: result, seq, timestamp: new Date().toISOString(), rows: 2, data: { values: [seq, seq + 0.5] },
     });
     await expect(card.locator("canvas")).toHaveAttribute("data-rows", `${2 * (seq + 1)}`);
@@ -113,15 +108,11 @@ test("a field that grows by snapshots gets a slider through them, on the latest 
   const run = writeRun({ name: "snapshots" });
   const result = randomUUID();
   const now = new Date().toISOString();
-  const write = (file: string, value: unknown) => {
-    writeFileSync(`${file}.tmp`, JSON.stringify(value));
-    renameSync(`${file}.tmp`, file);
-  };
-  write(path.join(storage(), "results", `${result}.json`), {
+  writeAtomic(path.join(storage(), "results", `${result}.json`), {
     id: result, run_id: run, result_type: "Solution2D", timestamp: now, data: { x: [0, 1, 2, 3], y: [0, 1, 2] },
     display: { title: "field over time" }, growing: { open: true, opened: now },
   });
-  write(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
+  writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result] });
   // Three snapshots, each a different field: a ramp one way, the other way, and a bump.
   const grids = [
     [[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]],
@@ -129,7 +120,7 @@ test("a field that grows by snapshots gets a slider through them, on the latest 
     [[0, 0, 0, 0], [0, 9, 9, 0], [0, 0, 0, 0]],
   ];
   grids.forEach((grid, seq) =>
-    write(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
+    writeAtomic(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`), {
       result_id: result, seq, timestamp: now, rows: 1, data: { values: [grid], t: [0.5 * seq] },
     }),
   );
@@ -179,8 +170,6 @@ test("a killed writer's result stays readable, and reads unfinished once its run
   expect(Number(await card.locator("canvas").getAttribute("data-rows"))).toBeGreaterThan(10);
   await expect(card.getByTestId("growth")).toHaveText("growing");
   // The run is marked failed (as a supervisor would): the result grows no more.
-  const file = path.join(storage(), "runs", `${run}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify({ ...readRun(run), status: "failed" }));
-  renameSync(`${file}.tmp`, file);
+  writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), status: "failed" });
   await expect(card.getByTestId("growth")).toHaveText("unfinished");
 });

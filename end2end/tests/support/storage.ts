@@ -10,7 +10,8 @@ export const storage = (): string => {
   return dir;
 };
 
-function writeAtomic(file: string, value: unknown): void {
+/// Writes `value` as JSON to `file` as any careful writer does: a temporary name, then a rename.
+export function writeAtomic(file: string, value: unknown): void {
   writeAtomicText(file, JSON.stringify(value, null, 2));
 }
 
