@@ -173,3 +173,65 @@ test("a killed writer's result stays readable, and reads unfinished once its run
   writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), status: "failed" });
   await expect(card.getByTestId("growth")).toHaveText("unfinished");
 });
+
+test("a zoomed plot stays where it was put as the result grows, and follows the newest points when asked", async ({ page }) => {
+  // A sequence appended by hand, 100 values a chunk, so that where its newest point lies is known exactly.
+  const run = writeRun({ name: "follow the tail" });
+  const result = randomUUID();
+  const now = new Date().toISOString();
+  writeAtomic(path.join(storage(), "results", `${result}.json`), {
+    id: result, run_id: run, result_type: "DiscreteSequence", timestamp: now, data: {}, display: { title: "tail" },
+    growing: { open: true, opened: now },
+  });
+  writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result], status: "running" });
+  const append = (seq: number) => writeAtomic(
+    path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`),
+    { result_id: result, seq, timestamp: new Date().toISOString(), rows: 100,
+      data: { values: Array.from({ length: 100 }, (_, i) => Math.sin((100 * seq + i) / 7)) } },
+  );
+  append(0);
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, result);
+  const canvas = card.locator("canvas");
+  await expect(canvas).toHaveAttribute("data-rows", "100");
+  const follow = card.locator("input.follow-tail");
+  // Unzoomed, the plot shows everything: nothing to follow.
+  await expect(follow).toBeHidden();
+
+  const box = (await canvas.boundingBox())!;
+  const y = box.y + box.height * 0.4;
+  const viewOf = () => page.waitForResponse((r) => r.url().includes("/_fn/result_view") && (r.request().postData() ?? "").includes(result));
+  const zoomed = viewOf();
+  await page.mouse.move(box.x + box.width * 0.3, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, y, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-view", "");
+  await zoomed;
+  const view = async () => (await canvas.getAttribute("data-view"))!.split(",").map(Number);
+  const [lo, hi] = await view();
+  expect(hi).toBeLessThan(99);
+
+  // An append while zoomed: the plot fetches its range again and stays there.
+  const refetched = viewOf();
+  append(1);
+  await refetched;
+  expect(await view()).toEqual([lo, hi]);
+
+  // Following: the same width, ending at the newest point (index 199), and moving with the next append.
+  await expect(follow).toBeVisible();
+  await follow.check();
+  await expect.poll(async () => (await view())[1]).toBe(199);
+  const [flo, fhi] = await view();
+  expect(fhi - flo).toBeCloseTo(hi - lo, 6);
+  append(2);
+  await expect.poll(async () => (await view())[1]).toBe(299);
+  await expect(canvas).toHaveAttribute("data-drawn", "true");
+  await expect(card.locator(".problem")).toHaveCount(0);
+
+  // Unzoomed again: everything, and the choice put away.
+  await page.mouse.dblclick(box.x + box.width * 0.5, y);
+  await expect(canvas).toHaveAttribute("data-view", "");
+  await expect(follow).toBeHidden();
+  await expectNotReloaded(page);
+});

@@ -4,19 +4,23 @@
 //! run file: a writer that adds results without the run's lock (plain `json`) would lose the results it added
 //! while the monitor rewrote the file, and a bucket's run files are not the monitor's to rewrite.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{mpsc, Arc, Weak};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use super::Index;
 use crate::model::{ResultId, RunId};
 
+/// A run whose statistics are wanted, and when (now when `None`).
+pub(super) type Wanted = (RunId, Option<Instant>);
+
 impl Index {
     /// Starts the background work: every run indexed so far with results lacking statistics, and from now on
     /// each run that changes and lacks some. It stops when the index is dropped.
     pub fn fill_stats_in_background(self: &Arc<Self>) {
-        let (send, receive) = mpsc::channel::<RunId>();
+        let (send, receive) = mpsc::channel::<Wanted>();
         let lacking: Vec<RunId> = {
             let runs = self.runs.read().expect("index lock poisoned");
             runs.ids()
@@ -26,17 +30,49 @@ impl Index {
                 .collect()
         };
         for id in lacking {
-            let _ = send.send(id);
+            let _ = send.send((id, None));
         }
         *self.to_fill.lock().expect("fill lock poisoned") = Some(send);
         let index: Weak<Self> = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("asgard-stats".into())
             .spawn(move || {
-                while let Ok(first) = receive.recv() {
+                // Runs asked for at a later time, by when.
+                let mut later: HashMap<RunId, Instant> = HashMap::new();
+                loop {
+                    let first = match later.values().min() {
+                        Some(at) => {
+                            match receive.recv_timeout(at.saturating_duration_since(Instant::now()))
+                            {
+                                Ok(wanted) => Some(wanted),
+                                Err(mpsc::RecvTimeoutError::Timeout) => None,
+                                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                            }
+                        }
+                        None => match receive.recv() {
+                            Ok(wanted) => Some(wanted),
+                            Err(_) => return,
+                        },
+                    };
                     // A run that changes many times in a burst is done once.
-                    let mut ids = vec![first];
-                    ids.extend(receive.try_iter());
+                    let now = Instant::now();
+                    let mut ids = Vec::new();
+                    for (id, at) in first.into_iter().chain(receive.try_iter()) {
+                        match at {
+                            Some(at) if at > now => {
+                                let when = later.entry(id).or_insert(at);
+                                *when = (*when).min(at);
+                            }
+                            _ => ids.push(id),
+                        }
+                    }
+                    later.retain(|id, at| {
+                        let due = *at <= now;
+                        if due {
+                            ids.push(*id);
+                        }
+                        !due
+                    });
                     let mut seen = HashSet::new();
                     ids.retain(|id| seen.insert(*id));
                     let Some(index) = index.upgrade() else { return };
@@ -50,18 +86,32 @@ impl Index {
 
     /// Asks the background work to fill in a run's missing statistics, if it runs.
     pub(super) fn want_stats(&self, id: RunId) {
+        self.want_stats_at(id, None);
+    }
+
+    /// [`Self::want_stats`], at time `at` (now when `None`).
+    pub(super) fn want_stats_at(&self, id: RunId, at: Option<Instant>) {
         if let Some(send) = self.to_fill.lock().expect("fill lock poisoned").as_ref() {
-            let _ = send.send(id);
+            let _ = send.send((id, at));
         }
     }
 
-    /// Computes the statistics of a run's results that have none in its file, and keeps them.
+    /// Computes the statistics of a run's results that have none in its file, and keeps them. A growing
+    /// result has none until it closes: its statistics so far are computed again each time (and the run's next
+    /// time is put off by ten times what this took, so that a long series costs a small share of a core).
     pub fn fill_stats(&self, id: RunId) {
+        let started = Instant::now();
         let Ok(run) = self.storage.read_run(id) else {
             return;
         };
+        let growing = self.growing_results(id);
+        let known = |r: &ResultId| !growing.contains(r) && self.computed_stats(*r).is_some();
         let mut entries: Vec<(ResultId, Value)> = Vec::new();
-        for &result in run.results.iter().filter(|&&r| run.stats_of(r).is_none()) {
+        for &result in run
+            .results
+            .iter()
+            .filter(|&&r| run.stats_of(r).is_none() && !known(&r))
+        {
             match self.storage.result_stats(result) {
                 Ok(entry) => entries.push((result, entry)),
                 Err(e) => tracing::debug!("no statistics for result {result}: {e}"),
@@ -75,6 +125,20 @@ impl Index {
             .expect("stats lock poisoned")
             .extend(entries);
         self.apply(id, self.read_entry(id));
+        let mut due = self.stats_due.lock().expect("stats lock poisoned");
+        if let Some((at, _)) = due.get_mut(&id) {
+            *at = Instant::now() + (started.elapsed() * 10).max(super::GROWING_STATS_EVERY);
+        }
+    }
+
+    /// The results of run `id` that grew lately (their statistics change with their rows).
+    fn growing_results(&self, id: RunId) -> Vec<ResultId> {
+        self.stats_due
+            .lock()
+            .expect("stats lock poisoned")
+            .get(&id)
+            .map(|(_, results)| results.clone())
+            .unwrap_or_default()
     }
 
     /// A result's statistics computed by [`Self::fill_stats`], if any.

@@ -71,7 +71,7 @@ pub struct Index {
     /// How many run files the index has read since it was built (a gauge for tests and diagnostics).
     reads: std::sync::atomic::AtomicU64,
     /// Where runs lacking result statistics are sent, once the background work runs (`fill.rs`).
-    to_fill: Mutex<Option<std::sync::mpsc::Sender<RunId>>>,
+    to_fill: Mutex<Option<std::sync::mpsc::Sender<fill::Wanted>>>,
     /// Result statistics computed but not written (the storage is read-only), by result.
     computed: RwLock<std::collections::HashMap<ResultId, serde_json::Value>>,
     /// How many times the index changed, and how many times it had when its snapshot was last written.
@@ -81,6 +81,9 @@ pub struct Index {
     snapshot_unwritable: std::sync::atomic::AtomicBool,
     /// See [`Index::take_reconcile_soon`].
     reconcile_soon: std::sync::atomic::AtomicBool,
+    /// When the statistics of a run with a growing result may be computed again, and its results that grew
+    /// (`result_grew`, `fill.rs`).
+    stats_due: Mutex<std::collections::HashMap<RunId, (std::time::Instant, Vec<ResultId>)>>,
 }
 
 /// A run file as read (on any thread), before its metadata is interned under the index's lock.
@@ -89,6 +92,9 @@ struct Fresh {
     metadata: serde_json::Map<String, serde_json::Value>,
     stats: RunStats,
 }
+
+/// How often, at most, the statistics of a run whose result grows are computed again.
+const GROWING_STATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// An event with its number: numbers grow by one per event, starting from the server's start time in
 /// microseconds, so a client that reconnects to a restarted server never mistakes old numbers for new ones.
@@ -144,6 +150,7 @@ impl Index {
             saved: Default::default(),
             snapshot_unwritable: Default::default(),
             reconcile_soon: Default::default(),
+            stats_due: Default::default(),
         });
         let started = std::time::Instant::now();
         if index.storage.is_bucket() {
@@ -506,13 +513,34 @@ impl Index {
         }
     }
 
-    /// A growing result of a run has `chunks` chunks of rows now: publishes `result_appended` (the run's row in
-    /// the list does not change; the page drawing the result fetches the new rows).
+    /// A growing result of a run has `chunks` chunks of rows now: publishes `result_appended` (the page drawing
+    /// the result fetches the new rows), and has the run's statistics computed again in the background — the
+    /// latest loss of an optimisation still running, in the run list's columns and filters — at most once a
+    /// second, and less often when computing them takes long (`fill.rs`).
     pub fn result_grew(&self, run_id: RunId, result_id: ResultId, chunks: u64) {
         self.publish(&[StorageEvent::ResultAppended {
             run_id,
             result_id,
             chunks,
         }]);
+        let now = std::time::Instant::now();
+        let later = {
+            let mut due = self.stats_due.lock().expect("stats lock poisoned");
+            if due.len() >= 4096 && !due.contains_key(&run_id) {
+                due.retain(|_, (at, _)| *at > now);
+            }
+            let (at, results) = due.entry(run_id).or_insert((now, Vec::new()));
+            if !results.contains(&result_id) {
+                results.push(result_id);
+            }
+            if *at > now {
+                Some(*at)
+            } else {
+                *at = now + GROWING_STATS_EVERY;
+                None
+            }
+        };
+        // Too soon: then once when it is due, so that the last rows of a burst are not left out.
+        self.want_stats_at(run_id, later);
     }
 }

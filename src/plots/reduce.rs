@@ -241,6 +241,27 @@ pub fn reduce_for_view(
     Ok(reduce_lines(payload, lines, columns, view, non_finite))
 }
 
+/// Where the newest point of a 1-D result lies on its x axis: the last finite x (`x`, `index` or `step`; the
+/// last row's number when the field is absent). A zoomed plot that follows a growing result ends its range
+/// there. `None` for other types, or without rows.
+pub fn last_x(payload: &ResultPayload) -> Option<f64> {
+    let (axis, main) = match payload.result_type {
+        ResultType::Solution1D => ("x", "computed"),
+        ResultType::DiscreteSequence => ("index", "values"),
+        ResultType::OptimizationResult => ("step", "loss"),
+        _ => return None,
+    };
+    match payload.array(axis) {
+        Some(x) => x.values.iter().rev().copied().find(|v| v.is_finite()),
+        None if main == "computed" => None,
+        None => payload
+            .array(main)
+            .and_then(|a| a.shape.first().copied())
+            .filter(|&n| n > 0)
+            .map(|n| (n - 1) as f64),
+    }
+}
+
 /// The generic part of [`reduce_for_view`] for 1-D plots.
 fn reduce_lines(
     payload: ResultPayload,

@@ -141,6 +141,30 @@ impl ViewCache {
         Ok(PlotData::clone(&kept.view))
     }
 
+    /// The view of a growing 1-D result `width` wide on its x axis that ends at its newest point (a zoomed plot
+    /// that follows the tail), and the x range it shows; the whole view when there is no such point.
+    pub fn following(
+        &self,
+        storage: &AsgardStorage,
+        id: ResultId,
+        columns: usize,
+        width: f64,
+        time_index: Option<usize>,
+    ) -> Result<(PlotData, Option<(f64, f64)>), AppError> {
+        let last = match storage.result_stamp(id) {
+            Some(stamp) => match self.grown(storage, id, stamp)? {
+                Some((payload, _)) => crate::plots::reduce::last_x(&payload),
+                None => crate::plots::reduce::last_x(&storage.get_result(id)?),
+            },
+            None => None,
+        };
+        let window = last
+            .filter(|_| width.is_finite() && width > 0.0)
+            .map(|last| (last - width, last));
+        let view = self.view(storage, id, columns, window, time_index)?;
+        Ok((view, window))
+    }
+
     /// A growing result as it is now, with how many chunks it has, read from where it was read last time;
     /// `None` for a result that does not grow.
     fn grown(
@@ -165,9 +189,13 @@ impl ViewCache {
                     return Ok(Some((payload, chunks)));
                 }
                 let next = rows.next;
-                let mut grown = ResultPayload::clone(&payload);
-                storage.grow(&mut grown, rows)?;
-                (Arc::new(grown), next)
+                // Taken out of the cache so that, unless a view is being made from it right now, it is the
+                // only reference and grows in place (a copy of a 10⁷-point result costs ~80 ms).
+                let mut payload = payload;
+                let taken = lock().remove(&id);
+                drop(taken);
+                storage.grow(Arc::make_mut(&mut payload), rows)?;
+                (payload, next)
             }
             None => {
                 let record = storage.read_result(id)?;

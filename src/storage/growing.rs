@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::bucket::Put;
 use super::{format, inline_shape, now_rfc3339, stats, AsgardStorage, DataValue, Error, Result};
@@ -169,25 +169,17 @@ impl AsgardStorage {
         let mut written: Vec<PathBuf> = Vec::new();
         for (name, array) in fields {
             super::write::check_field_name(&name)?;
-            let value = if array.len() > self.inline_threshold {
-                let file = format!("{id}_{name}-{seq:08}.npy");
-                let rel = PathBuf::from("files").join(&file);
-                let npy = super::NpyArray::F64(
-                    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&array.shape), array.values)
-                        .map_err(|e| Error::InvalidData(format!("field `{name}`: {e}")))?,
-                );
-                if let Err(e) =
-                    self.write_new(&rel, |w| npy.write(w).map_err(std::io::Error::other))
-                {
+            let file = format!("{id}_{name}-{seq:08}.npy");
+            match self.stored_rows(&name, array, file, Put::Create) {
+                Ok((value, file)) => {
+                    written.extend(file);
+                    data.insert(name, value);
+                }
+                Err(e) => {
                     written.iter().for_each(|rel| drop(self.remove(rel)));
                     return Err(e);
                 }
-                written.push(rel);
-                json!({ "$npy": file, "shape": npy.shape(), "dtype": "<f8" })
-            } else {
-                format::nest_values(&array.shape, &array.values)
-            };
-            data.insert(name, value);
+            }
         }
         let chunk = ChunkRecord {
             result_id: id,
@@ -208,54 +200,17 @@ impl AsgardStorage {
                 self.announce(record.run_id)?;
             }
         }
+        // The append is done; a fold that fails leaves the chunks to be read one by one.
+        if let Err(e) = self.fold_after(id, seq) {
+            tracing::warn!(result = %id, error = %e, "chunks of a growing result were not folded");
+        }
         Ok(())
     }
 
-    /// The rows of a result's chunks from chunk `from` up to the first missing one.
+    /// The rows of a result's chunks from chunk `from` up to the first missing one (read from its folds where
+    /// there are some: [`super::fold`]).
     pub fn read_rows(&self, id: ResultId, from: u64) -> Result<Rows> {
-        let mut rows = Rows {
-            next: from,
-            fields: Vec::new(),
-        };
-        loop {
-            let rel = PathBuf::from("files").join(chunk_file(id, rows.next));
-            let Some(chunk) = self.read_json::<ChunkRecord>(&rel)? else {
-                return Ok(rows);
-            };
-            let corrupt = |message: String| Error::Corrupt {
-                path: rel.clone(),
-                message,
-            };
-            if chunk.result_id != id || chunk.seq != rows.next {
-                return Err(corrupt(format!(
-                    "expected chunk {} of result {id}, found chunk {} of {}",
-                    rows.next, chunk.seq, chunk.result_id
-                )));
-            }
-            let mut fields = Vec::with_capacity(chunk.data.len());
-            for (name, value) in &chunk.data {
-                let array = match self.read_field(id, name, value)? {
-                    FieldValue::Array(a) if a.shape.first() == Some(&chunk.rows) => a,
-                    FieldValue::Array(a) => {
-                        return Err(corrupt(format!(
-                            "field `{name}`: expected {} rows, found shape {:?}",
-                            chunk.rows, a.shape
-                        )))
-                    }
-                    FieldValue::Json(_) => {
-                        return Err(corrupt(format!(
-                            "field `{name}`: expected numbers, found {value}"
-                        )))
-                    }
-                };
-                fields.push((name.clone(), array));
-            }
-            rows.extend(Rows {
-                next: rows.next + 1,
-                fields,
-            })
-            .map_err(corrupt)?;
-        }
+        self.read_range(id, from, u64::MAX).map(|(rows, _)| rows)
     }
 
     /// The chunks of a growing result and the shapes of their fields, from their records (not their arrays),
@@ -268,22 +223,21 @@ impl AsgardStorage {
             .filter(|(s, _)| *s == stamp)
             .map(|(_, shapes)| shapes.clone())
             .unwrap_or_default();
-        loop {
-            let rel = PathBuf::from("files").join(chunk_file(id, shapes.next));
-            let Some(chunk) = self.read_json::<ChunkRecord>(&rel)? else {
-                break;
-            };
-            for (name, value) in &chunk.data {
-                let shape = match format::NpyRef::from_value(value) {
+        while let Some(piece) = self.piece_at(id, shapes.next, u64::MAX)? {
+            for (name, value) in &piece.data {
+                let mut shape = match format::NpyRef::from_value(value) {
                     Some(Ok(reference)) => reference.shape,
                     Some(Err(e)) => {
                         return Err(Error::Corrupt {
-                            path: rel,
+                            path: piece.rel,
                             message: format!("field `{name}`: {e}"),
                         })
                     }
                     None => inline_shape(value).map(|(s, _)| s).unwrap_or_default(),
                 };
+                if let Some(rows) = shape.first_mut() {
+                    *rows = rows.saturating_sub(piece.skip);
+                }
                 match shapes.fields.iter_mut().find(|(n, _)| n == name) {
                     Some((_, have)) => {
                         if let (Some(rows), Some(more)) = (have.first_mut(), shape.first()) {
@@ -293,7 +247,7 @@ impl AsgardStorage {
                     None => shapes.fields.push((name.clone(), shape)),
                 }
             }
-            shapes.next += 1;
+            shapes.next = piece.next;
         }
         let mut kept = lock();
         if kept.len() >= 1024 {
@@ -362,22 +316,8 @@ impl AsgardStorage {
             let Some(array) = payload.array(name) else {
                 continue;
             };
-            let value = if array.len() > self.inline_threshold {
-                let file = format!("{id}_{name}.npy");
-                let npy = super::NpyArray::F64(
-                    ndarray::ArrayD::from_shape_vec(
-                        ndarray::IxDyn(&array.shape),
-                        array.values.clone(),
-                    )
-                    .map_err(|e| Error::InvalidData(format!("field `{name}`: {e}")))?,
-                );
-                self.write_with(&PathBuf::from("files").join(&file), Put::Replace, |w| {
-                    npy.write(w).map_err(std::io::Error::other)
-                })?;
-                json!({ "$npy": file, "shape": array.shape, "dtype": "<f8" })
-            } else {
-                format::nest_values(&array.shape, &array.values)
-            };
+            let file = format!("{id}_{name}.npy");
+            let (value, _) = self.stored_rows(name, array.clone(), file, Put::Replace)?;
             data.insert(name.clone(), value);
         }
         let closed = super::ResultRecord {
@@ -399,19 +339,7 @@ impl AsgardStorage {
         } else {
             self.announce(run_id)?;
         }
-        for seq in (0..rows.next).rev() {
-            let rel = PathBuf::from("files").join(chunk_file(id, seq));
-            let chunk: Option<ChunkRecord> = self.read_json(&rel).ok().flatten();
-            self.remove(&rel)?;
-            for value in chunk.iter().flat_map(|c| c.data.values()) {
-                if let Some(Ok(reference)) = format::NpyRef::from_value(value) {
-                    if reference.belongs_to(id) {
-                        self.remove(&PathBuf::from("files").join(&reference.file))?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        self.remove_pieces(id, rows.next)
     }
 }
 

@@ -4,6 +4,7 @@
 //! lives.
 
 pub mod bucket;
+mod fold;
 mod format;
 mod fs;
 pub mod growing;

@@ -332,7 +332,10 @@ impl AsgardStorage {
             };
             fields.insert(name, stored);
         }
-        let entry = stats::entry_json(&result_type, &statistics);
+        // A growing result has no statistics until it closes (the monitor computes those of its rows so far).
+        let entry = growing
+            .is_none()
+            .then(|| stats::entry_json(&result_type, &statistics));
         let record = ResultRecord {
             id,
             run_id,
@@ -360,7 +363,9 @@ impl AsgardStorage {
         } else {
             self.update_run(run_id, |run| {
                 run.results.push(id);
-                run.stats.insert(id.to_string(), entry.clone());
+                if let Some(entry) = &entry {
+                    run.stats.insert(id.to_string(), entry.clone());
+                }
             })
         };
         if let Err(e) = added {
@@ -372,7 +377,8 @@ impl AsgardStorage {
     }
 
     /// The statistics of a stored result: those its file holds, or else computed from its fields (a result
-    /// written before statistics existed), as a run file's `stats` entry holds them.
+    /// written before statistics existed; a growing result, with the rows it has so far), as a run file's
+    /// `stats` entry holds them.
     pub fn result_stats(&self, id: ResultId) -> Result<Value> {
         let record = self.read_result(id)?;
         if !record.stats.is_empty() {
@@ -380,7 +386,7 @@ impl AsgardStorage {
             return Ok(stats::entry_json(&record.result_type, &values));
         }
         let (result_type, display) = (record.result_type.clone(), record.display.clone());
-        let payload = self.resolve(id, record)?;
+        let (payload, _) = self.growing_payload(id, record)?;
         let numbers = |field: &str| -> Option<stats::Numbers<'_>> {
             match payload.field(field)? {
                 crate::model::FieldValue::Array(a) => {

@@ -238,6 +238,26 @@ pub async fn result_view(
     .await?
 }
 
+/// A zoomed plot of a growing result that follows its newest points: the view `width` wide on the x axis that
+/// ends at the last point (as [`result_view`] makes it), and that x range.
+#[server(prefix = "/_fn", endpoint = "result_follow", input = Json, output = Postcard)]
+pub async fn result_follow(
+    id: String,
+    columns: u32,
+    width: f64,
+    time_index: Option<usize>,
+) -> Result<(PlotData, Option<(f64, f64)>), AppError> {
+    let id = id.parse()?;
+    let state = ssr::state()?;
+    let columns = columns.clamp(16, 4096) as usize;
+    tokio::task::spawn_blocking(move || {
+        state
+            .views
+            .following(state.index.storage(), id, columns, width, time_index)
+    })
+    .await?
+}
+
 /// What a plot of a growing result lacks (docs/storage-format.md, "Growing results"): `held` is how many rows of
 /// each numeric field it has. While its whole view is not reduced, only the rows after those; else the whole
 /// view, as [`result_view`] gives it.

@@ -28,7 +28,7 @@ pub fn bucket_storage(store: &Arc<dyn ObjectStore>, prefix: &str) -> AsgardStora
 }
 
 /// Every key in the store, in order.
-fn keys(store: &Arc<dyn ObjectStore>) -> Vec<String> {
+pub fn keys(store: &Arc<dyn ObjectStore>) -> Vec<String> {
     use futures::TryStreamExt;
     let store = store.clone();
     std::thread::spawn(move || {

@@ -20,14 +20,9 @@ fn array(storage: &AsgardStorage, id: ResultId, field: &str) -> Option<(Vec<usiz
     }
 }
 
+/// How many chunks an open result has had (older ones are folded and removed as it grows).
 fn chunk_files(storage: &AsgardStorage, id: ResultId) -> usize {
-    std::fs::read_dir(storage.root().join("files"))
-        .unwrap()
-        .filter(|e| {
-            let name = e.as_ref().unwrap().file_name();
-            name.to_string_lossy().starts_with(&format!("{id}_chunk-"))
-        })
-        .count()
+    storage.row_shapes(id).unwrap().next as usize
 }
 
 #[test]
@@ -389,4 +384,244 @@ fn an_example_streams_its_optimisation_and_its_progress() {
         storage.read_run(run).unwrap().progress.unwrap().fraction,
         1.0
     );
+}
+
+/// Chunk `k` of the fold tests: `1 + k % 3` rows (so that a fold's chunks differ in size), numbered on from
+/// the rows before it.
+fn fold_test_chunk(k: u64, first_row: usize) -> Vec<(String, asgard::model::NumArray)> {
+    let rows = 1 + (k % 3) as usize;
+    let step: Vec<f64> = (first_row..first_row + rows).map(|r| r as f64).collect();
+    let params: Vec<f64> = step.iter().flat_map(|&s| [s, -s]).collect();
+    let array = |shape: Vec<usize>, values| asgard::model::NumArray {
+        shape,
+        dtype: "<f8".into(),
+        values,
+    };
+    vec![
+        ("step".into(), array(vec![rows], step.clone())),
+        ("loss".into(), array(vec![rows], step)),
+        ("params".into(), array(vec![rows, 2], params)),
+    ]
+}
+
+/// Appends `chunks` chunks to a new growing result, checks that it reads the same from every chunk on (the
+/// folds, and the fold that holds a chunk already removed), that it closes into the same rows, and returns
+/// the names of the result's files in `files/` while it was open and after it closed.
+fn check_folds(
+    storage: &AsgardStorage,
+    chunks: u64,
+    files: impl Fn(ResultId) -> Vec<String>,
+) -> (ResultId, Vec<String>, Vec<String>) {
+    let run = storage.create_run("folds", None, None).unwrap();
+    let id = storage
+        .open_growing(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap();
+    let mut first_rows = vec![0usize];
+    for k in 0..chunks {
+        let at = *first_rows.last().unwrap();
+        storage.append_chunk(id, k, fold_test_chunk(k, at)).unwrap();
+        first_rows.push(at + 1 + (k % 3) as usize);
+    }
+    let total = first_rows[chunks as usize];
+    let mut starts: Vec<u64> = [
+        0, 1, 2, 63, 64, 65, 100, 127, 128, 4000, 4095, 4096, 4097, 4160, 8191,
+    ]
+    .into_iter()
+    .chain([8192, 8200, 8255, 8256, chunks - 3, chunks - 1, chunks])
+    .filter(|&s| s <= chunks)
+    .collect();
+    starts.dedup();
+    for from in starts {
+        let rows = storage.read_rows(id, from).unwrap();
+        assert_eq!(rows.next, chunks, "read from chunk {from}");
+        let first = first_rows[from as usize];
+        let want: Vec<f64> = (first..total).map(|r| r as f64).collect();
+        let field = |name: &str| {
+            rows.fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, a)| a.clone())
+        };
+        if from == chunks {
+            assert!(rows.is_empty());
+            continue;
+        }
+        assert_eq!(
+            field("step").unwrap().values,
+            want,
+            "steps from chunk {from}"
+        );
+        let params = field("params").unwrap();
+        assert_eq!(params.shape, vec![total - first, 2], "from chunk {from}");
+        assert_eq!(params.values[1], -(first as f64));
+    }
+    let shapes = storage.row_shapes(id).unwrap();
+    assert_eq!((shapes.next, shapes.rows()), (chunks, total));
+    let open_files = files(id);
+    storage.close_result(id).unwrap();
+    let (shape, loss) = array(storage, id, "loss").unwrap();
+    assert_eq!(shape, vec![total]);
+    assert!(loss.iter().enumerate().all(|(i, &v)| v == i as f64));
+    (id, open_files, files(id))
+}
+
+/// A long growing result reads from a few folds instead of one file per chunk; chunks and folds a larger fold
+/// holds are removed as it grows, and everything but the closed result's arrays at close.
+#[test]
+fn folds_keep_a_long_growing_result_to_a_few_files_and_read_the_same_from_any_chunk() {
+    use object_store::memory::InMemory;
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(InMemory::new());
+    let storage = crate::bucket::bucket_storage(&store, "folds");
+    // Two level-2 folds (4,096 chunks each), two level-1 folds after them, and five chunks.
+    let chunks = 2 * 4096 + 2 * 64 + 5;
+    let names = |id: ResultId| -> Vec<String> {
+        crate::bucket::keys(&store)
+            .into_iter()
+            .filter_map(|k| k.strip_prefix("folds/files/").map(str::to_owned))
+            .filter(|k| k.starts_with(&format!("{id}_")))
+            .collect()
+    };
+    let (id, open, closed) = check_folds(&storage, chunks, names);
+    let records = |kind: &str| {
+        open.iter()
+            .filter(|n| n.contains(kind) && n.ends_with(".json"))
+            .count()
+    };
+    // Level 2: both; level 1: the 64 of the second block, not yet removed, and the two after it; chunks: the 64
+    // of the last level-1 fold (removed at the next) and the five after it.
+    assert_eq!(records("_fold2-"), 2, "{open:?}");
+    assert_eq!(records("_fold1-"), 64 + 2);
+    assert_eq!(records("_chunk-"), 64 + 5);
+    assert!(!open.contains(&format!("{id}_chunk-00000000.json")));
+    assert!(open.contains(&format!("{id}_chunk-{:08}.json", chunks - 1)));
+    assert!(
+        closed.iter().all(|n| n.starts_with(&format!("{id}_"))
+            && !n.contains("_chunk-")
+            && !n.contains("_fold")),
+        "{closed:?}"
+    );
+
+    // A reader from the first chunk reads the two level-2 folds, two level-1 folds and five chunks (with a
+    // few failed looks for folds not written yet), not 8,325 chunks.
+    let storage = crate::bucket::bucket_storage(&store, "folds");
+    let run = storage.create_run("reads", None, None).unwrap();
+    let id = storage
+        .open_growing(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap();
+    let mut at = 0;
+    for k in 0..chunks {
+        storage.append_chunk(id, k, fold_test_chunk(k, at)).unwrap();
+        at += 1 + (k % 3) as usize;
+    }
+    let before = storage.bucket_requests().unwrap();
+    let rows = storage.read_rows(id, 0).unwrap();
+    let asked = storage.bucket_requests().unwrap() - before;
+    assert_eq!(rows.len(), at);
+    assert!(asked.get + asked.head <= 40, "{asked:?}");
+}
+
+/// The same in a directory, with arrays in their own files: chunks a level-1 fold holds are gone one fold later,
+/// a read from one of them takes the fold from there, and close leaves only the result's arrays.
+#[test]
+fn folds_in_a_directory_remove_what_they_hold_and_close_clean() {
+    let (_dir, storage) = temp_storage();
+    // Chunks of three rows have their `params` (6 values) in a file; every fold has all its arrays in files.
+    let storage = storage.with_inline_threshold(4);
+    let root = storage.root().to_owned();
+    let names = |id: ResultId| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(root.join("files"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(&format!("{id}_")))
+            .collect();
+        names.sort();
+        names
+    };
+    let (id, open, closed) = check_folds(&storage, 2 * 64 + 3, names);
+    let has = |name: String| open.contains(&name);
+    assert!(
+        !has(format!("{id}_chunk-00000000.json")) && !has(format!("{id}_chunk-00000063.json")),
+        "{open:?}"
+    );
+    assert!(has(format!("{id}_chunk-00000064.json")) && has(format!("{id}_chunk-00000130.json")));
+    assert!(has(format!("{id}_fold1-00000000.json")) && has(format!("{id}_fold1-00000064.json")));
+    // The level-1 folds' arrays (about 128 rows each) are files; the removed chunks' arrays went with them.
+    assert!(has(format!("{id}_fold1-00000000_params.npy")));
+    assert!(
+        !open.iter().any(|n| n.ends_with("-00000000.npy")),
+        "{open:?}"
+    );
+    assert_eq!(
+        closed,
+        vec![
+            format!("{id}_loss.npy"),
+            format!("{id}_params.npy"),
+            format!("{id}_step.npy")
+        ]
+    );
+}
+
+/// While an optimisation grows, its run's statistics follow it (the run list's `loss.final` column and filters,
+/// for a run still computing): computed again from the rows so far as chunks arrive, at most about once a
+/// second; at close, the result's own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_growing_results_statistics_follow_it_in_the_run_list() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("live statistics", None, None).unwrap();
+    let index = Index::build(storage.clone()).unwrap();
+    index.fill_stats_in_background();
+    let _watcher = watch(index.clone(), WatchMode::Native).unwrap();
+    let matching = |query: &str| {
+        index
+            .query(
+                &asgard::query::parse(query).unwrap(),
+                &asgard::query::parse_sort("").unwrap(),
+                0,
+                10,
+                0,
+            )
+            .1
+    };
+    let eventually = |query: &'static str| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while matching(query) != 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no run matches `{query}`: {:?}",
+                [
+                    "loss.steps > 0",
+                    "loss.steps = 1",
+                    "loss.steps = 2",
+                    "loss.final = 10",
+                    "has(OptimizationResult)"
+                ]
+                .map(|q| (q, matching(q)))
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let series = storage
+        .open_result(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap();
+    for loss in [10.0, 9.5] {
+        series.append([("loss", Row::from(loss))]).unwrap();
+    }
+    series.flush().unwrap();
+    eventually("loss.final = 9.5 and loss.steps = 2").await;
+    assert_eq!(matching("loss.min < 9"), 0);
+
+    // Later rows: the statistics move with them, though the result is still open.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for loss in [4.0, 4.5] {
+        series.append([("loss", Row::from(loss))]).unwrap();
+    }
+    series.flush().unwrap();
+    eventually("loss.final = 4.5 and loss.min = 4 and loss.steps = 4").await;
+    assert!(storage.read_result(series.id()).unwrap().growing.is_some());
+
+    series.append([("loss", Row::from(1.0))]).unwrap();
+    let id = series.id();
+    series.close().unwrap();
+    eventually("loss.final = 1 and loss.steps = 5").await;
+    assert!(storage.read_result(id).unwrap().growing.is_none());
 }

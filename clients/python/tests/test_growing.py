@@ -71,7 +71,8 @@ def test_ten_thousand_fast_appends_make_few_chunks_and_lose_nothing(tmp_path):
         series.append(step=step, loss=float(step))
     elapsed = time.monotonic() - start
     series.flush()
-    chunks = len(chunk_files(tmp_path / "s", series.id))
+    # Written chunks (older ones are folded and removed as the result grows).
+    chunks = storage._read_chunks(series.id)[0]
     # One chunk per interval at most, plus the first append's own (its rows went out at once).
     assert chunks <= 2 + elapsed / 0.1 + 1, (chunks, elapsed)
     np.testing.assert_array_equal(storage.get_result(series.id).data["loss"], np.arange(10_000))
@@ -248,6 +249,60 @@ def test_chunks_written_with_plain_json_and_numpy_are_read(tmp_path):
     np.testing.assert_array_equal(storage.get_result(rid).data["computed"], np.arange(6.0) ** 2)
     dumped = rust_dump(root)["results"][rid]
     assert dumped["data"]["x"]["values"] == [0, 1, 2, 3, 4, 5]
+
+
+def test_long_results_are_folded_and_both_sides_read_the_folds(tmp_path):
+    """Every 64 chunks make a fold; the chunks a fold holds are removed one fold later; close leaves only the
+    result's own arrays."""
+    root = tmp_path / "s"
+    storage = AsgardStorage(root, inline_threshold=4)
+    run = storage.create_run("folds")
+    series = storage.open_result(run.id, "OptimizationResult")
+    rid, chunks, rows = series.id, 2 * 64 + 3, 0
+    for k in range(chunks):
+        steps = np.arange(rows, rows + 1 + k % 3, dtype=float)
+        series.extend(step=steps, loss=steps, params=np.stack([steps, -steps], axis=1))
+        series.flush()
+        rows += len(steps)
+    names = set(os.listdir(root / "files"))
+    assert {f"{rid}_fold1-00000000.json", f"{rid}_fold1-00000064.json", f"{rid}_chunk-00000064.json"} <= names
+    assert f"{rid}_chunk-00000000.json" not in names and f"{rid}_params-00000002.npy" not in names
+    data = storage.get_result(rid).data
+    np.testing.assert_array_equal(data["loss"], np.arange(rows))
+    np.testing.assert_array_equal(data["params"][:, 1], -np.arange(rows))
+    assert storage._read_chunks(rid)[0] == chunks
+    assert rust_dump(root)["results"][rid]["data"]["loss"]["values"] == list(range(rows))
+    series.close()
+    left = sorted(n for n in os.listdir(root / "files") if n.startswith(rid))
+    assert left == [f"{rid}_loss.npy", f"{rid}_params.npy", f"{rid}_step.npy"]
+    np.testing.assert_array_equal(storage.get_result(rid).data["params"][:, 0], np.arange(rows))
+
+
+def test_a_fold_written_with_plain_json_and_numpy_is_read_by_both_sides(tmp_path):
+    """A fold by another tool: 64 chunks' rows in one record, the chunks themselves gone."""
+    root = tmp_path / "s"
+    storage = AsgardStorage(root)
+    run = storage.create_run("fold by hand")
+    rid = "5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+    (root / "results" / f"{rid}.json").write_text(json.dumps({
+        "id": rid, "run_id": run.id, "result_type": "Solution1D", "timestamp": "2026-12-01T00:00:00Z",
+        "data": {}, "display": {}, "growing": {"open": True}}))
+    # 64 chunks of two rows each: rows 0 … 127.
+    np.save(root / "files" / f"{rid}_fold1-00000000_x.npy", np.arange(128.0))
+    (root / "files" / f"{rid}_fold1-00000000.json").write_text(json.dumps({
+        "result_id": rid, "level": 1, "start": 0, "end": 64, "chunk_rows": [2] * 64,
+        "timestamp": "2026-12-01T00:00:01Z",
+        "data": {"x": {"$npy": f"{rid}_fold1-00000000_x.npy", "shape": [128], "dtype": "<f8"},
+                 "computed": [2.0 * i for i in range(128)]}}))
+    (root / "files" / f"{rid}_chunk-00000064.json").write_text(json.dumps(
+        {"result_id": rid, "seq": 64, "timestamp": "2026-12-01T00:00:02Z", "rows": 1,
+         "data": {"x": [128], "computed": [256]}}))
+    storage._update_run(run.id, lambda r: r.results.append(rid))
+    np.testing.assert_array_equal(storage.get_result(rid).data["computed"], 2 * np.arange(129.0))
+    assert storage._read_chunks(rid)[0] == 65
+    dumped = rust_dump(root)["results"][rid]
+    assert dumped["data"]["x"]["values"] == list(range(129))
+    assert dumped["data"]["computed"]["values"] == [2 * i for i in range(129)]
 
 
 def test_progress_is_kept_checked_and_read_by_the_rust_side(tmp_path):

@@ -306,3 +306,33 @@ fn animation_frames_are_reduced_frame_by_frame_on_one_colour_scale() {
         assert_eq!(frame[((100 * k + 10) / 2) * nx + 150], 5.0 + k as f64);
     }
 }
+
+#[test]
+fn the_newest_point_is_the_last_finite_x_or_the_last_rows_number() {
+    let x = vectors(
+        "Solution1D",
+        vec![
+            ("x", vec![0.0, 1.0, 2.5, f64::NAN]),
+            ("computed", vec![0.0; 4]),
+        ],
+    );
+    assert_eq!(last_x(&x), Some(2.5));
+    let steps = vectors("OptimizationResult", vec![("loss", vec![3.0, 2.0, 1.0])]);
+    assert_eq!(last_x(&steps), Some(2.0));
+    let indexed = vectors(
+        "DiscreteSequence",
+        vec![
+            ("values", vec![1.0; 5]),
+            ("index", vec![10.0, 20.0, 30.0, 40.0, 50.0]),
+        ],
+    );
+    assert_eq!(last_x(&indexed), Some(50.0));
+    assert_eq!(
+        last_x(&vectors("OptimizationResult", vec![("loss", vec![])])),
+        None
+    );
+    assert_eq!(
+        last_x(&vectors("Solution2D", vec![("values", vec![1.0])])),
+        None
+    );
+}

@@ -23,22 +23,37 @@ pub struct PlotFeed {
     /// Bumped to fetch the whole view again: a zoomed plot after an append, or one that has no data yet (a
     /// result opened without rows, whose first view failed).
     refresh: RwSignal<u64>,
+    /// The x range a followed view was answered for: the plot moves its zoom there without asking again.
+    followed: StoredValue<Option<(f64, f64)>>,
 }
 
-/// Fetches a result's view whenever `columns`, `view` or `time` change, and, when the result grows, what is
-/// new at each of its appends.
-pub fn feed(
-    id: ResultId,
-    growing: bool,
-    columns: RwSignal<Option<u32>>,
-    view: RwSignal<Option<(f64, f64)>>,
-    time: Signal<Option<usize>>,
-) -> PlotFeed {
+/// What a plot's data follows: its canvas's pixel columns, the x range it is zoomed to (`view`, which a followed
+/// plot moves), whether a zoomed plot follows the newest points (`follow`), and the ensemble's or snapshot's
+/// time.
+#[derive(Clone, Copy)]
+pub struct FeedInputs {
+    pub columns: RwSignal<Option<u32>>,
+    pub view: RwSignal<Option<(f64, f64)>>,
+    pub follow: RwSignal<bool>,
+    pub time: Signal<Option<usize>>,
+}
+
+/// Fetches a result's view whenever the columns, the zoom or the time change, and, when the result grows, what
+/// is new at each of its appends: the rows after those held, the zoomed view again, or — when following — the
+/// zoomed view moved to end at the newest point.
+pub fn feed(id: ResultId, growing: bool, inputs: FeedInputs) -> PlotFeed {
+    let FeedInputs {
+        columns,
+        view,
+        follow,
+        time,
+    } = inputs;
     let feed = PlotFeed {
         data: RwSignal::new(None),
         generation: StoredValue::new(0),
         busy: StoredValue::new((false, false)),
         refresh: RwSignal::new(0),
+        followed: StoredValue::new(None),
     };
     let refresh = feed.refresh;
     Effect::new(move |_| {
@@ -46,6 +61,11 @@ pub fn feed(
             return;
         };
         refresh.track();
+        // The zoom moved to where a followed view was answered for: that view is drawn already.
+        if view.is_some() && feed.followed.get_value() == view {
+            feed.followed.set_value(None);
+            return;
+        }
         let generation = feed.next_generation();
         leptos::task::spawn_local(async move {
             let answer = crate::ui::server_fns::result_view(id.to_string(), c, view, time)
@@ -69,11 +89,19 @@ pub fn feed(
             if !wanted {
                 return;
             }
-            if view.get_untracked().is_some() {
+            if view.get_untracked().is_some() && !follow.get_untracked() {
                 refresh.update(|r| *r += 1);
             } else {
-                feed.take_rows(id, columns, time);
+                feed.take_rows(id, inputs);
             }
+        });
+        // Following turned on: to the newest points at once.
+        Effect::new(move |was: Option<bool>| {
+            let on = follow.get();
+            if on && was == Some(false) && view.get_untracked().is_some() {
+                feed.take_rows(id, inputs);
+            }
+            on
         });
     }
     feed
@@ -85,9 +113,15 @@ impl PlotFeed {
         self.generation.get_value()
     }
 
-    /// Asks for the rows after those held (or the view again), unless a request is under way: then once more
-    /// after it.
-    fn take_rows(self, id: ResultId, columns: RwSignal<Option<u32>>, time: Signal<Option<usize>>) {
+    /// Asks for the rows after those held (or the view again; the followed view when zoomed and following),
+    /// unless a request is under way: then once more after it.
+    fn take_rows(self, id: ResultId, inputs: FeedInputs) {
+        let FeedInputs {
+            columns,
+            view,
+            follow,
+            time,
+        } = inputs;
         let (busy, _) = self.busy.get_value();
         if busy {
             self.busy.set_value((true, true));
@@ -109,7 +143,33 @@ impl PlotFeed {
                     Ok(_) => {}
                 }
                 let mut pause = None;
-                if let (Ok(held), Some(c)) = (held, columns.get_untracked()) {
+                let zoomed = view.get_untracked().filter(|_| follow.get_untracked());
+                if let (Some((lo, hi)), Some(c)) = (zoomed, columns.get_untracked()) {
+                    let generation = self.generation.get_value();
+                    let answer = crate::ui::server_fns::result_follow(
+                        id.to_string(),
+                        c,
+                        hi - lo,
+                        time.get_untracked(),
+                    )
+                    .await;
+                    // Still zoomed and following, and no other view asked for meanwhile.
+                    if self.generation.get_value() == generation
+                        && view.get_untracked().is_some()
+                        && follow.get_untracked()
+                    {
+                        match answer {
+                            Ok((data, window)) => {
+                                if window.is_some() && window != view.get_untracked() {
+                                    self.followed.set_value(window);
+                                    view.set(window);
+                                }
+                                self.data.set(Some(Ok(data)));
+                            }
+                            Err(e) => self.data.set(Some(Err(e.to_string()))),
+                        }
+                    }
+                } else if let (Ok(held), Some(c)) = (held, columns.get_untracked()) {
                     let generation = self.generation.get_value();
                     let answer = crate::ui::server_fns::result_rows(
                         id.to_string(),

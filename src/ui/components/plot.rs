@@ -39,6 +39,8 @@ struct PlotState {
     skipped: RwSignal<usize>,
     /// The x range shown, when zoomed.
     view: RwSignal<Option<(f64, f64)>>,
+    /// Whether a zoomed plot of a growing result moves with its newest points.
+    follow: RwSignal<bool>,
     /// The type's own controls: the ensemble's histogram time, the optimisation's log axis.
     choices: RwSignal<Choices>,
     /// Why a log axis asked for is drawn linear.
@@ -60,6 +62,7 @@ impl PlotState {
             readout: RwSignal::new(None),
             skipped: RwSignal::new(0),
             view: RwSignal::new(None),
+            follow: RwSignal::new(false),
             choices: RwSignal::new(Choices::default()),
             log_refused: RwSignal::new(None),
             times: RwSignal::new(0),
@@ -124,6 +127,7 @@ pub fn ResultPlot(
                 }
                 on:dblclick=move |_| view.set(None)
             ></canvas>
+            {growing.then(|| view! { <FollowControl result_type=result_type.clone() state /> })}
             <TypeControls result_type state />
             <div class="readout" data-testid="readout">
                 {move || readout.get().unwrap_or_default()}
@@ -145,6 +149,34 @@ pub fn ResultPlot(
             }}
         </div>
     }
+}
+
+/// For a growing result's plot over x: when zoomed, whether the zoom moves with the newest points (it stays
+/// where the user put it unless asked). Unzoomed plots show everything, the newest included.
+#[component]
+fn FollowControl(result_type: ResultType, state: PlotState) -> impl IntoView {
+    let PlotState { view, follow, .. } = state;
+    let over_x = matches!(
+        result_type,
+        ResultType::Solution1D | ResultType::DiscreteSequence | ResultType::OptimizationResult
+    );
+    over_x.then(|| {
+        view! {
+            <div hidden=move || view.get().is_none()>
+                <div class="controls">
+                    <label>
+                        <input
+                            type="checkbox"
+                            class="follow-tail"
+                            prop:checked=move || follow.get()
+                            on:change=move |ev| follow.set(event_target_checked(&ev))
+                        />
+                        " Follow the newest points"
+                    </label>
+                </div>
+            </div>
+        }
+    })
 }
 
 /// The controls of a type that has them: the ensemble's histogram time, the optimisation's log-scale loss.
@@ -351,7 +383,12 @@ mod browser {
                 result_type,
                 ResultType::StochasticEnsemble | ResultType::Solution2D
             );
-            let PlotState { view, choices, .. } = state;
+            let PlotState {
+                view,
+                follow,
+                choices,
+                ..
+            } = state;
             let time = Signal::derive(move || {
                 if ensemble {
                     choices.get().time_index
@@ -359,7 +396,13 @@ mod browser {
                     None
                 }
             });
-            let data = crate::ui::components::growth::feed(id, growing, columns, view, time).data;
+            let inputs = crate::ui::components::growth::FeedInputs {
+                columns,
+                view,
+                follow,
+                time,
+            };
+            let data = crate::ui::components::growth::feed(id, growing, inputs).data;
             Effect::new(move |_| {
                 let (Some(element), Some(size), view, choices) =
                     (canvas.get(), size.get(), view.get(), choices.get())

@@ -14,6 +14,7 @@ import datetime as _dt
 import fcntl
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -28,6 +29,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
+from . import folds
 from .bucket import Bucket, Exists, is_bucket_url
 from .schema import validate
 from .stats import compute as compute_stats
@@ -702,7 +704,9 @@ class AsgardStorage:
 
                 def add(run: Run) -> None:
                     run.results.append(result_id)
-                    run.stats[result_id] = {"type": result_type, **stats}
+                    # A growing result has no statistics until it closes.
+                    if not growing:
+                        run.stats[result_id] = {"type": result_type, **stats}
 
                 self._update_run(run_id, add)
         except BaseException:
@@ -749,7 +753,7 @@ class AsgardStorage:
                 "rows": next(iter(counts.values()), 0),
                 "data": data,
             }
-            self._write_record(_chunk_path(result_id, seq), chunk, create=True)
+            self._write_record(folds.chunk_path(result_id, seq), chunk, create=True)
         except BaseException:
             for rel in written:
                 try:
@@ -760,31 +764,17 @@ class AsgardStorage:
         if self._bucket:
             record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
             self._announce(record["run_id"])
+        # The append is done; a fold that fails leaves the chunks to be read one by one.
+        try:
+            folds.fold_after(self, result_id, seq)
+        except Exception as e:  # noqa: BLE001 - reported, and the rows are safe in their chunks
+            logging.getLogger("asgard_storage").warning("chunks of result %s were not folded: %s", result_id, e)
 
     def _read_chunks(self, result_id: str) -> "tuple[int, Dict[str, np.ndarray]]":
-        """Every chunk's rows, field by field, up to the first chunk missing; and how many chunks there are."""
-        parts: Dict[str, List[np.ndarray]] = {}
-        seq = 0
-        while True:
-            data = self._read_bytes(_chunk_path(result_id, seq))
-            if data is None:
-                break
-            try:
-                chunk = json.loads(data.decode("utf-8"))
-            except ValueError as e:
-                raise AsgardStorageError(f"{_chunk_path(result_id, seq)} is damaged: {e}") from None
-            if chunk.get("result_id") != result_id or chunk.get("seq") != seq:
-                raise AsgardStorageError(
-                    f"{_chunk_path(result_id, seq)} is damaged: expected chunk {seq} of result {result_id}"
-                )
-            for name, value in (chunk.get("data") or {}).items():
-                if isinstance(value, dict) and "$npy" in value:
-                    array = self._read_npy(result_id, name, value)
-                else:
-                    array = np.asarray(_nulls_to_nan(value), dtype=np.float64)
-                parts.setdefault(name, []).append(array)
-            seq += 1
-        return seq, {name: np.concatenate(arrays) for name, arrays in parts.items()}
+        """Every chunk's rows, field by field, up to the first chunk missing (from the folds where there are
+        some); and how many chunks there are."""
+        rows = folds.read_rows(self, result_id)
+        return rows.next, rows.fields
 
     def close_result(self, result_id: str) -> None:
         """Closes a growing result: its rows become ordinary fields (checked against its type, with its
@@ -822,18 +812,7 @@ class AsgardStorage:
                 run.stats[result_id] = {"type": record["result_type"], **stats}
 
             self._update_run(run_id, note)
-        for seq in reversed(range(chunks)):
-            rel = _chunk_path(result_id, seq)
-            raw = self._read_bytes(rel)
-            self._delete(rel)
-            try:
-                values = (json.loads(raw.decode("utf-8")).get("data") or {}).values() if raw else []
-            except ValueError:
-                values = []
-            for value in values:
-                file = value.get("$npy") if isinstance(value, dict) else None
-                if isinstance(file, str) and file.startswith(f"{result_id}_") and "/" not in file:
-                    self._delete(f"files/{file}")
+        folds.remove_pieces(self, result_id, chunks)
 
     def get_result(self, result_id: str) -> Result:
         """A result with every numeric field as a NumPy array: ``.npy`` fields in their stored dtype, inline
@@ -896,10 +875,6 @@ class AsgardStorage:
             raise AsgardStorageError(f"results/{result_id}.json is damaged: field `{field_name}`: files/{file} is missing") from None
         except ValueError as e:
             raise AsgardStorageError(f"files/{file} is damaged: {e}") from None
-
-
-def _chunk_path(result_id: str, seq: int) -> str:
-    return f"files/{result_id}_chunk-{seq:08d}.json"
 
 
 def _nulls_to_nan(value: Any) -> Any:
