@@ -142,8 +142,9 @@ pub struct ExampleArgs {
     /// Wait this long before each example, to watch them arrive one by one
     #[arg(long, default_value_t = 0)]
     pub pause_ms: u64,
-    /// Spread each example that writes as it goes (the optimisations) over at least this many seconds, to
-    /// watch its results grow; default 4 with --monitor, 0 (as fast as it computes) without
+    /// Spread each example that writes as it goes (optimisations, ensembles, time integrations, animations)
+    /// over at least this many seconds, to watch its results grow; default 4 with --monitor, 0 (as fast as it
+    /// computes) without
     #[arg(long, value_name = "SECONDS")]
     pub stream_seconds: Option<f64>,
 }

@@ -235,3 +235,49 @@ test("a zoomed plot stays where it was put as the result grows, and follows the 
   await expect(follow).toBeHidden();
   await expectNotReloaded(page);
 });
+
+test("an animation takes its new frames as they are written, and stays on the newest while paused there", async ({ page }) => {
+  const run = writeRun({ name: "moving" });
+  const result = randomUUID();
+  const now = new Date().toISOString();
+  writeAtomic(path.join(storage(), "results", `${result}.json`), {
+    id: result, run_id: run, result_type: "PhysicsAnimation", timestamp: now, data: {},
+    display: { title: "a body", fps: 30 }, growing: { open: true, opened: now },
+  });
+  writeAtomic(path.join(storage(), "runs", `${run}.json`), { ...readRun(run), results: [result], status: "running" });
+  // One body going round a circle, a frame per time step.
+  let frames = 0;
+  const append = (seq: number, count: number) => {
+    const positions = Array.from({ length: count }, (_, i) => [[Math.cos((frames + i) / 5), Math.sin((frames + i) / 5)]]);
+    const t = Array.from({ length: count }, (_, i) => (frames + i) / 30);
+    frames += count;
+    writeAtomic(path.join(storage(), "files", `${result}_chunk-${String(seq).padStart(8, "0")}.json`),
+      { result_id: result, seq, timestamp: new Date().toISOString(), rows: count, data: { positions, t } });
+  };
+  append(0, 2);
+  await openLive(page, `/run/${run}`);
+  const card = resultCard(page, result);
+  const canvas = card.locator("canvas");
+  await expect(canvas).toHaveAttribute("data-frames", "2");
+  await expect(canvas).toHaveAttribute("data-drawn", "true");
+  const scrub = (frame: number) => card.locator("input.scrubber").evaluate((input: HTMLInputElement, f) => {
+    input.value = `${f}`;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  }, frame);
+
+  // Paused on the last frame: new frames arrive, and the player shows the newest.
+  await scrub(1);
+  await expect(canvas).toHaveAttribute("data-frame", "1");
+  append(1, 3);
+  await expect(canvas).toHaveAttribute("data-frames", "5");
+  await expect(canvas).toHaveAttribute("data-frame", "4");
+  await expect(card.getByText("frame 5 of 5")).toBeVisible();
+
+  // Paused elsewhere: it stays where it was put.
+  await scrub(0);
+  append(2, 1);
+  await expect(canvas).toHaveAttribute("data-frames", "6");
+  await expect(canvas).toHaveAttribute("data-frame", "0");
+  await expect(card.locator(".problem")).toHaveCount(0);
+  await expectNotReloaded(page);
+});

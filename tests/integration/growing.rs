@@ -625,3 +625,77 @@ async fn a_growing_results_statistics_follow_it_in_the_run_list() {
     eventually("loss.final = 1 and loss.steps = 5").await;
     assert!(storage.read_result(id).unwrap().growing.is_none());
 }
+
+/// Time integrations stream too: the pendulum's motion and θ(t) (an ODE), the string and u(x, t) of the wave
+/// equation (a PDE) grow while the example runs — frames, points and rows of the field — and end as ordinary
+/// results with every frame.
+#[test]
+fn examples_stream_their_time_integrations_and_animations() {
+    for (file, growing_types, frames) in [
+        (
+            "physics/01_pendulum.yaml",
+            vec![ResultType::PhysicsAnimation, ResultType::Solution1D],
+            300,
+        ),
+        (
+            "pde/03_wave_equation.yaml",
+            vec![ResultType::PhysicsAnimation, ResultType::Solution2D],
+            120,
+        ),
+    ] {
+        let (_dir, storage) = temp_storage();
+        let mut example = asgard(&[
+            "example",
+            file,
+            "--storage",
+            path_str(storage.root()),
+            "--stream-seconds",
+            "3",
+        ]);
+        // Each growing result's rows, as often as they were looked at.
+        let mut seen: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+        while example.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(100));
+            let Some(run) = storage.list_run_ids().unwrap().first().copied() else {
+                continue;
+            };
+            let Ok(detail) = storage.run_detail(run) else {
+                continue;
+            };
+            for result in &detail.results {
+                if let Some(g) = result.growing {
+                    seen.entry(result.result_type.to_string())
+                        .or_default()
+                        .push(g.rows);
+                }
+            }
+        }
+        assert!(example.wait().unwrap().success(), "{file}");
+        for t in &growing_types {
+            // (A look during the close may see fewer: the chunks go, last first, once the closed result is
+            // written, and a reader of the open one meanwhile reads a beginning of them.)
+            let mut rows = seen.get(&t.to_string()).cloned().unwrap_or_default();
+            rows.sort_unstable();
+            rows.dedup();
+            assert!(
+                rows.len() >= 3,
+                "{file}: the {t} grew while it ran: {rows:?}"
+            );
+        }
+        let run = storage.list_run_ids().unwrap()[0];
+        for result in storage.read_run(run).unwrap().results {
+            let record = storage.read_result(result).unwrap();
+            assert!(record.growing.is_none(), "{file}: closed at the end");
+            if record.result_type == ResultType::PhysicsAnimation {
+                let (shape, _) = array(&storage, result, "positions").unwrap();
+                assert_eq!(shape[0], frames, "{file}: every frame");
+                assert_eq!(array(&storage, result, "t").unwrap().0, vec![frames]);
+            }
+            if record.result_type == ResultType::Solution2D {
+                let (shape, _) = array(&storage, result, "values").unwrap();
+                assert_eq!(shape, vec![frames, 101], "{file}: a row of u per frame");
+                assert_eq!(array(&storage, result, "y").unwrap().0, vec![frames]);
+            }
+        }
+    }
+}

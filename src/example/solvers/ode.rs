@@ -2,11 +2,12 @@
 //! Runge–Kutta and velocity Verlet.
 
 use super::calculus::system;
-use super::{compile, compile_rate, count, interval, max_error, scalar, Fault, Solver};
+use super::{compile, compile_rate, count, interval, scalar, Fault, Solver};
 use crate::example::expr::Program;
 use crate::example::recorder::Recorder;
 use crate::example::spec::{Ode, OdeMethod, Record, ResultType, Role, Spec, Variable};
 use crate::key;
+use crate::storage::series::{Row, Series};
 
 impl Solver for Ode {
     fn offered(&self) -> &'static [ResultType] {
@@ -91,9 +92,29 @@ impl Solver for Ode {
             spec.scalar(&self.time[0]).map_err(|e| e.0)?,
             spec.scalar(&self.time[1]).map_err(|e| e.0)?,
         );
-        let solution = integrate_ode(spec, self.method, &self.state, (t0, t1), self.steps, out)?;
+        // Written as it goes: the solution extends, and the bodies move, on the run's page while it runs.
+        let vars = names(&self.state);
+        let mut written = Vec::new();
         for record in &spec.record {
-            write_ode_record(spec, &self.state, record, &solution, out)?;
+            written.push(Streamed::open(spec, &vars, record, self.steps + 1, out)?);
+        }
+        let mut on_state = |k: usize, t: f64, y: &[f64]| -> Result<(), String> {
+            let mut inputs = vec![t];
+            inputs.extend(y);
+            let (inputs, at) = (spec.inputs(&inputs), spec.inputs(&[t]));
+            written.iter_mut().try_for_each(|w| w.push(k, &inputs, &at))
+        };
+        integrate_ode(
+            spec,
+            self.method,
+            &self.state,
+            (t0, t1),
+            self.steps,
+            out,
+            &mut on_state,
+        )?;
+        for w in written {
+            w.close(out)?;
         }
         Ok(())
     }
@@ -106,6 +127,11 @@ fn names(state: &[Variable]) -> Vec<&str> {
         .collect()
 }
 
+/// Told the step, the time and the state at each time of an integration.
+type OnState<'a> = &'a mut dyn FnMut(usize, f64, &[f64]) -> Result<(), String>;
+
+/// Integrates from `t0` to `t1` in `steps` steps, telling `on_state` the state at each time (step 0 the
+/// initial state).
 fn integrate_ode(
     spec: &Spec,
     method: OdeMethod,
@@ -113,7 +139,8 @@ fn integrate_ode(
     (t0, t1): (f64, f64),
     steps: usize,
     out: &mut Recorder,
-) -> Result<OdeSolution, String> {
+    on_state: OnState<'_>,
+) -> Result<(), String> {
     let (rates, mut y) = system(spec, state, &names(state))?;
     let dt = (t1 - t0) / steps as f64;
     let derivative = |t: f64, y: &[f64]| -> Vec<f64> {
@@ -125,10 +152,7 @@ fn integrate_ode(
     let axpy = |y: &[f64], a: f64, k: &[f64]| -> Vec<f64> {
         y.iter().zip(k).map(|(y, k)| y + a * k).collect()
     };
-    let mut solution = OdeSolution {
-        t: vec![t0],
-        states: vec![y.clone()],
-    };
+    on_state(0, t0, &y)?;
     let positions: Vec<usize> = (0..state.len())
         .filter(|&i| state[i].role == Some(Role::Position))
         .collect();
@@ -172,97 +196,153 @@ fn integrate_ode(
                 t + dt
             ));
         }
-        solution.t.push(t + dt);
-        solution.states.push(y.clone());
-        if step % 1024 == 0 {
+        on_state(step + 1, t + dt, &y)?;
+        if step % 64 == 0 {
             out.progress(0.9 * step as f64 / steps as f64);
         }
     }
-    Ok(solution)
+    Ok(())
 }
 
-fn write_ode_record(
-    spec: &Spec,
-    state: &[Variable],
-    record: &Record,
-    solution: &OdeSolution,
-    out: &mut Recorder,
-) -> Result<(), String> {
-    let vars = names(state);
-    let at = |p: &Program, k: usize| {
-        let mut inputs = vec![solution.t[k]];
-        inputs.extend(&solution.states[k]);
-        p.eval(&spec.inputs(&inputs))
-    };
-    let n = solution.t.len();
-    match record.result_type {
-        ResultType::Solution1D => {
-            let of_source = record.of.as_deref().unwrap_or_default();
-            let of = spec.program(of_source, &vars).map_err(|e| e.0)?;
-            let mut computed: Vec<f64> = (0..n).map(|k| at(&of, k)).collect();
-            let expected = if record.drift {
-                let start = computed[0];
-                computed.iter_mut().for_each(|v| *v -= start);
-                Some(vec![0.0; n])
-            } else {
-                match &record.expected {
-                    Some(e) => {
-                        let e = spec.program(e, &["t"]).map_err(|e| e.0)?;
-                        Some(
-                            solution
-                                .t
-                                .iter()
-                                .map(|&t| e.eval(&spec.inputs(&[t])))
-                                .collect::<Vec<f64>>(),
-                        )
-                    }
-                    None => None,
-                }
-            };
-            let mut fields = vec![
-                ("x", solution.t.clone().into()),
-                ("computed", computed.clone().into()),
-            ];
-            if let Some(e) = expected {
-                out.error(max_error(&computed, &e));
-                fields.push(("expected", e.into()));
-            }
-            out.write(record, fields, of_source)
-        }
-        _ => {
-            let bodies = record.bodies.as_deref().unwrap_or_default();
-            let programs: Vec<(Program, Program)> = bodies
-                .iter()
-                .map(|[x, y]| {
-                    Ok((
-                        spec.program(x, &vars).map_err(|e| e.0)?,
-                        spec.program(y, &vars).map_err(|e| e.0)?,
-                    ))
+/// One record of an ODE, written as the solution is computed: a `Solution1D` of a quantity over t (with the
+/// expected solution, or its drift from the start), or a `PhysicsAnimation` of the bodies at `frames` times
+/// spread over the steps.
+struct Streamed {
+    series: Series,
+    kind: Kind,
+}
+
+enum Kind {
+    Quantity {
+        of: Program,
+        expected: Option<Program>,
+        /// `drift`: the quantity's first value, subtracted from every value (the expected drift is 0).
+        drift: Option<Option<f64>>,
+        max_error: f64,
+    },
+    Bodies {
+        bodies: Vec<(Program, Program)>,
+        /// The steps whose states are frames, in order, and the next one to come.
+        picks: Vec<usize>,
+        next: usize,
+    },
+}
+
+impl Streamed {
+    fn open(
+        spec: &Spec,
+        vars: &[&str],
+        record: &Record,
+        states: usize,
+        out: &mut Recorder,
+    ) -> Result<Self, String> {
+        let program = |source: &str, vars: &[&str]| spec.program(source, vars).map_err(|e| e.0);
+        match record.result_type {
+            ResultType::Solution1D => {
+                let of_source = record.of.as_deref().unwrap_or_default();
+                Ok(Self {
+                    series: out.open(record, Vec::new(), of_source)?,
+                    kind: Kind::Quantity {
+                        of: program(of_source, vars)?,
+                        expected: match (&record.expected, record.drift) {
+                            (Some(e), false) => Some(program(e, &["t"])?),
+                            _ => None,
+                        },
+                        drift: record.drift.then_some(None),
+                        max_error: 0.0,
+                    },
                 })
-                .collect::<Result<_, String>>()?;
-            let frames = record.frames.unwrap_or(200).clamp(2, n);
-            let picks: Vec<usize> = (0..frames).map(|f| f * (n - 1) / (frames - 1)).collect();
-            let mut positions = Vec::with_capacity(frames * bodies.len() * 2);
-            for &k in &picks {
-                for (px, py) in &programs {
-                    positions.push(at(px, k));
-                    positions.push(at(py, k));
-                }
             }
-            let positions = ndarray::Array3::from_shape_vec((frames, bodies.len(), 2), positions)
-                .map_err(|e| e.to_string())?;
-            let t: Vec<f64> = picks.iter().map(|&k| solution.t[k]).collect();
-            out.write(
-                record,
-                vec![("positions", positions.into()), ("t", t.into())],
-                "motion",
-            )
+            _ => {
+                let bodies = record
+                    .bodies
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|[x, y]| Ok((program(x, vars)?, program(y, vars)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let frames = record.frames.unwrap_or(200).clamp(2, states);
+                Ok(Self {
+                    series: out.open(record, Vec::new(), "motion")?,
+                    kind: Kind::Bodies {
+                        bodies,
+                        picks: (0..frames)
+                            .map(|f| f * (states - 1) / (frames - 1))
+                            .collect(),
+                        next: 0,
+                    },
+                })
+            }
         }
     }
-}
 
-/// An ODE's solution: the times and the state at each.
-pub struct OdeSolution {
-    pub t: Vec<f64>,
-    pub states: Vec<Vec<f64>>,
+    /// The state at step `k`: `inputs` are t and the state as the expressions take them, `at` t alone (for
+    /// the expected solution).
+    fn push(&mut self, k: usize, inputs: &[f64], at: &[f64]) -> Result<(), String> {
+        let t = inputs[0];
+        let write = |e: crate::storage::Error| format!("cannot append to the result: {e}");
+        match &mut self.kind {
+            Kind::Quantity {
+                of,
+                expected,
+                drift,
+                max_error,
+            } => {
+                let mut value = of.eval(inputs);
+                let want = match drift {
+                    Some(start) => {
+                        value -= *start.get_or_insert(value);
+                        Some(0.0)
+                    }
+                    None => expected.as_ref().map(|e| e.eval(at)),
+                };
+                let mut row = vec![("x", Row::from(t)), ("computed", Row::from(value))];
+                if let Some(want) = want {
+                    // As `max_error` over the whole solution: a NaN difference is passed over.
+                    *max_error = max_error.max((value - want).abs());
+                    row.push(("expected", Row::from(want)));
+                }
+                self.series.append(row).map_err(write)
+            }
+            Kind::Bodies {
+                bodies,
+                picks,
+                next,
+            } => {
+                if picks.get(*next) != Some(&k) {
+                    return Ok(());
+                }
+                *next += 1;
+                let values: Vec<f64> = bodies
+                    .iter()
+                    .flat_map(|(x, y)| [x.eval(inputs), y.eval(inputs)])
+                    .collect();
+                let frame = Row {
+                    shape: vec![bodies.len(), 2],
+                    values,
+                };
+                self.series
+                    .append([("positions", frame), ("t", Row::from(t))])
+                    .map_err(write)
+            }
+        }
+    }
+
+    /// Closes the result, noting the largest error against the expected solution.
+    fn close(self, out: &mut Recorder) -> Result<(), String> {
+        if let Kind::Quantity {
+            expected,
+            drift,
+            max_error,
+            ..
+        } = &self.kind
+        {
+            if expected.is_some() || drift.is_some() {
+                out.error(*max_error);
+            }
+        }
+        self.series
+            .close()
+            .map_err(|e| format!("cannot close the result: {e}"))
+    }
 }

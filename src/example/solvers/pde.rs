@@ -7,6 +7,7 @@ use crate::example::recorder::Recorder;
 use crate::example::solvers::calculus::cumulative;
 use crate::example::spec::{Heat, HeatMethod, ResultType, Rule, Spec, Wave};
 use crate::key;
+use crate::storage::series::{Row, Series};
 
 impl Solver for Heat {
     fn offered(&self) -> &'static [ResultType] {
@@ -74,8 +75,10 @@ impl Solver for Heat {
         u[last] = 0.0;
         let (dx, dt) = (length / (self.points - 1) as f64, end / self.steps as f64);
         let r = alpha * dt / (dx * dx);
-        let mut rows = vec![u.clone()];
-        let mut times = vec![0.0];
+        // u(x, t) is written a row at a time as it is computed: the field fills in on the run's page.
+        let growing = Growing::open(spec, out, &x)?;
+        growing.row(&x, &u, 0.0)?;
+        let mut rows = 1;
         let every = (self.steps / (self.snapshots - 1)).max(1);
         for step in 1..=self.steps {
             u = match self.method {
@@ -83,11 +86,9 @@ impl Solver for Heat {
                 HeatMethod::Euler => explicit_euler(&u, r),
             };
             // Evenly spaced rows, and always the last self.time.
-            if (step % every == 0 && rows.len() < self.snapshots - 1) || step == self.steps {
-                rows.push(u.clone());
-                times.push(step as f64 * dt);
-            }
-            if step % 256 == 0 {
+            if (step % every == 0 && rows < self.snapshots - 1) || step == self.steps {
+                growing.row(&x, &u, step as f64 * dt)?;
+                rows += 1;
                 out.progress(0.8 * step as f64 / self.steps as f64);
             }
         }
@@ -122,11 +123,11 @@ impl Solver for Heat {
         };
         let expected: Vec<f64> = x.iter().map(|&x| series(x, end)).collect();
         out.error(max_error(&u, &expected));
+        growing.close()?;
         for record in &spec.record {
             match record.result_type {
-                ResultType::Solution2D => {
-                    out.write_field(record, rows.concat(), &x, &times, "u(x, t)")?
-                }
+                // Written as it grew, above.
+                ResultType::Solution2D => {}
                 _ => out.write(
                     record,
                     vec![
@@ -227,11 +228,11 @@ impl Solver for Wave {
         let picks: Vec<usize> = (0..self.frames)
             .map(|f| f * self.steps / (self.frames - 1))
             .collect();
-        let mut history = vec![previous.clone()];
-        let mut times = vec![0.0];
+        // The string and u(x, t) are written a frame at a time as they are computed.
+        let growing = Growing::open(spec, out, &x)?;
+        growing.row(&x, &previous, 0.0)?;
         if picks.contains(&1) {
-            history.push(current.clone());
-            times.push(dt);
+            growing.row(&x, &current, dt)?;
         }
         for step in 2..=self.steps {
             let mut next = vec![0.0; n];
@@ -241,10 +242,8 @@ impl Solver for Wave {
             }
             previous = std::mem::replace(&mut current, next);
             if picks.binary_search(&step).is_ok() {
-                history.push(current.clone());
-                times.push(step as f64 * dt);
-            }
-            if step % 256 == 0 {
+                growing.row(&x, &current, step as f64 * dt)?;
+                // At each frame, so that a streamed example spreads its frames over its time.
                 out.progress(0.8 * step as f64 / self.steps as f64);
             }
         }
@@ -257,31 +256,11 @@ impl Solver for Wave {
             }
             None => None,
         };
+        growing.close()?;
         for record in &spec.record {
             match record.result_type {
-                ResultType::PhysicsAnimation => {
-                    // The string as beads: every grid point up to about 60 of them.
-                    let stride = (n / 60).max(1);
-                    let beads: Vec<usize> = (0..n).step_by(stride).collect();
-                    let mut positions = Vec::with_capacity(history.len() * beads.len() * 2);
-                    for row in &history {
-                        for &i in &beads {
-                            positions.push(x[i]);
-                            positions.push(row[i]);
-                        }
-                    }
-                    let positions =
-                        ndarray::Array3::from_shape_vec((history.len(), beads.len(), 2), positions)
-                            .map_err(|e| e.to_string())?;
-                    out.write(
-                        record,
-                        vec![("positions", positions.into()), ("t", times.clone().into())],
-                        "the string",
-                    )?;
-                }
-                ResultType::Solution2D => {
-                    out.write_field(record, history.concat(), &x, &times, "u(x, t)")?
-                }
+                // Written as they grew, above.
+                ResultType::PhysicsAnimation | ResultType::Solution2D => {}
                 _ => {
                     let mut fields = vec![
                         ("x", x.clone().into()),
@@ -296,6 +275,77 @@ impl Solver for Wave {
         }
         Ok(())
     }
+}
+
+/// The records of a PDE on a line that grow while it runs: each `Solution2D` is u(x, t) taking a row of u
+/// (`values`) and its time (`y`) at each time kept, each `PhysicsAnimation` the string as beads (every grid
+/// point up to about 60 of them) taking a frame.
+struct Growing {
+    fields: Vec<Series>,
+    strings: Vec<Series>,
+    beads: Vec<usize>,
+}
+
+impl Growing {
+    fn open(spec: &Spec, out: &mut Recorder, x: &[f64]) -> Result<Self, String> {
+        let stride = (x.len() / 60).max(1);
+        let mut growing = Self {
+            fields: Vec::new(),
+            strings: Vec::new(),
+            beads: (0..x.len()).step_by(stride).collect(),
+        };
+        for record in &spec.record {
+            match record.result_type {
+                ResultType::Solution2D => growing.fields.push(out.open(
+                    record,
+                    vec![("x", x.to_vec().into())],
+                    "u(x, t)",
+                )?),
+                ResultType::PhysicsAnimation => {
+                    growing
+                        .strings
+                        .push(out.open(record, Vec::new(), "the string")?)
+                }
+                _ => {}
+            }
+        }
+        Ok(growing)
+    }
+
+    /// u over the grid `x` at time `t`.
+    fn row(&self, x: &[f64], u: &[f64], t: f64) -> Result<(), String> {
+        for field in &self.fields {
+            field
+                .append([("values", Row::from(u)), ("y", Row::from(t))])
+                .map_err(appending)?;
+        }
+        if !self.strings.is_empty() {
+            let frame = Row {
+                shape: vec![self.beads.len(), 2],
+                values: self.beads.iter().flat_map(|&i| [x[i], u[i]]).collect(),
+            };
+            for string in &self.strings {
+                string
+                    .append([("positions", frame.clone()), ("t", Row::from(t))])
+                    .map_err(appending)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn close(self) -> Result<(), String> {
+        self.fields
+            .into_iter()
+            .chain(self.strings)
+            .try_for_each(|s| {
+                s.close()
+                    .map_err(|e| format!("cannot close the result: {e}"))
+            })
+    }
+}
+
+fn appending(e: crate::storage::Error) -> String {
+    format!("cannot append to the result: {e}")
 }
 
 fn positive(spec: &Spec, s: &crate::example::spec::Scalar, name: &str) -> Result<f64, Fault> {

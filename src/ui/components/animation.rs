@@ -13,7 +13,14 @@ use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::{Downloads, ExportLinks};
 
 #[component]
-pub fn AnimationPlot(id: ResultId, downloads: Downloads) -> impl IntoView {
+pub fn AnimationPlot(
+    id: ResultId,
+    downloads: Downloads,
+    /// Whether the result grows: the player then takes new frames as they are written, and shows the newest
+    /// while it is paused on the last one.
+    #[prop(optional)]
+    growing: bool,
+) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let player = Player {
         frame: RwSignal::new(0),
@@ -25,7 +32,7 @@ pub fn AnimationPlot(id: ResultId, downloads: Downloads) -> impl IntoView {
         error: RwSignal::new(None),
         readout: RwSignal::new(None),
     };
-    let pointer = Pointer::start(id, canvas, use_canvas_size(canvas), player);
+    let pointer = Pointer::start(id, growing, canvas, use_canvas_size(canvas), player);
     // The read-out names what lies under the pointer in the frame shown (it does not follow a playing frame).
     let on_move = move |event: leptos::ev::MouseEvent| {
         player
@@ -51,6 +58,7 @@ pub fn AnimationPlot(id: ResultId, downloads: Downloads) -> impl IntoView {
                 height=440
                 data-drawn=move || drawn.get().to_string()
                 data-frame=move || frame.get().to_string()
+                data-frames=move || count.get().to_string()
                 on:mousemove=on_move
                 on:mouseleave=move |_| readout.set(None)
             ></canvas>
@@ -162,9 +170,11 @@ mod browser {
             animation.readout(frame, x, y)
         }
 
-        /// Fetches the frames (reduced to the canvas on the server), then draws the frame the player shows.
+        /// Fetches the frames (reduced to the canvas on the server; a growing result's new frames as they are
+        /// written, `growth`), then draws the frame the player shows.
         pub fn start(
             id: ResultId,
+            growing: bool,
             canvas: NodeRef<Canvas>,
             size: ReadSignal<Option<CanvasSize>>,
             player: Player,
@@ -180,34 +190,46 @@ mod browser {
                     columns.set(wanted);
                 }
             });
-            let data = LocalResource::new(move || {
-                let columns = columns.get();
-                async move {
-                    match columns {
-                        Some(c) => Some(
-                            crate::ui::server_fns::result_view(id.to_string(), c, None, None).await,
-                        ),
-                        None => None,
-                    }
-                }
-            });
+            let inputs = crate::ui::components::growth::FeedInputs {
+                columns,
+                view: RwSignal::new(None),
+                follow: RwSignal::new(false),
+                time: Signal::derive(|| None),
+            };
+            let data = crate::ui::components::growth::feed(id, growing, inputs).data;
             let loaded: RwSignal<Option<(Arc<Animation>, Arc<Display>)>> = RwSignal::new(None);
+            let ticking = StoredValue::new(false);
 
             Effect::new(move |_| {
-                let Some(Some(result)) = data.get() else {
-                    return;
-                };
-                let parsed = result.map_err(|e| e.to_string()).and_then(|view| {
-                    Animation::from_view(&view)
-                        .map(|a| (a, Display::from_json(&view.payload.display_json)))
+                let parsed = data.with(|d| match d {
+                    None => None,
+                    Some(Err(e)) => Some(Err(e.clone())),
+                    Some(Ok(view)) => Some(
+                        Animation::from_view(view)
+                            .map(|a| (a, Display::from_json(&view.payload.display_json))),
+                    ),
                 });
                 match parsed {
-                    Ok((animation, display)) => {
+                    None => {}
+                    Some(Ok((animation, display))) => {
+                        // Paused on the last frame of a growing animation: stay on the last one as frames
+                        // arrive.
+                        let before = player.count.get_untracked();
+                        let at_end = player.frame.get_untracked() + 1 >= before;
                         player.count.set(animation.count);
-                        tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
+                        if growing && at_end && !player.playing.get_untracked() && before > 0 {
+                            player.frame.set(animation.count.saturating_sub(1));
+                        }
+                        if !ticking.get_value() {
+                            ticking.set_value(true);
+                            tick_every(Duration::from_secs_f64(1.0 / animation.fps), player);
+                        }
+                        player.error.set(None);
                         loaded.set(Some((Arc::new(animation), Arc::new(display))));
                     }
-                    Err(e) => player.error.set(Some(e)),
+                    // A growing animation opened before its first frame: only early.
+                    Some(Err(_)) if growing && player.count.get_untracked() == 0 => {}
+                    Some(Err(e)) => player.error.set(Some(e)),
                 }
             });
 
@@ -279,6 +301,7 @@ mod inert {
     impl Pointer {
         pub fn start(
             _id: ResultId,
+            _growing: bool,
             _canvas: NodeRef<Canvas>,
             _size: ReadSignal<Option<CanvasSize>>,
             _player: Player,

@@ -20,7 +20,8 @@ pub fn ResultCard(summary: ResultSummary) -> impl IntoView {
     let body = match (&summary.problem, &summary.result_type) {
         (Some(problem), _) => view! { <p class="problem">{problem.clone()}</p> }.into_any(),
         (None, ResultType::PhysicsAnimation) => {
-            view! { <AnimationPlot id=summary.id downloads /> }.into_any()
+            let growing = summary.growing.is_some();
+            view! { <AnimationPlot id=summary.id downloads growing /> }.into_any()
         }
         (None, t) if has_plot(t) => {
             let growing = summary.growing.is_some();
