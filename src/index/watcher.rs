@@ -303,11 +303,27 @@ async fn follow_journal(index: Arc<Index>, interval: Duration) {
         // Announcements older than the farthest look will not be listed again: forget them.
         let forget = crate::storage::journal_key(now.checked_sub(LOOK_BACK * 2).unwrap_or(now));
         seen.retain(|key| *key >= forget);
-        let runs: BTreeSet<_> = announced
-            .into_iter()
-            .filter(|(key, _)| seen.insert(key.clone()))
-            .map(|(_, run)| run)
-            .collect();
+        // A chunk's announcement is published as the append it is, without reading the run again; the
+        // highest chunk of each result, once.
+        let mut runs = BTreeSet::new();
+        let mut chunks = std::collections::BTreeMap::new();
+        for (key, run) in announced {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            match crate::storage::chunk_of_announcement(&key) {
+                Some((result, seq)) => {
+                    let highest = chunks.entry(result).or_insert((run, seq));
+                    highest.1 = highest.1.max(seq);
+                }
+                None => {
+                    runs.insert(run);
+                }
+            }
+        }
+        for (result, (run, seq)) in chunks {
+            index.result_grew(run, result, seq + 1);
+        }
         if !runs.is_empty() {
             let reader = index.clone();
             let runs: Vec<_> = runs.into_iter().collect();

@@ -197,7 +197,7 @@ impl AsgardStorage {
         // A bucket's monitors learn of it from the journal; a directory's from the new file.
         if self.is_bucket() {
             if let Ok(record) = self.read_result(id) {
-                self.announce(record.run_id)?;
+                self.announce_chunk(record.run_id, id, seq)?;
             }
         }
         // The append is done; a fold that fails leaves the chunks to be read one by one.
@@ -346,6 +346,21 @@ impl AsgardStorage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunk_announcements_name_their_result_and_chunk_and_others_do_not() {
+        use super::super::chunk_of_announcement;
+        let (id, run) = (ResultId(uuid::Uuid::new_v4()), uuid::Uuid::new_v4());
+        let key = format!("journal/0001733000000000-{run}-0a1b2c3d-chunk-{id}-00000007");
+        assert_eq!(chunk_of_announcement(&key), Some((id, 7)));
+        for other in [
+            format!("journal/0001733000000000-{run}-0a1b2c3d"),
+            format!("journal/0001733000000000-{run}-0a1b2c3d-chunk-{id}-7"),
+            format!("journal/0001733000000000-{run}-0a1b2c3d-chunk-nothing-00000007"),
+        ] {
+            assert_eq!(chunk_of_announcement(&other), None, "{other}");
+        }
+    }
 
     #[test]
     fn chunk_names_are_read_back_and_nothing_else_is_a_chunk() {

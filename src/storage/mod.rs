@@ -30,8 +30,8 @@ pub use format::{
 pub use fs::Stamp;
 pub use npy::NpyArray;
 pub use read::{
-    journal_key, payload_to_json, run_id_from_file_name, summarize, timestamp_key, Listed,
-    MAX_NAME_CHARS,
+    chunk_of_announcement, journal_key, payload_to_json, run_id_from_file_name, summarize,
+    timestamp_key, Listed, MAX_NAME_CHARS,
 };
 pub use views::MAX_VIEW_NAME_CHARS;
 

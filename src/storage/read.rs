@@ -77,7 +77,8 @@ impl AsgardStorage {
     }
 
     /// The runs announced in a bucket's journal at or after `since` (by their writers' clocks), with the key of
-    /// each announcement, in key order (which is time order); none for a directory, which has no journal.
+    /// each announcement, in key order (which is time order); none for a directory, which has no journal. An
+    /// announcement of a chunk says which ([`chunk_of_announcement`]).
     pub fn journal_since(&self, since: std::time::SystemTime) -> Result<Vec<(String, RunId)>> {
         let Place::Bucket(bucket) = &self.place else {
             return Ok(Vec::new());
@@ -590,6 +591,17 @@ pub fn timestamp_key(timestamp: &str) -> i64 {
 
 fn rfc3339(time: std::time::SystemTime) -> String {
     chrono::DateTime::<chrono::Utc>::from(time).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The growing result and chunk an announcement (a journal key) tells of, if it tells of one:
+/// `…-{nonce}-chunk-{result}-{seq}`.
+pub fn chunk_of_announcement(key: &str) -> Option<(ResultId, u64)> {
+    let (_, rest) = key.rsplit_once("-chunk-")?;
+    let (result, seq) = rest.rsplit_once('-')?;
+    if seq.len() < 8 || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((result.parse().ok()?, seq.parse().ok()?))
 }
 
 /// The key of the journal's announcements made at `time` sort right after this one.

@@ -117,12 +117,23 @@ impl AsgardStorage {
     /// written after the change it announces, that a monitor finds with one listing from where it last looked
     /// (docs/object-storage.md). A directory's monitors watch its files instead.
     pub(super) fn announce(&self, run: RunId) -> Result<()> {
+        self.announce_with(run, "")
+    }
+
+    /// [`Self::announce`] of chunk `seq` of the growing result `result` of `run`: the announcement's name ends
+    /// in `-chunk-{result}-{seq}`, so that a monitor publishes the append without reading anything (older
+    /// monitors read the key's run only, and read the run again).
+    pub(super) fn announce_chunk(&self, run: RunId, result: ResultId, seq: u64) -> Result<()> {
+        self.announce_with(run, &format!("-chunk-{result}-{seq:08}"))
+    }
+
+    fn announce_with(&self, run: RunId, suffix: &str) -> Result<()> {
         if !self.is_bucket() {
             return Ok(());
         }
         let micros = chrono::Utc::now().timestamp_micros().max(0);
         let nonce = Uuid::new_v4().as_u128() as u32;
-        let rel = PathBuf::from(format!("{JOURNAL}/{micros:016}-{run}-{nonce:08x}"));
+        let rel = PathBuf::from(format!("{JOURNAL}/{micros:016}-{run}-{nonce:08x}{suffix}"));
         self.write_bytes(&rel, Vec::new(), Put::Create).map(drop)
     }
 

@@ -699,3 +699,79 @@ fn examples_stream_their_time_integrations_and_animations() {
         }
     }
 }
+
+/// In a bucket, each chunk is announced in the journal with the result and its number: a monitor following the
+/// journal publishes `result_appended` for each, in order, without reading the run again for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bucket_monitor_publishes_each_append_from_the_journal() {
+    use asgard::index::{supervise, StorageWatcher};
+    use object_store::memory::InMemory;
+    let store: Arc<dyn object_store::ObjectStore> = Arc::new(InMemory::new());
+    let writer = crate::bucket::bucket_storage(&store, "live");
+    let run = writer.create_run("appending", None, None).unwrap();
+    let monitor = crate::bucket::bucket_storage(&store, "live");
+    let index = tokio::task::spawn_blocking({
+        let monitor = monitor.clone();
+        move || Index::build(monitor).unwrap()
+    })
+    .await
+    .unwrap();
+    let interval = Duration::from_millis(50);
+    let follower = tokio::spawn(supervise(
+        index.clone(),
+        WatchMode::Poll(interval),
+        StorageWatcher::Journal(interval),
+    ));
+    let mut events = index.subscribe();
+    let id = tokio::task::spawn_blocking({
+        let writer = writer.clone();
+        move || {
+            writer
+                .open_growing(run.id, ResultType::OptimizationResult, [], json!({}))
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let mut appended = Vec::new();
+    for seq in 0..5u64 {
+        let writer = writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let loss = asgard::model::NumArray {
+                shape: vec![2],
+                dtype: "<f8".into(),
+                values: vec![seq as f64, seq as f64 + 0.5],
+            };
+            writer
+                .append_chunk(id, seq, vec![("loss".into(), loss)])
+                .unwrap();
+        })
+        .await
+        .unwrap();
+        // Each chunk's event, within a few intervals.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let event = tokio::time::timeout_at(deadline, events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no event for chunk {seq}: {appended:?}"))
+                .unwrap()
+                .1;
+            if let StorageEvent::ResultAppended {
+                run_id,
+                result_id,
+                chunks,
+            } = event
+            {
+                assert_eq!((run_id, result_id), (run.id, id));
+                appended.push(chunks);
+                if chunks == seq + 1 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(appended, vec![1, 2, 3, 4, 5]);
+    let rows = monitor.read_rows(id, 0).unwrap();
+    assert_eq!(rows.len(), 10);
+    follower.abort();
+}

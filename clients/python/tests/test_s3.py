@@ -155,3 +155,22 @@ def test_without_obstore_the_message_says_what_to_install(moto, monkeypatch):
     monkeypatch.setitem(sys.modules, "obstore", None)
     with pytest.raises(ImportError, match=r'pip install "asgard-storage\[s3\]"'):
         AsgardStorage("s3://anything/p")
+
+
+def test_a_growing_result_on_s3_announces_each_chunk_and_reads_the_same_in_rust(moto):
+    bucket(moto, "grow-bucket")
+    storage = AsgardStorage("s3://grow-bucket/live")
+    run = storage.create_run("growing on s3")
+    series = storage.open_result(run.id, "OptimizationResult")
+    for step in range(3):
+        series.append(step=step, loss=1.0 / (1 + step))
+        series.flush()
+    # Each chunk announced with its result and number: a monitor publishes the append from the key alone.
+    keys = storage._bucket.list("journal/")
+    chunks = sorted(k.rsplit("-chunk-", 1)[1] for k in keys if "-chunk-" in k)
+    assert chunks == [f"{series.id}-{seq:08d}" for seq in range(3)], keys
+    # Rust reads the open result as far as it was written, then closed.
+    dumped = rust_dump("s3://grow-bucket/live")["results"][series.id]
+    assert dumped["data"]["loss"]["values"] == [1.0, 0.5, 1.0 / 3]
+    series.close()
+    assert rust_dump("s3://grow-bucket/live")["results"][series.id]["data"]["step"]["values"] == [0, 1, 2]

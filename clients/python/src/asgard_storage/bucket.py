@@ -135,12 +135,14 @@ class Bucket:
                 time.sleep(base + random.uniform(0, base))
         raise OSError(f"{key}: another writer changed it at the same time, {CAS_ATTEMPTS} times in a row; not changed")
 
-    def announce(self, run_id: str) -> None:
+    def announce(self, run_id: str, chunk: "Optional[Tuple[str, int]]" = None) -> None:
         """Tells monitors that a run changed: an empty ``journal/{micros}-{run}-{nonce}``, written after the
-        change (docs/storage-format.md, "In a bucket")."""
+        change (docs/storage-format.md, "In a bucket"); for chunk ``seq`` of a growing result ``chunk =
+        (result_id, seq)``, ``…-{nonce}-chunk-{result}-{seq:08}``, which a monitor publishes as the append."""
         micros = time.time_ns() // 1000
         nonce = uuid.uuid4().hex[:8]
+        suffix = f"-chunk-{chunk[0]}-{chunk[1]:08d}" if chunk else ""
         try:
-            self.put(f"journal/{micros:016d}-{run_id}-{nonce}", b"", mode="create")
+            self.put(f"journal/{micros:016d}-{run_id}-{nonce}{suffix}", b"", mode="create")
         except Exists:
             pass

@@ -763,7 +763,7 @@ class AsgardStorage:
             raise
         if self._bucket:
             record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
-            self._announce(record["run_id"])
+            self._bucket.announce(record["run_id"], chunk=(result_id, seq))
         # The append is done; a fold that fails leaves the chunks to be read one by one.
         try:
             folds.fold_after(self, result_id, seq)
