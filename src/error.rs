@@ -27,6 +27,9 @@ pub enum AppError {
     /// A sound file holds what the monitor does not read (complex numbers, text): 422.
     #[error("{0}")]
     Unsupported(String),
+    /// A growing result asked for before its writer appended anything: nothing is wrong, only early: 409.
+    #[error("{0}")]
+    NoRowsYet(String),
     /// Anything else; the details are in the server log: 500.
     #[error("internal server error (see the server log)")]
     Internal,
@@ -59,6 +62,7 @@ mod ssr {
                 Self::BadRequest(_) | Self::BadQuery { .. } => StatusCode::BAD_REQUEST,
                 Self::NotFound(_) => StatusCode::NOT_FOUND,
                 Self::Unsupported(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                Self::NoRowsYet(_) => StatusCode::CONFLICT,
                 Self::Damaged(_) | Self::Internal | Self::Transport(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

@@ -61,9 +61,11 @@ fn steps_held(data: &PlotData) -> usize {
 async fn view(addr: SocketAddr, id: ResultId) -> anyhow::Result<(Option<PlotData>, usize)> {
     let body = json!({"id": id.to_string(), "columns": 1152, "view": null, "time_index": null});
     let r = request(addr, "POST", "/_fn/result_view", Some(&body.to_string())).await?;
-    if r.status != 200 {
+    // 409: the result has no rows yet.
+    if r.status == 409 {
         return Ok((None, r.body.len()));
     }
+    anyhow::ensure!(r.status == 200, "result_view answered {}", r.status);
     Ok((Some(postcard::from_bytes(&r.body)?), r.body.len()))
 }
 

@@ -114,6 +114,11 @@ impl ViewCache {
             .map_err(AppError::Damaged);
         };
         let grown = self.grown(storage, id, stamp)?;
+        if let Some((_, 0)) = grown {
+            return Err(AppError::NoRowsYet(format!(
+                "result {id} is growing and has no rows yet: its plot waits for the first"
+            )));
+        }
         let reduce = || -> Result<PlotData, AppError> {
             let payload = match &grown {
                 Some((payload, _)) => ResultPayload::clone(payload),

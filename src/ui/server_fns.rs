@@ -230,12 +230,14 @@ pub async fn result_view(
     let id = id.parse()?;
     let state = ssr::state()?;
     let columns = columns.clamp(16, 4096) as usize;
-    tokio::task::spawn_blocking(move || {
-        state
-            .views
-            .view(state.index.storage(), id, columns, view, time_index)
-    })
-    .await?
+    ssr::with_status(
+        tokio::task::spawn_blocking(move || {
+            state
+                .views
+                .view(state.index.storage(), id, columns, view, time_index)
+        })
+        .await?,
+    )
 }
 
 /// A zoomed plot of a growing result that follows its newest points: the view `width` wide on the x axis that
@@ -250,12 +252,14 @@ pub async fn result_follow(
     let id = id.parse()?;
     let state = ssr::state()?;
     let columns = columns.clamp(16, 4096) as usize;
-    tokio::task::spawn_blocking(move || {
-        state
-            .views
-            .following(state.index.storage(), id, columns, width, time_index)
-    })
-    .await?
+    ssr::with_status(
+        tokio::task::spawn_blocking(move || {
+            state
+                .views
+                .following(state.index.storage(), id, columns, width, time_index)
+        })
+        .await?,
+    )
 }
 
 /// What a plot of a growing result lacks (docs/storage-format.md, "Growing results"): `held` is how many rows of
@@ -271,19 +275,21 @@ pub async fn result_rows(
     let id = id.parse()?;
     let state = ssr::state()?;
     let columns = columns.clamp(16, 4096) as usize;
-    tokio::task::spawn_blocking(move || {
-        let whole = state
-            .views
-            .view(state.index.storage(), id, columns, None, time_index)?;
-        Ok(match whole.rows_after(&held) {
-            Some(fields) => ViewUpdate::Rows {
-                fields,
-                non_finite: whole.non_finite,
-            },
-            None => ViewUpdate::Whole(Box::new(whole)),
+    ssr::with_status(
+        tokio::task::spawn_blocking(move || {
+            let whole = state
+                .views
+                .view(state.index.storage(), id, columns, None, time_index)?;
+            Ok(match whole.rows_after(&held) {
+                Some(fields) => ViewUpdate::Rows {
+                    fields,
+                    non_finite: whole.non_finite,
+                },
+                None => ViewUpdate::Whole(Box::new(whole)),
+            })
         })
-    })
-    .await?
+        .await?,
+    )
 }
 
 /// Deletes a run, its results and their files.
@@ -308,6 +314,15 @@ mod ssr {
 
     use crate::error::AppError;
     use crate::server::AppState;
+
+    /// The answer, with the error's own status when it is one (a server function answers 500 otherwise): a
+    /// growing result without rows is 409, a missing one 404.
+    pub fn with_status<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(e), Some(response)) = (&answer, use_context::<leptos_axum::ResponseOptions>()) {
+            response.set_status(e.status());
+        }
+        answer
+    }
 
     pub fn state() -> Result<AppState, AppError> {
         use_context::<AppState>().ok_or_else(|| {

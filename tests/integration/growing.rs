@@ -775,3 +775,45 @@ async fn a_bucket_monitor_publishes_each_append_from_the_journal() {
     assert_eq!(rows.len(), 10);
     follower.abort();
 }
+
+/// A plot of a growing result asked for before its first row is told so (409, "no rows yet"), not a server
+/// fault; once rows are appended, the same request draws them.
+#[tokio::test]
+async fn a_view_before_the_first_row_says_it_waits() {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("early", None, None).unwrap();
+    let id = storage
+        .open_growing(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap();
+    let app = asgard::server::router(crate::support::app_state(&storage));
+    let view = || async {
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/_fn/result_view")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                json!({"id": id.to_string(), "columns": 800, "view": null, "time_index": null})
+                    .to_string(),
+            ))
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    let (status, body) = view().await;
+    assert_eq!(status, axum::http::StatusCode::CONFLICT, "{body}");
+    assert!(body.contains("has no rows yet"), "{body}");
+    let loss = asgard::model::NumArray {
+        shape: vec![3],
+        dtype: "<f8".into(),
+        values: vec![3.0, 2.0, 1.0],
+    };
+    storage
+        .append_chunk(id, 0, vec![("loss".into(), loss)])
+        .unwrap();
+    let (status, body) = view().await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+}
