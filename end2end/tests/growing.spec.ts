@@ -1,6 +1,6 @@
 // Growing results: a computation in another process appends to a result while a page watches it grow, and
 // sets its run's progress, which the run list shows.
-import { expect, test, type Page, type Request } from "@playwright/test";
+import { expect, test, type Locator, type Page, type Request } from "@playwright/test";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
@@ -281,3 +281,55 @@ test("an animation takes its new frames as they are written, and stays on the ne
   await expect(card.locator(".problem")).toHaveCount(0);
   await expectNotReloaded(page);
 });
+
+for (const width of [1280, 800]) {
+  test(`a running computation's progress, growth badge and follow choice fit the window at ${width} px`, async ({ page }) => {
+    const errors: string[] = [];
+    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+    page.on("pageerror", (e) => errors.push(`page: ${e.message}`));
+    await page.setViewportSize({ width, height: 900 });
+    // A long-named running run, part way, with a growing loss that has rows.
+    const run = writeRun({ name: `a long running optimisation ${"of many parameters ".repeat(12)}` });
+    const result = randomUUID();
+    const now = new Date().toISOString();
+    writeAtomic(path.join(storage(), "results", `${result}.json`), {
+      id: result, run_id: run, result_type: "OptimizationResult", timestamp: now, data: {},
+      display: { title: "loss, still falling" }, growing: { open: true, opened: now },
+    });
+    writeAtomic(path.join(storage(), "files", `${result}_chunk-00000000.json`), {
+      result_id: result, seq: 0, timestamp: now, rows: 200, data: { loss: Array.from({ length: 200 }, (_, i) => 1 / (1 + i)) },
+    });
+    writeAtomic(path.join(storage(), "runs", `${run}.json`), {
+      ...readRun(run), results: [result], status: "running",
+      progress: { fraction: 0.42, message: "step 4,200 of 10,000 — a long message that must wrap or be cut", at: now },
+    });
+    await openLive(page, "/");
+    const bar = runRow(page, run).getByTestId("progress");
+    await expect(bar).toBeVisible();
+    const inside = async (part: Locator) => {
+      const box = (await part.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(width);
+    };
+    await inside(bar);
+    await inside(runRow(page, run).locator(".status"));
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+
+    await page.goto(`/run/${run}`);
+    const card = resultCard(page, result);
+    const canvas = card.locator("canvas");
+    await expect(canvas).toHaveAttribute("data-drawn", "true");
+    await inside(card.getByTestId("growth"));
+    // Zoomed: the follow choice shows, inside the window.
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.4, { steps: 4 });
+    await page.mouse.up();
+    const follow = card.locator("label", { has: page.locator("input.follow-tail") });
+    await expect(follow).toBeVisible();
+    await inside(follow);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    expect(errors).toEqual([]);
+  });
+}

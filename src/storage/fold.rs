@@ -258,37 +258,57 @@ impl AsgardStorage {
             return Ok(false);
         }
         let stem = format!("{id}_fold{level}-{start:08}");
+        let rel = PathBuf::from("files").join(fold_file(id, level, start));
+        self.write_piece(
+            &rel,
+            rows.fields,
+            |name| format!("{stem}_{name}.npy"),
+            |data| {
+                Self::json_bytes(&FoldRecord {
+                    result_id: id,
+                    level,
+                    start,
+                    end,
+                    chunk_rows,
+                    timestamp: now_rfc3339(),
+                    data,
+                })
+            },
+        )?;
+        Ok(true)
+    }
+
+    /// Writes a chunk or a fold: each field's array file (named by `file`, when the field is over the inline
+    /// threshold), then the record `rel` made by `record` from the fields' values, each created once. When a
+    /// write fails, the array files written before it are removed: nothing names them.
+    pub(super) fn write_piece(
+        &self,
+        rel: &std::path::Path,
+        fields: Vec<(String, NumArray)>,
+        file: impl Fn(&str) -> String,
+        record: impl FnOnce(Map<String, Value>) -> Vec<u8>,
+    ) -> Result<()> {
         let mut data = Map::new();
         let mut written = Vec::new();
-        for (name, array) in rows.fields {
-            let stored = self.stored_rows(&name, array, format!("{stem}_{name}.npy"), Put::Create);
-            match stored {
+        let undo = |written: &[PathBuf]| written.iter().for_each(|rel| drop(self.remove(rel)));
+        for (name, array) in fields {
+            match self.stored_rows(&name, array, file(&name), Put::Create) {
                 Ok((value, file)) => {
                     written.extend(file);
                     data.insert(name, value);
                 }
                 Err(e) => {
-                    written.iter().for_each(|rel| drop(self.remove(rel)));
+                    undo(&written);
                     return Err(e);
                 }
             }
         }
-        let fold = FoldRecord {
-            result_id: id,
-            level,
-            start,
-            end,
-            chunk_rows,
-            timestamp: now_rfc3339(),
-            data,
-        };
-        let rel = PathBuf::from("files").join(fold_file(id, level, start));
-        let bytes = Self::json_bytes(&fold);
-        if let Err(e) = self.write_new(&rel, |w| w.write_all(&bytes)) {
-            written.iter().for_each(|rel| drop(self.remove(rel)));
+        let bytes = record(data);
+        if let Err(e) = self.write_new(rel, |w| w.write_all(&bytes)) {
+            undo(&written);
             return Err(e);
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Removes the pieces one level down that the fold of `level` at `start` holds, if that fold exists.

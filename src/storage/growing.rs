@@ -165,35 +165,24 @@ impl AsgardStorage {
                 a.shape
             )));
         }
-        let mut data = Map::new();
-        let mut written: Vec<PathBuf> = Vec::new();
-        for (name, array) in fields {
-            super::write::check_field_name(&name)?;
-            let file = format!("{id}_{name}-{seq:08}.npy");
-            match self.stored_rows(&name, array, file, Put::Create) {
-                Ok((value, file)) => {
-                    written.extend(file);
-                    data.insert(name, value);
-                }
-                Err(e) => {
-                    written.iter().for_each(|rel| drop(self.remove(rel)));
-                    return Err(e);
-                }
-            }
+        for (name, _) in &fields {
+            super::write::check_field_name(name)?;
         }
-        let chunk = ChunkRecord {
-            result_id: id,
-            seq,
-            timestamp: now_rfc3339(),
-            rows,
-            data,
-        };
         let rel = PathBuf::from("files").join(chunk_file(id, seq));
-        let bytes = Self::json_bytes(&chunk);
-        if let Err(e) = self.write_new(&rel, |w| w.write_all(&bytes)) {
-            written.iter().for_each(|rel| drop(self.remove(rel)));
-            return Err(e);
-        }
+        self.write_piece(
+            &rel,
+            fields,
+            |name| format!("{id}_{name}-{seq:08}.npy"),
+            |data| {
+                Self::json_bytes(&ChunkRecord {
+                    result_id: id,
+                    seq,
+                    timestamp: now_rfc3339(),
+                    rows,
+                    data,
+                })
+            },
+        )?;
         // A bucket's monitors learn of it from the journal; a directory's from the new file.
         if self.is_bucket() {
             if let Ok(record) = self.read_result(id) {

@@ -181,7 +181,7 @@ def fold_after(storage: "AsgardStorage", result_id: str, seq: int) -> None:
 
 
 def _write_fold(storage: "AsgardStorage", result_id: str, level: int, start: int) -> bool:
-    from .storage import _json_safe, _storable, now_rfc3339
+    from .storage import now_rfc3339
 
     if _fold(storage, result_id, level, start) is not None:
         return True
@@ -191,19 +191,9 @@ def _write_fold(storage: "AsgardStorage", result_id: str, level: int, start: int
     if rows.next != end or any(a.shape[0] != total for a in rows.fields.values()):
         return False
     stem = f"{result_id}_fold{level}-{start:08d}"
-    data: Dict[str, Any] = {}
-    written: List[str] = []
-    try:
-        for name, array in rows.fields.items():
-            array = _storable(np.asarray(array))
-            if array.size > storage.inline_threshold:
-                file = f"{stem}_{name}.npy"
-                storage._write_array(f"files/{file}", array)
-                written.append(f"files/{file}")
-                data[name] = {"$npy": file, "shape": list(array.shape), "dtype": array.dtype.str}
-            else:
-                data[name] = _json_safe(array.tolist())
-        fold = {
+
+    def record(data: Dict[str, Any]) -> Dict[str, Any]:
+        return {
             "result_id": result_id,
             "level": level,
             "start": start,
@@ -212,7 +202,30 @@ def _write_fold(storage: "AsgardStorage", result_id: str, level: int, start: int
             "timestamp": now_rfc3339(),
             "data": data,
         }
-        storage._write_record(fold_path(result_id, level, start), fold, create=True)
+
+    write_piece(storage, fold_path(result_id, level, start), rows.fields, lambda name: f"{stem}_{name}.npy", record)
+    return True
+
+
+def write_piece(storage: "AsgardStorage", rel: str, fields: Dict[str, np.ndarray], file_of, record_of) -> None:
+    """Writes a chunk or a fold: each field's array file (``file_of(name)``, when the field is over the inline
+    threshold), then the record ``rel`` that ``record_of(data)`` makes, each created once. When a write fails,
+    the array files written before it are removed: nothing names them."""
+    from .storage import _json_safe, _storable
+
+    data: Dict[str, Any] = {}
+    written: List[str] = []
+    try:
+        for name, array in fields.items():
+            array = _storable(np.asarray(array))
+            if array.size > storage.inline_threshold:
+                file = file_of(name)
+                storage._write_array(f"files/{file}", array)
+                written.append(f"files/{file}")
+                data[name] = {"$npy": file, "shape": list(array.shape), "dtype": array.dtype.str}
+            else:
+                data[name] = _json_safe(array.tolist())
+        storage._write_record(rel, record_of(data), create=True)
     except BaseException:
         for rel in written:
             try:
@@ -220,7 +233,6 @@ def _write_fold(storage: "AsgardStorage", result_id: str, level: int, start: int
             except Exception:
                 pass
         raise
-    return True
 
 
 def _remove_folded(storage: "AsgardStorage", result_id: str, level: int, start: int) -> None:

@@ -734,36 +734,22 @@ class AsgardStorage:
         counts = {name: int(a.shape[0]) for name, a in rows.items()}
         if len(set(counts.values())) > 1:
             raise InvalidData(f"every field of one append needs the same number of rows, found {counts}")
-        data: Dict[str, Any] = {}
-        written: List[str] = []
-        try:
-            for name, array in rows.items():
-                array = _storable(np.asarray(array))
-                if array.size > self.inline_threshold:
-                    file = f"{result_id}_{name}-{seq:08d}.npy"
-                    self._write_array(f"files/{file}", array)
-                    written.append(f"files/{file}")
-                    data[name] = {"$npy": file, "shape": list(array.shape), "dtype": array.dtype.str}
-                else:
-                    data[name] = _json_safe(array.tolist())
-            chunk = {
+
+        def record(data: Dict[str, Any]) -> Dict[str, Any]:
+            return {
                 "result_id": result_id,
                 "seq": seq,
                 "timestamp": now_rfc3339(),
                 "rows": next(iter(counts.values()), 0),
                 "data": data,
             }
-            self._write_record(folds.chunk_path(result_id, seq), chunk, create=True)
-        except BaseException:
-            for rel in written:
-                try:
-                    self._delete(rel)
-                except Exception:
-                    pass
-            raise
+
+        folds.write_piece(
+            self, folds.chunk_path(result_id, seq), rows, lambda name: f"{result_id}_{name}-{seq:08d}.npy", record
+        )
         if self._bucket:
-            record = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
-            self._bucket.announce(record["run_id"], chunk=(result_id, seq))
+            result = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
+            self._bucket.announce(result["run_id"], chunk=(result_id, seq))
         # The append is done; a fold that fails leaves the chunks to be read one by one.
         try:
             folds.fold_after(self, result_id, seq)
