@@ -145,8 +145,29 @@ impl AsgardStorage {
     /// Writes chunk `seq` of an open result: the rows of each field (every array's first axis is the rows, the
     /// same count in all of them). Arrays over the inline threshold go to their own files first; the chunk's
     /// file, written last and created once, makes them part of the result. Chunks are numbered 0, 1, 2 …; a
-    /// reader stops at the first missing one, so they must be written in order.
+    /// reader stops at the first missing one, so they must be written in order. Then the folds the chunk
+    /// completes ([`super::fold`]).
     pub fn append_chunk(
+        &self,
+        id: ResultId,
+        seq: u64,
+        fields: Vec<(String, NumArray)>,
+    ) -> Result<()> {
+        self.write_chunk(id, seq, fields)?;
+        self.fold_chunks(id, seq);
+        Ok(())
+    }
+
+    /// The folds chunk `seq` completes, if any; a fold that fails is logged and leaves the chunks to be read one
+    /// by one. [`super::series::Series`] calls it from its thread, so that an append never waits for a fold.
+    pub(super) fn fold_chunks(&self, id: ResultId, seq: u64) {
+        if let Err(e) = self.fold_after(id, seq) {
+            tracing::warn!(result = %id, error = %e, "chunks of a growing result were not folded");
+        }
+    }
+
+    /// [`Self::append_chunk`] without its folds.
+    pub(super) fn write_chunk(
         &self,
         id: ResultId,
         seq: u64,
@@ -188,10 +209,6 @@ impl AsgardStorage {
             if let Ok(record) = self.read_result(id) {
                 self.announce_chunk(record.run_id, id, seq)?;
             }
-        }
-        // The append is done; a fold that fails leaves the chunks to be read one by one.
-        if let Err(e) = self.fold_after(id, seq) {
-            tracing::warn!(result = %id, error = %e, "chunks of a growing result were not folded");
         }
         Ok(())
     }

@@ -69,6 +69,9 @@ struct Buffer {
     /// A write that failed in the background, reported by the next call.
     failed: Option<String>,
     closing: bool,
+    /// Chunks written that complete a fold, which the thread writes outside the lock (a fold reads back up
+    /// to 4,096 chunks' rows: appends must not wait for it).
+    to_fold: Vec<u64>,
 }
 
 struct Shared {
@@ -234,8 +237,12 @@ impl Shared {
             .collect();
         // Kept until written: a chunk that cannot be written now (a full disk) is tried again with the next.
         buffer.flushed = Some(Instant::now());
-        self.storage
-            .append_chunk(self.id, buffer.next_seq, fields)?;
+        let seq = buffer.next_seq;
+        self.storage.write_chunk(self.id, seq, fields)?;
+        if AsgardStorage::completes_fold(seq) {
+            buffer.to_fold.push(seq);
+            self.wake.notify_one();
+        }
         buffer.next_seq += 1;
         buffer.rows = 0;
         buffer.since = None;
@@ -251,6 +258,15 @@ impl Shared {
         loop {
             if buffer.closing {
                 return;
+            }
+            if !buffer.to_fold.is_empty() {
+                let folds = std::mem::take(&mut buffer.to_fold);
+                drop(buffer);
+                for seq in folds {
+                    self.storage.fold_chunks(self.id, seq);
+                }
+                buffer = self.lock();
+                continue;
             }
             let wait = match buffer.since {
                 // Nothing waiting: sleep until an append wakes us.

@@ -545,12 +545,10 @@ fn folds_in_a_directory_remove_what_they_hold_and_close_clean() {
     );
     assert!(has(format!("{id}_chunk-00000064.json")) && has(format!("{id}_chunk-00000130.json")));
     assert!(has(format!("{id}_fold1-00000000.json")) && has(format!("{id}_fold1-00000064.json")));
-    // The level-1 folds' arrays (about 128 rows each) are files; the removed chunks' arrays went with them.
+    // The folds' arrays are files; the removed chunks' arrays went with them, the others' are there.
     assert!(has(format!("{id}_fold1-00000000_params.npy")));
-    assert!(
-        !open.iter().any(|n| n.ends_with("-00000000.npy")),
-        "{open:?}"
-    );
+    assert!(has(format!("{id}_params-00000065.npy")));
+    assert!(!has(format!("{id}_params-00000002.npy")), "{open:?}");
     assert_eq!(
         closed,
         vec![
@@ -816,4 +814,40 @@ async fn a_view_before_the_first_row_says_it_waits() {
         .unwrap();
     let (status, body) = view().await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+}
+
+/// The buffered writer folds too, from its own thread (an append never waits for a fold): after 130 chunks
+/// the two level-1 folds appear, and the first fold's chunks are gone.
+#[test]
+fn the_buffered_writer_folds_in_its_thread() {
+    let (_dir, storage) = temp_storage();
+    let run = storage.create_run("series folds", None, None).unwrap();
+    let series = storage
+        .open_result(run.id, ResultType::OptimizationResult, [], json!({}))
+        .unwrap()
+        .with_interval(Duration::ZERO);
+    let id = series.id();
+    for step in 0..130 {
+        series
+            .append([("loss", Row::from(f64::from(step)))])
+            .unwrap();
+    }
+    series.flush().unwrap();
+    let file = |name: String| storage.root().join("files").join(name);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    // The second fold, then the removal of what the first holds.
+    while !file(format!("{id}_fold1-00000064.json")).exists()
+        || file(format!("{id}_chunk-00000000.json")).exists()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chunks 64…127 not folded, or chunks 0…63 not removed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(file(format!("{id}_fold1-00000000.json")).exists());
+    assert_eq!(storage.row_shapes(id).unwrap().next, 130);
+    let loss = array(&storage, id, "loss").unwrap().1;
+    assert_eq!(loss, (0..130).map(f64::from).collect::<Vec<_>>());
+    series.close().unwrap();
 }
