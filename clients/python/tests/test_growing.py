@@ -264,7 +264,14 @@ def test_long_results_are_folded_and_both_sides_read_the_folds(tmp_path):
         series.extend(step=steps, loss=steps, params=np.stack([steps, -steps], axis=1))
         series.flush()
         rows += len(steps)
-    names = set(os.listdir(root / "files"))
+    # The Series folds from its thread: the second fold, then the removal of what the first holds.
+    deadline = time.monotonic() + 10
+    while True:
+        names = set(os.listdir(root / "files"))
+        if f"{rid}_fold1-00000064.json" in names and f"{rid}_chunk-00000000.json" not in names:
+            break
+        assert time.monotonic() < deadline, sorted(names)
+        time.sleep(0.02)
     assert {f"{rid}_fold1-00000000.json", f"{rid}_fold1-00000064.json", f"{rid}_chunk-00000064.json"} <= names
     assert f"{rid}_chunk-00000000.json" not in names and f"{rid}_params-00000002.npy" not in names
     data = storage.get_result(rid).data
@@ -317,3 +324,22 @@ def test_progress_is_kept_checked_and_read_by_the_rust_side(tmp_path):
     assert storage.get_run(run.id).progress["fraction"] == 0.25, "another change keeps the progress"
     [dumped] = [r for r in rust_dump(tmp_path / "s")["runs"] if r["id"] == run.id]
     assert dumped["progress"]["fraction"] == 0.25
+
+
+def test_the_series_folds_from_its_thread(tmp_path):
+    """A Series writes chunks at once and folds them from its thread: the folds appear, the chunks they hold go."""
+    root = tmp_path / "s"
+    storage = AsgardStorage(root)
+    run = storage.create_run("series folds")
+    series = storage.open_result(run.id, "OptimizationResult", flush_interval=0.0)
+    for step in range(130):
+        series.append(step=step, loss=float(step))
+    series.flush()
+    files = lambda: set(os.listdir(root / "files"))  # noqa: E731
+    deadline = time.monotonic() + 10
+    while not (f"{series.id}_fold1-00000064.json" in files() and f"{series.id}_chunk-00000000.json" not in files()):
+        assert time.monotonic() < deadline, sorted(files())
+        time.sleep(0.02)
+    assert f"{series.id}_fold1-00000000.json" in files()
+    np.testing.assert_array_equal(storage.get_result(series.id).data["loss"], np.arange(130))
+    series.close()

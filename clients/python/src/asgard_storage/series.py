@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from . import folds
 from .storage import InvalidData
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class Series:
         self._seq = 0
         self._failed: Optional[BaseException] = None
         self._closed = False
+        # Chunks written that complete a fold, for the thread.
+        self._to_fold: List[int] = []
         self._thread = threading.Thread(target=self._flush_when_due, name=f"asgard-series-{result_id[:8]}", daemon=True)
         self._thread.start()
 
@@ -142,7 +145,11 @@ class Series:
             return
         rows = {name: np.concatenate(parts) for name, (_, parts) in self._fields.items()}
         self._flushed = time.monotonic()
-        self._storage._append_chunk(self.id, self._seq, rows)
+        self._storage._append_chunk(self.id, self._seq, rows, fold=False)
+        # A chunk that completes a fold: folded by the thread, outside the lock (appends do not wait for it).
+        if (self._seq + 1) % folds.FOLD_WIDTH == 0:
+            self._to_fold.append(self._seq)
+            self._lock.notify()
         self._seq += 1
         self._rows = 0
         self._since = None
@@ -152,6 +159,15 @@ class Series:
     def _flush_when_due(self) -> None:
         with self._lock:
             while not self._closed:
+                if self._to_fold:
+                    pending, self._to_fold = self._to_fold, []
+                    self._lock.release()
+                    try:
+                        for seq in pending:
+                            self._storage._fold_chunks(self.id, seq)
+                    finally:
+                        self._lock.acquire()
+                    continue
                 if self._since is None:
                     self._lock.wait()  # until an append or close wakes it
                     continue

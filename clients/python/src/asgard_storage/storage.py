@@ -727,10 +727,11 @@ class AsgardStorage:
         else:
             _write_atomic(self.root / rel, lambda f: np.save(f, array, allow_pickle=False))
 
-    def _append_chunk(self, result_id: str, seq: int, rows: Mapping[str, np.ndarray]) -> None:
+    def _append_chunk(self, result_id: str, seq: int, rows: Mapping[str, np.ndarray], fold: bool = True) -> None:
         """Writes chunk ``seq`` of an open result: each field's rows (its first axis), the same count in all.
         Arrays over the inline threshold go to their own files first; the chunk file, created once and last,
-        makes them part of the result."""
+        makes them part of the result. Then (unless ``fold`` is false: a :class:`Series` folds from its thread)
+        the folds the chunk completes."""
         counts = {name: int(a.shape[0]) for name, a in rows.items()}
         if len(set(counts.values())) > 1:
             raise InvalidData(f"every field of one append needs the same number of rows, found {counts}")
@@ -750,7 +751,11 @@ class AsgardStorage:
         if self._bucket:
             result = self._read_json(self._result_path(result_id), f"no result with id {result_id}")
             self._bucket.announce(result["run_id"], chunk=(result_id, seq))
-        # The append is done; a fold that fails leaves the chunks to be read one by one.
+        if fold:
+            self._fold_chunks(result_id, seq)
+
+    def _fold_chunks(self, result_id: str, seq: int) -> None:
+        """The folds chunk ``seq`` completes; one that fails is logged and leaves the chunks to be read one by one."""
         try:
             folds.fold_after(self, result_id, seq)
         except Exception as e:  # noqa: BLE001 - reported, and the rows are safe in their chunks
