@@ -13,6 +13,9 @@ use serde_json::Value;
 use super::Index;
 use crate::model::{ResultId, RunId};
 
+/// How often, at most, the statistics of a run whose result grows are computed again.
+const GROWING_STATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A run whose statistics are wanted, and when (now when `None`).
 pub(super) type Wanted = (RunId, Option<Instant>);
 
@@ -90,7 +93,7 @@ impl Index {
     }
 
     /// [`Self::want_stats`], at time `at` (now when `None`).
-    pub(super) fn want_stats_at(&self, id: RunId, at: Option<Instant>) {
+    fn want_stats_at(&self, id: RunId, at: Option<Instant>) {
         if let Some(send) = self.to_fill.lock().expect("fill lock poisoned").as_ref() {
             let _ = send.send((id, at));
         }
@@ -127,8 +130,32 @@ impl Index {
         self.apply(id, self.read_entry(id));
         let mut due = self.stats_due.lock().expect("stats lock poisoned");
         if let Some((at, _)) = due.get_mut(&id) {
-            *at = Instant::now() + (started.elapsed() * 10).max(super::GROWING_STATS_EVERY);
+            *at = Instant::now() + (started.elapsed() * 10).max(GROWING_STATS_EVERY);
         }
+    }
+
+    /// Asks for the statistics of a run whose result `result` grew: now, unless they were computed less than
+    /// `GROWING_STATS_EVERY` ago (or ten times what computing them took); then once when that has passed, so
+    /// that the last rows of a burst are not left out.
+    pub(super) fn want_growing_stats(&self, run_id: RunId, result_id: ResultId) {
+        let now = Instant::now();
+        let later = {
+            let mut due = self.stats_due.lock().expect("stats lock poisoned");
+            if due.len() >= 4096 && !due.contains_key(&run_id) {
+                due.retain(|_, (at, _)| *at > now);
+            }
+            let (at, results) = due.entry(run_id).or_insert((now, Vec::new()));
+            if !results.contains(&result_id) {
+                results.push(result_id);
+            }
+            if *at > now {
+                Some(*at)
+            } else {
+                *at = now + GROWING_STATS_EVERY;
+                None
+            }
+        };
+        self.want_stats_at(run_id, later);
     }
 
     /// The results of run `id` that grew lately (their statistics change with their rows).

@@ -93,9 +93,6 @@ struct Fresh {
     stats: RunStats,
 }
 
-/// How often, at most, the statistics of a run whose result grows are computed again.
-const GROWING_STATS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// An event with its number: numbers grow by one per event, starting from the server's start time in
 /// microseconds, so a client that reconnects to a restarted server never mistakes old numbers for new ones.
 pub type Numbered = (u64, StorageEvent);
@@ -523,24 +520,6 @@ impl Index {
             result_id,
             chunks,
         }]);
-        let now = std::time::Instant::now();
-        let later = {
-            let mut due = self.stats_due.lock().expect("stats lock poisoned");
-            if due.len() >= 4096 && !due.contains_key(&run_id) {
-                due.retain(|_, (at, _)| *at > now);
-            }
-            let (at, results) = due.entry(run_id).or_insert((now, Vec::new()));
-            if !results.contains(&result_id) {
-                results.push(result_id);
-            }
-            if *at > now {
-                Some(*at)
-            } else {
-                *at = now + GROWING_STATS_EVERY;
-                None
-            }
-        };
-        // Too soon: then once when it is due, so that the last rows of a burst are not left out.
-        self.want_stats_at(run_id, later);
+        self.want_growing_stats(run_id, result_id);
     }
 }

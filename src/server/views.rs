@@ -114,6 +114,19 @@ impl ViewCache {
             .map_err(AppError::Damaged);
         };
         let grown = self.grown(storage, id, stamp)?;
+        self.view_of(storage, id, (stamp, grown), columns, view, time_index)
+    }
+
+    /// [`Self::view`] of a result whose file has version `stamp` and, when it grows, is `grown` now.
+    fn view_of(
+        &self,
+        storage: &AsgardStorage,
+        id: ResultId,
+        (stamp, grown): (Stamp, Option<(Arc<ResultPayload>, u64)>),
+        columns: usize,
+        view: Option<(f64, f64)>,
+        time_index: Option<usize>,
+    ) -> Result<PlotData, AppError> {
         if let Some((_, 0)) = grown {
             return Err(AppError::NoRowsYet(format!(
                 "result {id} is growing and has no rows yet: its plot waits for the first"
@@ -156,17 +169,19 @@ impl ViewCache {
         width: f64,
         time_index: Option<usize>,
     ) -> Result<(PlotData, Option<(f64, f64)>), AppError> {
-        let last = match storage.result_stamp(id) {
-            Some(stamp) => match self.grown(storage, id, stamp)? {
-                Some((payload, _)) => crate::plots::reduce::last_x(&payload),
-                None => crate::plots::reduce::last_x(&storage.get_result(id)?),
-            },
-            None => None,
+        let Some(stamp) = storage.result_stamp(id) else {
+            return Ok((self.view(storage, id, columns, None, time_index)?, None));
+        };
+        // The growing result is read once, for where it ends and for its view.
+        let grown = self.grown(storage, id, stamp)?;
+        let last = match &grown {
+            Some((payload, _)) => crate::plots::reduce::last_x(payload),
+            None => crate::plots::reduce::last_x(&storage.get_result(id)?),
         };
         let window = last
             .filter(|_| width.is_finite() && width > 0.0)
             .map(|last| (last - width, last));
-        let view = self.view(storage, id, columns, window, time_index)?;
+        let view = self.view_of(storage, id, (stamp, grown), columns, window, time_index)?;
         Ok((view, window))
     }
 

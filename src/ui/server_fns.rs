@@ -227,17 +227,10 @@ pub async fn result_view(
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
 ) -> Result<PlotData, AppError> {
-    let id = id.parse()?;
-    let state = ssr::state()?;
-    let columns = columns.clamp(16, 4096) as usize;
-    ssr::with_status(
-        tokio::task::spawn_blocking(move || {
-            state
-                .views
-                .view(state.index.storage(), id, columns, view, time_index)
-        })
-        .await?,
-    )
+    ssr::plot_view(id, columns, move |views, storage, id, columns| {
+        views.view(storage, id, columns, view, time_index)
+    })
+    .await
 }
 
 /// A zoomed plot of a growing result that follows its newest points: the view `width` wide on the x axis that
@@ -249,17 +242,10 @@ pub async fn result_follow(
     width: f64,
     time_index: Option<usize>,
 ) -> Result<(PlotData, Option<(f64, f64)>), AppError> {
-    let id = id.parse()?;
-    let state = ssr::state()?;
-    let columns = columns.clamp(16, 4096) as usize;
-    ssr::with_status(
-        tokio::task::spawn_blocking(move || {
-            state
-                .views
-                .following(state.index.storage(), id, columns, width, time_index)
-        })
-        .await?,
-    )
+    ssr::plot_view(id, columns, move |views, storage, id, columns| {
+        views.following(storage, id, columns, width, time_index)
+    })
+    .await
 }
 
 /// What a plot of a growing result lacks (docs/storage-format.md, "Growing results"): `held` is how many rows of
@@ -272,24 +258,17 @@ pub async fn result_rows(
     time_index: Option<usize>,
     held: Vec<(String, u64)>,
 ) -> Result<ViewUpdate, AppError> {
-    let id = id.parse()?;
-    let state = ssr::state()?;
-    let columns = columns.clamp(16, 4096) as usize;
-    ssr::with_status(
-        tokio::task::spawn_blocking(move || {
-            let whole = state
-                .views
-                .view(state.index.storage(), id, columns, None, time_index)?;
-            Ok(match whole.rows_after(&held) {
-                Some(fields) => ViewUpdate::Rows {
-                    fields,
-                    non_finite: whole.non_finite,
-                },
-                None => ViewUpdate::Whole(Box::new(whole)),
-            })
+    ssr::plot_view(id, columns, move |views, storage, id, columns| {
+        let whole = views.view(storage, id, columns, None, time_index)?;
+        Ok(match whole.rows_after(&held) {
+            Some(fields) => ViewUpdate::Rows {
+                fields,
+                non_finite: whole.non_finite,
+            },
+            None => ViewUpdate::Whole(Box::new(whole)),
         })
-        .await?,
-    )
+    })
+    .await
 }
 
 /// Deletes a run, its results and their files.
@@ -313,11 +292,34 @@ mod ssr {
     use leptos::prelude::use_context;
 
     use crate::error::AppError;
+    use crate::model::ResultId;
+    use crate::server::views::ViewCache;
     use crate::server::AppState;
+    use crate::storage::AsgardStorage;
+
+    /// What a plot asks of result `id` at `columns` device pixels (16 to 4,096), made by `make` from the view
+    /// cache on the blocking pool (a reduction touches every value), with its error's own status.
+    pub async fn plot_view<T: Send + 'static>(
+        id: String,
+        columns: u32,
+        make: impl FnOnce(&ViewCache, &AsgardStorage, ResultId, usize) -> Result<T, AppError>
+            + Send
+            + 'static,
+    ) -> Result<T, AppError> {
+        let id = id.parse()?;
+        let state = state()?;
+        let columns = columns.clamp(16, 4096) as usize;
+        with_status(
+            tokio::task::spawn_blocking(move || {
+                make(&state.views, state.index.storage(), id, columns)
+            })
+            .await?,
+        )
+    }
 
     /// The answer, with the error's own status when it is one (a server function answers 500 otherwise): a
     /// growing result without rows is 409, a missing one 404.
-    pub fn with_status<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
+    fn with_status<T>(answer: Result<T, AppError>) -> Result<T, AppError> {
         if let (Err(e), Some(response)) = (&answer, use_context::<leptos_axum::ResponseOptions>()) {
             response.set_status(e.status());
         }
