@@ -7,6 +7,7 @@
 // Each fuzz target uses one of the entry points.
 #![allow(dead_code)]
 
+use std::borrow::Cow;
 use std::sync::{LazyLock, Mutex};
 
 use asgard::model::{ResultId, RunId};
@@ -34,10 +35,10 @@ fn ids() -> (RunId, ResultId) {
 fn view(storage: &AsgardStorage, id: ResultId) {
     if let Ok(payload) = storage.get_result(id) {
         let _ = to_text(&payload_to_json(&payload), NonFinite::Literal, false);
-        let _ = reduce_for_view(payload.clone(), 64, None, None);
-        let _ = reduce_for_view(payload.clone(), 64, Some((0.25, 0.5)), Some(1));
+        let _ = reduce_for_view(Cow::Borrowed(&payload), 64, None, None);
+        let _ = reduce_for_view(Cow::Borrowed(&payload), 64, Some((0.25, 0.5)), Some(1));
         let _ = reduce_for_view(
-            payload,
+            Cow::Owned(payload),
             16,
             Some((f64::NEG_INFINITY, f64::NAN)),
             Some(usize::MAX),

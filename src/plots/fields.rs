@@ -8,8 +8,14 @@ pub type FieldResult<T> = Result<T, String>;
 
 /// A 1-D numeric field, if present.
 pub fn vector(payload: &ResultPayload, name: &str) -> FieldResult<Option<Vec<f64>>> {
+    Ok(vector_ref(payload, name)?.map(<[f64]>::to_vec))
+}
+
+/// Like [`vector`], borrowing the values from the payload (the server reducing a long series reads it where it
+/// is kept).
+pub fn vector_ref<'a>(payload: &'a ResultPayload, name: &str) -> FieldResult<Option<&'a [f64]>> {
     vector_shape(payload, name, 1)?;
-    Ok(payload.array(name).map(|a| a.values.clone()))
+    Ok(payload.array(name).map(|a| a.values.as_slice()))
 }
 
 /// A 2-D numeric field as (rows, columns, row-major values), if present.
@@ -17,18 +23,25 @@ pub fn matrix(
     payload: &ResultPayload,
     name: &str,
 ) -> FieldResult<Option<(usize, usize, Vec<f64>)>> {
+    Ok(matrix_ref(payload, name)?.map(|(rows, columns, v)| (rows, columns, v.to_vec())))
+}
+
+/// Like [`matrix`], borrowing the values from the payload.
+pub fn matrix_ref<'a>(
+    payload: &'a ResultPayload,
+    name: &str,
+) -> FieldResult<Option<(usize, usize, &'a [f64])>> {
     let Some(shape) = vector_shape(payload, name, 2)? else {
         return Ok(None);
     };
     Ok(payload
         .array(name)
-        .map(|a| (shape[0], shape[1], a.values.clone())))
+        .map(|a| (shape[0], shape[1], a.values.as_slice())))
 }
 
-/// Like [`vector`], moving the values out of the payload (which keeps the field, emptied) instead of copying.
-pub fn take_vector(payload: &mut ResultPayload, name: &str) -> FieldResult<Option<Vec<f64>>> {
-    vector_shape(payload, name, 1)?;
-    Ok(take_values(payload, name))
+/// The row numbers 0, 1, … n − 1: the x axis of a series given without one.
+pub fn row_numbers(n: usize) -> Vec<f64> {
+    (0..n).map(|i| i as f64).collect()
 }
 
 /// Like [`matrix`], moving the values out of the payload instead of copying.

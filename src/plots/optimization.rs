@@ -1,6 +1,8 @@
 //! `OptimizationResult`: the loss curve (log scale when it spans more than two decades) and, when given, the
 //! evolution of each parameter labelled by `param_names`.
 
+use std::borrow::Cow;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -9,7 +11,7 @@ use crate::plots::chart::{
     draw_band, drawing_error, line, padded, x_range, Axis, ChartSpec, Display, Frame, ReadOut,
     PALETTE,
 };
-use crate::plots::fields::{check_len, matrix, vector};
+use crate::plots::fields::{check_len, matrix_ref, row_numbers, vector_ref};
 use crate::plots::format::{describe, short_number};
 use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
 use crate::plots::stats::{all_integers, finite_range, nearest_index, reduce_min_max};
@@ -29,21 +31,32 @@ pub struct Optimization {
     pub bands: Option<Bands>,
 }
 
-impl Optimization {
-    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let loss = vector(payload, "loss")?.ok_or("missing field `loss`")?;
+/// An `OptimizationResult`'s arrays where its payload holds them, checked: `step` (the row numbers when absent)
+/// and `loss` of one length, and the parameters (`params`, `[steps, p]` row-major) with their names.
+pub struct Arrays<'a> {
+    pub step: Cow<'a, [f64]>,
+    pub loss: &'a [f64],
+    /// The number of parameters and their values, row-major, one row per step.
+    pub params: Option<(usize, &'a [f64])>,
+    /// `param_names`, empty when not given.
+    pub names: Vec<String>,
+}
+
+impl<'a> Arrays<'a> {
+    /// Reads them from a result, checking what the plot relies on.
+    pub fn of(payload: &'a ResultPayload) -> Result<Self, String> {
+        let loss = vector_ref(payload, "loss")?.ok_or("missing field `loss`")?;
         let k = loss.len();
-        let step = vector(payload, "step")?;
-        check_len("step", step.as_deref(), k, "loss")?;
-        let step = step.unwrap_or_else(|| (0..k).map(|i| i as f64).collect());
+        let step = vector_ref(payload, "step")?;
+        check_len("step", step, k, "loss")?;
         let names: Vec<String> = match payload.field("param_names") {
             Some(FieldValue::Json(text)) => serde_json::from_str(text)
                 .map_err(|_| "field `param_names`: expected a list of strings".to_owned())?,
             Some(FieldValue::Array(a)) => a.values.iter().map(|v| v.to_string()).collect(),
             None => Vec::new(),
         };
-        let params = match matrix(payload, "params")? {
-            None => Vec::new(),
+        let params = match matrix_ref(payload, "params")? {
+            None => None,
             Some((rows, p, values)) => {
                 if rows != k {
                     return Err(format!(
@@ -56,17 +69,39 @@ impl Optimization {
                         names.len()
                     ));
                 }
-                (0..p)
-                    .map(|j| {
-                        let name = names.get(j).cloned().unwrap_or_else(|| format!("θ{j}"));
-                        (name, (0..k).map(|i| values[i * p + j]).collect())
-                    })
-                    .collect()
+                Some((p, values))
             }
         };
         Ok(Self {
-            step,
+            step: step.map_or_else(|| Cow::Owned(row_numbers(k)), Cow::Borrowed),
             loss,
+            params,
+            names,
+        })
+    }
+}
+
+impl Optimization {
+    /// Reads the fields of a result, checking what the plot relies on.
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let arrays = Arrays::of(payload)?;
+        let k = arrays.loss.len();
+        let params = match arrays.params {
+            None => Vec::new(),
+            Some((p, values)) => (0..p)
+                .map(|j| {
+                    let name = arrays
+                        .names
+                        .get(j)
+                        .cloned()
+                        .unwrap_or_else(|| format!("θ{j}"));
+                    (name, (0..k).map(|i| values[i * p + j]).collect())
+                })
+                .collect(),
+        };
+        Ok(Self {
+            step: arrays.step.into_owned(),
+            loss: arrays.loss.to_vec(),
             params,
             bands: None,
         })

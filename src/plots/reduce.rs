@@ -9,11 +9,9 @@
 use std::borrow::Cow;
 
 use crate::model::{FieldValue, NumArray, ResultPayload, ResultType};
-use crate::plots::optimization::Optimization;
-use crate::plots::sequence::Sequence;
-use crate::plots::solution1d::Solution1D;
 use crate::plots::stats::finite_range;
 use crate::plots::view::{Bands, ColumnError, Columns, PlotData, Reduction, ERROR};
+use crate::plots::{optimization, sequence, solution1d};
 
 /// One series reduced to pixel columns: per column, the mean, the smallest and the largest of its finite values
 /// (NaN where the series has none in that column).
@@ -87,14 +85,15 @@ pub fn reduce_columns(
     (column_x, bands)
 }
 
-/// A plotted field over the x axis: a vector, or a matrix `[k, p]` of `p` series.
-enum Series {
-    Vector(String, Vec<f64>),
-    Matrix(String, usize, Vec<f64>),
+/// A plotted field over the x axis: a vector, or a row-major matrix `[k, p]` of `p` series; borrowed from the
+/// payload where it can be.
+enum Series<'a> {
+    Vector(&'static str, Cow<'a, [f64]>),
+    Matrix(&'static str, usize, Cow<'a, [f64]>),
 }
 
-impl Series {
-    fn name(&self) -> &str {
+impl Series<'_> {
+    fn name(&self) -> &'static str {
         match self {
             Self::Vector(name, _) | Self::Matrix(name, _, _) => name,
         }
@@ -103,7 +102,7 @@ impl Series {
     /// Each series as its own column of values (a vector as it is, without a copy).
     fn columns(&self) -> Vec<Cow<'_, [f64]>> {
         match self {
-            Self::Vector(_, v) => vec![Cow::Borrowed(v.as_slice())],
+            Self::Vector(_, v) => vec![Cow::Borrowed(v.as_ref())],
             Self::Matrix(_, p, v) => (0..*p)
                 .map(|j| Cow::Owned(v.iter().skip(j).step_by(*p).copied().collect()))
                 .collect(),
@@ -117,16 +116,76 @@ struct FullError {
     stats: Option<(f64, f64)>,
 }
 
-/// What a 1-D plot draws: the x axis (by field name) and the fields over it.
-struct Lines {
+/// What a 1-D plot draws: the x axis (by field name) and the fields over it, read where the payload holds them.
+struct Lines<'a> {
     axis: &'static str,
-    x: Vec<f64>,
-    series: Vec<Series>,
+    x: Cow<'a, [f64]>,
+    series: Vec<Series<'a>>,
     /// A `Solution1D`'s error over the full data and its statistics, sent only reduced (raw, the browser
     /// computes it itself).
     error: Option<FullError>,
     /// Fields sent as they are (the names of an optimisation's parameters).
     extra: Vec<(String, FieldValue)>,
+}
+
+impl<'a> Lines<'a> {
+    /// What a 1-D result draws; `None` for the other types.
+    fn of(payload: &'a ResultPayload) -> Result<Option<Self>, String> {
+        Ok(Some(match payload.result_type {
+            ResultType::Solution1D => {
+                let data = solution1d::Arrays::of(payload)?;
+                let error = data.error().map(|values| FullError {
+                    stats: solution1d::error_stats(&values),
+                    values,
+                });
+                let mut series = vec![Series::Vector("computed", data.computed.into())];
+                series.extend(data.expected.map(|e| Series::Vector("expected", e.into())));
+                Self {
+                    axis: "x",
+                    x: data.x,
+                    series,
+                    error,
+                    extra: Vec::new(),
+                }
+            }
+            ResultType::DiscreteSequence => {
+                let data = sequence::Arrays::of(payload)?;
+                let mut series = vec![Series::Vector("values", data.values.into())];
+                series.extend(data.expected.map(|e| Series::Vector("expected", e.into())));
+                Self {
+                    axis: "index",
+                    x: data.index,
+                    series,
+                    error: None,
+                    extra: Vec::new(),
+                }
+            }
+            ResultType::OptimizationResult => {
+                let data = optimization::Arrays::of(payload)?;
+                let mut series = vec![Series::Vector("loss", data.loss.into())];
+                series.extend(
+                    data.params
+                        .map(|(p, values)| Series::Matrix("params", p, values.into())),
+                );
+                let names = payload
+                    .fields
+                    .iter()
+                    .filter(|(name, value)| {
+                        name == "param_names" && matches!(value, FieldValue::Json(_))
+                    })
+                    .cloned()
+                    .collect();
+                Self {
+                    axis: "step",
+                    x: data.step,
+                    series,
+                    error: None,
+                    extra: names,
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
 }
 
 fn array(values: Vec<f64>) -> FieldValue {
@@ -158,87 +217,36 @@ fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
 /// a `Solution2D` larger than the canvas can show becomes one cell per block, a long `StochasticEnsemble` its
 /// statistics per column with the histogram at `time_index` (a column), and a `PhysicsAnimation`'s field frames
 /// one cell per block. Other types come back as they are.
+///
+/// The payload may be borrowed (a growing result kept whole between views): 1-D series are read where it holds
+/// them; the other types take it, copying a borrowed one.
 pub fn reduce_for_view(
-    mut payload: ResultPayload,
+    payload: Cow<'_, ResultPayload>,
     columns: usize,
     view: Option<(f64, f64)>,
     time_index: Option<usize>,
 ) -> Result<PlotData, String> {
-    // Counted before the arrays move out of the payload.
+    // Counted before the grid reductions move the arrays out of the payload.
     let non_finite = payload.non_finite_count();
-    let lines = match &payload.result_type {
-        ResultType::Solution1D => {
-            let data = Solution1D::take_from(&mut payload)?;
-            let error = data.error().map(|values| FullError {
-                values,
-                stats: data.error_stats(),
-            });
-            let mut series = vec![Series::Vector("computed".into(), data.computed)];
-            if let Some(expected) = data.expected {
-                series.push(Series::Vector("expected".into(), expected));
-            }
-            Lines {
-                axis: "x",
-                x: data.x,
-                series,
-                error,
-                extra: Vec::new(),
-            }
-        }
-        ResultType::DiscreteSequence => {
-            let data = Sequence::from_payload(&payload)?;
-            let mut series = vec![Series::Vector("values".into(), data.values)];
-            series.extend(data.expected.map(|e| Series::Vector("expected".into(), e)));
-            Lines {
-                axis: "index",
-                x: data.index,
-                series,
-                error: None,
-                extra: Vec::new(),
-            }
-        }
-        ResultType::OptimizationResult => {
-            let data = Optimization::from_payload(&payload)?;
-            let mut series = vec![Series::Vector("loss".into(), data.loss)];
-            if !data.params.is_empty() {
-                let columns: Vec<Vec<f64>> = data.params.into_iter().map(|(_, v)| v).collect();
-                series.push(Series::Matrix(
-                    "params".into(),
-                    columns.len(),
-                    rows_of(&columns),
-                ));
-            }
-            let names = payload
-                .fields
-                .iter()
-                .filter(|(name, value)| {
-                    name == "param_names" && matches!(value, FieldValue::Json(_))
-                })
-                .cloned()
-                .collect();
-            Lines {
-                axis: "step",
-                x: data.step,
-                series,
-                error: None,
-                extra: names,
-            }
-        }
+    if let Some(lines) = Lines::of(&payload)? {
+        return Ok(reduce_lines(&payload, lines, columns, view, non_finite));
+    }
+    let mut payload = payload.into_owned();
+    match payload.result_type {
         // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
         ResultType::Solution2D => {
             grid::pick_snapshot(&mut payload, time_index)?;
-            return grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite);
+            grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite)
         }
         ResultType::PhysicsAnimation => {
-            return grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
+            grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
         }
         // The paths' plot is about 7/10 of the canvas wide.
         ResultType::StochasticEnsemble => {
-            return ensemble::reduce_ensemble(payload, columns * 7 / 10, view, time_index)
+            ensemble::reduce_ensemble(payload, columns * 7 / 10, view, time_index)
         }
-        ResultType::Other(_) => return Ok(PlotData::raw(payload)),
-    };
-    Ok(reduce_lines(payload, lines, columns, view, non_finite))
+        _ => Ok(PlotData::raw(payload)),
+    }
 }
 
 /// Where the newest point of a 1-D result lies on its x axis: the last finite x (`x`, `index` or `step`; the
@@ -262,10 +270,10 @@ pub fn last_x(payload: &ResultPayload) -> Option<f64> {
     }
 }
 
-/// The generic part of [`reduce_for_view`] for 1-D plots.
+/// The generic part of [`reduce_for_view`] for 1-D plots of `payload`.
 fn reduce_lines(
-    payload: ResultPayload,
-    lines: Lines,
+    payload: &ResultPayload,
+    lines: Lines<'_>,
     columns: usize,
     view: Option<(f64, f64)>,
     non_finite: usize,
@@ -279,14 +287,18 @@ fn reduce_lines(
     } = lines;
     let range = view
         .filter(|(lo, hi)| lo < hi)
-        .unwrap_or_else(|| finite_range([x.as_slice()]));
+        .unwrap_or_else(|| finite_range([x.as_ref()]));
     let inside = x
         .iter()
         .filter(|v| **v >= range.0 && **v <= range.1)
         .count();
     let mut out = ResultPayload {
+        id: payload.id,
+        run_id: payload.run_id,
+        result_type: payload.result_type.clone(),
+        timestamp: payload.timestamp.clone(),
+        display_json: payload.display_json.clone(),
         fields: extra,
-        ..payload
     };
 
     if inside <= 2 * columns {
@@ -319,7 +331,7 @@ fn reduce_lines(
 
     let shown = series.len();
     let error_stats = error.as_ref().and_then(|e| e.stats);
-    series.extend(error.map(|e| Series::Vector(ERROR.into(), e.values)));
+    series.extend(error.map(|e| Series::Vector(ERROR, e.values.into())));
     let all: Vec<(usize, Cow<'_, [f64]>)> = series
         .iter()
         .enumerate()
@@ -345,7 +357,7 @@ fn reduce_lines(
             Series::Vector(name, _) => {
                 reduced
                     .bands
-                    .push(name.as_str(), mine[0].min.clone(), mine[0].max.clone())
+                    .push(*name, mine[0].min.clone(), mine[0].max.clone())
             }
             Series::Matrix(name, ..) => {
                 for (j, band) in mine.iter().enumerate() {

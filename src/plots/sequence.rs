@@ -1,5 +1,7 @@
 //! `DiscreteSequence`: a step plot with a marker at each value, expected values overlaid when given.
 
+use std::borrow::Cow;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -8,7 +10,7 @@ use crate::plots::chart::{
     draw_band, drawing_error, line, padded, x_range, Axis, ChartSpec, Display, Frame, ReadOut,
     PALETTE,
 };
-use crate::plots::fields::{check_len, vector};
+use crate::plots::fields::{check_len, row_numbers, vector_ref};
 use crate::plots::format::{describe, short_number};
 use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
 use crate::plots::stats::{all_integers, finite_range, nearest_index};
@@ -27,18 +29,38 @@ pub struct Sequence {
     pub bands: Option<Bands>,
 }
 
-impl Sequence {
-    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let values = vector(payload, "values")?.ok_or("missing field `values`")?;
-        let index = vector(payload, "index")?;
-        let expected = vector(payload, "expected")?;
-        check_len("index", index.as_deref(), values.len(), "values")?;
-        check_len("expected", expected.as_deref(), values.len(), "values")?;
-        let index = index.unwrap_or_else(|| (0..values.len()).map(|i| i as f64).collect());
+/// A `DiscreteSequence`'s arrays where its payload holds them, checked: `index` (the row numbers when absent),
+/// `values` and `expected`, of one length.
+pub struct Arrays<'a> {
+    pub index: Cow<'a, [f64]>,
+    pub values: &'a [f64],
+    pub expected: Option<&'a [f64]>,
+}
+
+impl<'a> Arrays<'a> {
+    /// Reads them from a result, checking what the plot relies on.
+    pub fn of(payload: &'a ResultPayload) -> Result<Self, String> {
+        let values = vector_ref(payload, "values")?.ok_or("missing field `values`")?;
+        let index = vector_ref(payload, "index")?;
+        let expected = vector_ref(payload, "expected")?;
+        check_len("index", index, values.len(), "values")?;
+        check_len("expected", expected, values.len(), "values")?;
         Ok(Self {
-            index,
+            index: index.map_or_else(|| Cow::Owned(row_numbers(values.len())), Cow::Borrowed),
             values,
             expected,
+        })
+    }
+}
+
+impl Sequence {
+    /// Reads the fields of a result, checking what the plot relies on.
+    pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
+        let arrays = Arrays::of(payload)?;
+        Ok(Self {
+            index: arrays.index.into_owned(),
+            values: arrays.values.to_vec(),
+            expected: arrays.expected.map(<[f64]>::to_vec),
             bands: None,
         })
     }

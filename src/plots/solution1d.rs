@@ -1,5 +1,7 @@
 //! `Solution1D`: the computed solution against the expected one, on shared axes, with a legend.
 
+use std::borrow::Cow;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -7,7 +9,7 @@ use crate::model::ResultPayload;
 use crate::plots::chart::{
     draw_band, drawing_error, line, padded, Axis, ChartSpec, Display, Frame, ReadOut, PALETTE,
 };
-use crate::plots::fields::{check_len, take_vector, vector};
+use crate::plots::fields::{check_len, row_numbers, vector_ref};
 use crate::plots::format::{describe, short_number};
 use crate::plots::legend::{band_outline, draw_legend, swatch, Legend};
 use crate::plots::stats::{all_integers, finite_range, nearest_index, reduce_min_max};
@@ -29,18 +31,54 @@ pub struct Solution1D {
     pub reduced: Option<Columns>,
 }
 
-/// `computed`, `x` and `expected`, as read from a payload.
-type Fields = (Option<Vec<f64>>, Option<Vec<f64>>, Option<Vec<f64>>);
+/// A `Solution1D`'s arrays where its payload holds them, checked: `x` (the row numbers when absent), `computed`
+/// and `expected`, of one length.
+pub struct Arrays<'a> {
+    pub x: Cow<'a, [f64]>,
+    pub computed: &'a [f64],
+    pub expected: Option<&'a [f64]>,
+}
+
+impl<'a> Arrays<'a> {
+    /// Reads them from a result, checking what the plot relies on.
+    pub fn of(payload: &'a ResultPayload) -> Result<Self, String> {
+        let computed = vector_ref(payload, "computed")?;
+        let x = vector_ref(payload, "x")?;
+        let expected = vector_ref(payload, "expected")?;
+        let computed = computed.ok_or("missing field `computed`")?;
+        let x = x.map_or_else(|| Cow::Owned(row_numbers(computed.len())), Cow::Borrowed);
+        check_len("computed", Some(computed), x.len(), "x")?;
+        check_len("expected", expected, x.len(), "x")?;
+        Ok(Self {
+            x,
+            computed,
+            expected,
+        })
+    }
+
+    /// `computed − expected` at each point, when `expected` is given.
+    pub fn error(&self) -> Option<Vec<f64>> {
+        let expected = self.expected?;
+        Some(
+            self.computed
+                .iter()
+                .zip(expected)
+                .map(|(c, e)| c - e)
+                .collect(),
+        )
+    }
+}
 
 impl Solution1D {
-    /// Takes the fields out of a result, checking what the plot relies on.
+    /// Reads the fields of a result, checking what the plot relies on.
     pub fn from_payload(payload: &ResultPayload) -> Result<Self, String> {
-        let fields = (
-            vector(payload, "computed")?,
-            vector(payload, "x")?,
-            vector(payload, "expected")?,
-        );
-        Self::assemble(fields)
+        let arrays = Arrays::of(payload)?;
+        Ok(Self {
+            x: arrays.x.into_owned(),
+            computed: arrays.computed.to_vec(),
+            expected: arrays.expected.map(<[f64]>::to_vec),
+            reduced: None,
+        })
     }
 
     /// The data as the server sent it for a plot, reduced or not.
@@ -48,30 +86,6 @@ impl Solution1D {
         Ok(Self {
             reduced: view.columns().cloned(),
             ..Self::from_payload(&view.payload)?
-        })
-    }
-
-    /// Like [`Solution1D::from_payload`], moving the arrays out of `payload` instead of copying them (the
-    /// server reducing a long series).
-    pub fn take_from(payload: &mut ResultPayload) -> Result<Self, String> {
-        let fields = (
-            take_vector(payload, "computed")?,
-            take_vector(payload, "x")?,
-            take_vector(payload, "expected")?,
-        );
-        Self::assemble(fields)
-    }
-
-    fn assemble((computed, x, expected): Fields) -> Result<Self, String> {
-        let computed = computed.ok_or("missing field `computed`")?;
-        let x = x.unwrap_or_else(|| (0..computed.len()).map(|i| i as f64).collect());
-        check_len("computed", Some(&computed), x.len(), "x")?;
-        check_len("expected", expected.as_deref(), x.len(), "x")?;
-        Ok(Self {
-            x,
-            computed,
-            expected,
-            reduced: None,
         })
     }
 
@@ -103,14 +117,12 @@ impl Solution1D {
         if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.as_ref()) {
             return Some(error.mean.clone());
         }
-        let expected = self.expected.as_ref()?;
-        Some(
-            self.computed
-                .iter()
-                .zip(expected)
-                .map(|(c, e)| c - e)
-                .collect(),
-        )
+        Arrays {
+            x: Cow::Borrowed(&self.x),
+            computed: &self.computed,
+            expected: self.expected.as_deref(),
+        }
+        .error()
     }
 
     /// The largest absolute error and the root-mean-square error, over finite points.
@@ -118,18 +130,19 @@ impl Solution1D {
         if let Some(error) = self.reduced.as_ref().and_then(|r| r.error.as_ref()) {
             return error.stats;
         }
-        let finite: Vec<f64> = self
-            .error()?
-            .into_iter()
-            .filter(|e| e.is_finite())
-            .collect();
-        if finite.is_empty() {
-            return None;
-        }
-        let max_abs = finite.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-        let rms = (finite.iter().map(|e| e * e).sum::<f64>() / finite.len() as f64).sqrt();
-        Some((max_abs, rms))
+        error_stats(&self.error()?)
     }
+}
+
+/// The largest absolute value and the root mean square of an error's finite values; `None` without any.
+pub fn error_stats(error: &[f64]) -> Option<(f64, f64)> {
+    let (mut max_abs, mut squares, mut n) = (0.0f64, 0.0, 0usize);
+    for e in error.iter().filter(|e| e.is_finite()) {
+        max_abs = max_abs.max(e.abs());
+        squares += e * e;
+        n += 1;
+    }
+    (n > 0).then(|| (max_abs, (squares / n as f64).sqrt()))
 }
 
 impl ReadOut for Solution1D {

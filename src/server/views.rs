@@ -10,6 +10,7 @@
 //! A growing result (docs/storage-format.md) is kept whole as well, with the number of chunks read into it: a
 //! request after an append reads only the new chunks, and its views are keyed by that number too.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use quick_cache::sync::Cache;
@@ -106,7 +107,7 @@ impl ViewCache {
         // A result without a file is an error `reduce` reports; nothing to key it by.
         let Some(stamp) = storage.result_stamp(id) else {
             return crate::plots::reduce::reduce_for_view(
-                storage.get_result(id)?,
+                Cow::Owned(storage.get_result(id)?),
                 columns,
                 view,
                 time_index,
@@ -133,9 +134,10 @@ impl ViewCache {
             )));
         }
         let reduce = || -> Result<PlotData, AppError> {
+            // A growing result is read where it is kept (a copy of 10⁷ points costs more than its reduction).
             let payload = match &grown {
-                Some((payload, _)) => ResultPayload::clone(payload),
-                None => storage.get_result(id)?,
+                Some((payload, _)) => Cow::Borrowed(payload.as_ref()),
+                None => Cow::Owned(storage.get_result(id)?),
             };
             crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
                 .map_err(AppError::Damaged)

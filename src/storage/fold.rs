@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::bucket::Put;
 use super::growing::{chunk_file, ChunkRecord, Rows};
 use super::{format, now_rfc3339, AsgardStorage, Error, Result};
-use crate::model::{FieldValue, NumArray, ResultId};
+use crate::model::{NumArray, ResultId};
 
 /// How many pieces of one level a fold of the next level holds.
 pub const FOLD_WIDTH: u64 = 64;
@@ -159,39 +159,76 @@ impl AsgardStorage {
         }))
     }
 
-    /// A piece's rows, field by field (without the rows it skips).
-    pub(super) fn piece_rows(&self, id: ResultId, piece: &Piece) -> Result<Rows> {
+    /// Appends a piece's rows (without the rows it skips) to `rows`, field by field, each array file read
+    /// straight into its field's buffer. On an error `rows` is left as it was.
+    fn append_piece(&self, id: ResultId, piece: &Piece, rows: &mut Rows) -> Result<()> {
+        let marks: Vec<(usize, usize)> = rows
+            .fields
+            .iter()
+            .map(|(_, a)| (a.values.len(), a.shape.first().copied().unwrap_or(0)))
+            .collect();
+        let appended = self.append_piece_fields(id, piece, rows);
+        if appended.is_err() {
+            rows.fields.truncate(marks.len());
+            for ((_, array), (len, count)) in rows.fields.iter_mut().zip(marks) {
+                array.values.truncate(len);
+                if let Some(first) = array.shape.first_mut() {
+                    *first = count;
+                }
+            }
+        }
+        appended
+    }
+
+    fn append_piece_fields(&self, id: ResultId, piece: &Piece, rows: &mut Rows) -> Result<()> {
         let corrupt = |message: String| Error::Corrupt {
             path: piece.rel.clone(),
             message,
         };
-        let mut fields = Vec::with_capacity(piece.data.len());
         for (name, value) in &piece.data {
-            let array = match self.read_field(id, name, value)? {
-                FieldValue::Array(a) if a.shape.first() == Some(&piece.rows) => a,
-                FieldValue::Array(a) => {
-                    return Err(corrupt(format!(
-                        "field `{name}`: expected {} rows, found shape {:?}",
-                        piece.rows, a.shape
-                    )))
-                }
-                FieldValue::Json(_) => {
-                    return Err(corrupt(format!(
-                        "field `{name}`: expected numbers, found {value}"
-                    )))
+            let (at, new) = match rows.fields.iter().position(|(n, _)| n == name) {
+                Some(at) => (at, false),
+                None => {
+                    let empty = NumArray {
+                        shape: Vec::new(),
+                        dtype: String::new(),
+                        values: Vec::new(),
+                    };
+                    rows.fields.push((name.clone(), empty));
+                    (rows.fields.len() - 1, true)
                 }
             };
-            let array = if piece.skip > 0 {
-                array.rows_from(piece.skip)
+            let have = &mut rows.fields[at].1;
+            let before = have.values.len();
+            let Some((shape, dtype)) = self.append_field(id, name, value, &mut have.values)? else {
+                return Err(corrupt(format!(
+                    "field `{name}`: expected numbers, found {value}"
+                )));
+            };
+            if shape.first() != Some(&piece.rows) {
+                return Err(corrupt(format!(
+                    "field `{name}`: expected {} rows, found shape {shape:?}",
+                    piece.rows
+                )));
+            }
+            let skip = piece.skip.min(piece.rows);
+            let stride: usize = shape[1..].iter().product();
+            have.values.drain(before..before + skip * stride);
+            if new {
+                have.shape = shape;
+                have.shape[0] -= skip;
+                have.dtype = dtype;
+            } else if have.shape.get(1..) != shape.get(1..) {
+                return Err(corrupt(format!(
+                    "field `{name}`: rows of shape {:?} cannot follow rows of shape {:?}",
+                    &shape[1..],
+                    have.shape.get(1..).unwrap_or(&[])
+                )));
             } else {
-                array
-            };
-            fields.push((name.clone(), array));
+                have.shape[0] += piece.rows - skip;
+            }
         }
-        Ok(Rows {
-            next: piece.next,
-            fields,
-        })
+        Ok(())
     }
 
     /// The rows of chunks `from … until − 1` (fewer when a chunk is missing: `next` says where they end), with
@@ -212,8 +249,8 @@ impl AsgardStorage {
             let Some(piece) = self.piece_at(id, rows.next, until)? else {
                 break;
             };
-            let more = match self.piece_rows(id, &piece) {
-                Ok(more) => more,
+            match self.append_piece(id, &piece, &mut rows) {
+                Ok(()) => {}
                 // Removed while it was read (a fold holds its rows now, and the writer went on): read what
                 // holds them.
                 Err(_) if removed < 3 && self.read_json::<IgnoredAny>(&piece.rel)?.is_none() => {
@@ -221,12 +258,9 @@ impl AsgardStorage {
                     continue;
                 }
                 Err(e) => return Err(e),
-            };
+            }
+            rows.next = piece.next;
             chunk_rows.extend_from_slice(&piece.chunk_rows);
-            rows.extend(more).map_err(|message| Error::Corrupt {
-                path: piece.rel.clone(),
-                message,
-            })?;
         }
         Ok((rows, chunk_rows))
     }

@@ -107,20 +107,6 @@ impl Rows {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-
-    /// Appends `more` (read after these) field by field.
-    pub fn extend(&mut self, more: Rows) -> std::result::Result<(), String> {
-        self.next = more.next;
-        for (name, array) in more.fields {
-            match self.fields.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, have)) => have
-                    .append_rows(&array)
-                    .map_err(|e| format!("field `{name}`: {e}"))?,
-                None => self.fields.push((name, array)),
-            }
-        }
-        Ok(())
-    }
 }
 
 impl AsgardStorage {

@@ -2,6 +2,9 @@
 
 use super::*;
 use crate::plots::chart::ReadOut;
+use crate::plots::optimization::Optimization;
+use crate::plots::sequence::Sequence;
+use crate::plots::solution1d::Solution1D;
 use crate::plots::solution2d::Solution2D;
 use crate::plots::tests::payload;
 
@@ -70,7 +73,7 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
         "Solution1D",
         vec![("x", x), ("computed", computed), ("expected", expected)],
     );
-    let reduced = reduce_for_view(full.clone(), 800, None, None).unwrap();
+    let reduced = reduce_for_view(Cow::Borrowed(&full), 800, None, None).unwrap();
     assert_eq!(reduced.non_finite, 1, "counted in the full data");
     let data = Solution1D::from_view(&reduced).unwrap();
     assert_eq!(data.x.len(), 800, "one row per column");
@@ -97,9 +100,10 @@ fn solution1d_keeps_spikes_and_exact_error_statistics() {
     );
 
     // Zoomed far enough in, the raw points come back.
-    let zoomed =
-        Solution1D::from_view(&reduce_for_view(full, 800, Some((0.5, 0.51)), None).unwrap())
-            .unwrap();
+    let zoomed = Solution1D::from_view(
+        &reduce_for_view(Cow::Owned(full), 800, Some((0.5, 0.51)), None).unwrap(),
+    )
+    .unwrap();
     assert!(zoomed.reduced.is_none());
     assert_eq!(
         zoomed.x.len(),
@@ -114,7 +118,7 @@ fn sequences_and_optimisations_reduce_every_series() {
     let mut values: Vec<f64> = (0..n).map(|i| (i % 7) as f64).collect();
     values[31_000] = 1e6;
     let reduced = reduce_for_view(
-        vectors("DiscreteSequence", vec![("values", values)]),
+        Cow::Owned(vectors("DiscreteSequence", vec![("values", values)])),
         500,
         None,
         None,
@@ -136,7 +140,7 @@ fn sequences_and_optimisations_reduce_every_series() {
         "param_names".into(),
         FieldValue::Json(r#"["a", "b"]"#.into()),
     ));
-    let reduced = reduce_for_view(p, 400, None, None).unwrap();
+    let reduced = reduce_for_view(Cow::Owned(p), 400, None, None).unwrap();
     let data = Optimization::from_view(&reduced).unwrap();
     assert_eq!(data.step.len(), 400);
     assert_eq!(data.params[1].0, "b", "the names travel");
@@ -150,7 +154,7 @@ fn sequences_and_optimisations_reduce_every_series() {
 
     // A view of 100 steps comes raw, with its neighbours.
     let zoomed = reduce_for_view(
-        vectors("OptimizationResult", vec![("loss", vec![2.0; n])]),
+        Cow::Owned(vectors("OptimizationResult", vec![("loss", vec![2.0; n])])),
         400,
         Some((100.0, 199.0)),
         None,
@@ -169,7 +173,7 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
     values[900 * cols + 1400] = -3.0;
     values[0] = f64::NAN;
     let grid = payload("Solution2D", &[("values", vec![rows, cols], values)], "{}");
-    let reduced = reduce_for_view(grid, 400, None, None).unwrap();
+    let reduced = reduce_for_view(Cow::Owned(grid), 400, None, None).unwrap();
     let data = Solution2D::from_view(&reduced).unwrap();
     // At most 300 × 160 cells for 400 columns: blocks of 7 × 5 cells.
     assert_eq!((data.ny, data.nx), (143, 300));
@@ -196,7 +200,7 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
     // A grid that fits comes as it is.
     let small = payload("Solution2D", &[("values", vec![2, 2], vec![1.0; 4])], "{}");
     assert_eq!(
-        reduce_for_view(small.clone(), 400, None, None).unwrap(),
+        reduce_for_view(Cow::Borrowed(&small), 400, None, None).unwrap(),
         PlotData::raw(small)
     );
 }
@@ -212,7 +216,7 @@ fn a_reduced_series_draws_its_band_and_raw_data_none() {
             crate::plots::draw_result(area, view, crate::plots::Choices::default()).map(|_| ())
         })
     };
-    let reduced = draw(&reduce_for_view(full.clone(), 400, None, None).unwrap());
+    let reduced = draw(&reduce_for_view(Cow::Borrowed(&full), 400, None, None).unwrap());
     assert!(reduced.contains("<polygon"), "the min–max band");
     assert!(
         !draw(&PlotData::raw(full)).contains("<polygon"),
@@ -233,7 +237,7 @@ fn a_long_ensemble_keeps_its_statistics_from_every_path() {
         &[("t", vec![n], t), ("paths", vec![m, n], paths)],
         r#"{"confidence": 0.5}"#,
     );
-    let reduced = reduce_for_view(full.clone(), 1000, None, Some(0)).unwrap();
+    let reduced = reduce_for_view(Cow::Borrowed(&full), 1000, None, Some(0)).unwrap();
     let data = Ensemble::from_view(&reduced).unwrap();
     let stats = data.reduced.as_ref().unwrap();
     assert_eq!(data.t.len(), 700, "7/10 of the columns");
@@ -265,7 +269,7 @@ fn a_long_ensemble_keeps_its_statistics_from_every_path() {
         "{}",
     );
     assert_eq!(
-        reduce_for_view(short.clone(), 1000, None, None).unwrap(),
+        reduce_for_view(Cow::Borrowed(&short), 1000, None, None).unwrap(),
         PlotData::raw(short)
     );
 }
@@ -284,7 +288,7 @@ fn animation_frames_are_reduced_frame_by_frame_on_one_colour_scale() {
         &[("frames", vec![f, rows, cols], values)],
         "{}",
     );
-    let reduced = reduce_for_view(frames, 400, None, None).unwrap();
+    let reduced = reduce_for_view(Cow::Owned(frames), 400, None, None).unwrap();
     let animation = Animation::from_view(&reduced).unwrap();
     let Frames::Fields {
         ny,
