@@ -1,99 +1,135 @@
-//! Result data as CSV, for download. Pure formatting: no I/O.
+//! Result data as CSV, for download: formatting only, written to any `Write` a block of values at a time as a
+//! download reads its arrays (`storage::download`).
 
 use std::fmt::Write;
 
 use crate::model::{FieldInfo, FieldValue, NumArray, ResultPayload};
 use crate::plots::ensemble::{Ensemble, EnsembleOptions};
 
-/// The whole of one field as CSV: a 1-D array is one column; a 2-D array one line per row; higher dimensions
-/// one line per innermost row, led by its index columns. Non-numeric fields are refused.
-pub fn field_csv(payload: &ResultPayload, name: &str) -> Result<String, String> {
-    let array = match payload.field(name) {
-        Some(FieldValue::Array(a)) => a,
-        Some(FieldValue::Json(_)) => {
-            return Err(format!("field `{name}` is not numeric, so has no CSV form"))
+/// The next block of a field's values in row-major order; empty at the end. A download reads its arrays a
+/// block at a time, so the CSV is written as they are read.
+pub type NextBlock<'a> = Box<dyn FnMut() -> std::io::Result<Vec<f64>> + 'a>;
+
+/// The whole of one numeric field of shape `shape` as CSV: a 1-D array is one column; a 2-D array one line per
+/// row; higher dimensions one line per innermost row, led by its index columns.
+pub fn write_field_csv(
+    name: &str,
+    shape: &[usize],
+    mut next: NextBlock<'_>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut line = String::new();
+    match shape {
+        [] => {
+            let value = next()?.first().copied().unwrap_or(f64::NAN);
+            writeln!(line, "{name}\n{}", number(value)).ok();
+            out.write_all(line.as_bytes())
         }
-        None => return Err(format!("result has no field `{name}`")),
-    };
-    let mut out = String::new();
-    match array.shape.as_slice() {
-        [] => writeln!(
-            out,
-            "{name}\n{}",
-            number(array.values.first().copied().unwrap_or(f64::NAN))
-        ),
         [_] => {
-            writeln!(out, "{name}").ok();
-            array
-                .values
-                .iter()
-                .try_for_each(|v| writeln!(out, "{}", number(*v)))
+            writeln!(line, "{name}").ok();
+            loop {
+                let block = next()?;
+                if block.is_empty() {
+                    return out.write_all(line.as_bytes());
+                }
+                for v in block {
+                    writeln!(line, "{}", number(v)).ok();
+                }
+                out.write_all(line.as_bytes())?;
+                line.clear();
+            }
         }
-        shape => write_nd(&mut out, array, shape),
+        shape => write_nd(shape, next, out),
     }
-    .map_err(|e| e.to_string())?;
-    Ok(out)
 }
 
-fn write_nd(out: &mut String, array: &NumArray, shape: &[usize]) -> std::fmt::Result {
+fn write_nd(
+    shape: &[usize],
+    mut next: NextBlock<'_>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let (outer, inner) = shape.split_at(shape.len() - 1);
-    let width = inner[0];
+    let width = inner[0].max(1);
     let header: Vec<String> = (0..outer.len())
         .map(|d| format!("i{d}"))
-        .chain((0..width).map(|j| format!("c{j}")))
+        .chain((0..inner[0]).map(|j| format!("c{j}")))
         .collect();
-    writeln!(out, "{}", header.join(","))?;
-    for (row, values) in array.values.chunks(width.max(1)).enumerate() {
-        let mut index = Vec::with_capacity(outer.len());
-        let mut rest = row;
-        for size in outer.iter().rev() {
-            index.push(rest % size.max(&1));
-            rest /= size.max(&1);
+    let mut text = header.join(",");
+    text.push('\n');
+    // The values of the row being written, which may span blocks.
+    let mut row_values: Vec<f64> = Vec::with_capacity(width);
+    let mut row = 0usize;
+    loop {
+        let block = next()?;
+        if block.is_empty() {
+            return out.write_all(text.as_bytes());
         }
-        index.reverse();
-        let cells: Vec<String> = index
-            .iter()
-            .map(ToString::to_string)
-            .chain(values.iter().map(|v| number(*v)))
-            .collect();
-        writeln!(out, "{}", cells.join(","))?;
+        for v in block {
+            row_values.push(v);
+            if row_values.len() < width {
+                continue;
+            }
+            let mut index = Vec::with_capacity(outer.len());
+            let mut rest = row;
+            for size in outer.iter().rev() {
+                index.push(rest % size.max(&1));
+                rest /= size.max(&1);
+            }
+            index.reverse();
+            let cells: Vec<String> = index
+                .iter()
+                .map(ToString::to_string)
+                .chain(row_values.iter().map(|v| number(*v)))
+                .collect();
+            text.push_str(&cells.join(","));
+            text.push('\n');
+            row_values.clear();
+            row += 1;
+        }
+        out.write_all(text.as_bytes())?;
+        text.clear();
     }
-    Ok(())
 }
 
-/// The 1-D numeric fields that share the first one's length, side by side (`x,computed,expected`).
-pub fn columns_csv(payload: &ResultPayload) -> Result<String, String> {
-    let columns: Vec<(&str, &NumArray)> = payload
-        .fields
-        .iter()
-        .filter_map(|(n, v)| match v {
-            FieldValue::Array(a) if a.shape.len() == 1 => Some((n.as_str(), a)),
-            _ => None,
-        })
-        .collect();
-    let Some((_, first)) = columns.first() else {
-        return Err("this result has no 1-D numeric field; ask for one field with `field=`".into());
-    };
-    let len = first.len();
-    let columns: Vec<_> = columns
-        .into_iter()
-        .filter(|(_, a)| a.len() == len)
-        .collect();
-    let mut out = columns
+/// 1-D fields of one length side by side (`x,computed,expected`), one line per index.
+pub fn write_columns_csv(
+    columns: Vec<(&str, NextBlock<'_>)>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut text = columns
         .iter()
         .map(|(n, _)| *n)
         .collect::<Vec<_>>()
         .join(",");
-    out.push('\n');
-    for i in 0..len {
-        let cells: Vec<String> = columns.iter().map(|(_, a)| number(a.values[i])).collect();
-        out.push_str(&cells.join(","));
-        out.push('\n');
+    text.push('\n');
+    let mut sources: Vec<(NextBlock<'_>, Vec<f64>, usize)> = columns
+        .into_iter()
+        .map(|(_, next)| (next, Vec::new(), 0))
+        .collect();
+    'rows: loop {
+        let mut cells = Vec::with_capacity(sources.len());
+        for (next, block, at) in &mut sources {
+            if *at == block.len() {
+                *block = next()?;
+                *at = 0;
+                if block.is_empty() {
+                    break 'rows;
+                }
+            }
+            cells.push(number(block[*at]));
+            *at += 1;
+        }
+        text.push_str(&cells.join(","));
+        text.push('\n');
+        if text.len() >= 1 << 16 {
+            out.write_all(text.as_bytes())?;
+            text.clear();
+        }
     }
-    Ok(out)
+    out.write_all(text.as_bytes())
 }
 
-/// The columns `columns_csv` makes of a result, known from its fields' shapes without reading an array: the
+/// The columns a result's CSV has (`Download::write_csv`), known from its fields' shapes without reading an array: the
 /// 1-D numeric fields that share the first one's length.
 pub fn column_names(fields: &[FieldInfo]) -> Vec<String> {
     let one_d = || {
@@ -213,30 +249,55 @@ mod tests {
         }
     }
 
-    #[test]
-    fn columns_side_by_side() {
-        let p = payload(vec![
-            ("x", vec![3], vec![0.0, 0.5, 1.0]),
-            ("u", vec![3], vec![1.0, f64::NAN, 3.25]),
-            ("m", vec![1, 3], vec![0.0; 3]),
-        ]);
-        assert_eq!(columns_csv(&p).unwrap(), "x,u\n0,1\n0.5,\n1,3.25\n");
+    /// `values` given `per` at a time.
+    fn blocks(values: Vec<f64>, per: usize) -> NextBlock<'static> {
+        let mut left = values.into_iter();
+        Box::new(move || Ok(left.by_ref().take(per).collect()))
+    }
+
+    fn text(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut out = Vec::new();
+        write(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
-    fn matrices_and_higher_dimensions() {
-        let p = payload(vec![
-            ("m", vec![2, 2], vec![1.0, 2.0, 3.0, 4.0]),
-            ("c", vec![2, 2, 2], (0..8).map(f64::from).collect()),
-        ]);
-        assert_eq!(field_csv(&p, "m").unwrap(), "i0,c0,c1\n0,1,2\n1,3,4\n");
+    fn columns_side_by_side_across_blocks() {
+        for per in [1, 2, 5] {
+            let columns = vec![
+                ("x", blocks(vec![0.0, 0.5, 1.0], per)),
+                ("u", blocks(vec![1.0, f64::NAN, 3.25], 2)),
+            ];
+            assert_eq!(
+                text(|out| write_columns_csv(columns, out)),
+                "x,u\n0,1\n0.5,\n1,3.25\n"
+            );
+        }
+    }
+
+    #[test]
+    fn matrices_and_higher_dimensions_across_blocks() {
+        for per in [1, 3, 100] {
+            let m = blocks(vec![1.0, 2.0, 3.0, 4.0], per);
+            assert_eq!(
+                text(|out| write_field_csv("m", &[2, 2], m, out)),
+                "i0,c0,c1\n0,1,2\n1,3,4\n"
+            );
+            let c = blocks((0..8).map(f64::from).collect(), per);
+            assert_eq!(
+                text(|out| write_field_csv("c", &[2, 2, 2], c, out)),
+                "i0,i1,c0,c1\n0,0,0,1\n0,1,2,3\n1,0,4,5\n1,1,6,7\n"
+            );
+            let v = blocks(vec![1.5, f64::NAN, -2.0], per);
+            assert_eq!(
+                text(|out| write_field_csv("v", &[3], v, out)),
+                "v\n1.5\n\n-2\n"
+            );
+        }
         assert_eq!(
-            field_csv(&p, "c").unwrap(),
-            "i0,i1,c0,c1\n0,0,0,1\n0,1,2,3\n1,0,4,5\n1,1,6,7\n"
+            text(|out| write_field_csv("s", &[], blocks(vec![7.0], 1), out)),
+            "s\n7\n"
         );
-        assert!(field_csv(&p, "nope")
-            .unwrap_err()
-            .contains("no field `nope`"));
     }
 
     #[test]

@@ -135,3 +135,68 @@ impl Connection {
         })
     }
 }
+
+/// What a full-data download cost: the time to its first body byte and to its end, its size, and how much the
+/// server's resident memory grew while it was read (sampled from `/proc/{pid}` at each megabyte).
+pub struct Download {
+    pub status: u16,
+    pub first_byte: Duration,
+    pub elapsed: Duration,
+    pub bytes: usize,
+    pub rss_growth_mb: f64,
+}
+
+/// GETs `path` on a new connection and reads the body a megabyte at a time, watching the server `pid`.
+pub async fn download(addr: SocketAddr, path: &str, pid: u32) -> std::io::Result<Download> {
+    let rss = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .split_whitespace()
+            .next()?
+            .parse::<f64>()
+            .ok()
+            .map(|kb| kb / 1024.0)
+    };
+    let before = rss().unwrap_or(0.0);
+    let mut peak = before;
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(addr).await?;
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut raw_head = Vec::new();
+    let mut first_byte = None;
+    let mut bytes = 0;
+    loop {
+        let got = stream.read(&mut buffer).await?;
+        if got == 0 {
+            break;
+        }
+        if first_byte.is_none() {
+            raw_head.extend_from_slice(&buffer[..got]);
+            if let Some(end) = raw_head.windows(4).position(|w| w == b"\r\n\r\n") {
+                if raw_head.len() > end + 4 {
+                    first_byte = Some(started.elapsed());
+                    bytes += raw_head.len() - end - 4;
+                }
+            }
+            continue;
+        }
+        bytes += got;
+        peak = peak.max(rss().unwrap_or(0.0));
+    }
+    let status = std::str::from_utf8(&raw_head[..raw_head.len().min(16)])
+        .ok()
+        .and_then(|h| h.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok(Download {
+        status,
+        first_byte: first_byte.unwrap_or_default(),
+        elapsed: started.elapsed(),
+        bytes,
+        rss_growth_mb: peak - before,
+    })
+}

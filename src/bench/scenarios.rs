@@ -447,6 +447,30 @@ async fn main_scenarios(
         "p50 < 30 ms",
         Some(zoom_back.1 < 30.0),
     ));
+    // The full data of the longest series, as a program downloads it (issue 19): written as it is read.
+    let d = super::client::download(
+        addr,
+        &format!("/api/result?id={}", w.huge_1d),
+        monitor.pid(),
+    )
+    .await?;
+    anyhow::ensure!(d.status == 200, "/api/result answered {}", d.status);
+    let first_byte = d.first_byte.as_secs_f64() * 1e3;
+    rows.push(row(
+        format!(
+            "GET /api/result of a Solution1D of {} points (the full data as JSON)",
+            w.huge_1d_points
+        ),
+        format!(
+            "first byte {}, all {:.0} MB in {:.1} s; server RSS +{:.1} MB while it was read",
+            ms(first_byte),
+            d.bytes as f64 / 1e6,
+            d.elapsed.as_secs_f64(),
+            d.rss_growth_mb
+        ),
+        "first byte < 20 ms, RSS growth < 20 MB",
+        Some(first_byte < 20.0 && d.rss_growth_mb < 20.0),
+    ));
     // Growing results (issue 18): the same length growing, and one writer watched by many pages.
     rows.extend(
         super::growing::scenarios(

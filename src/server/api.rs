@@ -320,7 +320,8 @@ pub async fn patch_run(
     Ok(Json(run))
 }
 
-/// `GET /api/result?id=[&nonfinite=]`: one result with its arrays inline.
+/// `GET /api/result?id=[&nonfinite=]`: one result with its arrays inline, written as its arrays are read
+/// (`storage::download`, `server::streamed`): memory stays flat whatever the result's size.
 pub async fn get_result(
     State(state): State<AppState>,
     Query(q): Query<IdQuery>,
@@ -328,23 +329,26 @@ pub async fn get_result(
     let id: ResultId = q.parse()?;
     let style = q.non_finite()?;
     let storage = state.index.storage().clone();
-    let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
-    Ok(json_response(&payload_to_json(&payload), style))
+    let download = tokio::task::spawn_blocking(move || storage.download(id)).await??;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        super::streamed::body(move |out| download.write_json(style, out)),
+    )
+        .into_response())
 }
 
-/// `GET /api/result/csv?id=[&field=]`: the full data as CSV — one field, or the 1-D fields side by side.
+/// `GET /api/result/csv?id=[&field=]`: the full data as CSV — one field, or the 1-D fields side by side —
+/// written as it is read.
 pub async fn result_csv(
     State(state): State<AppState>,
     Query(q): Query<IdQuery>,
 ) -> Result<Response, AppError> {
     let id: ResultId = q.parse()?;
     let storage = state.index.storage().clone();
-    let payload = tokio::task::spawn_blocking(move || storage.get_result(id)).await??;
-    let csv = match &q.field {
-        Some(field) => crate::export::field_csv(&payload, field),
-        None => crate::export::columns_csv(&payload),
-    }
-    .map_err(AppError::BadRequest)?;
+    let download = tokio::task::spawn_blocking(move || storage.download(id)).await??;
+    download
+        .csv_columns(q.field.as_deref())
+        .map_err(AppError::BadRequest)?;
     let name = format!(
         "{id}{}.csv",
         q.field
@@ -352,7 +356,12 @@ pub async fn result_csv(
             .map(|f| format!("_{f}"))
             .unwrap_or_default()
     );
-    Ok(download(&name, "text/csv; charset=utf-8", csv.into_bytes()))
+    let field = q.field.clone();
+    Ok(attachment(
+        &name,
+        "text/csv; charset=utf-8",
+        super::streamed::body(move |out| download.write_csv(field.as_deref(), out)),
+    ))
 }
 
 /// `GET /api/result/npy?id=&field=`: the field's original `.npy` file.
@@ -368,10 +377,11 @@ pub async fn result_npy(
     let storage = state.index.storage().clone();
     let (name, bytes) =
         tokio::task::spawn_blocking(move || storage.read_array_file(id, &field)).await??;
-    Ok(download(&name, "application/octet-stream", bytes))
+    Ok(attachment(&name, "application/octet-stream", bytes))
 }
 
-fn download(file_name: &str, content_type: &str, body: Vec<u8>) -> Response {
+/// A download named `file_name`.
+fn attachment(file_name: &str, content_type: &str, body: impl IntoResponse) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"",
         file_name.replace(['"', '\\'], "_")

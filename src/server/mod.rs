@@ -12,6 +12,7 @@ pub mod site;
 #[cfg(test)]
 mod site_files;
 mod sse;
+mod streamed;
 pub mod sweep;
 pub mod views;
 

@@ -68,6 +68,23 @@ impl NonFinite {
     }
 }
 
+/// Writes one number as [`to_text`] writes it in a value (finite as `serde_json` does, non-finite as `style`
+/// says): a download written a number at a time reads exactly as the whole value would.
+pub fn write_number(out: &mut Vec<u8>, v: f64, style: NonFinite) {
+    if v.is_finite() {
+        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+    } else {
+        let word = if v.is_nan() {
+            WORDS[0].0
+        } else if v > 0.0 {
+            WORDS[1].0
+        } else {
+            WORDS[2].0
+        };
+        out.extend_from_slice(style.token(word).as_bytes());
+    }
+}
+
 /// Parses storage JSON: standard JSON, or JSON with bare `NaN`, `Infinity` and `-Infinity`.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
     match with_markers(bytes) {

@@ -4,6 +4,7 @@
 //! lives.
 
 pub mod bucket;
+pub mod download;
 mod fold;
 mod format;
 mod fs;

@@ -204,6 +204,39 @@ pub fn append_as_f64(
     Ok((header.shape, header.descr))
 }
 
+/// A `.npy` file's values read a block at a time in file order (a download written as it is read, whatever
+/// the array's size). For row-major (C order) files, or 1-D ones.
+pub struct Blocks {
+    file: File,
+    element: Element,
+    left: usize,
+}
+
+impl Blocks {
+    /// The `count` values from value `skip` on of a file whose header is `header` (read with [`read_header`]).
+    pub fn new(
+        mut file: File,
+        header: &NpyHeader,
+        skip: usize,
+        count: usize,
+    ) -> std::io::Result<Self> {
+        let start = header.data_offset + skip * header.element.size;
+        file.seek(SeekFrom::Start(start as u64))?;
+        Ok(Self {
+            file,
+            element: header.element,
+            left: count,
+        })
+    }
+
+    /// The next at most `max` values, as `f64`; empty at the end.
+    pub fn next_block(&mut self, max: usize) -> std::io::Result<Vec<f64>> {
+        let n = self.left.min(max);
+        self.left -= n;
+        read_values(&mut self.file, n, self.element)
+    }
+}
+
 /// The header of a `.npy` file, checked against the file's length; no element is read.
 pub fn read_header(file: &mut File) -> Result<NpyHeader, NpyError> {
     let file_len = file.metadata().map_err(|e| e.to_string())?.len();

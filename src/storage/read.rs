@@ -438,7 +438,7 @@ impl AsgardStorage {
     }
 
     /// Opens the array file a field refers to, if the reference is sound and names a file of this result.
-    fn open_npy_ref(
+    pub(super) fn open_npy_ref(
         &self,
         id: ResultId,
         field: &str,
@@ -519,7 +519,7 @@ fn read_npy_header(rel: PathBuf, field: &str, mut file: std::fs::File) -> Result
     }
 }
 
-fn npy_error(path: PathBuf, field: &str, e: NpyError) -> Error {
+pub(super) fn npy_error(path: PathBuf, field: &str, e: NpyError) -> Error {
     match e {
         NpyError::Damaged(message) => Error::Corrupt { path, message },
         NpyError::Unsupported(message) => Error::Unsupported {

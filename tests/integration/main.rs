@@ -7,6 +7,7 @@ mod bucket;
 mod cli;
 mod compare;
 mod converge;
+mod download;
 mod everyday;
 mod examples;
 mod explorer;
