@@ -86,3 +86,48 @@ pub(super) async fn api_runs(
         bytes,
     ))
 }
+
+/// The first whole `/api/runs` after a change (issue 19): `changes` times, a run of the workload is tagged by
+/// this process (as another program would), and after the monitor has taken it in, one request (plain, or
+/// accepting gzip) is timed: it is the one that makes the listing again. (p50 plain ms, p50 gzip ms.) Each
+/// answer is checked to hold the new tag.
+pub(super) async fn after_a_change(
+    addr: SocketAddr,
+    storage: &crate::storage::AsgardStorage,
+    changes: usize,
+) -> anyhow::Result<(f64, f64)> {
+    use std::io::Read;
+    let runs = storage.list_run_ids()?;
+    anyhow::ensure!(!runs.is_empty(), "no runs to change");
+    let mut plain = Vec::new();
+    let mut gzipped = Vec::new();
+    for k in 0..2 * changes {
+        let tag = format!("changed-{k}-{}", std::process::id());
+        storage.add_tags(runs[(k * 7_919) % runs.len()], &[tag.as_str()])?;
+        // The watcher's debounce is 15 ms; the index takes a changed run in well under that.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let gzip = k % 2 == 1;
+        let answer = super::client::send(addr, "GET", "/api/runs", None, gzip).await?;
+        anyhow::ensure!(answer.status == 200, "/api/runs answered {}", answer.status);
+        let body = if gzip {
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(&answer.body[..]).read_to_end(&mut out)?;
+            out
+        } else {
+            answer.body
+        };
+        anyhow::ensure!(
+            count(&body, tag.as_bytes()) == 1,
+            "the listing after a change does not hold the new tag"
+        );
+        let ms = answer.elapsed.as_secs_f64() * 1e3;
+        if gzip {
+            gzipped.push(ms);
+        } else {
+            plain.push(ms);
+        }
+    }
+    plain.sort_by(f64::total_cmp);
+    gzipped.sort_by(f64::total_cmp);
+    Ok((percentile(&plain, 50.0), percentile(&gzipped, 50.0)))
+}

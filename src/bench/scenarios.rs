@@ -393,6 +393,15 @@ async fn main_scenarios(
         Some(p50 < 20.0),
     ));
 
+    // The first whole listing after a change (issue 19): made from what changed.
+    let (plain, gzipped) = super::listing::after_a_change(addr, storage, 10).await?;
+    rows.push(row(
+        format!("the first /api/runs after a change ({} runs)", w.runs),
+        format!("p50 {} (plain), {} (gzip)", ms(plain), ms(gzipped)),
+        "< 5 ms",
+        Some(plain < 5.0 && gzipped < 5.0),
+    ));
+
     // Reductions: request → reduced arrays, as the plot asks for them (about 1,152 device columns). Each
     // request asks for a width not asked for before, so that none is answered from the views already made.
     let reduce = |id: String| async move {

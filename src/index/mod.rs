@@ -1,5 +1,6 @@
 //! The in-memory index of runs, kept current by the watcher, and the stream of storage events it publishes.
 
+mod encoded;
 mod fill;
 mod lists;
 mod runs;
@@ -39,6 +40,8 @@ struct Entry {
     sort_key: i64,
     /// The run file as it was when read: an event for a file whose stamp has not changed is not a change.
     stamp: Option<Stamp>,
+    /// The row as `/api/runs` writes it, encoded on first use (`encoded.rs`).
+    row: encoded::Row,
 }
 
 /// The run list as served: its order (newest first) built on the first request after a change, and its JSON for
@@ -62,6 +65,8 @@ pub struct Index {
     replay: Mutex<Replay>,
     /// Emptied, under the `runs` write lock, by every change.
     listing: Mutex<Option<Arc<Listing>>>,
+    /// The gzipped listing's groups, compressed for the last listing and kept for the next (`encoded.rs`).
+    gzip_groups: encoded::GzipGroups,
     /// The runs that recent queries matched, in order, by query and sort: viewers of one filtered list (and each
     /// live refresh) ask the same query again, and until the next change the answer is the same. Emptied with
     /// `listing`; queries relative to now (`created > -2h`) are not kept.
@@ -138,6 +143,7 @@ impl Index {
                 recent: std::collections::VecDeque::with_capacity(REPLAY_EVENTS),
             }),
             listing: Mutex::new(None),
+            gzip_groups: Default::default(),
             queries: Mutex::new(Vec::new()),
             lost: RwLock::new(None),
             reads: std::sync::atomic::AtomicU64::new(0),
@@ -410,6 +416,7 @@ impl Index {
                         missing: stats.missing,
                         results: run.results,
                         stamp,
+                        row: Default::default(),
                     },
                     metadata: run.metadata,
                     stats,
@@ -427,6 +434,7 @@ impl Index {
                         missing: 0,
                         results: Vec::new(),
                         stamp,
+                        row: Default::default(),
                     },
                     metadata: serde_json::Map::new(),
                     stats: RunStats::default(),

@@ -159,6 +159,7 @@ mod tests {
             results: Vec::new(),
             sort_key: 0,
             stamp: None,
+            row: Default::default(),
         }
     }
 

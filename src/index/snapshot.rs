@@ -308,6 +308,7 @@ impl Index {
                     missing: run.missing as usize,
                     results: run.results,
                     stamp: Some(stamp_of(run.stamp)),
+                    row: Default::default(),
                 };
                 runs.put(id, entry, meta, stats);
                 put += 1;

@@ -125,7 +125,8 @@ impl PageQuery {
 
 /// `GET /api/runs[?limit=&offset=&q=&sort=]`: runs newest first from the in-memory index, every run by default or
 /// one page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
-/// `rel="prev"`). The whole listing is encoded (and gzipped) once per change and shared by every request;
+/// `rel="prev"`). The whole listing is made once per change from what changed (`index::encoded`) and shared by
+/// every request;
 /// a page is cut from the same sorted list. With `q` (a query, docs/query.md) or `sort`, only the matching runs,
 /// in that order; a query that cannot be read answers 400 with `{"error", "at": [start, end]}`.
 pub async fn list_runs(

@@ -368,6 +368,58 @@ async fn runs_come_gzipped_to_clients_that_accept_it_and_follow_changes() {
     assert_eq!(runs[0]["name"], "the newest");
 }
 
+/// The whole listing after a change is made from what changed (issue 19): each run's row is encoded once and
+/// the gzip copy is groups of 256 runs compressed on their own. Through creations, changes and deletions in
+/// every group (and an empty storage), the plain body is the rows as `serde_json` writes them and the gzip body
+/// one valid member (CRC and length checked by the decoder) of the same bytes.
+#[test]
+fn the_listing_made_from_what_changed_is_the_whole_listing() {
+    use std::io::Read;
+    let (_dir, storage) = temp_storage();
+    let index = asgard::index::Index::build(storage.clone()).unwrap();
+    let check = |when: &str| {
+        let (plain, count) = index.listing_body(false);
+        let (rows, total) = index.page(0, usize::MAX);
+        assert_eq!(count, total, "{when}");
+        assert_eq!(
+            plain.to_vec(),
+            serde_json::to_vec(&rows).unwrap(),
+            "{when}: the plain body"
+        );
+        let (gzipped, _) = index.listing_body(true);
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&gzipped[..])
+            .read_to_end(&mut unzipped)
+            .unwrap_or_else(|e| panic!("{when}: {e}"));
+        assert_eq!(unzipped, plain.to_vec(), "{when}: the gzip body");
+        total
+    };
+    assert_eq!(check("empty"), 0);
+    let mut ids = Vec::new();
+    for i in 0..600 {
+        let run = storage
+            .create_run(&format!("run {i}"), Some("u_t = u_xx"), None)
+            .unwrap();
+        ids.push(run.id);
+    }
+    for id in &ids {
+        index.refresh_run(*id);
+    }
+    assert_eq!(check("600 runs: a group of 88 and two of 256"), 600);
+    let run = storage.create_run("the newest", None, None).unwrap();
+    index.refresh_run(run.id);
+    assert_eq!(check("a new run"), 601);
+    for (k, at) in [5, 300, 590].into_iter().enumerate() {
+        storage.add_tags(ids[at], &[format!("tag{k}")]).unwrap();
+        index.refresh_run(ids[at]);
+        check(&format!("run {at} tagged"));
+    }
+    index.delete_run(ids[0]).unwrap();
+    assert_eq!(check("the oldest deleted"), 600);
+    index.delete_run(ids[400]).unwrap();
+    assert_eq!(check("one in the middle deleted"), 599);
+}
+
 #[tokio::test]
 async fn runs_come_in_pages_cut_from_the_whole_listing() {
     let (_dir, storage) = temp_storage();
