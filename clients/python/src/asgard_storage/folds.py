@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 import numpy as np
 
+from .values import AsgardStorageError, _json_safe, _nulls_to_nan, _storable, now_rfc3339
+
 if TYPE_CHECKING:  # pragma: no cover
     from .storage import AsgardStorage
 
@@ -58,8 +60,6 @@ class Rows:
 
 
 def _record(storage: "AsgardStorage", rel: str) -> Optional[Dict[str, Any]]:
-    from .storage import AsgardStorageError
-
     raw = storage._read_bytes(rel)
     if raw is None:
         return None
@@ -73,8 +73,6 @@ def _record(storage: "AsgardStorage", rel: str) -> Optional[Dict[str, Any]]:
 
 
 def _chunk(storage: "AsgardStorage", result_id: str, seq: int) -> Optional[_Piece]:
-    from .storage import AsgardStorageError
-
     rel = chunk_path(result_id, seq)
     chunk = _record(storage, rel)
     if chunk is None:
@@ -86,8 +84,6 @@ def _chunk(storage: "AsgardStorage", result_id: str, seq: int) -> Optional[_Piec
 
 
 def _fold(storage: "AsgardStorage", result_id: str, level: int, start: int) -> Optional[_Piece]:
-    from .storage import AsgardStorageError
-
     rel = fold_path(result_id, level, start)
     fold = _record(storage, rel)
     if fold is None:
@@ -133,8 +129,6 @@ def _piece_at(storage: "AsgardStorage", result_id: str, p: int, until: Optional[
 
 
 def _piece_fields(storage: "AsgardStorage", result_id: str, piece: _Piece) -> Dict[str, np.ndarray]:
-    from .storage import AsgardStorageError, _nulls_to_nan
-
     fields = {}
     for name, value in piece.data.items():
         if isinstance(value, dict) and "$npy" in value:
@@ -151,8 +145,6 @@ def _piece_fields(storage: "AsgardStorage", result_id: str, piece: _Piece) -> Di
 
 def read_rows(storage: "AsgardStorage", result_id: str, start: int = 0, until: Optional[int] = None) -> Rows:
     """The rows of chunks ``start … until − 1`` (up to the first missing chunk), field by field."""
-    from .storage import AsgardStorageError
-
     parts: Dict[str, List[np.ndarray]] = {}
     rows = Rows(next=start)
     removed = 0
@@ -192,8 +184,6 @@ def fold_after(storage: "AsgardStorage", result_id: str, seq: int) -> None:
 
 
 def _write_fold(storage: "AsgardStorage", result_id: str, level: int, start: int) -> bool:
-    from .storage import now_rfc3339
-
     if _fold(storage, result_id, level, start) is not None:
         return True
     end = start + fold_span(level)
@@ -222,7 +212,6 @@ def write_piece(storage: "AsgardStorage", rel: str, fields: Dict[str, np.ndarray
     """Writes a chunk or a fold: each field's array file (``file_of(name)``, when the field is over the inline
     threshold), then the record ``rel`` that ``record_of(data)`` makes, each created once. When a write fails,
     the array files written before it are removed: nothing names them."""
-    from .storage import _json_safe, _storable
 
     data: Dict[str, Any] = {}
     written: List[str] = []

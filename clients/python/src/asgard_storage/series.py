@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import folds
-from .storage import InvalidData
+from .values import InvalidData
 
 if TYPE_CHECKING:
     from .storage import AsgardStorage

@@ -30,6 +30,15 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
 import numpy as np
 
 from . import folds
+from .values import (  # noqa: F401 (the errors and now_rfc3339 are part of this module's API)
+    AsgardStorageError,
+    InvalidData,
+    NotFound,
+    _json_safe,
+    _nulls_to_nan,
+    _storable,
+    now_rfc3339,
+)
 from .bucket import Bucket, Exists, is_bucket_url
 from .schema import validate
 from .stats import compute as compute_stats
@@ -44,25 +53,7 @@ MAX_TAG_CHARS = 64
 MAX_NOTE_CHARS = 4000
 MAX_PROGRESS_CHARS = 200
 
-# Element types the monitor reads from .npy files; others are converted to the nearest of these.
-_READABLE = {"<f8", "<f4", "<i8", "<i4", "<u4", "|u1", "|b1"}
-_CONVERT = {"f2": np.float32, "i1": np.int32, "i2": np.int32, "u2": np.uint32}
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-
-
-class AsgardStorageError(Exception):
-    """Something in the storage, or asked of it, is not as the format requires."""
-
-
-class NotFound(AsgardStorageError, KeyError):
-    """No run or result with that id."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
-
-
-class InvalidData(AsgardStorageError, ValueError):
-    """A result's data does not fit its type, or cannot be stored."""
 
 
 @dataclass
@@ -140,11 +131,6 @@ class Result:
     display: Dict[str, Any] = field(default_factory=dict)
     #: For a growing result: ``{"open": True, "opened": …}`` until its writer closes it (then ``None``).
     growing: Optional[Dict[str, Any]] = None
-
-
-def now_rfc3339() -> str:
-    """The current time as RFC 3339 UTC with microseconds, as every record's ``timestamp``."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _check_id(value: Any, what: str) -> str:
@@ -236,19 +222,6 @@ def _inline_shape(value: Any):
     return None
 
 
-def _json_safe(value: Any) -> Any:
-    """Inline JSON: NaN and infinities become null (a missing value), NumPy scalars plain numbers."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
 def _as_array(value: Any) -> Optional[np.ndarray]:
     """A numeric NumPy array for NumPy/JAX arrays, anything with ``__array__`` and rectangular numeric lists;
     ``None`` for other JSON (strings, objects, ragged lists)."""
@@ -276,22 +249,6 @@ def _has_null(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_null(v) for v in value)
     return False
-
-
-def _storable(array: np.ndarray) -> np.ndarray:
-    """The array in an element type the monitor reads, little-endian."""
-    dtype = array.dtype
-    key = f"{dtype.kind}{dtype.itemsize}"
-    if key in _CONVERT:
-        array = array.astype(_CONVERT[key])
-    elif key == "u8":
-        if array.size and array.max() > np.iinfo(np.int64).max:
-            raise InvalidData("uint64 values above 2**63 - 1 cannot be stored: convert them to float64")
-        array = array.astype(np.int64)
-    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    if array.dtype.str not in _READABLE:
-        raise InvalidData(f"arrays of {array.dtype} cannot be stored: expected f8, f4, i8, i4, u4, u1 or bool")
-    return array
 
 
 def _timestamp_key(timestamp: str) -> float:
@@ -866,11 +823,3 @@ class AsgardStorage:
             raise AsgardStorageError(f"results/{result_id}.json is damaged: field `{field_name}`: files/{file} is missing") from None
         except ValueError as e:
             raise AsgardStorageError(f"files/{file} is damaged: {e}") from None
-
-
-def _nulls_to_nan(value: Any) -> Any:
-    if value is None:
-        return math.nan
-    if isinstance(value, list):
-        return [_nulls_to_nan(v) for v in value]
-    return value
