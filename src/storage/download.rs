@@ -31,13 +31,18 @@ pub struct Download {
     fields: Vec<(String, Field)>,
 }
 
-enum Field {
+pub(super) enum Field {
     Json(Value),
-    Numbers { shape: Vec<usize>, parts: Vec<Part> },
+    /// Numbers of `shape` (element type `dtype` as written, of the first part), in `parts`, in order.
+    Numbers {
+        shape: Vec<usize>,
+        dtype: String,
+        parts: Vec<Part>,
+    },
 }
 
 /// A run of a field's values, in order.
-enum Part {
+pub(super) enum Part {
     /// Values written inline in a record (small), or of an array file that had to be read whole (Fortran order).
     Values(Vec<f64>),
     /// `count` values of an array file from value `skip` on; `shape` is the file's, as checked before writing.
@@ -59,55 +64,7 @@ impl AsgardStorage {
             fields.push((name.clone(), self.download_field(id, name, value, 0)?));
         }
         if record.growing.is_some() {
-            let mut next = 0;
-            while let Some(piece) = self.piece_at(id, next, u64::MAX)? {
-                let corrupt = |message: String| Error::Corrupt {
-                    path: piece.rel.clone(),
-                    message,
-                };
-                for (name, value) in &piece.data {
-                    let Field::Numbers { shape, parts } =
-                        self.download_field(id, name, value, piece.skip)?
-                    else {
-                        return Err(corrupt(format!(
-                            "field `{name}`: expected numbers, found {value}"
-                        )));
-                    };
-                    if shape.first() != Some(&(piece.rows - piece.skip.min(piece.rows))) {
-                        return Err(corrupt(format!(
-                            "field `{name}`: expected {} rows, found shape {shape:?}",
-                            piece.rows
-                        )));
-                    }
-                    match fields.iter_mut().find(|(n, _)| n == name) {
-                        None => fields.push((name.clone(), Field::Numbers { shape, parts })),
-                        Some((_, Field::Json(_))) => {
-                            return Err(Error::Corrupt {
-                                path: Self::rel_result(id),
-                                message: format!("field `{name}` grows but is not numeric"),
-                            })
-                        }
-                        Some((
-                            _,
-                            Field::Numbers {
-                                shape: have,
-                                parts: before,
-                            },
-                        )) => {
-                            if have.is_empty() || have[1..] != shape[1..] {
-                                return Err(corrupt(format!(
-                                    "field `{name}`: rows of shape {:?} cannot follow rows of shape {:?}",
-                                    &shape[1..],
-                                    have.get(1..).unwrap_or(&[])
-                                )));
-                            }
-                            have[0] += shape[0];
-                            before.extend(parts);
-                        }
-                    }
-                }
-                next = piece.next;
-            }
+            self.plan_rows(id, (0, u64::MAX), &mut fields, &mut Vec::new())?;
         }
         Ok(Download {
             storage: self.clone(),
@@ -118,6 +75,140 @@ impl AsgardStorage {
             display: record.display,
             fields,
         })
+    }
+
+    /// The rows of a growing result's chunks `from … until − 1` (fewer when a chunk is missing), where they are,
+    /// added to `fields` field by field (after the rows a field has already): the chunk after the last one
+    /// planned, and the rows of each chunk. Each piece's record is added to `seen` as it is read.
+    pub(super) fn plan_rows(
+        &self,
+        id: ResultId,
+        (from, until): (u64, u64),
+        fields: &mut Vec<(String, Field)>,
+        seen: &mut Vec<PathBuf>,
+    ) -> Result<(u64, Vec<usize>)> {
+        let mut next = from;
+        let mut chunk_rows = Vec::new();
+        while next < until {
+            let Some(piece) = self.piece_at(id, next, until)? else {
+                break;
+            };
+            seen.push(piece.rel.clone());
+            let corrupt = |message: String| Error::Corrupt {
+                path: piece.rel.clone(),
+                message,
+            };
+            let taken = piece.rows - piece.skip.min(piece.rows);
+            for (name, value) in &piece.data {
+                let Field::Numbers {
+                    shape,
+                    dtype,
+                    parts,
+                } = self.download_field(id, name, value, piece.skip)?
+                else {
+                    return Err(corrupt(format!(
+                        "field `{name}`: expected numbers, found {value}"
+                    )));
+                };
+                if shape.first() != Some(&taken) {
+                    return Err(corrupt(format!(
+                        "field `{name}`: expected {} rows, found shape {shape:?}",
+                        piece.rows
+                    )));
+                }
+                match fields.iter_mut().find(|(n, _)| n == name) {
+                    None => fields.push((
+                        name.clone(),
+                        Field::Numbers {
+                            shape,
+                            dtype,
+                            parts,
+                        },
+                    )),
+                    Some((_, Field::Json(_))) => {
+                        return Err(Error::Corrupt {
+                            path: Self::rel_result(id),
+                            message: format!("field `{name}` grows but is not numeric"),
+                        })
+                    }
+                    Some((
+                        _,
+                        Field::Numbers {
+                            shape: have,
+                            parts: before,
+                            ..
+                        },
+                    )) => {
+                        if have.is_empty() || have[1..] != shape[1..] {
+                            return Err(corrupt(format!(
+                                "field `{name}`: rows of shape {:?} cannot follow rows of shape {:?}",
+                                &shape[1..],
+                                have.get(1..).unwrap_or(&[])
+                            )));
+                        }
+                        have[0] += shape[0];
+                        before.extend(parts);
+                    }
+                }
+            }
+            chunk_rows.extend_from_slice(&piece.chunk_rows);
+            next = piece.next;
+        }
+        Ok((next, chunk_rows))
+    }
+
+    /// A planned field's values read into one buffer of its exact size (zeroed lazily by the allocator, written
+    /// once by the reads: no copy, no growth).
+    pub(super) fn read_parts(
+        &self,
+        id: ResultId,
+        name: &str,
+        shape: &[usize],
+        parts: &[Part],
+    ) -> Result<Vec<f64>> {
+        let total: usize = shape.iter().product();
+        let mut values = vec![0.0; total];
+        let mut at = 0;
+        for part in parts {
+            let (path, count) = match part {
+                Part::Values(v) => (Self::rel_result(id), v.len()),
+                Part::File { rel, count, .. } => (rel.clone(), *count),
+            };
+            let Some(slot) = values.get_mut(at..at + count) else {
+                return Err(Error::Corrupt {
+                    path,
+                    message: format!("field `{name}`: more values than its shape {shape:?} holds"),
+                });
+            };
+            match part {
+                Part::Values(v) => slot.copy_from_slice(v),
+                Part::File {
+                    rel,
+                    shape: file_shape,
+                    skip,
+                    ..
+                } => {
+                    let mut file = self.open_again(rel)?;
+                    let header = npy::read_header(&mut file)
+                        .map_err(|e| super::read::npy_error(rel.clone(), name, e))?;
+                    if header.shape != *file_shape {
+                        return Err(Error::Corrupt {
+                            path: rel.clone(),
+                            message: format!(
+                                "field `{name}`: the file changed while it was read (shape {:?}, was {file_shape:?})",
+                                header.shape
+                            ),
+                        });
+                    }
+                    npy::read_into(file, &header, *skip, slot).map_err(|e| Error::Corrupt {
+                        path: rel.clone(),
+                        message: format!("field `{name}`: the data ends early ({e})"),
+                    })?;
+                }
+            }
+            at += count;
+        }
+        Ok(values)
     }
 
     /// Where one field's values are, without the first `skip` rows (a fold read from inside it).
@@ -134,6 +225,7 @@ impl AsgardStorage {
                     let array = if skip > 0 { a.rows_from(skip) } else { a };
                     Field::Numbers {
                         shape: array.shape,
+                        dtype: array.dtype,
                         parts: vec![Part::Values(array.values)],
                     }
                 }
@@ -148,6 +240,7 @@ impl AsgardStorage {
                 .map_err(|e| super::read::npy_error(rel.clone(), name, e))?;
             return Ok(Field::Numbers {
                 shape: array.shape,
+                dtype: array.dtype,
                 parts: vec![Part::Values(array.values)],
             });
         };
@@ -170,6 +263,7 @@ impl AsgardStorage {
         };
         Ok(Field::Numbers {
             shape,
+            dtype: header.descr,
             parts: vec![part],
         })
     }
@@ -203,7 +297,7 @@ impl Download {
             out.write_all(b":")?;
             match field {
                 Field::Json(value) => out.write_all(&json::to_text(value, style, false))?,
-                Field::Numbers { shape, parts } => {
+                Field::Numbers { shape, parts, .. } => {
                     let mut nest = Nest::new(shape, style);
                     self.each_block(name, parts, &mut |values| nest.write(values, out))?;
                     nest.finish(out)?;
@@ -319,7 +413,7 @@ impl Download {
     pub fn write_csv(&self, field: Option<&str>, out: &mut dyn Write) -> std::io::Result<()> {
         let columns = self.csv_columns(field).map_err(std::io::Error::other)?;
         let numbers = |i: usize| match &self.fields[i] {
-            (name, Field::Numbers { shape, parts }) => Some((name.as_str(), shape, parts)),
+            (name, Field::Numbers { shape, parts, .. }) => Some((name.as_str(), shape, parts)),
             _ => None,
         };
         if field.is_some() {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::bucket::Put;
+use super::download::Field;
 use super::growing::{chunk_file, ChunkRecord, Rows};
 use super::{format, now_rfc3339, AsgardStorage, Error, Result};
 use crate::model::{NumArray, ResultId};
@@ -159,110 +160,68 @@ impl AsgardStorage {
         }))
     }
 
-    /// Appends a piece's rows (without the rows it skips) to `rows`, field by field, each array file read
-    /// straight into its field's buffer. On an error `rows` is left as it was.
-    fn append_piece(&self, id: ResultId, piece: &Piece, rows: &mut Rows) -> Result<()> {
-        let marks: Vec<(usize, usize)> = rows
-            .fields
-            .iter()
-            .map(|(_, a)| (a.values.len(), a.shape.first().copied().unwrap_or(0)))
-            .collect();
-        let appended = self.append_piece_fields(id, piece, rows);
-        if appended.is_err() {
-            rows.fields.truncate(marks.len());
-            for ((_, array), (len, count)) in rows.fields.iter_mut().zip(marks) {
-                array.values.truncate(len);
-                if let Some(first) = array.shape.first_mut() {
-                    *first = count;
-                }
-            }
-        }
-        appended
-    }
-
-    fn append_piece_fields(&self, id: ResultId, piece: &Piece, rows: &mut Rows) -> Result<()> {
-        let corrupt = |message: String| Error::Corrupt {
-            path: piece.rel.clone(),
-            message,
-        };
-        for (name, value) in &piece.data {
-            let (at, new) = match rows.fields.iter().position(|(n, _)| n == name) {
-                Some(at) => (at, false),
-                None => {
-                    let empty = NumArray {
-                        shape: Vec::new(),
-                        dtype: String::new(),
-                        values: Vec::new(),
-                    };
-                    rows.fields.push((name.clone(), empty));
-                    (rows.fields.len() - 1, true)
-                }
-            };
-            let have = &mut rows.fields[at].1;
-            let before = have.values.len();
-            let Some((shape, dtype)) = self.append_field(id, name, value, &mut have.values)? else {
-                return Err(corrupt(format!(
-                    "field `{name}`: expected numbers, found {value}"
-                )));
-            };
-            if shape.first() != Some(&piece.rows) {
-                return Err(corrupt(format!(
-                    "field `{name}`: expected {} rows, found shape {shape:?}",
-                    piece.rows
-                )));
-            }
-            let skip = piece.skip.min(piece.rows);
-            let stride: usize = shape[1..].iter().product();
-            have.values.drain(before..before + skip * stride);
-            if new {
-                have.shape = shape;
-                have.shape[0] -= skip;
-                have.dtype = dtype;
-            } else if have.shape.get(1..) != shape.get(1..) {
-                return Err(corrupt(format!(
-                    "field `{name}`: rows of shape {:?} cannot follow rows of shape {:?}",
-                    &shape[1..],
-                    have.shape.get(1..).unwrap_or(&[])
-                )));
-            } else {
-                have.shape[0] += piece.rows - skip;
-            }
-        }
-        Ok(())
-    }
-
     /// The rows of chunks `from … until − 1` (fewer when a chunk is missing: `next` says where they end), with
-    /// the rows of each chunk.
+    /// the rows of each chunk: the pieces planned first (`download::plan_rows`: records and array headers), then
+    /// each field read into one buffer of its exact size.
     pub(super) fn read_range(
         &self,
         id: ResultId,
         from: u64,
         until: u64,
     ) -> Result<(Rows, Vec<usize>)> {
-        let mut rows = Rows {
-            next: from,
-            fields: Vec::new(),
-        };
-        let mut chunk_rows = Vec::new();
-        let mut removed = 0;
-        while rows.next < until {
-            let Some(piece) = self.piece_at(id, rows.next, until)? else {
-                break;
-            };
-            match self.append_piece(id, &piece, &mut rows) {
-                Ok(()) => {}
-                // Removed while it was read (a fold holds its rows now, and the writer went on): read what
-                // holds them.
-                Err(_) if removed < 3 && self.read_json::<IgnoredAny>(&piece.rel)?.is_none() => {
-                    removed += 1;
-                    continue;
-                }
-                Err(e) => return Err(e),
+        let mut tries = 0;
+        loop {
+            let mut seen = Vec::new();
+            let read = self.read_range_once(id, (from, until), &mut seen);
+            match read {
+                // A piece removed while it was read (a fold holds its rows now, and the writer went on): read
+                // again, from the folds.
+                Err(_) if tries < 8 && self.any_removed(&seen)? => tries += 1,
+                read => return read,
             }
-            rows.next = piece.next;
-            chunk_rows.extend_from_slice(&piece.chunk_rows);
         }
-        Ok((rows, chunk_rows))
+    }
+
+    fn read_range_once(
+        &self,
+        id: ResultId,
+        range: (u64, u64),
+        seen: &mut Vec<PathBuf>,
+    ) -> Result<(Rows, Vec<usize>)> {
+        let mut planned = Vec::new();
+        let (next, chunk_rows) = self.plan_rows(id, range, &mut planned, seen)?;
+        let mut fields = Vec::with_capacity(planned.len());
+        for (name, field) in planned {
+            // `plan_rows` plans numbers only.
+            let Field::Numbers {
+                shape,
+                dtype,
+                parts,
+            } = field
+            else {
+                continue;
+            };
+            let values = self.read_parts(id, &name, &shape, &parts)?;
+            fields.push((
+                name,
+                NumArray {
+                    shape,
+                    dtype,
+                    values,
+                },
+            ));
+        }
+        Ok((Rows { next, fields }, chunk_rows))
+    }
+
+    /// Whether any of these pieces' records is gone.
+    fn any_removed(&self, pieces: &[PathBuf]) -> Result<bool> {
+        for rel in pieces {
+            if self.read_json::<IgnoredAny>(rel)?.is_none() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// After chunk `seq` is written: the folds it completes, and the removal of what the folds before them

@@ -143,65 +143,50 @@ impl_from_array!(f64 => F64, f32 => F32, i64 => I64, i32 => I32);
 /// file's length first ([`NpyHeader::parse`]), so the one buffer allocated is never larger than the file; the
 /// data is then read straight into it (for little-endian `f8`, without a further copy). A file that shrinks
 /// while it is read is an error. 64-bit integers beyond 2⁵³ are rounded to the nearest `f64`.
-pub fn read_as_f64(file: File) -> Result<NumArray, NpyError> {
-    let mut values = Vec::new();
-    let (shape, dtype) = append_as_f64(file, &mut values)?;
-    Ok(NumArray {
-        shape,
-        dtype,
-        values,
-    })
-}
-
-/// Like [`read_as_f64`], appending the values to `values` (a growing result's pieces read into one buffer, not
-/// into one each and then copied): little-endian `f8` straight into it, other types converted first. Returns
-/// the array's shape and dtype. On an error `values` is left as it was.
-pub fn append_as_f64(
-    mut file: File,
-    values: &mut Vec<f64>,
-) -> Result<(Vec<usize>, String), NpyError> {
+pub fn read_as_f64(mut file: File) -> Result<NumArray, NpyError> {
     let header = read_header(&mut file)?;
     file.seek(SeekFrom::Start(header.data_offset as u64))
         .map_err(|e| e.to_string())?;
     let n: usize = header.shape.iter().product();
-    let ends_early = |e: std::io::Error| {
-        format!("the data ends early ({e}): the file changed while it was read?")
-    };
-    let direct = matches!(
-        (
-            header.element.kind,
-            header.element.size,
-            header.element.big_endian
-        ),
-        (Kind::Float, 8, false)
-    ) && !(header.fortran_order && header.shape.len() > 1);
-    if direct && !values.is_empty() {
-        let start = values.len();
-        values.resize(start + n, 0.0);
-        if let Err(e) = file.read_exact(bytemuck::cast_slice_mut(&mut values[start..])) {
-            values.truncate(start);
-            return Err(ends_early(e).into());
-        }
-        return Ok((header.shape, header.descr));
-    }
-    let read = read_values(&mut file, n, header.element).map_err(ends_early)?;
-    let read = if header.fortran_order && header.shape.len() > 1 {
+    let values = read_values(&mut file, n, header.element)
+        .map_err(|e| format!("the data ends early ({e}): the file changed while it was read?"))?;
+    let values = if header.fortran_order && header.shape.len() > 1 {
         // Column-major on disk: walk it in row-major order.
-        ArrayD::from_shape_vec(IxDyn(&header.shape).f(), read)
+        ArrayD::from_shape_vec(IxDyn(&header.shape).f(), values)
             .map_err(|e| e.to_string())?
             .iter()
             .copied()
             .collect()
     } else {
-        read
+        values
     };
-    if values.is_empty() {
-        // A fresh buffer is taken as it is (zeroed lazily by the allocator, written once by the read).
-        *values = read;
-    } else {
-        values.extend_from_slice(&read);
+    Ok(NumArray {
+        shape: header.shape,
+        dtype: header.descr,
+        values,
+    })
+}
+
+/// Reads `out.len()` values from value `skip` on of a file whose header is `header` (read with [`read_header`];
+/// file order, so row-major unless the file is Fortran-ordered) straight into `out`: a growing result's pieces
+/// read into one buffer. Little-endian `f8` is read as it is; other types are converted.
+pub fn read_into(
+    mut file: File,
+    header: &NpyHeader,
+    skip: usize,
+    out: &mut [f64],
+) -> std::io::Result<()> {
+    let start = header.data_offset + skip * header.element.size;
+    file.seek(SeekFrom::Start(start as u64))?;
+    if let (Kind::Float, 8, false) = (
+        header.element.kind,
+        header.element.size,
+        header.element.big_endian,
+    ) {
+        return file.read_exact(bytemuck::cast_slice_mut(out));
     }
-    Ok((header.shape, header.descr))
+    out.copy_from_slice(&read_values(&mut file, out.len(), header.element)?);
+    Ok(())
 }
 
 /// A `.npy` file's values read a block at a time in file order (a download written as it is read, whatever
@@ -295,53 +280,4 @@ fn read_elements<T: bytemuck::Pod>(file: &mut File, n: usize) -> std::io::Result
     let mut values = vec![T::zeroed(); n];
     file.read_exact(bytemuck::cast_slice_mut(&mut values))?;
     Ok(values)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn npy_file(dir: &tempfile::TempDir, name: &str, array: NpyArray) -> File {
-        let path = dir.path().join(name);
-        array.write(&mut File::create(&path).unwrap()).unwrap();
-        File::open(path).unwrap()
-    }
-
-    /// A growing result's pieces are read into one buffer: `f8` straight after what it holds, other types
-    /// converted, a 2-D array in row-major order; a file that fails leaves the buffer as it was.
-    #[test]
-    fn arrays_append_to_a_buffer_and_a_failure_leaves_it_as_it_was() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut values = Vec::new();
-        let first = npy_file(&dir, "a.npy", vec![1.0f64, 2.0].into());
-        assert_eq!(
-            append_as_f64(first, &mut values).unwrap(),
-            (vec![2], "<f8".to_owned())
-        );
-        let f8 = npy_file(&dir, "b.npy", vec![3.0f64, 4.0, 5.0].into());
-        assert_eq!(append_as_f64(f8, &mut values).unwrap().0, vec![3]);
-        let f4 = npy_file(&dir, "c.npy", vec![6.5f32].into());
-        assert_eq!(
-            append_as_f64(f4, &mut values).unwrap(),
-            (vec![1], "<f4".to_owned())
-        );
-        let grid = ndarray::Array2::from_shape_vec((2, 2), vec![7i64, 8, 9, 10]).unwrap();
-        let grid = npy_file(&dir, "d.npy", grid.into());
-        assert_eq!(append_as_f64(grid, &mut values).unwrap().0, vec![2, 2]);
-        assert_eq!(values, [1.0, 2.0, 3.0, 4.0, 5.0, 6.5, 7.0, 8.0, 9.0, 10.0]);
-
-        // Cut short after its header: refused, and nothing of it is kept.
-        let path = dir.path().join("b.npy");
-        let bytes = std::fs::read(&path).unwrap();
-        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
-        let short = File::open(&path).unwrap();
-        assert!(append_as_f64(short, &mut values).is_err());
-        assert_eq!(values.len(), 10);
-        assert_eq!(
-            read_as_f64(File::open(dir.path().join("c.npy")).unwrap())
-                .unwrap()
-                .values,
-            [6.5]
-        );
-    }
 }

@@ -401,32 +401,6 @@ impl AsgardStorage {
         })
     }
 
-    /// Like [`Self::read_field`] for a field of numbers, appending its values to `values` (an array file read
-    /// straight into it): its shape and dtype. `None`, with `values` unchanged, for a field that is not numbers.
-    pub(super) fn append_field(
-        &self,
-        id: ResultId,
-        name: &str,
-        value: &Value,
-        values: &mut Vec<f64>,
-    ) -> Result<Option<(Vec<usize>, String)>> {
-        match NpyRef::from_value(value) {
-            Some(reference) => {
-                let (rel, file) = self.open_npy_ref(id, name, reference)?;
-                npy::append_as_f64(file, values)
-                    .map(Some)
-                    .map_err(|e| npy_error(rel, name, e))
-            }
-            None => Ok(match self.read_field(id, name, value)? {
-                FieldValue::Array(a) => {
-                    values.extend_from_slice(&a.values);
-                    Some((a.shape, a.dtype))
-                }
-                FieldValue::Json(_) => None,
-            }),
-        }
-    }
-
     fn read_npy_ref(
         &self,
         id: ResultId,
