@@ -15,25 +15,45 @@ const QUERIES_KEPT: usize = 16;
 const PARALLEL_SCAN: usize = 8_192;
 
 impl Index {
-    /// Every run, newest first: sorted once per change.
+    /// Every run, newest first: made once per change, from the last order with the runs changed since placed
+    /// again (a full sort after many changes).
     pub fn listing(&self) -> Arc<Listing> {
-        if let Some(listing) = self.listing.lock().expect("listing lock poisoned").clone() {
+        if let Some(listing) = self
+            .listing
+            .lock()
+            .expect("listing lock poisoned")
+            .current
+            .clone()
+        {
             return listing;
         }
-        // Built and stored under the read lock, so no change can slip in between (changes take the write lock).
+        // Made and stored under the read lock, so no change can slip in between (changes take the write lock).
         let runs = self.runs.read().expect("index lock poisoned");
-        let mut entries: Vec<&Entry> = runs.entries().iter().collect();
-        entries.sort_by(|a, b| {
-            b.sort_key
-                .cmp(&a.sort_key)
-                .then_with(|| b.summary.id.cmp(&a.summary.id))
-        });
+        let mut cache = self.listing.lock().expect("listing lock poisoned");
+        if let Some(listing) = cache.current.clone() {
+            return listing;
+        }
+        let ids = match cache.stale.take() {
+            // Placing each changed run costs a binary search and a shift of the list: for many, sort.
+            Some((last, changed)) if changed.len() * 8 <= last.runs.len().max(64) => {
+                reorder(&last.runs, &changed, &runs)
+            }
+            _ => {
+                let mut entries: Vec<&Entry> = runs.entries().iter().collect();
+                entries.sort_by(|a, b| {
+                    b.sort_key
+                        .cmp(&a.sort_key)
+                        .then_with(|| b.summary.id.cmp(&a.summary.id))
+                });
+                entries.iter().map(|e| e.summary.id).collect()
+            }
+        };
         let listing = Arc::new(Listing {
-            runs: entries.iter().map(|e| e.summary.id).collect(),
+            runs: ids,
             json: Default::default(),
             gzip: Default::default(),
         });
-        *self.listing.lock().expect("listing lock poisoned") = Some(listing.clone());
+        cache.current = Some(listing.clone());
         listing
     }
 
@@ -50,6 +70,7 @@ impl Index {
                 .listing
                 .lock()
                 .expect("listing lock poisoned")
+                .current
                 .as_ref()
                 .is_some_and(|l| Arc::ptr_eq(l, &listing));
             if !current {
@@ -184,4 +205,26 @@ impl Index {
         });
         matching.into_iter().map(|(e, _)| e.summary.id).collect()
     }
+}
+
+/// The order `before` (newest first) with the runs in `changed` taken out and those still in `runs` put back
+/// where they now belong: O(changed × log n) lookups and one pass over the list.
+fn reorder(
+    before: &[RunId],
+    changed: &std::collections::HashSet<RunId>,
+    runs: &Runs,
+) -> Vec<RunId> {
+    let key = |id: &RunId| runs.get(id).map(|e| (e.sort_key, e.summary.id));
+    let mut ids: Vec<RunId> = before
+        .iter()
+        .filter(|id| !changed.contains(id))
+        .copied()
+        .collect();
+    for id in changed {
+        if let Some(k) = key(id) {
+            let at = ids.partition_point(|x| key(x) > Some(k));
+            ids.insert(at, *id);
+        }
+    }
+    ids
 }

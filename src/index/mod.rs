@@ -54,6 +54,33 @@ pub struct Listing {
     gzip: std::sync::OnceLock<Bytes>,
 }
 
+/// The listing as served, and what is needed to make the next one from what changed.
+#[derive(Default)]
+struct ListingCache {
+    current: Option<Arc<Listing>>,
+    /// Once a change made the listing stale: the last one made, and the runs changed since (created, changed or
+    /// deleted).
+    stale: Option<(Arc<Listing>, HashSet<RunId>)>,
+}
+
+/// From how many runs changed since the last listing the next one is sorted whole instead.
+const REORDERED_AT_MOST: usize = 1_024;
+
+impl ListingCache {
+    /// Run `id` changed: the listing is stale.
+    fn changed(&mut self, id: RunId) {
+        if let Some(listing) = self.current.take() {
+            self.stale = Some((listing, HashSet::new()));
+        }
+        if let Some((_, changed)) = &mut self.stale {
+            changed.insert(id);
+            if changed.len() > REORDERED_AT_MOST {
+                self.stale = None;
+            }
+        }
+    }
+}
+
 /// Every run's list row, in memory. `/api/runs` and the run list read it instead of the disk; the watcher calls
 /// [`Index::refresh_run`] for each run file that changed, which re-reads that one file and publishes what changed.
 pub struct Index {
@@ -63,8 +90,9 @@ pub struct Index {
     /// The latest events with their numbers, for clients that reconnect with `Last-Event-ID`. Events are
     /// numbered and sent under this lock, so the buffer and the channel agree on the order.
     replay: Mutex<Replay>,
-    /// Emptied, under the `runs` write lock, by every change.
-    listing: Mutex<Option<Arc<Listing>>>,
+    /// The listing as served, emptied under the `runs` write lock by every change, which also notes the run
+    /// changed, so that the next listing reorders only those (`lists.rs`).
+    listing: Mutex<ListingCache>,
     /// The gzipped listing's groups, compressed for the last listing and kept for the next (`encoded.rs`).
     gzip_groups: encoded::GzipGroups,
     /// The runs that recent queries matched, in order, by query and sort: viewers of one filtered list (and each
@@ -142,7 +170,7 @@ impl Index {
                 next: start,
                 recent: std::collections::VecDeque::with_capacity(REPLAY_EVENTS),
             }),
-            listing: Mutex::new(None),
+            listing: Mutex::new(ListingCache::default()),
             gzip_groups: Default::default(),
             queries: Mutex::new(Vec::new()),
             lost: RwLock::new(None),
@@ -486,7 +514,10 @@ impl Index {
             if !events.is_empty() {
                 self.changes
                     .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-                *self.listing.lock().expect("listing lock poisoned") = None;
+                self.listing
+                    .lock()
+                    .expect("listing lock poisoned")
+                    .changed(id);
                 self.queries
                     .lock()
                     .expect("query cache lock poisoned")

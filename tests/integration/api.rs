@@ -381,6 +381,15 @@ fn the_listing_made_from_what_changed_is_the_whole_listing() {
         let (plain, count) = index.listing_body(false);
         let (rows, total) = index.page(0, usize::MAX);
         assert_eq!(count, total, "{when}");
+        // The order made from the last one and what changed is the order of a full sort: newest first.
+        let key =
+            |r: &asgard::model::RunSummary| (asgard::storage::timestamp_key(&r.timestamp), r.id);
+        let mut sorted = rows.clone();
+        sorted.sort_by_key(|r| std::cmp::Reverse(key(r)));
+        assert!(
+            rows.iter().map(|r| r.id).eq(sorted.iter().map(|r| r.id)),
+            "{when}: the listing's order"
+        );
         assert_eq!(
             plain.to_vec(),
             serde_json::to_vec(&rows).unwrap(),
@@ -418,6 +427,16 @@ fn the_listing_made_from_what_changed_is_the_whole_listing() {
     assert_eq!(check("the oldest deleted"), 600);
     index.delete_run(ids[400]).unwrap();
     assert_eq!(check("one in the middle deleted"), 599);
+    // Many changes at once (more than are placed one by one): sorted whole.
+    for id in ids.iter().skip(1).step_by(2).take(299) {
+        storage.add_tags(*id, &["many"]).unwrap();
+        index.refresh_run(*id);
+    }
+    for _ in 0..3 {
+        let run = storage.create_run("newer still", None, None).unwrap();
+        index.refresh_run(run.id);
+    }
+    assert_eq!(check("many changes"), 602);
 }
 
 #[tokio::test]
