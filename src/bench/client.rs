@@ -56,16 +56,21 @@ pub async fn send(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(raw.len(), |i| i + 4);
-    let status = std::str::from_utf8(&raw[..split.min(raw.len())])
-        .ok()
-        .and_then(|h| h.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = status_of(&raw[..split.min(raw.len())]);
     Ok(Response {
         status,
         body: raw[split..].to_vec(),
         elapsed,
     })
+}
+
+/// The status code of a response's head (`HTTP/1.1 200 OK`); 0 when there is none.
+fn status_of(head: &[u8]) -> u16 {
+    std::str::from_utf8(head)
+        .ok()
+        .and_then(|h| h.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Response> {
@@ -187,11 +192,7 @@ pub async fn download(addr: SocketAddr, path: &str, pid: u32) -> std::io::Result
         bytes += got;
         peak = peak.max(rss().unwrap_or(0.0));
     }
-    let status = std::str::from_utf8(&raw_head[..raw_head.len().min(16)])
-        .ok()
-        .and_then(|h| h.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = status_of(&raw_head[..raw_head.len().min(16)]);
     Ok(Download {
         status,
         first_byte: first_byte.unwrap_or_default(),

@@ -68,20 +68,24 @@ impl NonFinite {
     }
 }
 
+/// The entry of [`WORDS`] for a non-finite `v`: NaN, +∞ or −∞.
+fn non_finite_words(v: f64) -> &'static (&'static str, &'static str, &'static str, f64) {
+    if v.is_nan() {
+        &WORDS[0]
+    } else if v > 0.0 {
+        &WORDS[1]
+    } else {
+        &WORDS[2]
+    }
+}
+
 /// Writes one number as [`to_text`] writes it in a value (finite as `serde_json` does, non-finite as `style`
 /// says): a download written a number at a time reads exactly as the whole value would.
 pub fn write_number(out: &mut Vec<u8>, v: f64, style: NonFinite) {
     if v.is_finite() {
         out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     } else {
-        let word = if v.is_nan() {
-            WORDS[0].0
-        } else if v > 0.0 {
-            WORDS[1].0
-        } else {
-            WORDS[2].0
-        };
-        out.extend_from_slice(style.token(word).as_bytes());
+        out.extend_from_slice(style.token(non_finite_words(v).0).as_bytes());
     }
 }
 
@@ -111,16 +115,7 @@ pub fn is_marker(value: &Value) -> bool {
 pub fn value_of(v: f64) -> Value {
     match serde_json::Number::from_f64(v) {
         Some(n) => Value::Number(n),
-        None => {
-            let marker = if v.is_nan() {
-                WORDS[0].1
-            } else if v > 0.0 {
-                WORDS[1].1
-            } else {
-                WORDS[2].1
-            };
-            Value::String(marker.to_owned())
-        }
+        None => Value::String(non_finite_words(v).1.to_owned()),
     }
 }
 
