@@ -7,6 +7,7 @@ mod client;
 mod generate;
 mod growing;
 mod listing;
+mod pyramids;
 mod remote;
 mod scenarios;
 mod sse;
@@ -52,6 +53,10 @@ pub struct BenchArgs {
     /// against the finished one, and one writer watched by many pages
     #[arg(long, conflicts_with = "object_storage")]
     pub growing: bool,
+    /// Only the pyramids' scenarios (issue 19): building them and viewing Solution1Ds of the size's lengths
+    /// (full: 10⁵ … 10⁸ points, which writes 2.7 GB) on a monitor of their own
+    #[arg(long, conflicts_with_all = ["object_storage", "growing"])]
+    pub pyramids: bool,
 }
 
 /// p-th percentile (0–100) of sorted values.

@@ -70,6 +70,8 @@ struct Plan {
     point_growth: Vec<usize>,
     /// A growing result watched: pages, seconds, appends a second.
     watched_growth: (usize, f64, f64),
+    /// Series lengths whose pyramids are measured (issue 19).
+    pyramid_sizes: Vec<usize>,
 }
 
 fn plan(size: Size) -> Plan {
@@ -87,6 +89,7 @@ fn plan(size: Size) -> Plan {
             strict: true,
             point_growth: vec![10_000],
             watched_growth: (4, 2.0, 2_000.0),
+            pyramid_sizes: vec![100_000, 300_000],
         },
         Size::Full => Plan {
             runs: vec![1_000, 10_000],
@@ -101,6 +104,7 @@ fn plan(size: Size) -> Plan {
             strict: false,
             point_growth: vec![100_000, 1_000_000],
             watched_growth: (50, 60.0, 10_000.0),
+            pyramid_sizes: vec![100_000, 1_000_000, 10_000_000, 100_000_000],
         },
     }
 }
@@ -194,6 +198,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
             plan.watched_growth,
             plan.strict,
         ));
+    }
+    if args.pyramids {
+        let runtime = tokio::runtime::Runtime::new()?;
+        return runtime.block_on(super::pyramids::scenarios(&plan.pyramid_sizes));
     }
     if !args.runs.is_empty() {
         plan.runs = args.runs.clone();
@@ -345,6 +353,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
             main = Some(workload);
         }
         drop(monitor);
+    }
+    if !args.generate_only {
+        rows.extend(runtime.block_on(super::pyramids::scenarios(&plan.pyramid_sizes))?);
     }
     if let Some(w) = main {
         eprintln!(

@@ -34,6 +34,7 @@ pub mod solution1d;
 pub mod solution2d;
 
 #[cfg(feature = "ssr")]
+pub mod pyramid;
 pub mod reduce;
 
 use plotters::coord::Shift;

@@ -93,9 +93,11 @@ enum Series<'a> {
 }
 
 impl Series<'_> {
-    fn name(&self) -> &'static str {
+    /// Its name, and its number of columns when it is a matrix.
+    fn shape(&self) -> (&'static str, Option<usize>) {
         match self {
-            Self::Vector(name, _) | Self::Matrix(name, _, _) => name,
+            Self::Vector(name, _) => (name, None),
+            Self::Matrix(name, p, _) => (name, Some(*p)),
         }
     }
 
@@ -292,7 +294,7 @@ fn reduce_lines(
         .iter()
         .filter(|v| **v >= range.0 && **v <= range.1)
         .count();
-    let mut out = ResultPayload {
+    let out = ResultPayload {
         id: payload.id,
         run_id: payload.run_id,
         result_type: payload.result_type.clone(),
@@ -301,6 +303,11 @@ fn reduce_lines(
         fields: extra,
     };
 
+    let fields = LineFields {
+        axis,
+        series: series.iter().map(Series::shape).collect(),
+        error: error.as_ref().map(|e| e.stats),
+    };
     if inside <= 2 * columns {
         // Few enough to draw every point: the points in view and one neighbour each side, so lines reach the edges.
         let (first, last) = match (
@@ -311,82 +318,119 @@ fn reduce_lines(
             _ => (0, 0),
         };
         let keep = if inside == 0 { 0..0 } else { first..last + 1 };
-        out.fields
-            .push((axis.into(), array(x[keep.clone()].to_vec())));
-        for s in series {
-            let field = match &s {
-                Series::Vector(_, v) => array(v[keep.clone()].to_vec()),
-                Series::Matrix(_, p, v) => {
-                    matrix_array(keep.len(), *p, v[keep.start * p..keep.end * p].to_vec())
-                }
+        let values = series
+            .iter()
+            .map(|s| match s {
+                Series::Vector(_, v) => v[keep.clone()].to_vec(),
+                Series::Matrix(_, p, v) => v[keep.start * p..keep.end * p].to_vec(),
+            })
+            .collect();
+        return fields.rows(out, x[keep].to_vec(), values, non_finite);
+    }
+
+    series.extend(error.map(|e| Series::Vector(ERROR, e.values.into())));
+    let all: Vec<Cow<'_, [f64]>> = series.iter().flat_map(Series::columns).collect();
+    let slices: Vec<&[f64]> = all.iter().map(AsRef::as_ref).collect();
+    let (centres, column_bands) = reduce_columns(&x, &slices, range, columns);
+    fields.columns(out, inside, centres, column_bands, non_finite)
+}
+
+/// The fields of a 1-D plot: its x axis, each series (a vector, or a matrix of `p` columns: `Some(p)`) and,
+/// for a `Solution1D` with `expected`, its error's statistics over the full data. What a view of it is made
+/// of, however its rows or columns were computed (from the data here, or from a pyramid).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineFields {
+    pub axis: &'static str,
+    pub series: Vec<(&'static str, Option<usize>)>,
+    pub error: Option<Option<(f64, f64)>>,
+}
+
+impl LineFields {
+    /// How many lines the columns hold: one per vector, `p` per matrix, and the error.
+    pub fn lines(&self) -> usize {
+        self.series
+            .iter()
+            .map(|(_, p)| p.unwrap_or(1))
+            .sum::<usize>()
+            + usize::from(self.error.is_some())
+    }
+
+    /// The view of every row kept: `x` and each series' rows (a matrix's row-major), added to `out`.
+    pub fn rows(
+        &self,
+        mut out: ResultPayload,
+        x: Vec<f64>,
+        series: Vec<Vec<f64>>,
+        non_finite: usize,
+    ) -> PlotData {
+        let rows = x.len();
+        out.fields.push((self.axis.into(), array(x)));
+        for ((name, p), values) in self.series.iter().zip(series) {
+            let field = match p {
+                None => array(values),
+                Some(p) => matrix_array(rows, *p, values),
             };
-            out.fields.push((s.name().to_owned(), field));
+            out.fields.push(((*name).to_owned(), field));
         }
-        return PlotData {
+        PlotData {
             payload: out,
             non_finite,
             reduction: None,
-        };
+        }
     }
 
-    let shown = series.len();
-    let error_stats = error.as_ref().and_then(|e| e.stats);
-    series.extend(error.map(|e| Series::Vector(ERROR, e.values.into())));
-    let all: Vec<(usize, Cow<'_, [f64]>)> = series
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.columns().into_iter().map(move |c| (i, c)))
-        .collect();
-    let slices: Vec<&[f64]> = all.iter().map(|(_, c)| c.as_ref()).collect();
-    let (centres, column_bands) = reduce_columns(&x, &slices, range, columns);
-    let rows = centres.len();
-    out.fields.push((axis.into(), array(centres)));
-    let mut reduced = Columns {
-        points: inside,
-        bands: Bands::default(),
-        error: None,
-    };
-    for (i, s) in series.iter().enumerate() {
-        let mine: Vec<&ColumnBand> = all
-            .iter()
-            .zip(&column_bands)
-            .filter(|((owner, _), _)| *owner == i)
-            .map(|(_, band)| band)
-            .collect();
-        match s {
-            Series::Vector(name, _) => {
-                reduced
-                    .bands
-                    .push(*name, mine[0].min.clone(), mine[0].max.clone())
-            }
-            Series::Matrix(name, ..) => {
-                for (j, band) in mine.iter().enumerate() {
+    /// The view reduced to columns: their x `centres` and each line's band (in the order of [`Self::lines`]),
+    /// standing for `inside` points, added to `out`.
+    pub fn columns(
+        &self,
+        mut out: ResultPayload,
+        inside: usize,
+        centres: Vec<f64>,
+        bands: Vec<ColumnBand>,
+        non_finite: usize,
+    ) -> PlotData {
+        let rows = centres.len();
+        out.fields.push((self.axis.into(), array(centres)));
+        let mut reduced = Columns {
+            points: inside,
+            bands: Bands::default(),
+            error: None,
+        };
+        let mut bands = bands.into_iter();
+        for (name, p) in &self.series {
+            let mine: Vec<ColumnBand> = bands.by_ref().take(p.unwrap_or(1)).collect();
+            let means = match p {
+                None => {
                     reduced
                         .bands
-                        .push(format!("{name}[{j}]"), band.min.clone(), band.max.clone());
+                        .push(*name, mine[0].min.clone(), mine[0].max.clone());
+                    array(mine[0].mean.clone())
                 }
-            }
+                Some(p) => {
+                    let mut columns = Vec::with_capacity(*p);
+                    for (j, band) in mine.into_iter().enumerate() {
+                        reduced
+                            .bands
+                            .push(format!("{name}[{j}]"), band.min, band.max);
+                        columns.push(band.mean);
+                    }
+                    matrix_array(rows, *p, rows_of(&columns))
+                }
+            };
+            out.fields.push(((*name).to_owned(), means));
         }
-        if i >= shown {
+        if let (Some(stats), Some(band)) = (self.error, bands.next()) {
+            reduced.bands.push(ERROR, band.min, band.max);
             reduced.error = Some(ColumnError {
-                mean: mine[0].mean.clone(),
-                stats: error_stats,
+                mean: band.mean,
+                stats,
             });
-            continue;
         }
-        let means = match s {
-            Series::Vector(..) => array(mine[0].mean.clone()),
-            Series::Matrix(_, p, _) => {
-                let columns: Vec<Vec<f64>> = mine.iter().map(|b| b.mean.clone()).collect();
-                matrix_array(rows, *p, rows_of(&columns))
-            }
-        };
-        out.fields.push((s.name().to_owned(), means));
-    }
-    PlotData {
-        payload: out,
-        non_finite,
-        reduction: Some(Reduction::Columns(reduced)),
+        PlotData {
+            payload: out,
+            non_finite,
+            reduction: Some(Reduction::Columns(reduced)),
+        }
     }
 }
 

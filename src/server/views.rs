@@ -7,6 +7,10 @@
 //! (or deleted) no longer matches, so a kept view is never stale. The cache is bounded by the views' encoded
 //! size and evicts the least useful first (`quick_cache`'s CLOCK-Pro).
 //!
+//! A long 1-D result read from array files gets a pyramid (`storage::pyramid`) on its first view, kept here
+//! too (bounded by its size, keyed by the result file's `Stamp` like the views): every later view of it, at any
+//! zoom or width, is made from the pyramid and a few leaves of its files instead of every value.
+//!
 //! A growing result (docs/storage-format.md) is kept whole as well, with the number of chunks read into it: a
 //! request after an append reads only the new chunks, and its views are keyed by that number too.
 
@@ -19,11 +23,16 @@ use quick_cache::Weighter;
 use crate::error::AppError;
 use crate::model::{ResultId, ResultPayload};
 use crate::plots::view::PlotData;
+use crate::storage::pyramid::LinePyramid;
 use crate::storage::{AsgardStorage, Stamp};
 
 /// How many bytes of views a monitor keeps: ~800 views of a 1-D series at 1,152 columns, or ~10 full-width
 /// grids.
 pub const VIEW_CACHE_BYTES: u64 = 64 << 20;
+
+/// How many bytes of pyramids a monitor keeps: the pyramid of a 10⁸-point `Solution1D` with `x` and
+/// `expected` (four trees: x, computed, expected, their error) takes ~100 MB, of 10⁷ points ~10 MB.
+pub const PYRAMID_CACHE_BYTES: u64 = 160 << 20;
 
 /// What a view was asked for with, and the version of the result it was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -67,9 +76,20 @@ impl Weighter<Key, Kept> for BySize {
     }
 }
 
+/// A result's pyramid, or that it has none, weighed by its size.
+#[derive(Clone)]
+struct PyramidWeight;
+
+impl Weighter<(ResultId, Stamp), Option<Arc<LinePyramid>>> for PyramidWeight {
+    fn weight(&self, _key: &(ResultId, Stamp), kept: &Option<Arc<LinePyramid>>) -> u64 {
+        kept.as_ref().map_or(64, |p| p.bytes() as u64)
+    }
+}
+
 /// The kept views, shared by every request.
 pub struct ViewCache {
     views: Cache<Key, Kept, BySize>,
+    pyramids: Cache<(ResultId, Stamp), Option<Arc<LinePyramid>>, PyramidWeight>,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
     plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
@@ -80,6 +100,7 @@ impl ViewCache {
         Self {
             // The estimate only sizes the table: a 1-D view is ~80 KB.
             views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
+            pyramids: Cache::with_weighter(4_096, PYRAMID_CACHE_BYTES, PyramidWeight),
             grown: Default::default(),
             plain: Default::default(),
         }
@@ -134,6 +155,11 @@ impl ViewCache {
             )));
         }
         let reduce = || -> Result<PlotData, AppError> {
+            if grown.is_none() {
+                if let Some(view) = self.pyramid_view(storage, id, stamp, columns, view) {
+                    return Ok(view);
+                }
+            }
             // A growing result is read where it is kept (a copy of 10⁷ points costs more than its reduction).
             let payload = match &grown {
                 Some((payload, _)) => Cow::Borrowed(payload.as_ref()),
@@ -159,6 +185,28 @@ impl ViewCache {
             })
         })?;
         Ok(PlotData::clone(&kept.view))
+    }
+
+    /// The view made from the result's pyramid, built on its first view; `None` when it has none (or it cannot
+    /// be read: the full data's reduction then says what is wrong).
+    fn pyramid_view(
+        &self,
+        storage: &AsgardStorage,
+        id: ResultId,
+        stamp: Stamp,
+        columns: usize,
+        view: Option<(f64, f64)>,
+    ) -> Option<PlotData> {
+        let pyramid = self
+            .pyramids
+            .get_or_insert_with(&(id, stamp), || {
+                storage.line_pyramid(id).map(|p| p.map(Arc::new))
+            })
+            .ok()??;
+        pyramid
+            .view(storage, columns, view)
+            .inspect_err(|e| tracing::warn!("result {id}: its pyramid's view failed: {e}"))
+            .ok()
     }
 
     /// The view of a growing 1-D result `width` wide on its x axis that ends at its newest point (a zoomed plot
@@ -313,6 +361,64 @@ mod tests {
             cache.view(&storage, id, 512, Some((10.0, 500.0)), None),
             Err(AppError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_long_series_is_viewed_from_its_pyramid_built_on_the_first_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = AsgardStorage::open(dir.path()).unwrap();
+        let run = storage.create_run("long", None, None).unwrap();
+        let n = 200_000;
+        let x: Vec<f64> = (0..n).map(|i| f64::from(i) * 0.5).collect();
+        let mut y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
+        y[123_456] = 50.0;
+        let id = storage
+            .add_result(
+                run.id,
+                ResultType::Solution1D,
+                [
+                    ("x".to_owned(), DataValue::from(x)),
+                    ("computed".to_owned(), DataValue::from(y)),
+                ],
+                json!({}),
+            )
+            .unwrap();
+        let cache = ViewCache::new(VIEW_CACHE_BYTES);
+        let stamp = storage.result_stamp(id).unwrap();
+        assert!(cache.pyramids.get(&(id, stamp)).is_none());
+        let view = cache.view(&storage, id, 1_000, None, None).unwrap();
+        let kept = cache
+            .pyramids
+            .get(&(id, stamp))
+            .expect("built on the first view");
+        assert_eq!(kept.as_ref().map(|p| p.rows()), Some(n as usize));
+        let want = crate::plots::reduce::reduce_for_view(
+            Cow::Owned(storage.get_result(id).unwrap()),
+            1_000,
+            None,
+            None,
+        )
+        .unwrap();
+        let bands = |v: &PlotData| {
+            v.columns()
+                .and_then(|c| c.bands.get("computed"))
+                .map(|(lo, hi)| (lo.to_vec(), hi.to_vec()))
+        };
+        assert_eq!(bands(&view), bands(&want));
+        assert!(
+            bands(&view).unwrap().1.contains(&50.0),
+            "the spike survives"
+        );
+
+        // Zoomed, from the same pyramid: its raw leaves are read from the array file, so one gone is an error.
+        let zoomed = cache
+            .view(&storage, id, 500, Some((100.0, 90_000.0)), None)
+            .unwrap();
+        assert_eq!(zoomed.columns().map(|c| c.points), Some(179_801));
+        for entry in std::fs::read_dir(dir.path().join("files")).unwrap() {
+            std::fs::remove_file(entry.unwrap().path()).unwrap();
+        }
+        assert!(cache.view(&storage, id, 640, None, None).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod growing;
 pub mod json;
 mod npy;
 pub mod npy_header;
+pub mod pyramid;
 mod read;
 pub mod series;
 pub mod stats;

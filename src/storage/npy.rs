@@ -234,14 +234,43 @@ compile_error!(
     "the .npy reader takes little-endian data as it is: big-endian hosts are not supported"
 );
 
+/// Reads `out.len()` values from value `skip` on of a file whose header is `header` into `out`, at that
+/// position (`pread`: the file's own offset is neither used nor moved, so threads may share the file). File
+/// order, like [`read_into`]. A file shorter than its header says is an error.
+pub fn read_at(
+    file: &File,
+    header: &NpyHeader,
+    skip: usize,
+    out: &mut [f64],
+) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let start = (header.data_offset + skip * header.element.size) as u64;
+    if let (Kind::Float, 8, false) = (
+        header.element.kind,
+        header.element.size,
+        header.element.big_endian,
+    ) {
+        return file.read_exact_at(bytemuck::cast_slice_mut(out), start);
+    }
+    let mut bytes = vec![0u8; out.len() * header.element.size];
+    file.read_exact_at(&mut bytes, start)?;
+    out.copy_from_slice(&convert(&bytes, header.element));
+    Ok(())
+}
+
 /// `n` elements of type `element` as `f64`.
 fn read_values(file: &mut File, n: usize, element: Element) -> std::io::Result<Vec<f64>> {
-    use Kind::{Bool, Float, Int, Unsigned};
-    if let (Float, 8, false) = (element.kind, element.size, element.big_endian) {
+    if let (Kind::Float, 8, false) = (element.kind, element.size, element.big_endian) {
         return read_elements::<f64>(file, n);
     }
     let mut bytes = vec![0u8; n * element.size];
     file.read_exact(&mut bytes)?;
+    Ok(convert(&bytes, element))
+}
+
+/// Elements of type `element`, as they are in the file, as `f64`.
+fn convert(bytes: &[u8], element: Element) -> Vec<f64> {
+    use Kind::{Bool, Float, Int, Unsigned};
     let big = element.big_endian;
     macro_rules! convert {
         ($t:ty, $to_f64:expr) => {
@@ -259,7 +288,7 @@ fn read_values(file: &mut File, n: usize, element: Element) -> std::io::Result<V
                 .collect()
         };
     }
-    Ok(match (element.kind, element.size) {
+    match (element.kind, element.size) {
         (Float, 8) => convert!(f64, |v| v),
         (Float, 4) => convert!(f32, f64::from),
         (Float, _) => convert!(u16, |bits| half::f16::from_bits(bits).to_f64()),
@@ -272,7 +301,7 @@ fn read_values(file: &mut File, n: usize, element: Element) -> std::io::Result<V
         (Unsigned, 4) => convert!(u32, f64::from),
         (Unsigned, _) => convert!(u64, |v| v as f64),
         (Bool, _) => bytes.iter().map(|&b| f64::from(u8::from(b != 0))).collect(),
-    })
+    }
 }
 
 /// `n` little-endian elements read straight into their buffer.
