@@ -2,8 +2,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::{encoded, Entry, Index, Listing, Runs};
 use crate::model::{RunId, RunSummary};
 use crate::query::{compare_cells, sort_cells, Cell, Expr, SortKey};
@@ -50,6 +48,7 @@ impl Index {
         };
         let listing = Arc::new(Listing {
             runs: ids,
+            groups: Default::default(),
             json: Default::default(),
             gzip: Default::default(),
         });
@@ -59,9 +58,10 @@ impl Index {
 
     /// Every run's row, newest first, as the JSON of `/api/runs` (gzipped if asked), and how many runs that is.
     /// Each form is made on the first request for it after a change and shared until the next; making it costs
-    /// what changed (`encoded.rs`: each run's row is encoded once, and the gzip copy recompresses only the
-    /// group of 256 runs a change touched), plus copying the rest.
-    pub fn listing_body(&self, gzipped: bool) -> (Bytes, usize) {
+    /// what changed (`encoded.rs`: each run's row is encoded once, the rows are kept in groups of 256 runs, and
+    /// a change makes — and, for gzip, recompresses — only the groups it touched). The plain body is the
+    /// groups' texts, sent one after the other; the gzip body one buffer of the compressed groups joined.
+    pub fn listing_body(&self, gzipped: bool) -> (encoded::Body, usize) {
         loop {
             let listing = self.listing();
             // Under the read lock no change can happen, so a listing still current matches the index's rows.
@@ -76,14 +76,13 @@ impl Index {
             if !current {
                 continue;
             }
+            let groups = listing
+                .groups
+                .get_or_init(|| self.groups.of(&listing.runs, &runs));
             let body = if gzipped {
-                listing
-                    .gzip
-                    .get_or_init(|| self.gzip_groups.gzip(&listing.runs, &runs))
+                listing.gzip.get_or_init(|| encoded::gzip(groups))
             } else {
-                listing
-                    .json
-                    .get_or_init(|| encoded::json(&listing.runs, &runs))
+                listing.json.get_or_init(|| encoded::json(groups))
             };
             return (body.clone(), listing.runs.len());
         }

@@ -12,9 +12,9 @@ mod watcher;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, RwLock};
 
-use bytes::Bytes;
 use tokio::sync::broadcast;
 
+pub use encoded::Body as ListingBody;
 use runs::Runs;
 pub use snapshot::SNAPSHOT_EVERY;
 pub use table::Table;
@@ -50,8 +50,10 @@ struct Entry {
 pub struct Listing {
     /// The runs' ids, newest first (their rows stay in the index).
     pub runs: Vec<RunId>,
-    json: std::sync::OnceLock<Bytes>,
-    gzip: std::sync::OnceLock<Bytes>,
+    /// Its rows in groups of 256 (`encoded.rs`), made on the first request for either body.
+    groups: std::sync::OnceLock<Vec<Arc<encoded::Group>>>,
+    json: std::sync::OnceLock<encoded::Body>,
+    gzip: std::sync::OnceLock<encoded::Body>,
 }
 
 /// The listing as served, and what is needed to make the next one from what changed.
@@ -94,7 +96,7 @@ pub struct Index {
     /// changed, so that the next listing reorders only those (`lists.rs`).
     listing: Mutex<ListingCache>,
     /// The gzipped listing's groups, compressed for the last listing and kept for the next (`encoded.rs`).
-    gzip_groups: encoded::GzipGroups,
+    groups: encoded::Groups,
     /// The runs that recent queries matched, in order, by query and sort: viewers of one filtered list (and each
     /// live refresh) ask the same query again, and until the next change the answer is the same. Emptied with
     /// `listing`; queries relative to now (`created > -2h`) are not kept.
@@ -171,7 +173,7 @@ impl Index {
                 recent: std::collections::VecDeque::with_capacity(REPLAY_EVENTS),
             }),
             listing: Mutex::new(ListingCache::default()),
-            gzip_groups: Default::default(),
+            groups: Default::default(),
             queries: Mutex::new(Vec::new()),
             lost: RwLock::new(None),
             reads: std::sync::atomic::AtomicU64::new(0),

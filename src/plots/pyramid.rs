@@ -12,9 +12,19 @@
 
 use crate::plots::reduce::ColumnBand;
 
-/// How many values a leaf summarises: a view reads at most one leaf of raw values per field at each column
-/// boundary, and the trees of a series take 2 × 32 bytes per leaf (1/128 of its `f64`s).
+/// How many values a leaf summarises at least: a view reads at most one leaf of raw values per field at each
+/// column boundary, and the trees of a series take 2 × 32 bytes per leaf (1/128 of its `f64`s at 256).
 pub const LEAF: usize = 256;
+
+/// The most leaves a series gets: longer series get longer leaves (a power of two), so that the trees of a
+/// 10⁸-point series take ~6 MB each (leaves of 1,024 values) rather than 25.
+pub const MOST_LEAVES: usize = 1 << 17;
+
+/// The leaf length for a series of `rows` values: [`LEAF`], or the power of two that keeps the leaves within
+/// [`MOST_LEAVES`].
+pub fn leaf_for(rows: usize) -> usize {
+    rows.div_ceil(MOST_LEAVES).next_power_of_two().max(LEAF)
+}
 
 /// A summary of the finite values of a block of a series. NaN min and max when it has none.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +153,8 @@ pub type ReadRows<'r> = dyn FnMut(usize, usize, usize) -> Result<Vec<f64>, Strin
 #[derive(Clone, Debug, PartialEq)]
 pub struct Pyramid {
     pub rows: usize,
+    /// Values per leaf.
+    pub leaf: usize,
     pub axis: Axis,
     /// Values per row of each field.
     pub widths: Vec<usize>,
@@ -172,8 +184,8 @@ impl Leaves<'_, '_> {
             Some(0) => {}
             Some(_) => kept.swap(0, 1),
             None => {
-                let from = k * LEAF;
-                let count = LEAF.min(self.pyramid.rows - from);
+                let from = k * self.pyramid.leaf;
+                let count = self.pyramid.leaf.min(self.pyramid.rows - from);
                 let values = (self.read)(field, from, count)?;
                 let expected = count * self.pyramid.widths[field];
                 if values.len() != expected {
@@ -191,7 +203,7 @@ impl Leaves<'_, '_> {
 
     /// The summary of rows `from..until` (inside leaf `k`) of `line`.
     fn partial(&mut self, line: Line, k: usize, from: usize, until: usize) -> Result<Node, String> {
-        let base = k * LEAF;
+        let base = k * self.pyramid.leaf;
         let (from, until) = (from - base, until - base);
         Ok(match line {
             Line::Column { field, column } => {
@@ -226,19 +238,20 @@ impl Leaves<'_, '_> {
         if from >= until {
             return Ok(Node::EMPTY);
         }
-        let (first, last) = (from / LEAF, (until - 1) / LEAF);
+        let leaf = self.pyramid.leaf;
+        let (first, last) = (from / leaf, (until - 1) / leaf);
         if first == last {
             return self.partial(line, first, from, until);
         }
         // Whole leaves between the ends, and the ends' partial leaves.
-        let whole_from = from.div_ceil(LEAF);
-        let whole_until = until / LEAF;
+        let whole_from = from.div_ceil(leaf);
+        let whole_until = until / leaf;
         let mut node = tree.fold(whole_from, whole_until);
-        if !from.is_multiple_of(LEAF) {
-            node = node.merge(self.partial(line, first, from, whole_from * LEAF)?);
+        if !from.is_multiple_of(leaf) {
+            node = node.merge(self.partial(line, first, from, whole_from * leaf)?);
         }
-        if !until.is_multiple_of(LEAF) {
-            node = node.merge(self.partial(line, last, whole_until * LEAF, until)?);
+        if !until.is_multiple_of(leaf) {
+            node = node.merge(self.partial(line, last, whole_until * leaf, until)?);
         }
         Ok(node)
     }
@@ -248,19 +261,19 @@ impl Leaves<'_, '_> {
         Ok(match &self.pyramid.axis {
             Axis::Rows => row as f64,
             Axis::Field { field, .. } => {
-                let field = *field;
-                self.field(field, row / LEAF)?[row % LEAF]
+                let (field, leaf) = (*field, self.pyramid.leaf);
+                self.field(field, row / leaf)?[row % leaf]
             }
         })
     }
 
     /// The first row whose x satisfies `pred` (false, then true, along the sorted x), or `rows`.
     fn partition_point(&mut self, pred: impl Fn(f64) -> bool) -> Result<usize, String> {
-        let rows = self.pyramid.rows;
-        let leaves = rows.div_ceil(LEAF);
+        let (rows, leaf) = (self.pyramid.rows, self.pyramid.leaf);
+        let leaves = rows.div_ceil(leaf);
         // The first leaf whose first x satisfies it: the row is in the leaf before, or starts that leaf.
         let first_of = |k: usize| match &self.pyramid.axis {
-            Axis::Rows => (k * LEAF) as f64,
+            Axis::Rows => (k * leaf) as f64,
             Axis::Field { tree, .. } => tree.leaves()[k].min,
         };
         let (mut lo, mut hi) = (0, leaves);
@@ -276,8 +289,8 @@ impl Leaves<'_, '_> {
             return Ok(0);
         }
         let k = lo - 1;
-        let until = (lo * LEAF).min(rows);
-        for row in k * LEAF..until {
+        let until = (lo * leaf).min(rows);
+        for row in k * leaf..until {
             if pred(self.x(row)?) {
                 return Ok(row);
             }

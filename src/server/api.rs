@@ -123,6 +123,33 @@ impl PageQuery {
     }
 }
 
+/// A response body held whole: one buffer, or pieces sent one after the other (the whole run listing, whose
+/// groups are kept between listings and never joined).
+enum Whole {
+    One(Bytes),
+    Pieces(crate::index::ListingBody),
+}
+
+impl Whole {
+    fn len(&self) -> usize {
+        match self {
+            Self::One(bytes) => bytes.len(),
+            Self::Pieces(body) => body.len(),
+        }
+    }
+
+    fn body(self) -> axum::body::Body {
+        match self {
+            Self::One(bytes) => axum::body::Body::from(bytes),
+            Self::Pieces(body) => {
+                let pieces: Vec<Result<Bytes, std::convert::Infallible>> =
+                    body.0.iter().cloned().map(Ok).collect();
+                axum::body::Body::from_stream(futures::stream::iter(pieces))
+            }
+        }
+    }
+}
+
 /// `GET /api/runs[?limit=&offset=&q=&sort=]`: runs newest first from the in-memory index, every run by default or
 /// one page; `X-Total-Count` says how many there are, and a page links to its neighbours (`Link: rel="next"`,
 /// `rel="prev"`). The whole listing is made once per change from what changed (`index::encoded`) and shared by
@@ -154,7 +181,7 @@ pub async fn list_runs(
                 json
             };
             let links = page_links(offset, limit, total, &format!("&{}", filter.params));
-            (Bytes::from(body), total, Some(links))
+            (Whole::One(Bytes::from(body)), total, Some(links))
         }
         (0, None, None) => {
             // Encoding the whole list takes milliseconds of CPU at 100,000 runs: off the async workers.
@@ -162,7 +189,7 @@ pub async fn list_runs(
             let (body, total) = tokio::task::spawn_blocking(move || index.listing_body(gzip))
                 .await
                 .map_err(|_| AppError::Internal)?;
-            (body, total, None)
+            (Whole::Pieces(body), total, None)
         }
         (offset, limit, None) => {
             let limit = limit.unwrap_or(MAX_PAGE);
@@ -174,21 +201,24 @@ pub async fn list_runs(
                 json
             };
             (
-                Bytes::from(body),
+                Whole::One(Bytes::from(body)),
                 total,
                 Some(page_links(offset, limit, total, "")),
             )
         }
     };
+    // Pieces sent one after the other would go chunked: the length is known.
+    let length = body.len();
     let mut response = (
         [
             (header::CONTENT_TYPE, "application/json"),
             (header::VARY, "accept-encoding"),
         ],
-        body,
+        body.body(),
     )
         .into_response();
     let h = response.headers_mut();
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     h.insert("x-total-count", HeaderValue::from(total));
     if gzip {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));

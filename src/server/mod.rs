@@ -8,6 +8,7 @@ pub mod converge;
 mod encoding;
 pub mod guard;
 pub mod monitor;
+pub mod pyramids;
 pub mod site;
 #[cfg(test)]
 mod site_files;

@@ -8,7 +8,7 @@
 //! size and evicts the least useful first (`quick_cache`'s CLOCK-Pro).
 //!
 //! A long 1-D result read from array files gets a pyramid (`storage::pyramid`) on its first view, kept here
-//! too (bounded by its size, keyed by the result file's `Stamp` like the views): every later view of it, at any
+//! too (`server::pyramids`: bounded by size, keyed by the result file's `Stamp` like the views): every later view of it, at any
 //! zoom or width, is made from the pyramid and a few leaves of its files instead of every value.
 //!
 //! A growing result (docs/storage-format.md) is kept whole as well, with the number of chunks read into it: a
@@ -20,19 +20,15 @@ use std::sync::Arc;
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
+use super::pyramids::{Pyramids, PYRAMID_CACHE_BYTES};
 use crate::error::AppError;
 use crate::model::{ResultId, ResultPayload};
 use crate::plots::view::PlotData;
-use crate::storage::pyramid::LinePyramid;
 use crate::storage::{AsgardStorage, Stamp};
 
 /// How many bytes of views a monitor keeps: ~800 views of a 1-D series at 1,152 columns, or ~10 full-width
 /// grids.
 pub const VIEW_CACHE_BYTES: u64 = 64 << 20;
-
-/// How many bytes of pyramids a monitor keeps: the pyramid of a 10⁸-point `Solution1D` with `x` and
-/// `expected` (four trees: x, computed, expected, their error) takes ~100 MB, of 10⁷ points ~10 MB.
-pub const PYRAMID_CACHE_BYTES: u64 = 160 << 20;
 
 /// What a view was asked for with, and the version of the result it was made from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -76,20 +72,10 @@ impl Weighter<Key, Kept> for BySize {
     }
 }
 
-/// A result's pyramid, or that it has none, weighed by its size.
-#[derive(Clone)]
-struct PyramidWeight;
-
-impl Weighter<(ResultId, Stamp), Option<Arc<LinePyramid>>> for PyramidWeight {
-    fn weight(&self, _key: &(ResultId, Stamp), kept: &Option<Arc<LinePyramid>>) -> u64 {
-        kept.as_ref().map_or(64, |p| p.bytes() as u64)
-    }
-}
-
 /// The kept views, shared by every request.
 pub struct ViewCache {
     views: Cache<Key, Kept, BySize>,
-    pyramids: Cache<(ResultId, Stamp), Option<Arc<LinePyramid>>, PyramidWeight>,
+    pyramids: Pyramids,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
     plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
@@ -100,7 +86,7 @@ impl ViewCache {
         Self {
             // The estimate only sizes the table: a 1-D view is ~80 KB.
             views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
-            pyramids: Cache::with_weighter(4_096, PYRAMID_CACHE_BYTES, PyramidWeight),
+            pyramids: Pyramids::new(PYRAMID_CACHE_BYTES),
             grown: Default::default(),
             plain: Default::default(),
         }
@@ -197,12 +183,7 @@ impl ViewCache {
         columns: usize,
         view: Option<(f64, f64)>,
     ) -> Option<PlotData> {
-        let pyramid = self
-            .pyramids
-            .get_or_insert_with(&(id, stamp), || {
-                storage.line_pyramid(id).map(|p| p.map(Arc::new))
-            })
-            .ok()??;
+        let pyramid = self.pyramids.get(storage, id, stamp)?;
         pyramid
             .view(storage, columns, view)
             .inspect_err(|e| tracing::warn!("result {id}: its pyramid's view failed: {e}"))
@@ -368,8 +349,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let storage = AsgardStorage::open(dir.path()).unwrap();
         let run = storage.create_run("long", None, None).unwrap();
-        let n = 200_000;
-        let x: Vec<f64> = (0..n).map(|i| f64::from(i) * 0.5).collect();
+        let n: usize = 200_000;
+        let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
         let mut y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
         y[123_456] = 50.0;
         let id = storage
@@ -385,13 +366,11 @@ mod tests {
             .unwrap();
         let cache = ViewCache::new(VIEW_CACHE_BYTES);
         let stamp = storage.result_stamp(id).unwrap();
-        assert!(cache.pyramids.get(&(id, stamp)).is_none());
+        assert_eq!(cache.pyramids.bytes(), 0);
         let view = cache.view(&storage, id, 1_000, None, None).unwrap();
-        let kept = cache
-            .pyramids
-            .get(&(id, stamp))
-            .expect("built on the first view");
-        assert_eq!(kept.as_ref().map(|p| p.rows()), Some(n as usize));
+        assert!(cache.pyramids.bytes() > 0, "built on the first view");
+        let kept = cache.pyramids.get(&storage, id, stamp).expect("a pyramid");
+        assert_eq!(kept.rows(), n);
         let want = crate::plots::reduce::reduce_for_view(
             Cow::Owned(storage.get_result(id).unwrap()),
             1_000,

@@ -16,7 +16,7 @@ use super::npy;
 use super::npy_header::NpyHeader;
 use super::{AsgardStorage, Error, Result};
 use crate::model::{FieldValue, ResultId, ResultPayload, ResultType};
-use crate::plots::pyramid::{Axis, Line, Node, Pyramid, Tree, LEAF};
+use crate::plots::pyramid::{leaf_for, Axis, Line, Node, Pyramid, Tree, LEAF};
 use crate::plots::reduce::LineFields;
 use crate::plots::stats::finite_range;
 use crate::plots::view::PlotData;
@@ -24,7 +24,7 @@ use crate::plots::view::PlotData;
 /// From how many rows a result gets a pyramid: below, a reduction of every value takes about a millisecond.
 pub const PYRAMID_FROM: usize = 1 << 16;
 
-/// Rows read at a time while building, per field.
+/// Rows read at a time while building, per field (rounded up to whole leaves).
 const BLOCK: usize = 64 * LEAF;
 
 /// An array file a pyramid reads its raw leaves from.
@@ -75,11 +75,9 @@ fn plotted(result_type: &ResultType) -> Option<Plotted> {
     })
 }
 
-/// What one part of the rows gave while building: per line its leaves, per field its non-finite count, x's
+/// What one part of the rows gave while building besides its leaves: per field its non-finite count, x's
 /// first and last value and whether it was sorted and finite there, and the error's (max |e|, Σe², n).
 struct Part {
-    x: Vec<Node>,
-    lines: Vec<Vec<Node>>,
     non_finite: Vec<usize>,
     ends: Option<(f64, f64)>,
     sorted: bool,
@@ -274,6 +272,7 @@ impl AsgardStorage {
         }
         let pyramid = Pyramid {
             rows,
+            leaf: leaf_for(rows),
             axis: Axis::Rows,
             widths,
             lines: Vec::new(),
@@ -307,7 +306,8 @@ impl AsgardStorage {
 
     /// Reads every row of `files` in parts, one per core, and makes the trees of `lines` and of x (field `x`,
     /// when given); `None` when x is not sorted and finite. Also the non-finite values of all the files and
-    /// the error statistics (largest |error|, RMS) of the last line when it is a difference.
+    /// the error statistics (largest |error|, RMS) of the last line when it is a difference. Each part writes
+    /// its leaves into its own stretch of the leaf arrays, so nothing is copied after.
     #[allow(clippy::type_complexity)]
     fn build(
         &self,
@@ -325,17 +325,38 @@ impl AsgardStorage {
                 })
             })
             .collect::<Result<Vec<File>>>()?;
-        let rows = pyramid.rows;
+        let (rows, leaf) = (pyramid.rows, pyramid.leaf);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let leaves = rows.div_ceil(LEAF);
-        let per_part = leaves.div_ceil(threads).max(1) * LEAF;
+        let leaves = rows.div_ceil(leaf);
+        let leaves_per_part = leaves.div_ceil(threads).max(1);
+        let mut x_leaves = vec![Node::EMPTY; if x.is_some() { leaves } else { 0 }];
+        let mut line_leaves = vec![vec![Node::EMPTY; leaves]; lines.len()];
         let parts: Vec<Result<Part, (usize, std::io::Error)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..rows)
-                .step_by(per_part)
-                .map(|from| {
-                    let until = (from + per_part).min(rows);
-                    let (files, opened, widths, lines) = (&files, &opened, &pyramid.widths, &lines);
-                    scope.spawn(move || build_part(files, opened, widths, x, lines, from..until))
+            let mut x_stretches = x_leaves.chunks_mut(leaves_per_part);
+            let mut line_stretches: Vec<_> = line_leaves
+                .iter_mut()
+                .map(|l| l.chunks_mut(leaves_per_part))
+                .collect();
+            let handles: Vec<_> = (0..leaves.div_ceil(leaves_per_part))
+                .map(|k| {
+                    let from = k * leaves_per_part * leaf;
+                    let until = (from + leaves_per_part * leaf).min(rows);
+                    let out = Out {
+                        x: x_stretches.next().unwrap_or_default(),
+                        lines: line_stretches
+                            .iter_mut()
+                            .map(|l| l.next().expect("a stretch per part"))
+                            .collect(),
+                    };
+                    let build = Build {
+                        files: &files,
+                        opened: &opened,
+                        widths: &pyramid.widths,
+                        leaf,
+                        x,
+                        lines: &lines,
+                    };
+                    scope.spawn(move || build.part(from..until, out))
                 })
                 .collect();
             handles
@@ -343,8 +364,6 @@ impl AsgardStorage {
                 .map(|h| h.join().expect("a pyramid part panicked"))
                 .collect()
         });
-        let mut x_leaves = Vec::with_capacity(leaves);
-        let mut line_leaves: Vec<Vec<Node>> = vec![Vec::with_capacity(leaves); lines.len()];
         let mut non_finite = 0;
         let mut error = (0.0f64, 0.0, 0);
         let mut last_x = f64::NEG_INFINITY;
@@ -358,10 +377,6 @@ impl AsgardStorage {
             }
             if let Some((_, last)) = part.ends {
                 last_x = last;
-            }
-            x_leaves.extend(part.x);
-            for (all, mine) in line_leaves.iter_mut().zip(part.lines) {
-                all.extend(mine);
             }
             non_finite += part.non_finite.iter().sum::<usize>();
             error = (
@@ -386,86 +401,119 @@ impl AsgardStorage {
     }
 }
 
-/// Builds the leaves of rows `range` (starting on a leaf) of every line and of x, reading each field a block
-/// at a time.
-fn build_part(
-    files: &[ArrayFile],
-    opened: &[File],
-    widths: &[usize],
+/// Where a part writes its leaves: its stretch of x's and of each line's.
+struct Out<'a> {
+    x: &'a mut [Node],
+    lines: Vec<&'a mut [Node]>,
+}
+
+/// What every part of a build reads from.
+#[derive(Clone, Copy)]
+struct Build<'a> {
+    files: &'a [ArrayFile],
+    opened: &'a [File],
+    widths: &'a [usize],
+    leaf: usize,
     x: Option<usize>,
-    lines: &[Line],
-    range: std::ops::Range<usize>,
-) -> Result<Part, (usize, std::io::Error)> {
-    let mut part = Part {
-        x: Vec::new(),
-        lines: vec![Vec::new(); lines.len()],
-        non_finite: vec![0; files.len()],
-        ends: None,
-        sorted: true,
-        error: (0.0, 0.0, 0),
-    };
-    let mut buffers: Vec<Vec<f64>> = widths.iter().map(|w| vec![0.0; BLOCK * w]).collect();
-    let mut previous = f64::NEG_INFINITY;
-    let mut from = range.start;
-    while from < range.end {
-        let count = BLOCK.min(range.end - from);
-        for (f, buffer) in buffers.iter_mut().enumerate() {
-            let values = &mut buffer[..count * widths[f]];
-            npy::read_at(&opened[f], &files[f].header, from * widths[f], values)
+    lines: &'a [Line],
+}
+
+impl Build<'_> {
+    /// Makes the leaves of rows `range` (starting on a leaf) of every line and of x into `out`, reading each
+    /// field a block at a time.
+    fn part(
+        self,
+        range: std::ops::Range<usize>,
+        out: Out<'_>,
+    ) -> Result<Part, (usize, std::io::Error)> {
+        let Out {
+            x: x_out,
+            lines: mut line_out,
+        } = out;
+        let leaf = self.leaf;
+        let block = BLOCK.div_ceil(leaf) * leaf;
+        let mut part = Part {
+            non_finite: vec![0; self.files.len()],
+            ends: None,
+            sorted: true,
+            error: (0.0, 0.0, 0),
+        };
+        let mut buffers: Vec<Vec<f64>> = self.widths.iter().map(|w| vec![0.0; block * w]).collect();
+        let mut previous = f64::NEG_INFINITY;
+        let mut from = range.start;
+        // The next leaf to write, counted in this part.
+        let mut at = 0;
+        while from < range.end {
+            let count = block.min(range.end - from);
+            for (f, buffer) in buffers.iter_mut().enumerate() {
+                let values = &mut buffer[..count * self.widths[f]];
+                npy::read_at(
+                    &self.opened[f],
+                    &self.files[f].header,
+                    from * self.widths[f],
+                    values,
+                )
                 .map_err(|e| (f, e))?;
-            part.non_finite[f] += values.iter().filter(|v| !v.is_finite()).count();
-        }
-        if let Some(field) = x {
-            let xs = &buffers[field][..count];
-            part.sorted &= xs.iter().all(|v| v.is_finite())
-                && previous <= xs[0]
-                && xs.windows(2).all(|w| w[0] <= w[1]);
-            if !part.sorted {
-                return Ok(part);
+                part.non_finite[f] += values.iter().filter(|v| !v.is_finite()).count();
             }
-            previous = xs[count - 1];
-            let first = part.ends.map_or(xs[0], |(first, _)| first);
-            part.ends = Some((first, previous));
-            part.x.extend(xs.chunks(LEAF).map(Node::of));
-        }
-        for (line, leaves) in lines.iter().zip(&mut part.lines) {
-            match *line {
-                Line::Column { field, column } => {
-                    let width = widths[field];
-                    let values = &buffers[field][..count * width];
-                    if width == 1 {
-                        leaves.extend(values.chunks(LEAF).map(Node::of));
-                    } else {
-                        leaves.extend(values.chunks(LEAF * width).map(|rows| {
-                            let mut node = Node::EMPTY;
-                            for row in rows.chunks_exact(width) {
-                                node.add(row[column]);
-                            }
-                            node
-                        }));
-                    }
+            let made = count.div_ceil(leaf);
+            if let Some(field) = self.x {
+                let xs = &buffers[field][..count];
+                part.sorted &= xs.iter().all(|v| v.is_finite())
+                    && previous <= xs[0]
+                    && xs.windows(2).all(|w| w[0] <= w[1]);
+                if !part.sorted {
+                    return Ok(part);
                 }
-                Line::Difference { field, minus } => {
-                    let (a, b) = (&buffers[field][..count], &buffers[minus][..count]);
-                    for (a, b) in a.chunks(LEAF).zip(b.chunks(LEAF)) {
-                        let mut node = Node::EMPTY;
-                        for (a, b) in a.iter().zip(b) {
-                            let e = a - b;
-                            node.add(e);
-                            if e.is_finite() {
-                                part.error.0 = part.error.0.max(e.abs());
-                                part.error.1 += e * e;
-                                part.error.2 += 1;
-                            }
+                previous = xs[count - 1];
+                let first = part.ends.map_or(xs[0], |(first, _)| first);
+                part.ends = Some((first, previous));
+                for (node, values) in x_out[at..at + made].iter_mut().zip(xs.chunks(leaf)) {
+                    *node = Node::of(values);
+                }
+            }
+            for (line, out) in self.lines.iter().zip(&mut line_out) {
+                let out = &mut out[at..at + made];
+                match *line {
+                    Line::Column { field, column } => {
+                        let width = self.widths[field];
+                        let values = &buffers[field][..count * width];
+                        for (node, rows) in out.iter_mut().zip(values.chunks(leaf * width)) {
+                            *node = if width == 1 {
+                                Node::of(rows)
+                            } else {
+                                let mut node = Node::EMPTY;
+                                for row in rows.chunks_exact(width) {
+                                    node.add(row[column]);
+                                }
+                                node
+                            };
                         }
-                        leaves.push(node);
+                    }
+                    Line::Difference { field, minus } => {
+                        let (a, b) = (&buffers[field][..count], &buffers[minus][..count]);
+                        for (node, (a, b)) in out.iter_mut().zip(a.chunks(leaf).zip(b.chunks(leaf)))
+                        {
+                            let mut sum = Node::EMPTY;
+                            for (a, b) in a.iter().zip(b) {
+                                let e = a - b;
+                                sum.add(e);
+                                if e.is_finite() {
+                                    part.error.0 = part.error.0.max(e.abs());
+                                    part.error.1 += e * e;
+                                    part.error.2 += 1;
+                                }
+                            }
+                            *node = sum;
+                        }
                     }
                 }
             }
+            at += made;
+            from += count;
         }
-        from += count;
+        Ok(part)
     }
-    Ok(part)
 }
 
 #[cfg(test)]

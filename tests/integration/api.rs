@@ -354,7 +354,7 @@ async fn runs_come_gzipped_to_clients_that_accept_it_and_follow_changes() {
         plain.len()
     );
     let mut unzipped = Vec::new();
-    flate2::read::GzDecoder::new(&gzipped[..])
+    flate2::read::GzDecoder::new(&gzipped.to_vec()[..])
         .read_to_end(&mut unzipped)
         .unwrap();
     assert_eq!(unzipped, plain.to_vec());
@@ -397,7 +397,7 @@ fn the_listing_made_from_what_changed_is_the_whole_listing() {
         );
         let (gzipped, _) = index.listing_body(true);
         let mut unzipped = Vec::new();
-        flate2::read::GzDecoder::new(&gzipped[..])
+        flate2::read::GzDecoder::new(&gzipped.to_vec()[..])
             .read_to_end(&mut unzipped)
             .unwrap_or_else(|e| panic!("{when}: {e}"));
         assert_eq!(unzipped, plain.to_vec(), "{when}: the gzip body");

@@ -52,8 +52,8 @@ fn sorted_x(random: &mut Random, n: usize) -> Vec<f64> {
 }
 
 /// Leaf summaries of one line, as the storage builds them.
-fn tree_of(values: &[f64]) -> Tree {
-    Tree::from_leaves(values.chunks(LEAF).map(Node::of).collect())
+fn tree_of(values: &[f64], leaf: usize) -> Tree {
+    Tree::from_leaves(values.chunks(leaf).map(Node::of).collect())
 }
 
 fn same(a: f64, b: f64) -> bool {
@@ -75,7 +75,7 @@ struct Case {
 }
 
 impl Case {
-    fn new(random: &mut Random, rows: usize, with_x: bool) -> Self {
+    fn new(random: &mut Random, rows: usize, with_x: bool, leaf: usize) -> Self {
         let x = with_x.then(|| sorted_x(random, rows));
         let matrix = values(random, rows * 2);
         let a = values(random, rows);
@@ -88,36 +88,37 @@ impl Case {
                     field: 1,
                     column: 0,
                 },
-                tree_of(&column(0)),
+                tree_of(&column(0), leaf),
             ),
             (
                 Line::Column {
                     field: 1,
                     column: 1,
                 },
-                tree_of(&column(1)),
+                tree_of(&column(1), leaf),
             ),
             (
                 Line::Column {
                     field: 2,
                     column: 0,
                 },
-                tree_of(&a),
+                tree_of(&a, leaf),
             ),
             (
                 Line::Difference { field: 2, minus: 3 },
-                tree_of(&difference),
+                tree_of(&difference, leaf),
             ),
         ];
         let axis = match &x {
             Some(x) => Axis::Field {
                 field: 0,
-                tree: tree_of(x),
+                tree: tree_of(x, leaf),
             },
             None => Axis::Rows,
         };
         let pyramid = Pyramid {
             rows,
+            leaf,
             axis,
             widths: vec![1, 2, 1, 1],
             lines,
@@ -239,9 +240,20 @@ fn a_fold_of_any_leaves_is_their_summary() {
 #[test]
 fn columns_are_those_of_every_value_for_every_window_and_width() {
     let mut random = Random(42);
-    for rows in [1, 2, LEAF - 1, LEAF, LEAF + 1, 3 * LEAF + 17, 5_000] {
+    for (rows, leaf) in [
+        (1, LEAF),
+        (2, LEAF),
+        (LEAF - 1, LEAF),
+        (LEAF, LEAF),
+        (LEAF + 1, LEAF),
+        (3 * LEAF + 17, LEAF),
+        (5_000, LEAF),
+        // Short leaves: more levels for the same rows.
+        (5_000, 16),
+        (777, 4),
+    ] {
         for with_x in [true, false] {
-            let case = Case::new(&mut random, rows, with_x);
+            let case = Case::new(&mut random, rows, with_x, leaf);
             let x = case.x();
             let (first, last) = (x[0], x[rows - 1]);
             // Windows: everything, beyond both ends, and between random points (on them and between them).
@@ -269,7 +281,7 @@ fn columns_are_those_of_every_value_for_every_window_and_width() {
 fn a_view_reads_about_a_leaf_per_field_at_each_column_boundary() {
     let mut random = Random(3);
     let rows = 400_000;
-    let case = Case::new(&mut random, rows, true);
+    let case = Case::new(&mut random, rows, true, LEAF);
     let mut read = 0;
     let x = case.x();
     let (centres, bands) = case
@@ -284,6 +296,14 @@ fn a_view_reads_about_a_leaf_per_field_at_each_column_boundary() {
 }
 
 #[test]
+fn long_series_get_longer_leaves() {
+    assert_eq!(leaf_for(0), LEAF);
+    assert_eq!(leaf_for(10_000_000), LEAF);
+    assert_eq!(leaf_for(100_000_000), 1_024);
+    assert!(100_000_000usize.div_ceil(leaf_for(100_000_000)) <= MOST_LEAVES);
+}
+
+#[test]
 fn planted_spikes_survive_in_their_columns() {
     let rows = 1_000_000;
     let x: Vec<f64> = (0..rows).map(|i| i as f64 / rows as f64).collect();
@@ -292,9 +312,10 @@ fn planted_spikes_survive_in_their_columns() {
     y[876_543] = -4.0;
     let pyramid = Pyramid {
         rows,
+        leaf: LEAF,
         axis: Axis::Field {
             field: 0,
-            tree: tree_of(&x),
+            tree: tree_of(&x, LEAF),
         },
         widths: vec![1, 1],
         lines: vec![(
@@ -302,7 +323,7 @@ fn planted_spikes_survive_in_their_columns() {
                 field: 1,
                 column: 0,
             },
-            tree_of(&y),
+            tree_of(&y, LEAF),
         )],
     };
     let mut read = |field: usize, from: usize, count: usize| -> Result<Vec<f64>, String> {
