@@ -10,7 +10,101 @@
 //! maximum (every spike survives exactly), the same counts; means and x centres may differ in the last bits,
 //! being summed in another order.
 
-use crate::plots::reduce::ColumnBand;
+use crate::model::{ResultPayload, ResultType};
+use crate::plots::reduce::{ColumnBand, LineFields};
+use crate::plots::stats::finite_range;
+use crate::plots::view::PlotData;
+
+mod build;
+mod growing;
+
+pub use build::{Counts, ErrorSums, ReadError, Slices, Source};
+pub use growing::GrowingPyramid;
+
+/// From how many rows a result gets a pyramid: below, a reduction of every value takes about a millisecond.
+pub const PYRAMID_FROM: usize = 1 << 16;
+
+/// What a 1-D type plots, by field name: its x axis, and its series (vectors or, `true`, a matrix of
+/// columns), the first required; whether the second is subtracted from the first as an error.
+pub struct Plotted {
+    pub axis: &'static str,
+    pub series: [(&'static str, bool); 2],
+    pub error: bool,
+}
+
+/// The fields a pyramid of a result of this type summarises; `None` for the types that are not 1-D.
+pub fn plotted(result_type: &ResultType) -> Option<Plotted> {
+    Some(match result_type {
+        ResultType::Solution1D => Plotted {
+            axis: "x",
+            series: [("computed", false), ("expected", false)],
+            error: true,
+        },
+        ResultType::DiscreteSequence => Plotted {
+            axis: "index",
+            series: [("values", false), ("expected", false)],
+            error: false,
+        },
+        ResultType::OptimizationResult => Plotted {
+            axis: "step",
+            series: [("loss", false), ("params", true)],
+            error: false,
+        },
+        _ => return None,
+    })
+}
+
+/// The lines of a pyramid of `series` (each (field, its width, a matrix)): every column of each, and the
+/// error (the first minus the second) when `error`.
+pub fn lines_of(series: &[(usize, usize)], error: bool) -> Vec<Line> {
+    let mut lines: Vec<Line> = series
+        .iter()
+        .flat_map(|&(field, width)| (0..width).map(move |column| Line::Column { field, column }))
+        .collect();
+    if error && series.len() == 2 {
+        lines.push(Line::Difference {
+            field: series[0].0,
+            minus: series[1].0,
+        });
+    }
+    lines
+}
+
+/// The view `reduce_for_view` makes for a plot `columns` pixels wide showing `view` (default: everything),
+/// made from `pyramid`, the rows it reads through `read`, and what the view holds besides (`out`, with the
+/// fields sent as they are, and the count of NaN and infinite values).
+pub fn view(
+    pyramid: &Pyramid,
+    fields: &LineFields,
+    (out, non_finite): (ResultPayload, usize),
+    read: &mut ReadRows<'_>,
+    columns: usize,
+    view: Option<(f64, f64)>,
+) -> Result<PlotData, String> {
+    let (first, last) = pyramid.x_range();
+    let range = view
+        .filter(|(lo, hi)| lo < hi)
+        .unwrap_or_else(|| finite_range([&[first, last][..]]));
+    let inside = pyramid.rows_in(range, read)?;
+    if inside.len() <= 2 * columns {
+        // Every point in view and one neighbour each side, as `reduce_for_view` sends them.
+        let keep = if inside.is_empty() {
+            0..0
+        } else {
+            inside.start.saturating_sub(1)..inside.end.min(pyramid.rows - 1) + 1
+        };
+        let mut values = (0..pyramid.widths.len())
+            .map(|f| read(f, keep.start, keep.len()))
+            .collect::<Result<Vec<_>, String>>()?;
+        let x = match pyramid.axis {
+            Axis::Rows => keep.map(|i| i as f64).collect(),
+            Axis::Field { .. } => values.remove(0),
+        };
+        return Ok(fields.rows(out, x, values, non_finite));
+    }
+    let (centres, bands) = pyramid.columns(range, columns, read)?;
+    Ok(fields.columns(out, inside.len(), centres, bands, non_finite))
+}
 
 /// How many values a leaf summarises at least: a view reads at most one leaf of raw values per field at each
 /// column boundary, and the trees of a series take 2 × 32 bytes per leaf (1/128 of its `f64`s at 256).
@@ -96,6 +190,29 @@ impl Tree {
             levels.push(level);
         }
         Self { levels }
+    }
+
+    /// Replaces the leaves from `from` on with `leaves`, and makes the nodes above them again.
+    pub fn replace_from(&mut self, from: usize, leaves: Vec<Node>) {
+        self.levels[0].truncate(from);
+        self.levels[0].extend(leaves);
+        let mut level = 1;
+        while self.levels[level - 1].len() > 1 {
+            let start = from >> level;
+            let below = &self.levels[level - 1];
+            let made: Vec<Node> = below[(start * 2).min(below.len())..]
+                .chunks(2)
+                .map(|pair| pair.iter().copied().fold(Node::EMPTY, Node::merge))
+                .collect();
+            if self.levels.len() == level {
+                self.levels.push(Vec::new());
+            }
+            let nodes = &mut self.levels[level];
+            nodes.truncate(start);
+            nodes.extend(made);
+            level += 1;
+        }
+        self.levels.truncate(level);
     }
 
     /// The leaf summaries.

@@ -23,6 +23,7 @@ use quick_cache::Weighter;
 use super::pyramids::{Pyramids, PYRAMID_CACHE_BYTES};
 use crate::error::AppError;
 use crate::model::{ResultId, ResultPayload};
+use crate::plots::pyramid::GrowingPyramid;
 use crate::plots::view::PlotData;
 use crate::storage::{AsgardStorage, Stamp};
 
@@ -72,10 +73,22 @@ impl Weighter<Key, Kept> for BySize {
     }
 }
 
+/// Where a growing result's pyramid stands.
+enum Growing {
+    /// Too few rows yet.
+    NotYet,
+    Pyramid(Box<GrowingPyramid>),
+    /// It cannot have one (its x is not sorted, or its fields are not what the plot draws) until its file
+    /// changes: its views do not try again.
+    Never,
+}
+
 /// The kept views, shared by every request.
 pub struct ViewCache {
     views: Cache<Key, Kept, BySize>,
     pyramids: Pyramids,
+    /// The pyramids of growing results, extended as they grow.
+    growing: std::sync::Mutex<std::collections::HashMap<ResultId, (Stamp, Growing)>>,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
     plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
@@ -87,6 +100,7 @@ impl ViewCache {
             // The estimate only sizes the table: a 1-D view is ~80 KB.
             views: Cache::with_weighter((bytes / 80_000).max(16) as usize, bytes, BySize),
             pyramids: Pyramids::new(PYRAMID_CACHE_BYTES),
+            growing: Default::default(),
             grown: Default::default(),
             plain: Default::default(),
         }
@@ -141,10 +155,12 @@ impl ViewCache {
             )));
         }
         let reduce = || -> Result<PlotData, AppError> {
-            if grown.is_none() {
-                if let Some(view) = self.pyramid_view(storage, id, stamp, columns, view) {
-                    return Ok(view);
-                }
+            let from_pyramid = match &grown {
+                None => self.pyramid_view(storage, id, stamp, columns, view),
+                Some((payload, _)) => self.growing_view(id, stamp, payload, columns, view),
+            };
+            if let Some(view) = from_pyramid {
+                return Ok(view);
             }
             // A growing result is read where it is kept (a copy of 10⁷ points costs more than its reduction).
             let payload = match &grown {
@@ -187,6 +203,48 @@ impl ViewCache {
         pyramid
             .view(storage, columns, view)
             .inspect_err(|e| tracing::warn!("result {id}: its pyramid's view failed: {e}"))
+            .ok()
+    }
+
+    /// The view made from the pyramid of a growing result, made on its first view with enough rows and
+    /// extended to the rows `payload` has now; `None` when it has none (the full reduction then makes the view).
+    fn growing_view(
+        &self,
+        id: ResultId,
+        stamp: Stamp,
+        payload: &ResultPayload,
+        columns: usize,
+        view: Option<(f64, f64)>,
+    ) -> Option<PlotData> {
+        let mut growing = self.growing.lock().unwrap_or_else(|e| e.into_inner());
+        if growing.len() >= GROWN_KEPT && !growing.contains_key(&id) {
+            growing.clear();
+        }
+        let (kept_stamp, state) = growing.entry(id).or_insert((stamp, Growing::NotYet));
+        if *kept_stamp != stamp {
+            (*kept_stamp, *state) = (stamp, Growing::NotYet);
+        }
+        match state {
+            Growing::Pyramid(p) => {
+                if !p.update(payload) {
+                    *state = Growing::Never;
+                }
+            }
+            Growing::NotYet => {
+                *state = match GrowingPyramid::of(payload) {
+                    Ok(p) => Growing::Pyramid(Box::new(p)),
+                    Err(true) => Growing::NotYet,
+                    Err(false) => Growing::Never,
+                }
+            }
+            Growing::Never => {}
+        }
+        let Growing::Pyramid(pyramid) = state else {
+            return None;
+        };
+        pyramid
+            .view(payload, columns, view)
+            .inspect_err(|e| tracing::warn!("result {id}: its growing pyramid's view failed: {e}"))
             .ok()
     }
 

@@ -336,3 +336,202 @@ fn planted_spikes_survive_in_their_columns() {
     assert_eq!(bands[0].min[(0.876543f64 * 800.0) as usize], -4.0);
     assert_eq!(bands[0].max.iter().copied().fold(f64::MIN, f64::max), 9.0);
 }
+
+#[test]
+fn a_tree_extended_leaf_by_leaf_is_the_tree_of_all_its_leaves() {
+    let mut random = Random(17);
+    let leaves: Vec<Node> = (0..300)
+        .map(|_| Node::of(&[random.unit(), random.unit() - 0.5]))
+        .collect();
+    let mut tree = Tree::from_leaves(leaves[..1].to_vec());
+    let mut done = 1;
+    for step in [1, 2, 5, 1, 30, 64, 3, 100, 93] {
+        // The last leaf made again (as a growing result's partial leaf is), and `step` new ones.
+        let until = (done + step).min(leaves.len());
+        tree.replace_from(done - 1, leaves[done - 1..until].to_vec());
+        done = until;
+        assert_eq!(
+            tree,
+            Tree::from_leaves(leaves[..done].to_vec()),
+            "{done} leaves"
+        );
+    }
+    assert_eq!(done, leaves.len());
+}
+
+/// Rows of a growing 1-D result in memory: x, a 2-wide matrix, a vector and its expected values.
+fn growing_fields(random: &mut Random, rows: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    (
+        sorted_x(random, rows),
+        values(random, rows * 2),
+        values(random, rows),
+        values(random, rows),
+    )
+}
+
+#[test]
+fn a_pyramid_extended_as_rows_arrive_is_the_pyramid_of_all_of_them() {
+    let mut random = Random(23);
+    let rows = 20_000;
+    let (x, matrix, a, b) = growing_fields(&mut random, rows);
+    let lines = lines_of(&[(1, 2), (2, 1), (3, 1)], false);
+    let with_error = {
+        let mut l = lines.clone();
+        l.push(Line::Difference { field: 2, minus: 3 });
+        l
+    };
+    let widths = vec![1, 2, 1, 1];
+    let slices = |n: usize| Slices(vec![&x[..n], &matrix[..2 * n], &a[..n], &b[..n]]);
+    let leaf = 64;
+    let (mut grown, mut counts) = Pyramid::build(
+        &slices(100),
+        (100, leaf, 2),
+        widths.clone(),
+        Some(0),
+        with_error.clone(),
+    )
+    .unwrap()
+    .unwrap();
+    let mut n = 100;
+    for step in [1, 27, 64, 500, 3, 1_000, 4_321, 14_000] {
+        n = (n + step).min(rows);
+        assert!(grown.extend(&slices(n), n, &mut counts).unwrap());
+        let (whole, whole_counts) = Pyramid::build(
+            &slices(n),
+            (n, leaf, 3),
+            widths.clone(),
+            Some(0),
+            with_error.clone(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(counts.non_finite, whole_counts.non_finite, "{n} rows");
+        assert_eq!(counts.error.count, whole_counts.error.count, "{n} rows");
+        assert!(
+            close(counts.error.squares, whole_counts.error.squares),
+            "{n} rows"
+        );
+        assert_eq!(grown.rows, n);
+        let mut read = |field: usize, from: usize, count: usize| -> Result<Vec<f64>, String> {
+            let width = widths[field];
+            let mut out = vec![0.0; count * width];
+            slices(n)
+                .read(field, from * width, &mut out)
+                .map_err(|e| e.to_string())?;
+            Ok(out)
+        };
+        for columns in [1, 13, 400] {
+            let range = (x[0], x[n - 1]);
+            let (gx, gb) = grown.columns(range, columns, &mut read).unwrap();
+            let (wx, wb) = whole.columns(range, columns, &mut read).unwrap();
+            assert_eq!(gx.len(), wx.len(), "{n} rows, {columns} columns");
+            for (g, w) in gb.iter().zip(&wb) {
+                for c in 0..wx.len() {
+                    assert!(
+                        same(g.min[c], w.min[c]) && same(g.max[c], w.max[c]),
+                        "{n} rows, column {c}"
+                    );
+                    assert!(close(g.mean[c], w.mean[c]), "{n} rows, column {c}");
+                }
+            }
+        }
+    }
+    // An x that goes back: the pyramid can no longer serve.
+    let mut x = x;
+    x.push(x[rows - 1] - 1.0);
+    let (matrix, a, b) = (
+        [&matrix[..], &[0.0, 0.0]].concat(),
+        [&a[..], &[0.0]].concat(),
+        [&b[..], &[0.0]].concat(),
+    );
+    let source = Slices(vec![&x, &matrix, &a, &b]);
+    assert!(!grown.extend(&source, rows + 1, &mut counts).unwrap());
+}
+
+/// Appends `rows` rows to each named array of a payload (a growing result kept in memory grows so).
+fn append(payload: &mut ResultPayload, rows: &[(&str, Vec<f64>)]) {
+    for (name, values) in rows {
+        let Some((_, crate::model::FieldValue::Array(a))) =
+            payload.fields.iter_mut().find(|(n, _)| n == name)
+        else {
+            panic!("no field {name}");
+        };
+        let width = a.shape.get(1).copied().unwrap_or(1);
+        a.values.extend(values);
+        a.shape[0] = a.values.len() / width;
+    }
+}
+
+#[test]
+fn a_growing_result_is_viewed_from_its_pyramid_as_from_every_value() {
+    use std::borrow::Cow;
+
+    use crate::plots::reduce::reduce_for_view;
+    use crate::storage::pyramid::tests::check;
+
+    let mut random = Random(31);
+    let rows = PYRAMID_FROM + 1_000;
+    let x = sorted_x(&mut random, rows);
+    let mut payload = crate::plots::tests::payload(
+        "Solution1D",
+        &[
+            ("x", vec![rows], x.clone()),
+            ("computed", vec![rows], values(&mut random, rows)),
+            ("expected", vec![rows], values(&mut random, rows)),
+            ("noise", vec![500], values(&mut random, 500)),
+        ],
+        "{}",
+    );
+    let short =
+        crate::plots::tests::payload("Solution1D", &[("computed", vec![10], vec![0.0; 10])], "{}");
+    assert!(
+        matches!(GrowingPyramid::of(&short), Err(true)),
+        "too short yet"
+    );
+    let mut pyramid = GrowingPyramid::of(&payload).expect("a pyramid");
+    let mut last = x[rows - 1];
+    for step in [0, 1, 255, 3_000, 40_000] {
+        if step > 0 {
+            let new_x: Vec<f64> = (1..=step).map(|i| last + i as f64 * 1e-3).collect();
+            last = new_x[step - 1];
+            append(
+                &mut payload,
+                &[
+                    ("x", new_x),
+                    ("computed", values(&mut random, step)),
+                    ("expected", values(&mut random, step)),
+                    ("noise", values(&mut random, 7)),
+                ],
+            );
+            assert!(pyramid.update(&payload));
+        }
+        let n = payload.array("x").unwrap().values.len();
+        assert_eq!(pyramid.rows(), n);
+        let all = &payload.array("x").unwrap().values;
+        for window in [
+            None,
+            Some((all[n / 3], all[n / 3 + 700])),
+            Some((all[10], all[n - 10])),
+        ] {
+            for columns in [5, 800] {
+                let got = pyramid.view(&payload, columns, window).unwrap();
+                let want = reduce_for_view(Cow::Borrowed(&payload), columns, window, None).unwrap();
+                check(
+                    &got,
+                    &want,
+                    &format!("{n} rows, {columns} columns of {window:?}"),
+                );
+            }
+        }
+    }
+    // x going back: no longer served.
+    append(
+        &mut payload,
+        &[
+            ("x", vec![0.0]),
+            ("computed", vec![0.0]),
+            ("expected", vec![0.0]),
+        ],
+    );
+    assert!(!pyramid.update(&payload));
+}

@@ -67,7 +67,7 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 
 /// The view from the pyramid against the one from every value: the same fields and shapes, the same bands
 /// (to the bit), means and centres to rounding.
-fn check(got: &PlotData, want: &PlotData, what: &str) {
+pub(crate) fn check(got: &PlotData, want: &PlotData, what: &str) {
     assert_eq!(got.non_finite, want.non_finite, "non-finite count: {what}");
     assert_eq!(
         got.payload.display_json, want.payload.display_json,
