@@ -201,3 +201,16 @@ pub async fn download(addr: SocketAddr, path: &str, pid: u32) -> std::io::Result
         rss_growth_mb: peak - before,
     })
 }
+
+/// A figure of a process's memory from /proc (`VmRSS`, `VmHWM`: the peak), in MB.
+pub(super) fn memory_mb(pid: u32, key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}

@@ -396,5 +396,16 @@ pub(super) async fn scenarios(
         "no event lost, CPU < 1 core",
         Some(in_order && g.complete == g.pages && g.cpu_cores < 1.0),
     ));
+    // What the monitor holds after them: the growing result is kept whole while it is viewed.
+    rows.push(row(
+        "monitor memory after the growing results' scenarios",
+        format!(
+            "{:.0} MB RSS, peak {:.0} MB",
+            super::client::memory_mb(pid, "VmRSS:").unwrap_or(f64::NAN),
+            super::client::memory_mb(pid, "VmHWM:").unwrap_or(f64::NAN)
+        ),
+        "",
+        None,
+    ));
     Ok(rows)
 }

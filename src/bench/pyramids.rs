@@ -8,24 +8,11 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::client::request;
+use super::client::{memory_mb, request};
 use super::percentile;
 use super::scenarios::{ms, row, Monitor, Row};
 use crate::model::{ResultId, ResultType};
 use crate::storage::{AsgardStorage, DataValue};
-
-/// A figure of the monitor's memory from /proc (`VmRSS`, `VmHWM`: the peak), in MB.
-fn memory_mb(pid: u32, key: &str) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with(key))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
-}
 
 /// Writes a `Solution1D` of `n` points over x in [0, 1).
 fn write(storage: &AsgardStorage, n: usize) -> anyhow::Result<ResultId> {
