@@ -473,6 +473,68 @@ test("a heatmap larger than the canvas is reduced on the server and keeps its ho
   expect(hot).toBeGreaterThan(0);
 });
 
+test("a large heatmap zooms into the rectangle dragged, cell by cell from the server, and back on a double-click", async ({ page }) => {
+  const id = writeRun({ name: "Big field zoomed" });
+  const resultId = randomUUID();
+  const [rows, cols] = [1500, 1600]; // 2.4 million cells: the server keeps a pyramid of it
+  const values = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) values[r * cols + c] = 0.2 + 0.1 * Math.sin(r / 50) * Math.cos(c / 70);
+  values[700 * cols + 900] = 1; // one hot cell
+  values[720 * cols + 920] = -1; // and a cold one near it (in another block of the whole view)
+  const views: string[] = [];
+  page.on("request", (r) => {
+    if (r.url().includes("/_fn/result_view") && (r.postData() ?? "").includes(resultId)) views.push(r.postData()!);
+  });
+  addResultWithId(id, resultId, "Solution2D", { values: writeNpy(resultId, "values", values, [rows, cols]) }, { title: "Hot spot" });
+  await page.goto(`/run/${id}`);
+  const card = resultCard(page, resultId);
+  const canvas = card.locator('canvas[data-drawn="true"]');
+  await expect(canvas).toBeVisible();
+  // Where the hot cell is drawn (the colormap's top colour), in CSS pixels.
+  const hotSpot = () => canvas.evaluate((c: HTMLCanvasElement) => {
+    const scale = c.width / c.clientWidth;
+    const data = c.getContext("2d")!.getImageData(0, 0, Math.floor(c.width * 0.8), c.height).data;
+    const width = Math.floor(c.width * 0.8);
+    let [n, sx, sy] = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 254) < 12 && Math.abs(data[i + 1] - 232) < 12 && Math.abs(data[i + 2] - 37) < 12) {
+        n++;
+        sx += (i / 4) % width;
+        sy += Math.floor(i / 4 / width);
+      }
+    }
+    return n === 0 ? null : { n, x: sx / n / scale, y: sy / n / scale };
+  });
+  const before = await hotSpot();
+  expect(before).not.toBeNull();
+  await canvas.hover({ position: { x: before!.x, y: before!.y } });
+  await expect(card.getByTestId("readout")).toContainText("block of");
+  // Drag a rectangle of 40 × 30 pixels around it: about 90 × 90 cells, drawn cell by cell.
+  const box = (await canvas.boundingBox())!;
+  const views_before = views.length;
+  await page.mouse.move(box.x + before!.x - 20, box.y + before!.y - 15);
+  await page.mouse.down();
+  await page.mouse.move(box.x + before!.x + 20, box.y + before!.y + 15, { steps: 4 });
+  await page.mouse.up();
+  await expect(canvas).not.toHaveAttribute("data-y-view", "");
+  await expect.poll(() => views.length).toBeGreaterThan(views_before);
+  const asked = JSON.parse(views[views.length - 1]);
+  expect(asked.view[0]).toBeLessThan(900);
+  expect(asked.view[1]).toBeGreaterThan(900);
+  expect(asked.y_view[0]).toBeLessThan(700);
+  expect(asked.y_view[1]).toBeGreaterThan(700);
+  // The hot cell is now many pixels, and the cold one near it shows too (the colormap's bottom colour).
+  await expect.poll(async () => (await hotSpot())?.n ?? 0).toBeGreaterThan(before!.n * 4);
+  expect((await canvasPixels(canvas, [68, 1, 84])).colour).toBeGreaterThan(4);
+  const after = (await hotSpot())!;
+  await page.mouse.move(box.x + after.x, box.y + after.y);
+  await expect(card.getByTestId("readout")).toContainText("value = 1");
+  // A double-click shows the whole grid again.
+  await page.mouse.dblclick(box.x + after.x, box.y + after.y);
+  await expect(canvas).toHaveAttribute("data-y-view", "");
+  await expect.poll(async () => (await hotSpot())?.n ?? 0).toBeLessThan(before!.n * 2);
+});
+
 test("a long ensemble is reduced on the server and its slider still moves the histogram", async ({ page }) => {
   const id = writeRun({ name: "Long ensemble" });
   const resultId = randomUUID();

@@ -72,6 +72,8 @@ struct Plan {
     watched_growth: (usize, f64, f64),
     /// Series lengths whose pyramids are measured (issue 19).
     pyramid_sizes: Vec<usize>,
+    /// The sides of the square heatmaps whose pyramids are measured.
+    grid_sides: Vec<usize>,
 }
 
 fn plan(size: Size) -> Plan {
@@ -90,6 +92,7 @@ fn plan(size: Size) -> Plan {
             point_growth: vec![10_000],
             watched_growth: (4, 2.0, 2_000.0),
             pyramid_sizes: vec![100_000, 300_000],
+            grid_sides: vec![1536],
         },
         Size::Full => Plan {
             runs: vec![1_000, 10_000],
@@ -105,6 +108,7 @@ fn plan(size: Size) -> Plan {
             point_growth: vec![100_000, 1_000_000],
             watched_growth: (50, 60.0, 10_000.0),
             pyramid_sizes: vec![100_000, 1_000_000, 10_000_000, 100_000_000],
+            grid_sides: vec![2048, 4096, 8192],
         },
     }
 }
@@ -201,7 +205,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
     }
     if args.pyramids {
         let runtime = tokio::runtime::Runtime::new()?;
-        return runtime.block_on(super::pyramids::scenarios(&plan.pyramid_sizes));
+        return runtime.block_on(super::pyramids::scenarios(
+            &plan.pyramid_sizes,
+            &plan.grid_sides,
+        ));
     }
     if !args.runs.is_empty() {
         plan.runs = args.runs.clone();
@@ -355,7 +362,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<Vec<Row>> {
         drop(monitor);
     }
     if !args.generate_only {
-        rows.extend(runtime.block_on(super::pyramids::scenarios(&plan.pyramid_sizes))?);
+        rows.extend(runtime.block_on(super::pyramids::scenarios(
+            &plan.pyramid_sizes,
+            &plan.grid_sides,
+        ))?);
     }
     if let Some(w) = main {
         eprintln!(
@@ -422,24 +432,15 @@ async fn main_scenarios(
 
     // Reductions: request → reduced arrays, as the plot asks for them (about 1,152 device columns). Each
     // request asks for a width not asked for before, so that none is answered from the views already made.
-    let reduce = |id: String| async move {
+    let reduce = |id: crate::model::ResultId| async move {
         let mut times = Vec::new();
         for i in 0..5 {
-            let body = json!({"id": id, "columns": 1152 + i, "view": null, "time_index": null})
-                .to_string();
-            let r = request(addr, "POST", "/_fn/result_view", Some(&body)).await?;
-            anyhow::ensure!(
-                r.status == 200,
-                "result_view answered {}: {}",
-                r.status,
-                String::from_utf8_lossy(&r.body)
-            );
-            times.push(r.elapsed.as_secs_f64() * 1e3);
+            times.push(super::pyramids::view(addr, id, 1152 + i, None).await?);
         }
         times.sort_by(f64::total_cmp);
         anyhow::Ok((percentile(&times, 50.0), times.len()))
     };
-    let (t1d, _) = reduce(w.huge_1d.to_string()).await?;
+    let (t1d, _) = reduce(w.huge_1d).await?;
     rows.push(row(
         format!(
             "Solution1D of {} points: request → reduced series",
@@ -511,7 +512,7 @@ async fn main_scenarios(
         )
         .await?,
     );
-    let (t2d, _) = reduce(w.huge_2d.to_string()).await?;
+    let (t2d, _) = reduce(w.huge_2d).await?;
     rows.push(row(
         format!(
             "Solution2D {0} × {0} f64: request → reduced grid",
@@ -535,7 +536,7 @@ async fn main_scenarios(
             ],
             json!({}),
         )?;
-        let (t, _) = reduce(id.to_string()).await?;
+        let (t, _) = reduce(id).await?;
         rows.push(row(
             format!("  growth: Solution1D of {n} points"),
             format!("p50 {}", ms(t)),

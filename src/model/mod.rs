@@ -429,6 +429,31 @@ impl ResultPayload {
             .sum()
     }
 
+    /// The same result holding only `fields` (a view's fields are made apart from the result's).
+    pub fn with_fields(&self, fields: Vec<(String, FieldValue)>) -> Self {
+        Self {
+            id: self.id,
+            run_id: self.run_id,
+            result_type: self.result_type.clone(),
+            timestamp: self.timestamp.clone(),
+            display_json: self.display_json.clone(),
+            fields,
+        }
+    }
+
+    /// An optimisation's `param_names` when given as a list (what a view sends as it is); empty otherwise.
+    pub fn param_names_field(&self) -> Vec<(String, FieldValue)> {
+        self.fields
+            .iter()
+            .filter(|(name, value)| {
+                self.result_type == ResultType::OptimizationResult
+                    && name == "param_names"
+                    && matches!(value, FieldValue::Json(_))
+            })
+            .cloned()
+            .collect()
+    }
+
     pub fn array(&self, name: &str) -> Option<&NumArray> {
         match self.field(name) {
             Some(FieldValue::Array(a)) => Some(a),

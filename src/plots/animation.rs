@@ -262,6 +262,7 @@ where
                 y: reduced_from.map(|(rows, _)| axis(*ny, rows)),
                 scale: Some(*scale),
                 reduced_from: *reduced_from,
+                block: reduced_from.map(|(rows, cols)| (rows.div_ceil(*ny), cols.div_ceil(*nx))),
                 colormap: *colormap,
                 colormap_note: None,
             };

@@ -186,6 +186,15 @@ impl Frame2D {
         Some(((a.0.min(b.0), a.0.max(b.0)), (a.1.min(b.1), a.1.max(b.1))))
     }
 
+    /// The x and y ranges to show after a wheel step at pixel `at`: zoomed in about it when `zoom_in`, else
+    /// out.
+    pub fn wheeled(&self, at: (i32, i32), zoom_in: bool) -> Option<((f64, f64), (f64, f64))> {
+        let (x, y) = self.data_xy(at.0, at.1)?;
+        let factor = if zoom_in { 0.8 } else { 1.25 };
+        let about = |v: f64, (lo, hi): (f64, f64)| (v - (v - lo) * factor, v + (hi - v) * factor);
+        Some((about(x, self.x), about(y, self.y)))
+    }
+
     /// The pixel of data point (`x`, `y`), if it is inside the ranges shown: the inverse of [`Frame2D::data_xy`].
     pub fn pixel_of(&self, x: f64, y: f64) -> Option<(i32, i32)> {
         let inside = |v: f64, (lo, hi): (f64, f64)| v >= lo.min(hi) && v <= lo.max(hi);

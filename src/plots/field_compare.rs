@@ -288,6 +288,7 @@ mod tests {
             y: None,
             scale: None,
             reduced_from: None,
+            block: None,
             colormap: Colormap::from_display("{}").0,
             colormap_note: None,
         }

@@ -16,9 +16,11 @@ use crate::plots::stats::finite_range;
 use crate::plots::view::PlotData;
 
 mod build;
+mod grid;
 mod growing;
 
 pub use build::{Counts, ErrorSums, ReadError, Slices, Source};
+pub use grid::GridPyramid;
 pub use growing::GrowingPyramid;
 
 /// From how many rows a result gets a pyramid: below, a reduction of every value takes about a millisecond.

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 
 use crate::model::{FieldValue, NumArray, ResultPayload, ResultType};
 use crate::plots::stats::finite_range;
-use crate::plots::view::{Bands, ColumnError, Columns, PlotData, Reduction, ERROR};
+use crate::plots::view::{Bands, ColumnError, Columns, PlotData, Reduction, Zoom, ERROR};
 use crate::plots::{optimization, sequence, solution1d};
 
 /// One series reduced to pixel columns: per column, the mean, the smallest and the largest of its finite values
@@ -169,14 +169,7 @@ impl<'a> Lines<'a> {
                     data.params
                         .map(|(p, values)| Series::Matrix("params", p, values.into())),
                 );
-                let names = payload
-                    .fields
-                    .iter()
-                    .filter(|(name, value)| {
-                        name == "param_names" && matches!(value, FieldValue::Json(_))
-                    })
-                    .cloned()
-                    .collect();
+                let names = payload.param_names_field();
                 Self {
                     axis: "step",
                     x: data.step,
@@ -214,9 +207,10 @@ fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// Reduces a payload for a plot `columns` device pixels wide showing `view` (an x range; default: everything):
-/// long 1-D series (`Solution1D`, `DiscreteSequence`, `OptimizationResult`) become per-column mean, min and max,
-/// a `Solution2D` larger than the canvas can show becomes one cell per block, a long `StochasticEnsemble` its
+/// Reduces a payload for a plot `columns` device pixels wide showing `zoom` (an x range, and a heatmap's y
+/// range; default: everything): long 1-D series (`Solution1D`, `DiscreteSequence`, `OptimizationResult`) become
+/// per-column mean, min and max, a `Solution2D` its cells in the zoom, one per block when more than the canvas
+/// can show, a long `StochasticEnsemble` its
 /// statistics per column with the histogram at `time_index` (a column), and a `PhysicsAnimation`'s field frames
 /// one cell per block. Other types come back as they are.
 ///
@@ -225,9 +219,11 @@ fn rows_of(columns: &[Vec<f64>]) -> Vec<f64> {
 pub fn reduce_for_view(
     payload: Cow<'_, ResultPayload>,
     columns: usize,
-    view: Option<(f64, f64)>,
+    zoom: impl Into<Zoom>,
     time_index: Option<usize>,
 ) -> Result<PlotData, String> {
+    let zoom = zoom.into();
+    let view = zoom.x;
     // Counted before the grid reductions move the arrays out of the payload.
     let non_finite = payload.non_finite_count();
     if let Some(lines) = Lines::of(&payload)? {
@@ -235,13 +231,13 @@ pub fn reduce_for_view(
     }
     let mut payload = payload.into_owned();
     match payload.result_type {
-        // The heatmap's plotting area is about ¾ of the canvas wide and 2/5 of its width high.
         ResultType::Solution2D => {
             grid::pick_snapshot(&mut payload, time_index)?;
-            grid::reduce_grid(payload, columns * 3 / 4, columns * 2 / 5, non_finite)
+            grid::reduce_grid(payload, columns, zoom, non_finite)
         }
         ResultType::PhysicsAnimation => {
-            grid::reduce_frames(payload, columns * 3 / 4, columns * 2 / 5)
+            let (max_rows, max_cols) = grid::heatmap_cells(columns);
+            grid::reduce_frames(payload, max_cols, max_rows)
         }
         // The paths' plot is about 7/10 of the canvas wide.
         ResultType::StochasticEnsemble => {
@@ -294,14 +290,7 @@ fn reduce_lines(
         .iter()
         .filter(|v| **v >= range.0 && **v <= range.1)
         .count();
-    let out = ResultPayload {
-        id: payload.id,
-        run_id: payload.run_id,
-        result_type: payload.result_type.clone(),
-        timestamp: payload.timestamp.clone(),
-        display_json: payload.display_json.clone(),
-        fields: extra,
-    };
+    let out = payload.with_fields(extra);
 
     let fields = LineFields {
         axis,
@@ -435,6 +424,6 @@ impl LineFields {
 }
 
 mod ensemble;
-mod grid;
+pub(crate) mod grid;
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,8 @@ pub struct Solution2D {
     pub scale: Option<(f64, f64)>,
     /// Set when the server reduced the grid: the full grid's (rows, columns); each cell then stands for a block.
     pub reduced_from: Option<(usize, usize)>,
+    /// How many (rows, columns) of cells each cell stands for, when the server reduced the grid.
+    pub block: Option<(usize, usize)>,
     pub colormap: Colormap,
     /// Why the colormap asked for is not the one drawn.
     pub colormap_note: Option<String>,
@@ -44,6 +46,7 @@ impl Solution2D {
         Ok(Self {
             scale: grid.map(|g| g.scale),
             reduced_from: grid.map(|g| g.full),
+            block: grid.map(|g| g.block),
             ..Self::from_payload(&view.payload)?
         })
     }
@@ -72,6 +75,7 @@ impl Solution2D {
             y,
             scale: None,
             reduced_from: None,
+            block: None,
             colormap,
             colormap_note,
         })
@@ -144,14 +148,14 @@ impl Solution2D {
     pub fn readout(&self, x: f64, y: f64) -> Option<String> {
         let (i, j, xs, ys) = self.nearest(x, y)?;
         let value = self.values[j * self.nx + i];
-        Some(match self.reduced_from {
+        Some(match self.block.filter(|&b| b != (1, 1)) {
             None => format!("x = {}, y = {}, value = {}", xs[i], ys[j], value),
             Some((rows, cols)) => format!(
                 "x ≈ {}, y ≈ {}, block of {}×{} cells, extreme = {}",
                 short_number(xs[i]),
                 short_number(ys[j]),
-                rows.div_ceil(self.ny),
-                cols.div_ceil(self.nx),
+                rows,
+                cols,
                 short_number(value)
             ),
         })

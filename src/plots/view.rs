@@ -89,11 +89,35 @@ impl Bands {
     }
 }
 
-/// A grid reduced to one cell per block.
+/// What part of a result a plot shows: its x range (every plot over x, and a heatmap's columns) and its y
+/// range (a heatmap's rows); `None`: all of it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Zoom {
+    pub x: Option<(f64, f64)>,
+    pub y: Option<(f64, f64)>,
+}
+
+impl From<Option<(f64, f64)>> for Zoom {
+    /// An x range alone.
+    fn from(x: Option<(f64, f64)>) -> Self {
+        Self { x, y: None }
+    }
+}
+
+impl Zoom {
+    /// Whether it shows a part only.
+    pub fn is_zoomed(&self) -> bool {
+        self.x.is_some() || self.y.is_some()
+    }
+}
+
+/// A grid reduced to one cell per block, or a part of it (a zoom).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Grid {
     /// The full grid's (rows, columns).
     pub full: (usize, usize),
+    /// How many (rows, columns) of cells each cell sent stands for: (1, 1) for a zoom shown cell by cell.
+    pub block: (usize, usize),
     /// The smallest and largest finite value of the full grid (of all frames), for the colour scale.
     pub scale: (f64, f64),
 }

@@ -1,4 +1,4 @@
-//! The pyramids of long 1-D results (`storage::pyramid`), kept between views: made on a result's first view,
+//! The pyramids of long 1-D results and large heatmaps (`storage::pyramid`), kept between views: made on a result's first view,
 //! once however many requests ask at the same time, keyed by the result file's `Stamp` (a result written again
 //! under the same id gets a new one), and the least recently used dropped beyond a size in bytes. One pyramid
 //! may take most of the room (a 10⁸-point `Solution1D`'s takes ~25 MB), which a sharded cache would refuse.
@@ -7,18 +7,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::model::ResultId;
-use crate::storage::pyramid::LinePyramid;
+use crate::storage::pyramid::ResultPyramid;
 use crate::storage::{AsgardStorage, Stamp};
 
 /// How many bytes of pyramids a monitor keeps: the pyramids of a 10⁸-point `Solution1D` with `expected` (four
-/// trees: x, computed, expected and their error) take ~25 MB, of 10⁷ points ~10 MB.
+/// trees: x, computed, expected and their error) take ~25 MB, of 10⁷ points ~10 MB; a 4096² heatmap's 43 MB.
 pub const PYRAMID_CACHE_BYTES: usize = 96 << 20;
 
 /// How many results are remembered (most of them as having no pyramid).
 const RESULTS_KEPT: usize = 65_536;
 
 /// A result's pyramid (`None`: it has none), made by the first request that asks.
-type Slot = Arc<OnceLock<Option<Arc<LinePyramid>>>>;
+type Slot = Arc<OnceLock<Option<Arc<ResultPyramid>>>>;
 
 /// The kept pyramids.
 pub struct Pyramids {
@@ -54,7 +54,7 @@ impl Pyramids {
         storage: &AsgardStorage,
         id: ResultId,
         stamp: Stamp,
-    ) -> Option<Arc<LinePyramid>> {
+    ) -> Option<Arc<ResultPyramid>> {
         let slot = {
             let mut kept = self.kept();
             kept.clock += 1;
@@ -68,7 +68,7 @@ impl Pyramids {
         };
         let made = slot.get().is_none();
         let pyramid = slot
-            .get_or_init(|| match storage.line_pyramid(id) {
+            .get_or_init(|| match storage.pyramid(id) {
                 Ok(pyramid) => pyramid.map(Arc::new),
                 Err(e) => {
                     tracing::warn!("result {id}: no pyramid: {e}");

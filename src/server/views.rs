@@ -7,9 +7,10 @@
 //! (or deleted) no longer matches, so a kept view is never stale. The cache is bounded by the views' encoded
 //! size and evicts the least useful first (`quick_cache`'s CLOCK-Pro).
 //!
-//! A long 1-D result read from array files gets a pyramid (`storage::pyramid`) on its first view, kept here
-//! too (`server::pyramids`: bounded by size, keyed by the result file's `Stamp` like the views): every later view of it, at any
-//! zoom or width, is made from the pyramid and a few leaves of its files instead of every value.
+//! A long 1-D result or a large heatmap read from array files gets a pyramid (`storage::pyramid`) on its
+//! first view, kept here too (`server::pyramids`: bounded by size, keyed by the result file's `Stamp` like the
+//! views): every later view of it, at any zoom or width, is made from the pyramid and a few leaves or cells
+//! of its files instead of every value.
 //!
 //! A growing result (docs/storage-format.md) is kept whole as well, with the number of chunks read into it: a
 //! request after an append reads only the new chunks, and its views are keyed by that number too.
@@ -24,7 +25,7 @@ use super::pyramids::{Pyramids, PYRAMID_CACHE_BYTES};
 use crate::error::AppError;
 use crate::model::{ResultId, ResultPayload};
 use crate::plots::pyramid::GrowingPyramid;
-use crate::plots::view::PlotData;
+use crate::plots::view::{PlotData, Zoom};
 use crate::storage::{AsgardStorage, Stamp};
 
 /// How many bytes of views a monitor keeps: ~800 views of a 1-D series at 1,152 columns, or ~10 full-width
@@ -37,8 +38,8 @@ struct Key {
     id: ResultId,
     stamp: Stamp,
     columns: usize,
-    /// The x range's bits: a zoom asks again for exactly the range it asked for before.
-    view: Option<(u64, u64)>,
+    /// The x and y ranges' bits: a zoom asks again for exactly the ranges it asked for before.
+    zoom: [Option<(u64, u64)>; 2],
     time_index: Option<usize>,
     /// How many chunks of a growing result it was made from.
     chunks: u64,
@@ -122,21 +123,22 @@ impl ViewCache {
         storage: &AsgardStorage,
         id: ResultId,
         columns: usize,
-        view: Option<(f64, f64)>,
+        zoom: impl Into<Zoom>,
         time_index: Option<usize>,
     ) -> Result<PlotData, AppError> {
+        let zoom = zoom.into();
         // A result without a file is an error `reduce` reports; nothing to key it by.
         let Some(stamp) = storage.result_stamp(id) else {
             return crate::plots::reduce::reduce_for_view(
                 Cow::Owned(storage.get_result(id)?),
                 columns,
-                view,
+                zoom,
                 time_index,
             )
             .map_err(AppError::Damaged);
         };
         let grown = self.grown(storage, id, stamp)?;
-        self.view_of(storage, id, (stamp, grown), columns, view, time_index)
+        self.view_of(storage, id, (stamp, grown), columns, zoom, time_index)
     }
 
     /// [`Self::view`] of a result whose file has version `stamp` and, when it grows, is `grown` now.
@@ -146,7 +148,7 @@ impl ViewCache {
         id: ResultId,
         (stamp, grown): (Stamp, Option<(Arc<ResultPayload>, u64)>),
         columns: usize,
-        view: Option<(f64, f64)>,
+        zoom: Zoom,
         time_index: Option<usize>,
     ) -> Result<PlotData, AppError> {
         if let Some((_, 0)) = grown {
@@ -156,8 +158,8 @@ impl ViewCache {
         }
         let reduce = || -> Result<PlotData, AppError> {
             let from_pyramid = match &grown {
-                None => self.pyramid_view(storage, id, stamp, columns, view),
-                Some((payload, _)) => self.growing_view(id, stamp, payload, columns, view),
+                None => self.pyramid_view(storage, id, stamp, columns, zoom),
+                Some((payload, _)) => self.growing_view(id, stamp, payload, columns, zoom.x),
             };
             if let Some(view) = from_pyramid {
                 return Ok(view);
@@ -167,14 +169,15 @@ impl ViewCache {
                 Some((payload, _)) => Cow::Borrowed(payload.as_ref()),
                 None => Cow::Owned(storage.get_result(id)?),
             };
-            crate::plots::reduce::reduce_for_view(payload, columns, view, time_index)
+            crate::plots::reduce::reduce_for_view(payload, columns, zoom, time_index)
                 .map_err(AppError::Damaged)
         };
+        let bits = |range: Option<(f64, f64)>| range.map(|(lo, hi)| (lo.to_bits(), hi.to_bits()));
         let key = Key {
             id,
             stamp,
             columns,
-            view: view.map(|(lo, hi)| (lo.to_bits(), hi.to_bits())),
+            zoom: [bits(zoom.x), bits(zoom.y)],
             time_index,
             chunks: grown.as_ref().map_or(0, |(_, chunks)| *chunks),
         };
@@ -197,13 +200,14 @@ impl ViewCache {
         id: ResultId,
         stamp: Stamp,
         columns: usize,
-        view: Option<(f64, f64)>,
+        zoom: Zoom,
     ) -> Option<PlotData> {
         let pyramid = self.pyramids.get(storage, id, stamp)?;
         pyramid
-            .view(storage, columns, view)
+            .view(storage, columns, zoom)
             .inspect_err(|e| tracing::warn!("result {id}: its pyramid's view failed: {e}"))
             .ok()
+            .flatten()
     }
 
     /// The view made from the pyramid of a growing result, made on its first view with enough rows and
@@ -270,7 +274,14 @@ impl ViewCache {
         let window = last
             .filter(|_| width.is_finite() && width > 0.0)
             .map(|last| (last - width, last));
-        let view = self.view_of(storage, id, (stamp, grown), columns, window, time_index)?;
+        let view = self.view_of(
+            storage,
+            id,
+            (stamp, grown),
+            columns,
+            window.into(),
+            time_index,
+        )?;
         Ok((view, window))
     }
 
@@ -342,6 +353,7 @@ mod tests {
 
     use super::*;
     use crate::model::ResultType;
+    use crate::storage::pyramid::ResultPyramid;
     use crate::storage::DataValue;
 
     fn series(storage: &AsgardStorage, scale: f64) -> ResultId {
@@ -428,7 +440,7 @@ mod tests {
         let view = cache.view(&storage, id, 1_000, None, None).unwrap();
         assert!(cache.pyramids.bytes() > 0, "built on the first view");
         let kept = cache.pyramids.get(&storage, id, stamp).expect("a pyramid");
-        assert_eq!(kept.rows(), n);
+        assert!(matches!(&*kept, ResultPyramid::Line(p) if p.rows() == n));
         let want = crate::plots::reduce::reduce_for_view(
             Cow::Owned(storage.get_result(id).unwrap()),
             1_000,

@@ -6,12 +6,13 @@
 //! holding the arrays. [`LinePyramid::view`] then makes any view of it from the trees and the few leaves of raw
 //! values at its column boundaries, read with `pread` from the same files. Anything else (inline arrays, an
 //! unsorted x, a Fortran-ordered matrix, a malformed result) has no pyramid: its views are made from the full
-//! data, as before, which is also where a malformed result's error comes from.
+//! data, as before, which is also where a malformed result's error comes from. Large heatmaps have pyramids
+//! of their own (`grid`); [`AsgardStorage::pyramid`] builds whichever a result can have.
 
 use std::fs::File;
 use std::path::PathBuf;
 
-use super::format::NpyRef;
+use super::format::{NpyRef, ResultRecord};
 use super::npy;
 use super::npy_header::NpyHeader;
 use super::{AsgardStorage, Error, Result};
@@ -19,7 +20,42 @@ use crate::model::{FieldValue, ResultId, ResultPayload, ResultType};
 pub use crate::plots::pyramid::PYRAMID_FROM;
 use crate::plots::pyramid::{leaf_for, lines_of, plotted, Pyramid, ReadRows, Source};
 use crate::plots::reduce::LineFields;
-use crate::plots::view::PlotData;
+use crate::plots::view::{PlotData, Zoom};
+
+mod grid;
+
+pub use grid::{HeatmapPyramid, GRID_PYRAMID_FROM};
+
+/// The pyramid of a long 1-D result or of a large heatmap.
+#[derive(Clone, Debug)]
+pub enum ResultPyramid {
+    Line(LinePyramid),
+    Heatmap(HeatmapPyramid),
+}
+
+impl ResultPyramid {
+    /// The memory it holds.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Self::Line(p) => p.bytes(),
+            Self::Heatmap(p) => p.bytes(),
+        }
+    }
+
+    /// The view `plots::reduce::reduce_for_view` makes of the result for a plot `columns` pixels wide showing
+    /// `zoom`, made from the pyramid; `None` when the full data makes it (a whole heatmap that fits the plot).
+    pub fn view(
+        &self,
+        storage: &AsgardStorage,
+        columns: usize,
+        zoom: Zoom,
+    ) -> Result<Option<PlotData>> {
+        match self {
+            Self::Line(p) => p.view(storage, columns, zoom.x).map(Some),
+            Self::Heatmap(p) => p.view(storage, columns, zoom),
+        }
+    }
+}
 
 /// An array file a pyramid reads its raw leaves from.
 #[derive(Clone, Debug)]
@@ -113,10 +149,24 @@ impl LinePyramid {
 }
 
 impl AsgardStorage {
-    /// The pyramid of result `id`, built from its array files; `None` when it cannot have one (see the
+    /// The pyramid of result `id`, built from its array files: a heatmap's (`grid`) or a 1-D result's; `None`
+    /// when it cannot have one. Reads every value once, a block at a time on every core.
+    pub fn pyramid(&self, id: ResultId) -> Result<Option<ResultPyramid>> {
+        let record = self.read_result(id)?;
+        Ok(match record.result_type {
+            ResultType::Solution2D => self.heatmap_pyramid(&record)?.map(ResultPyramid::Heatmap),
+            _ => self.line_pyramid_of(record)?.map(ResultPyramid::Line),
+        })
+    }
+
+    /// The pyramid of 1-D result `id`, built from its array files; `None` when it cannot have one (see the
     /// module's documentation). Reads every value once, a block at a time on every core.
     pub fn line_pyramid(&self, id: ResultId) -> Result<Option<LinePyramid>> {
-        let record = self.read_result(id)?;
+        self.line_pyramid_of(self.read_result(id)?)
+    }
+
+    fn line_pyramid_of(&self, record: ResultRecord) -> Result<Option<LinePyramid>> {
+        let id = record.id;
         let Some(plotted) = plotted(&record.result_type) else {
             return Ok(None);
         };

@@ -215,20 +215,22 @@ pub async fn fetch_run_detail(id: String) -> Result<RunDetail, AppError> {
     Ok(tokio::task::spawn_blocking(move || index.run_detail(id)).await??)
 }
 
-/// One result as a plot `columns` device pixels wide showing `view` (an x range) needs it: long 1-D series
-/// become a mean, min and max per pixel column and large grids one cell per block
-/// (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view. `time_index` is the ensemble
-/// histogram's time. The reduction runs on the blocking pool: it touches every value. Views already made are
+/// One result as a plot `columns` device pixels wide showing `view` (an x range) and `y_view` (a heatmap's y
+/// range) needs it: long 1-D series become a mean, min and max per pixel column and large grids one cell per
+/// block (`plots::reduce::reduce_for_view`); small data comes raw, cut to the view. `time_index` is the
+/// ensemble histogram's time. The reduction runs on the blocking pool: it touches every value. Views already made are
 /// answered from `server::views::ViewCache` (zooming back, another client, a redraw).
 #[server(prefix = "/_fn", endpoint = "result_view", input = Json, output = Postcard)]
 pub async fn result_view(
     id: String,
     columns: u32,
     view: Option<(f64, f64)>,
+    y_view: Option<(f64, f64)>,
     time_index: Option<usize>,
 ) -> Result<PlotData, AppError> {
+    let zoom = crate::plots::view::Zoom { x: view, y: y_view };
     ssr::plot_view(id, columns, move |views, storage, id, columns| {
-        views.view(storage, id, columns, view, time_index)
+        views.view(storage, id, columns, zoom, time_index)
     })
     .await
 }

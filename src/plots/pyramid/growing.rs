@@ -210,25 +210,7 @@ impl GrowingPyramid {
                 .map(<[f64]>::to_vec)
                 .ok_or_else(|| "rows beyond the result's end".to_owned())
         };
-        let extra = match payload.result_type {
-            ResultType::OptimizationResult => payload
-                .fields
-                .iter()
-                .filter(|(name, value)| {
-                    name == "param_names" && matches!(value, FieldValue::Json(_))
-                })
-                .cloned()
-                .collect(),
-            _ => Vec::new(),
-        };
-        let out = ResultPayload {
-            id: payload.id,
-            run_id: payload.run_id,
-            result_type: payload.result_type.clone(),
-            timestamp: payload.timestamp.clone(),
-            display_json: payload.display_json.clone(),
-            fields: extra,
-        };
+        let out = payload.with_fields(payload.param_names_field());
         let non_finite = self.counts.non_finite.iter().sum::<usize>()
             + self.others.iter().map(|o| o.2).sum::<usize>();
         let read: &mut ReadRows<'_> = &mut read;

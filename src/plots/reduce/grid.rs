@@ -1,11 +1,33 @@
 //! Reducing grids larger than the canvas (a `Solution2D`, the frames of a `PhysicsAnimation`) to one cell per
 //! block, keeping each block's most extreme value.
 
+use std::ops::Range;
+
 use super::array;
 use crate::model::{FieldValue, NumArray, ResultPayload};
 use crate::plots::solution2d::Solution2D;
 use crate::plots::stats::finite_range;
-use crate::plots::view::{Grid, PlotData, Reduction};
+use crate::plots::view::{Grid, PlotData, Reduction, Zoom};
+
+/// What a heatmap's view shows: the cells it covers (the range asked for; a pyramid's rounded out to whole
+/// blocks), the side of its blocks in rows and columns, and one value per block, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Blocks {
+    pub rows: Range<usize>,
+    pub cols: Range<usize>,
+    pub block: (usize, usize),
+    pub values: Vec<f64>,
+}
+
+impl Blocks {
+    /// How many blocks it has along (rows, columns).
+    pub fn shape(&self) -> (usize, usize) {
+        (
+            self.rows.len().div_ceil(self.block.0),
+            self.cols.len().div_ceil(self.block.1),
+        )
+    }
+}
 
 /// How a grid of `rows` × `cols` is cut into blocks to fit `max_rows` × `max_cols`: (block rows, block columns,
 /// rows out, columns out); `None` when it fits already.
@@ -66,53 +88,138 @@ fn grid_array(shape: Vec<usize>, values: Vec<f64>) -> FieldValue {
     })
 }
 
-/// Reduces a `Solution2D` grid of more than `max_cols` columns or `max_rows` rows to at most that many, one cell
-/// per block ([`block_extremes`]). The axes become the blocks' centres; the colour scale is the full grid's range.
+/// The cells of an axis of `n` cells at `coords` (their indices when none) whose coordinates lie in `range`
+/// (all of them for none); when none does, the one nearest the range's middle.
+pub fn cells_in(range: Option<(f64, f64)>, coords: Option<&[f64]>, n: usize) -> Range<usize> {
+    let Some((lo, hi)) = range.filter(|(lo, hi)| lo < hi) else {
+        return 0..n;
+    };
+    let at = |i: usize| coords.map_or(i as f64, |c| c[i]);
+    let inside: Vec<usize> = (0..n).filter(|&i| at(i) >= lo && at(i) <= hi).collect();
+    match (inside.first(), inside.last()) {
+        (Some(&first), Some(&last)) => first..last + 1,
+        _ => {
+            let middle = (lo + hi) / 2.0;
+            let nearest =
+                (0..n).min_by(|&a, &b| (at(a) - middle).abs().total_cmp(&(at(b) - middle).abs()));
+            nearest.map_or(0..0, |i| i..i + 1)
+        }
+    }
+}
+
+/// The cells `rows` × `cols` of a grid (`window`, row-major, `cols.len()` a row) cut into blocks of at most
+/// `most` (rows, columns) of them, one value per block ([`block_extremes`]); cell by cell when they fit.
+pub fn window_blocks(
+    window: Vec<f64>,
+    (rows, cols): (Range<usize>, Range<usize>),
+    (max_rows, max_cols): (usize, usize),
+) -> Blocks {
+    let (block, values) = match blocks(rows.len(), cols.len(), max_rows, max_cols) {
+        None => ((1, 1), window),
+        Some(cut) => ((cut[0], cut[1]), block_extremes(&window, cols.len(), cut)),
+    };
+    Blocks {
+        rows,
+        cols,
+        block,
+        values,
+    }
+}
+
+/// The heatmap's part of a plot `columns` device pixels wide: at most (rows, columns) of cells, ¾ of the
+/// canvas wide and 2/5 of its width high.
+pub fn heatmap_cells(columns: usize) -> (usize, usize) {
+    (columns * 2 / 5, columns * 3 / 4)
+}
+
+/// The grid of a view: its cells cut into `blocks` of a `full` (rows, columns) grid whose axes are `x` and `y`
+/// (the indices when none), on the colour scale of the whole grid; the fields besides the grid's from `head`.
+pub fn grid_view(
+    head: ResultPayload,
+    (x, y): (Option<&[f64]>, Option<&[f64]>),
+    full: (usize, usize),
+    (scale, non_finite): ((f64, f64), usize),
+    blocks: Blocks,
+) -> PlotData {
+    let (out_r, out_c) = blocks.shape();
+    let centres = |axis: Option<&[f64]>, cells: &Range<usize>, block: usize| -> Vec<f64> {
+        let at = |i: usize| axis.map_or(i as f64, |a| a[i]);
+        cells
+            .clone()
+            .step_by(block)
+            .map(|from| (at(from) + at((from + block).min(cells.end) - 1)) / 2.0)
+            .collect()
+    };
+    let mut out = head.with_fields(Vec::new());
+    let (x, y) = (
+        centres(x, &blocks.cols, blocks.block.1),
+        centres(y, &blocks.rows, blocks.block.0),
+    );
+    out.fields.push((
+        "values".into(),
+        grid_array(vec![out_r, out_c], blocks.values),
+    ));
+    out.fields.push(("x".into(), array(x)));
+    out.fields.push(("y".into(), array(y)));
+    PlotData {
+        payload: out,
+        non_finite,
+        reduction: Some(Reduction::Grid(Grid {
+            full,
+            block: blocks.block,
+            scale,
+        })),
+    }
+}
+
+/// Reduces a `Solution2D` grid to what a plot `columns` wide shows of `zoom`: the cells in its ranges, cut
+/// into blocks of one cell each ([`block_extremes`]) when there are more than [`heatmap_cells`]. The axes
+/// become the blocks' centres; the colour scale is the full grid's range. A whole grid that fits comes as it
+/// is.
 pub(super) fn reduce_grid(
     mut payload: ResultPayload,
-    max_cols: usize,
-    max_rows: usize,
+    columns: usize,
+    zoom: Zoom,
     non_finite: usize,
 ) -> Result<PlotData, String> {
     let (rows, cols) = match payload.array("values").map(|a| a.shape.as_slice()) {
         Some(&[rows, cols]) => (rows, cols),
         _ => return Ok(PlotData::raw(payload)),
     };
-    let Some(cut) = blocks(rows, cols, max_rows, max_cols) else {
+    let (max_rows, max_cols) = heatmap_cells(columns);
+    if !zoom.is_zoomed() && blocks(rows, cols, max_rows, max_cols).is_none() {
         return Ok(PlotData::raw(payload));
-    };
-    let [block_r, block_c, out_r, out_c] = cut;
+    }
     let data = Solution2D::take_from(&mut payload)?;
-    let values = block_extremes(&data.values, cols, cut);
-    let (lo, hi) = finite_range([data.values.as_slice()]);
-    let centres = |axis: Option<&[f64]>, n: usize, block: usize, out: usize| -> Vec<f64> {
-        let at = |i: usize| axis.map_or(i as f64, |a| a[i]);
-        (0..out)
-            .map(|b| (at(b * block) + at(((b + 1) * block).min(n) - 1)) / 2.0)
-            .collect()
+    let (x, y) = (data.x.as_deref(), data.y.as_deref());
+    let cells = (cells_in(zoom.y, y, rows), cells_in(zoom.x, x, cols));
+    let scale = finite_range([data.values.as_slice()]);
+    let window = if cells == (0..rows, 0..cols) {
+        data.values
+    } else {
+        cut(&data.values, cols, &cells)
     };
-    let mut out = ResultPayload {
-        fields: Vec::new(),
-        ..payload
-    };
-    out.fields
-        .push(("values".into(), grid_array(vec![out_r, out_c], values)));
-    out.fields.push((
-        "x".into(),
-        array(centres(data.x.as_deref(), cols, block_c, out_c)),
-    ));
-    out.fields.push((
-        "y".into(),
-        array(centres(data.y.as_deref(), rows, block_r, out_r)),
-    ));
-    Ok(PlotData {
-        payload: out,
-        non_finite,
-        reduction: Some(Reduction::Grid(Grid {
-            full: (rows, cols),
-            scale: (lo, hi),
-        })),
-    })
+    let blocks = window_blocks(window, cells, (max_rows, max_cols));
+    Ok(grid_view(
+        payload,
+        (x, y),
+        (rows, cols),
+        (scale, non_finite),
+        blocks,
+    ))
+}
+
+/// The cells `rows` × `cols` of a row-major grid `cols_in_all` wide, as a grid of their own.
+fn cut(
+    values: &[f64],
+    cols_in_all: usize,
+    (rows, cols): &(Range<usize>, Range<usize>),
+) -> Vec<f64> {
+    let mut out = Vec::with_capacity(rows.len() * cols.len());
+    for r in rows.clone() {
+        out.extend_from_slice(&values[r * cols_in_all + cols.start..r * cols_in_all + cols.end]);
+    }
+    out
 }
 
 /// Reduces each frame of a `PhysicsAnimation`'s `frames` [f, ny, nx] like a `Solution2D` grid, keeping the colour
@@ -158,6 +265,7 @@ pub(super) fn reduce_frames(
         non_finite,
         reduction: Some(Reduction::Grid(Grid {
             full: (rows, cols),
+            block: (cut[0], cut[1]),
             scale: (lo, hi),
         })),
     })

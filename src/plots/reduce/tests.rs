@@ -206,6 +206,38 @@ fn a_large_grid_keeps_its_hottest_and_coldest_cells() {
 }
 
 #[test]
+fn a_zoomed_grid_sends_the_cells_in_its_ranges_on_the_whole_grids_scale() {
+    let (rows, cols) = (10, 20);
+    let values: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
+    let grid = payload("Solution2D", &[("values", vec![rows, cols], values)], "{}");
+    let zoom = crate::plots::view::Zoom {
+        x: Some((4.5, 9.0)),
+        y: Some((2.0, 3.5)),
+    };
+    let zoomed = reduce_for_view(Cow::Borrowed(&grid), 400, zoom, None).unwrap();
+    let data = Solution2D::from_view(&zoomed).unwrap();
+    assert_eq!((data.ny, data.nx), (2, 5), "rows 2–3, columns 5–9");
+    assert_eq!(data.values[0], 45.0);
+    assert_eq!(data.values[9], 69.0);
+    assert_eq!(data.x.as_deref(), Some(&[5.0, 6.0, 7.0, 8.0, 9.0][..]));
+    assert_eq!(data.range(), (0.0, 199.0), "the whole grid's scale");
+    assert!(data
+        .readout(5.0, 2.0)
+        .unwrap()
+        .starts_with("x = 5, y = 2, value = 45"));
+    // A range between two cells shows the one nearest its middle.
+    let between = crate::plots::view::Zoom {
+        x: Some((5.2, 5.4)),
+        y: None,
+    };
+    let one =
+        Solution2D::from_view(&reduce_for_view(Cow::Borrowed(&grid), 400, between, None).unwrap())
+            .unwrap();
+    assert_eq!((one.ny, one.nx), (10, 1));
+    assert_eq!(one.x.as_deref(), Some(&[5.0][..]));
+}
+
+#[test]
 fn a_reduced_series_draws_its_band_and_raw_data_none() {
     let n = 20_000;
     let x: Vec<f64> = (0..n).map(|i| i as f64).collect();

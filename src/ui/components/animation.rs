@@ -193,6 +193,7 @@ mod browser {
             let inputs = crate::ui::components::growth::FeedInputs {
                 columns,
                 view: RwSignal::new(None),
+                y_view: RwSignal::new(None),
                 follow: RwSignal::new(false),
                 time: Signal::derive(|| None),
             };

@@ -48,7 +48,7 @@ pub fn fetch_all(
                 async move {
                     let id = r?;
                     Some(
-                        crate::ui::server_fns::result_view(id.to_string(), c, view, time)
+                        crate::ui::server_fns::result_view(id.to_string(), c, view, None, time)
                             .await
                             .map_err(|e| e.to_string()),
                     )

@@ -34,6 +34,8 @@ pub struct PlotFeed {
 pub struct FeedInputs {
     pub columns: RwSignal<Option<u32>>,
     pub view: RwSignal<Option<(f64, f64)>>,
+    /// A heatmap's y range, when zoomed.
+    pub y_view: RwSignal<Option<(f64, f64)>>,
     pub follow: RwSignal<bool>,
     pub time: Signal<Option<usize>>,
 }
@@ -45,6 +47,7 @@ pub fn feed(id: ResultId, growing: bool, inputs: FeedInputs) -> PlotFeed {
     let FeedInputs {
         columns,
         view,
+        y_view,
         follow,
         time,
     } = inputs;
@@ -57,7 +60,8 @@ pub fn feed(id: ResultId, growing: bool, inputs: FeedInputs) -> PlotFeed {
     };
     let refresh = feed.refresh;
     Effect::new(move |_| {
-        let (Some(c), view, time) = (columns.get(), view.get(), time.get()) else {
+        let (Some(c), view, y_view, time) = (columns.get(), view.get(), y_view.get(), time.get())
+        else {
             return;
         };
         refresh.track();
@@ -68,7 +72,7 @@ pub fn feed(id: ResultId, growing: bool, inputs: FeedInputs) -> PlotFeed {
         }
         let generation = feed.next_generation();
         leptos::task::spawn_local(async move {
-            let answer = crate::ui::server_fns::result_view(id.to_string(), c, view, time)
+            let answer = crate::ui::server_fns::result_view(id.to_string(), c, view, y_view, time)
                 .await
                 .map_err(|e| e.to_string());
             if feed.generation.get_value() == generation {
@@ -121,6 +125,7 @@ impl PlotFeed {
             view,
             follow,
             time,
+            ..
         } = inputs;
         let (busy, _) = self.busy.get_value();
         if busy {

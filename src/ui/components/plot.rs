@@ -2,7 +2,8 @@
 //! browser and draws them on a canvas with the renderer of the result's type (`plots::draw_result`). Every plot
 //! reads out what lies under the pointer; plots over x or t (`Solution1D`, `DiscreteSequence`,
 //! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into a range, shift-drag to pan, the wheel to
-//! zoom about the pointer, double-click to reset. A zoom re-fetches the view, down to the raw points. A growing
+//! zoom about the pointer, double-click to reset. Heatmaps zoom into the rectangle dragged, about the pointer
+//! on the wheel, back on a double-click. A zoom re-fetches the view, down to the raw points or cells. A growing
 //! result's plot takes its new rows as they are written (`growth`).
 //!
 //! Shaped like the animation player: the plot's state (`PlotState`, a struct of signals), the browser-only
@@ -18,6 +19,7 @@ use browser::Pointer;
 use inert::Pointer;
 
 use crate::model::{ResultId, ResultType};
+use crate::plots::view::Zoom;
 use crate::plots::Choices;
 use crate::ui::components::canvas::use_canvas_size;
 use crate::ui::components::export::{Downloads, ExportLinks};
@@ -39,6 +41,8 @@ struct PlotState {
     skipped: RwSignal<usize>,
     /// The x range shown, when zoomed.
     view: RwSignal<Option<(f64, f64)>>,
+    /// A heatmap's y range shown, when zoomed.
+    y_view: RwSignal<Option<(f64, f64)>>,
     /// Whether a zoomed plot of a growing result moves with its newest points.
     follow: RwSignal<bool>,
     /// The type's own controls: the ensemble's histogram time, the optimisation's log axis.
@@ -62,6 +66,7 @@ impl PlotState {
             readout: RwSignal::new(None),
             skipped: RwSignal::new(0),
             view: RwSignal::new(None),
+            y_view: RwSignal::new(None),
             follow: RwSignal::new(false),
             choices: RwSignal::new(Choices::default()),
             log_refused: RwSignal::new(None),
@@ -96,12 +101,14 @@ pub fn ResultPlot(
         error,
         readout,
         view,
+        y_view,
         rows,
         ..
     } = state;
-    let zoom_to = move |range: Option<(f64, f64)>| {
-        if range.is_some() {
-            view.set(range);
+    let zoom_to = move |zoom: Option<Zoom>| {
+        if let Some(zoom) = zoom {
+            view.set(zoom.x);
+            y_view.set(zoom.y);
         }
     };
 
@@ -114,6 +121,7 @@ pub fn ResultPlot(
                 data-drawn=move || drawn.get().to_string()
                 data-rows=move || rows.get().to_string()
                 data-view=move || view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
+                data-y-view=move || y_view.get().map(|(lo, hi)| format!("{lo},{hi}")).unwrap_or_default()
                 on:mousemove=move |event| readout.set(pointer.readout(&event))
                 on:mouseleave=move |_| readout.set(None)
                 on:mousedown=move |event| pointer.press(&event)
@@ -125,7 +133,10 @@ pub fn ResultPlot(
                     }
                     zoom_to(range);
                 }
-                on:dblclick=move |_| view.set(None)
+                on:dblclick=move |_| {
+                    view.set(None);
+                    y_view.set(None);
+                }
             ></canvas>
             {growing.then(|| view! { <FollowControl result_type=result_type.clone() state /> })}
             <TypeControls result_type state />
@@ -287,6 +298,7 @@ mod inert {
 
     use super::PlotState;
     use crate::model::{ResultId, ResultType};
+    use crate::plots::view::Zoom;
     use crate::ui::components::canvas::CanvasSize;
 
     #[derive(Clone, Copy)]
@@ -310,11 +322,11 @@ mod inert {
 
         pub fn press(&self, _event: &MouseEvent) {}
 
-        pub fn release(&self, _event: &MouseEvent) -> Option<(f64, f64)> {
+        pub fn release(&self, _event: &MouseEvent) -> Option<Zoom> {
             None
         }
 
-        pub fn wheel(&self, _event: &WheelEvent) -> Option<(f64, f64)> {
+        pub fn wheel(&self, _event: &WheelEvent) -> Option<Zoom> {
             None
         }
     }
@@ -332,7 +344,7 @@ mod browser {
     use super::PlotState;
     use crate::model::{ResultId, ResultType};
     use crate::plots::chart::Frame;
-    use crate::plots::view::PlotData;
+    use crate::plots::view::{PlotData, Zoom};
     use crate::plots::{draw_result, Choices, Drawn};
     use crate::ui::components::canvas::{drawing_area, CanvasSize};
 
@@ -351,7 +363,7 @@ mod browser {
     pub struct Pointer {
         drawn: RwSignal<Option<Arc<Drawn>>>,
         /// Where a drag started and whether it pans.
-        drag: RwSignal<Option<(i32, bool)>>,
+        drag: RwSignal<Option<((i32, i32), bool)>>,
     }
 
     impl Pointer {
@@ -385,6 +397,7 @@ mod browser {
             );
             let PlotState {
                 view,
+                y_view,
                 follow,
                 choices,
                 ..
@@ -399,6 +412,7 @@ mod browser {
             let inputs = crate::ui::components::growth::FeedInputs {
                 columns,
                 view,
+                y_view,
                 follow,
                 time,
             };
@@ -446,20 +460,47 @@ mod browser {
         }
 
         pub fn press(&self, event: &MouseEvent) {
-            self.drag.set(Some((event.offset_x(), event.shift_key())));
+            self.drag.set(Some((
+                (event.offset_x(), event.offset_y()),
+                event.shift_key(),
+            )));
         }
 
-        /// Ends a drag: the x range to show next, if it was a zoom or a pan.
-        pub fn release(&self, event: &MouseEvent) -> Option<(f64, f64)> {
+        /// Ends a drag: the ranges to show next, if it was a zoom or a pan (a heatmap's: a zoom into the
+        /// rectangle dragged).
+        pub fn release(&self, event: &MouseEvent) -> Option<Zoom> {
             let (start, pan) = self.drag.get_untracked()?;
             self.drag.set(None);
-            zoom_frame(&*self.drawn.get_untracked()?)?.dragged(start, event.offset_x(), pan)
+            let end = (event.offset_x(), event.offset_y());
+            match &*self.drawn.get_untracked()? {
+                Drawn::Heatmap { frame, .. } if !pan => {
+                    let (x, y) = frame.dragged(start, end)?;
+                    Some(Zoom {
+                        x: Some(x),
+                        y: Some(y),
+                    })
+                }
+                drawn => Some(Zoom::from(zoom_frame(drawn)?.dragged(start.0, end.0, pan)))
+                    .filter(Zoom::is_zoomed),
+            }
         }
 
         /// Zooms about the pointer: in on wheel up, out on wheel down.
-        pub fn wheel(&self, event: &WheelEvent) -> Option<(f64, f64)> {
-            zoom_frame(&*self.drawn.get_untracked()?)?
-                .wheeled(event.offset_x(), event.delta_y() < 0.0)
+        pub fn wheel(&self, event: &WheelEvent) -> Option<Zoom> {
+            let zoom_in = event.delta_y() < 0.0;
+            match &*self.drawn.get_untracked()? {
+                Drawn::Heatmap { frame, .. } => {
+                    let (x, y) = frame.wheeled((event.offset_x(), event.offset_y()), zoom_in)?;
+                    Some(Zoom {
+                        x: Some(x),
+                        y: Some(y),
+                    })
+                }
+                drawn => Some(Zoom::from(
+                    zoom_frame(drawn)?.wheeled(event.offset_x(), zoom_in),
+                ))
+                .filter(Zoom::is_zoomed),
+            }
         }
     }
 

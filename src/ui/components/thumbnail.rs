@@ -27,7 +27,7 @@ pub fn Thumbnail(id: ResultId, result_type: ResultType) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     {
         let data = LocalResource::new(move || {
-            crate::ui::server_fns::result_view(id.to_string(), DRAWN.width, None, None)
+            crate::ui::server_fns::result_view(id.to_string(), DRAWN.width, None, None, None)
         });
         Effect::new(move |_| {
             let (Some(result), Some(element)) = (data.get(), canvas.get()) else {
