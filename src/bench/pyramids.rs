@@ -249,17 +249,18 @@ pub(super) async fn scenarios(sizes: &[usize], sides: &[usize]) -> anyhow::Resul
             target.map(|t| p50 < t),
         ));
     }
-    for &(side, id) in &grids {
-        rows.extend(heatmap(&storage, (addr, id), side).await?);
-    }
-    let (rss, peak) = (
-        memory_mb(pid, "VmRSS:").unwrap_or(f64::NAN),
-        memory_mb(pid, "VmHWM:").unwrap_or(f64::NAN),
-    );
+    let memory = || {
+        format!(
+            "{:.0} MB RSS after, peak {:.0} MB",
+            memory_mb(pid, "VmRSS:").unwrap_or(f64::NAN),
+            memory_mb(pid, "VmHWM:").unwrap_or(f64::NAN)
+        )
+    };
+    let (after_series, peak) = (memory(), memory_mb(pid, "VmHWM:").unwrap_or(f64::NAN));
     let largest = sizes.iter().copied().max().unwrap_or(0);
     rows.push(row(
         format!("monitor memory serving those views (up to {largest} points)"),
-        format!("{rss:.0} MB RSS after, peak {peak:.0} MB"),
+        after_series,
         if largest >= 100_000_000 {
             "< 200 MB"
         } else {
@@ -267,6 +268,18 @@ pub(super) async fn scenarios(sizes: &[usize], sides: &[usize]) -> anyhow::Resul
         },
         (largest >= 100_000_000).then_some(peak < 200.0),
     ));
+    for &(side, id) in &grids {
+        rows.extend(heatmap(&storage, (addr, id), side).await?);
+    }
+    if !grids.is_empty() {
+        // Bounded by the caches: pyramids 96 MB, views 64 MB (a full-width heatmap's view is ~3 MB).
+        rows.push(row(
+            "monitor memory after the heatmaps' views too (pyramid cache 96 MB, view cache 64 MB)",
+            memory(),
+            "",
+            None,
+        ));
+    }
     drop(monitor);
     Ok(rows)
 }
