@@ -337,6 +337,11 @@ pub(super) async fn scenarios(
     // The statistics worker recomputes a growing result's statistics after a burst of appends (reading the
     // same 10⁷ points): the views are measured once it is done, on a quiet monitor, as the finished one was.
     let quiet = wait_until_quiet(pid).await;
+    let rss = || super::client::memory_mb(pid, "VmRSS:").unwrap_or(f64::NAN);
+    eprintln!(
+        "monitor RSS after {chunks} chunks were written: {:.0} MB",
+        rss()
+    );
     // The first view reads every chunk; later ones (other widths) answer from the result kept whole; one after
     // an append reads the new chunk alone.
     let first = timed_view(addr, id, 1100).await?;
@@ -348,6 +353,7 @@ pub(super) async fn scenarios(
     }
     appended.sort_by(f64::total_cmp);
     let after_append = percentile(&appended, 50.0);
+    eprintln!("monitor RSS after its views: {:.0} MB", rss());
     rows.push(row(
         format!("growing Solution1D of {points} points ({chunks} chunks of 1,000): a view"),
         format!(
@@ -365,6 +371,7 @@ pub(super) async fn scenarios(
 
     let (pages, seconds, rate) = watched;
     let g = watch_growth(addr, pid, storage, pages, seconds, rate).await?;
+    eprintln!("monitor RSS after the watched writer: {:.0} MB", rss());
     let in_order = g.chunks.iter().enumerate().all(|(i, c)| *c == i as u64 + 1);
     anyhow::ensure!(
         !strict || (in_order && g.complete == g.pages),

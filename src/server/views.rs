@@ -91,6 +91,9 @@ pub struct ViewCache {
     /// The pyramids of growing results, extended as they grow.
     growing: std::sync::Mutex<std::collections::HashMap<ResultId, (Stamp, Growing)>>,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
+    /// One request at a time reads a growing result's new chunks: the others wait for it and take what it
+    /// read (fifty pages asking after an append would otherwise each read the whole result again).
+    turns: std::sync::Mutex<std::collections::HashMap<ResultId, Arc<std::sync::Mutex<()>>>>,
     plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
 
@@ -103,6 +106,7 @@ impl ViewCache {
             pyramids: Pyramids::new(PYRAMID_CACHE_BYTES),
             growing: Default::default(),
             grown: Default::default(),
+            turns: Default::default(),
             plain: Default::default(),
         }
     }
@@ -297,6 +301,14 @@ impl ViewCache {
         if plain().get(&id) == Some(&stamp) {
             return Ok(None);
         }
+        let turn = {
+            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+            if turns.len() >= 4 * GROWN_KEPT {
+                turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+            }
+            turns.entry(id).or_default().clone()
+        };
+        let _turn = turn.lock().unwrap_or_else(|e| e.into_inner());
         let lock = || self.grown.lock().unwrap_or_else(|e| e.into_inner());
         let known = lock()
             .get(&id)

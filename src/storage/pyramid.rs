@@ -148,7 +148,37 @@ impl LinePyramid {
     }
 }
 
+/// A result without its fields: what a view adds its fields to.
+fn head_of(record: &ResultRecord) -> ResultPayload {
+    ResultPayload {
+        id: record.id,
+        run_id: record.run_id,
+        result_type: record.result_type.clone(),
+        timestamp: record.timestamp.clone(),
+        display_json: record.display.to_string(),
+        fields: Vec::new(),
+    }
+}
+
 impl AsgardStorage {
+    /// The array file a field's `value` refers to, with its header; `None` unless it is a `.npy` file of result
+    /// `id` with a sound header (a view is then made from the full data, which says what is wrong).
+    fn array_file(&self, id: ResultId, value: &serde_json::Value) -> Result<Option<ArrayFile>> {
+        let Some(Ok(reference)) = NpyRef::from_value(value) else {
+            return Ok(None);
+        };
+        if !reference.belongs_to(id) {
+            return Ok(None);
+        }
+        let rel = PathBuf::from("files").join(&reference.file);
+        let Some(mut file) = self.open_file(&rel)? else {
+            return Ok(None);
+        };
+        Ok(npy::read_header(&mut file)
+            .ok()
+            .map(|header| ArrayFile { rel, header }))
+    }
+
     /// The pyramid of result `id`, built from its array files: a heatmap's (`grid`) or a 1-D result's; `None`
     /// when it cannot have one. Reads every value once, a block at a time on every core.
     pub fn pyramid(&self, id: ResultId) -> Result<Option<ResultPyramid>> {
@@ -181,17 +211,7 @@ impl AsgardStorage {
             let Some(value) = record.data.get(name) else {
                 return Ok(Some(None));
             };
-            let Some(Ok(reference)) = NpyRef::from_value(value) else {
-                return Ok(None);
-            };
-            if !reference.belongs_to(id) {
-                return Ok(None);
-            }
-            let rel = PathBuf::from("files").join(&reference.file);
-            let Some(mut file) = self.open_file(&rel)? else {
-                return Ok(None);
-            };
-            let Ok(header) = npy::read_header(&mut file) else {
+            let Some(ArrayFile { rel, header }) = self.array_file(id, value)? else {
                 return Ok(None);
             };
             let width = match (header.shape.as_slice(), matrix) {
@@ -223,14 +243,7 @@ impl AsgardStorage {
             return Ok(None);
         }
         // An optimisation's parameter names travel as they are; they must match the parameters.
-        let mut head = ResultPayload {
-            id,
-            run_id: record.run_id,
-            result_type: record.result_type.clone(),
-            timestamp: record.timestamp.clone(),
-            display_json: record.display.to_string(),
-            fields: Vec::new(),
-        };
+        let mut head = head_of(&record);
         let mut non_finite = 0;
         for (name, value) in &record.data {
             if name == plotted.axis || plotted.series.iter().any(|(s, _)| s == name) {

@@ -5,16 +5,13 @@
 //! grid: tiles would make that axis four times coarser). A grid of snapshots, inline
 //! values or a Fortran-ordered file has no pyramid: its views are made from the full data, as before.
 
-use std::path::PathBuf;
-
-use super::{ArrayFile, Opened};
+use super::{head_of, ArrayFile, Opened};
 use crate::model::{FieldValue, ResultPayload, ResultType};
 use crate::plots::pyramid::{GridPyramid, Source};
 use crate::plots::reduce::grid::{cells_in, grid_view, heatmap_cells, window_blocks};
 use crate::plots::stats::finite_range;
 use crate::plots::view::{PlotData, Zoom};
-use crate::storage::format::{NpyRef, ResultRecord};
-use crate::storage::npy;
+use crate::storage::format::ResultRecord;
 use crate::storage::{AsgardStorage, Error, Result};
 
 /// From how many cells a heatmap gets a pyramid: below, a view reads every cell in a few milliseconds.
@@ -101,21 +98,14 @@ impl AsgardStorage {
         if record.result_type != ResultType::Solution2D || record.growing.is_some() {
             return Ok(None);
         }
-        let Some(Ok(reference)) = record.data.get("values").and_then(NpyRef::from_value) else {
+        let Some(value) = record.data.get("values") else {
             return Ok(None);
         };
-        if !reference.belongs_to(id) {
-            return Ok(None);
-        }
-        let rel = PathBuf::from("files").join(&reference.file);
-        let Some(mut file) = self.open_file(&rel)? else {
+        let Some(file) = self.array_file(id, value)? else {
             return Ok(None);
         };
-        let Ok(header) = npy::read_header(&mut file) else {
-            return Ok(None);
-        };
-        let (rows, cols) = match header.shape[..] {
-            [rows, cols] if !header.fortran_order && rows * cols >= GRID_PYRAMID_FROM => {
+        let (rows, cols) = match file.header.shape[..] {
+            [rows, cols] if !file.header.fortran_order && rows * cols >= GRID_PYRAMID_FROM => {
                 (rows, cols)
             }
             _ => return Ok(None),
@@ -139,7 +129,6 @@ impl AsgardStorage {
                 _ => {}
             }
         }
-        let file = ArrayFile { rel, header };
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let opened = Opened::new(self, std::slice::from_ref(&file))?;
         let pyramid =
@@ -150,14 +139,7 @@ impl AsgardStorage {
         let whole = pyramid.whole();
         let [x, y] = axes;
         Ok(Some(HeatmapPyramid {
-            head: ResultPayload {
-                id,
-                run_id: record.run_id,
-                result_type: record.result_type.clone(),
-                timestamp: record.timestamp.clone(),
-                display_json: record.display.to_string(),
-                fields: Vec::new(),
-            },
+            head: head_of(record),
             x,
             y,
             file,
