@@ -473,7 +473,7 @@ test("a heatmap larger than the canvas is reduced on the server and keeps its ho
   expect(hot).toBeGreaterThan(0);
 });
 
-test("a large heatmap zooms into the rectangle dragged, cell by cell from the server, and back on a double-click", async ({ page }) => {
+test("a large heatmap zooms into the rectangle dragged, cell by cell from the server, pans on shift-drag, and comes back on a double-click", async ({ page }) => {
   const id = writeRun({ name: "Big field zoomed" });
   const resultId = randomUUID();
   const [rows, cols] = [1500, 1600]; // 2.4 million cells: the server keeps a pyramid of it
@@ -529,6 +529,20 @@ test("a large heatmap zooms into the rectangle dragged, cell by cell from the se
   const after = (await hotSpot())!;
   await page.mouse.move(box.x + after.x, box.y + after.y);
   await expect(card.getByTestId("readout")).toContainText("value = 1");
+  // A shift-drag pans: dragged 30 pixels right, the columns shown move left (lower x).
+  const zoomedAttr = (await canvas.getAttribute("data-view"))!;
+  const zoomedView = zoomedAttr.split(",").map(Number);
+  await page.keyboard.down("Shift");
+  await page.mouse.move(box.x + after.x, box.y + after.y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + after.x + 30, box.y + after.y, { steps: 4 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await expect(canvas).not.toHaveAttribute("data-view", zoomedAttr);
+  const panned = (await canvas.getAttribute("data-view"))!.split(",").map(Number);
+  expect(panned[0]).toBeLessThan(zoomedView[0]);
+  // As wide as what was drawn: the range asked for, out to whole cells.
+  expect(Math.abs(panned[1] - panned[0] - (zoomedView[1] - zoomedView[0]))).toBeLessThan(1.5);
   // A double-click shows the whole grid again.
   await page.mouse.dblclick(box.x + after.x, box.y + after.y);
   await expect(canvas).toHaveAttribute("data-y-view", "");

@@ -186,6 +186,26 @@ impl Frame2D {
         Some(((a.0.min(b.0), a.0.max(b.0)), (a.1.min(b.1), a.1.max(b.1))))
     }
 
+    /// The x and y ranges shown moved by a drag from pixel `start` to `end` (a pan: what was under the pointer
+    /// follows it); `None` for a drag shorter than `MIN_DRAG` pixels both ways, or from outside the frame.
+    pub fn panned(&self, start: (i32, i32), end: (i32, i32)) -> Option<((f64, f64), (f64, f64))> {
+        if (end.0 - start.0).abs() < MIN_DRAG && (end.1 - start.1).abs() < MIN_DRAG {
+            return None;
+        }
+        self.data_xy(start.0, start.1)?;
+        // The end may lie outside the frame: move by the pixels dragged, at the frame's scale (y grows up).
+        let (px, py) = (
+            f64::from(self.px.1 - self.px.0).max(1.0),
+            f64::from(self.py.1 - self.py.0).max(1.0),
+        );
+        let shift_x = -f64::from(end.0 - start.0) * (self.x.1 - self.x.0) / px;
+        let shift_y = f64::from(end.1 - start.1) * (self.y.1 - self.y.0) / py;
+        Some((
+            (self.x.0 + shift_x, self.x.1 + shift_x),
+            (self.y.0 + shift_y, self.y.1 + shift_y),
+        ))
+    }
+
     /// The x and y ranges to show after a wheel step at pixel `at`: zoomed in about it when `zoom_in`, else
     /// out.
     pub fn wheeled(&self, at: (i32, i32), zoom_in: bool) -> Option<((f64, f64), (f64, f64))> {
@@ -606,6 +626,20 @@ mod tests {
         assert_eq!(grid.pixel_of(2.0, 0.9), Some((120, 10)));
         assert_eq!(grid.data_xy(120, 10), Some((2.0, 0.9)), "the inverse");
         assert_eq!(grid.pixel_of(11.0, 0.5), None, "outside");
+        // A pan: what was under the pointer at (150, 50) — (5, 0.5) — is under it at (170, 30).
+        let (x, y) = grid.panned((150, 50), (170, 30)).unwrap();
+        let moved = Frame2D { x, y, ..grid };
+        let (at_x, at_y) = moved.data_xy(170, 30).unwrap();
+        assert!((at_x - 5.0).abs() < 1e-12 && (at_y - 0.5).abs() < 1e-12);
+        assert_eq!(grid.panned((150, 50), (152, 51)), None, "a click");
+        assert_eq!(
+            grid.panned((50, 50), (150, 50)),
+            None,
+            "from outside the plot"
+        );
+        let ((x0, x1), (y0, y1)) = grid.wheeled((150, 50), true).unwrap();
+        let near = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        assert!(near(x0, 1.0) && near(x1, 9.0) && near(y0, 0.1) && near(y1, 0.9));
     }
 
     #[test]

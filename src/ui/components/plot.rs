@@ -2,8 +2,8 @@
 //! browser and draws them on a canvas with the renderer of the result's type (`plots::draw_result`). Every plot
 //! reads out what lies under the pointer; plots over x or t (`Solution1D`, `DiscreteSequence`,
 //! `OptimizationResult`, `StochasticEnsemble`) zoom: drag to zoom into a range, shift-drag to pan, the wheel to
-//! zoom about the pointer, double-click to reset. Heatmaps zoom into the rectangle dragged, about the pointer
-//! on the wheel, back on a double-click. A zoom re-fetches the view, down to the raw points or cells. A growing
+//! zoom about the pointer, double-click to reset. Heatmaps zoom into the rectangle dragged, pan on a
+//! shift-drag, zoom about the pointer on the wheel, and come back on a double-click. A zoom re-fetches the view, down to the raw points or cells. A growing
 //! result's plot takes its new rows as they are written (`growth`).
 //!
 //! Shaped like the animation player: the plot's state (`PlotState`, a struct of signals), the browser-only
@@ -473,8 +473,12 @@ mod browser {
             self.drag.set(None);
             let end = (event.offset_x(), event.offset_y());
             match &*self.drawn.get_untracked()? {
-                Drawn::Heatmap { frame, .. } if !pan => {
-                    let (x, y) = frame.dragged(start, end)?;
+                Drawn::Heatmap { frame, .. } => {
+                    let (x, y) = if pan {
+                        frame.panned(start, end)?
+                    } else {
+                        frame.dragged(start, end)?
+                    };
                     Some(Zoom {
                         x: Some(x),
                         y: Some(y),
