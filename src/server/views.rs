@@ -91,8 +91,7 @@ pub struct ViewCache {
     /// The pyramids of growing results, extended as they grow.
     growing: std::sync::Mutex<std::collections::HashMap<ResultId, (Stamp, Growing)>>,
     grown: std::sync::Mutex<std::collections::HashMap<ResultId, Grown>>,
-    /// One request at a time reads a growing result's new chunks: the others wait for it and take what it
-    /// read (fifty pages asking after an append would otherwise each read the whole result again).
+    /// One request at a time reads a growing result's new chunks and makes its view (`turn`).
     turns: std::sync::Mutex<std::collections::HashMap<ResultId, Arc<std::sync::Mutex<()>>>>,
     plain: std::sync::Mutex<std::collections::HashMap<ResultId, Stamp>>,
 }
@@ -141,6 +140,10 @@ impl ViewCache {
             )
             .map_err(AppError::Damaged);
         };
+        let turn = self.turn(id, stamp);
+        let _turn = turn
+            .as_ref()
+            .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
         let grown = self.grown(storage, id, stamp)?;
         self.view_of(storage, id, (stamp, grown), columns, zoom, time_index)
     }
@@ -270,6 +273,10 @@ impl ViewCache {
             return Ok((self.view(storage, id, columns, None, time_index)?, None));
         };
         // The growing result is read once, for where it ends and for its view.
+        let turn = self.turn(id, stamp);
+        let _turn = turn
+            .as_ref()
+            .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
         let grown = self.grown(storage, id, stamp)?;
         let last = match &grown {
             Some((payload, _)) => crate::plots::reduce::last_x(payload),
@@ -289,8 +296,29 @@ impl ViewCache {
         Ok((view, window))
     }
 
+    /// The turn to take before reading result `id` (at version `stamp`) and making a view of it, unless it is
+    /// known not to grow: one request at a time reads a growing result's new chunks and makes its view, the
+    /// others wait and take what it read and made (fifty pages asking after an append would otherwise each
+    /// read the whole result again, or copy it to grow it while another request's view reads it).
+    fn turn(&self, id: ResultId, stamp: Stamp) -> Option<Arc<std::sync::Mutex<()>>> {
+        if self
+            .plain
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            == Some(&stamp)
+        {
+            return None;
+        }
+        let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
+        if turns.len() >= 4 * GROWN_KEPT {
+            turns.retain(|_, turn| Arc::strong_count(turn) > 1);
+        }
+        Some(turns.entry(id).or_default().clone())
+    }
+
     /// A growing result as it is now, with how many chunks it has, read from where it was read last time;
-    /// `None` for a result that does not grow.
+    /// `None` for a result that does not grow. Call it holding the result's [`Self::turn`].
     fn grown(
         &self,
         storage: &AsgardStorage,
@@ -301,14 +329,6 @@ impl ViewCache {
         if plain().get(&id) == Some(&stamp) {
             return Ok(None);
         }
-        let turn = {
-            let mut turns = self.turns.lock().unwrap_or_else(|e| e.into_inner());
-            if turns.len() >= 4 * GROWN_KEPT {
-                turns.retain(|_, turn| Arc::strong_count(turn) > 1);
-            }
-            turns.entry(id).or_default().clone()
-        };
-        let _turn = turn.lock().unwrap_or_else(|e| e.into_inner());
         let lock = || self.grown.lock().unwrap_or_else(|e| e.into_inner());
         let known = lock()
             .get(&id)
