@@ -388,10 +388,9 @@ mod tests {
     use crate::storage::pyramid::ResultPyramid;
     use crate::storage::DataValue;
 
-    fn series(storage: &AsgardStorage, scale: f64) -> ResultId {
+    /// A `Solution1D` of `x` and `y` in a run of its own.
+    fn solution1d(storage: &AsgardStorage, x: Vec<f64>, y: Vec<f64>) -> ResultId {
         let run = storage.create_run("cache", None, None).unwrap();
-        let x: Vec<f64> = (0..10_000).map(f64::from).collect();
-        let y: Vec<f64> = x.iter().map(|v| v * scale).collect();
         storage
             .add_result(
                 run.id,
@@ -403,6 +402,12 @@ mod tests {
                 json!({}),
             )
             .unwrap()
+    }
+
+    fn series(storage: &AsgardStorage, scale: f64) -> ResultId {
+        let x: Vec<f64> = (0..10_000).map(f64::from).collect();
+        let y: Vec<f64> = x.iter().map(|v| v * scale).collect();
+        solution1d(storage, x, y)
     }
 
     #[test]
@@ -450,22 +455,11 @@ mod tests {
     fn a_long_series_is_viewed_from_its_pyramid_built_on_the_first_view() {
         let dir = tempfile::tempdir().unwrap();
         let storage = AsgardStorage::open(dir.path()).unwrap();
-        let run = storage.create_run("long", None, None).unwrap();
         let n: usize = 200_000;
         let x: Vec<f64> = (0..n).map(|i| i as f64 * 0.5).collect();
         let mut y: Vec<f64> = x.iter().map(|v| (v * 1e-3).sin()).collect();
         y[123_456] = 50.0;
-        let id = storage
-            .add_result(
-                run.id,
-                ResultType::Solution1D,
-                [
-                    ("x".to_owned(), DataValue::from(x)),
-                    ("computed".to_owned(), DataValue::from(y)),
-                ],
-                json!({}),
-            )
-            .unwrap();
+        let id = solution1d(&storage, x, y);
         let cache = ViewCache::new(VIEW_CACHE_BYTES);
         let stamp = storage.result_stamp(id).unwrap();
         assert_eq!(cache.pyramids.bytes(), 0);

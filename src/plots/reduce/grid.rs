@@ -31,7 +31,7 @@ impl Blocks {
 
 /// How a grid of `rows` × `cols` is cut into blocks to fit `max_rows` × `max_cols`: (block rows, block columns,
 /// rows out, columns out); `None` when it fits already.
-fn blocks(rows: usize, cols: usize, max_rows: usize, max_cols: usize) -> Option<[usize; 4]> {
+pub fn blocks(rows: usize, cols: usize, max_rows: usize, max_cols: usize) -> Option<[usize; 4]> {
     let (max_rows, max_cols) = (max_rows.max(1), max_cols.max(1));
     if rows <= max_rows && cols <= max_cols {
         return None;
@@ -95,9 +95,9 @@ pub fn cells_in(range: Option<(f64, f64)>, coords: Option<&[f64]>, n: usize) -> 
         return 0..n;
     };
     let at = |i: usize| coords.map_or(i as f64, |c| c[i]);
-    let inside: Vec<usize> = (0..n).filter(|&i| at(i) >= lo && at(i) <= hi).collect();
-    match (inside.first(), inside.last()) {
-        (Some(&first), Some(&last)) => first..last + 1,
+    let inside = |&i: &usize| at(i) >= lo && at(i) <= hi;
+    match ((0..n).find(inside), (0..n).rev().find(inside)) {
+        (Some(first), Some(last)) => first..last + 1,
         _ => {
             let middle = (lo + hi) / 2.0;
             let nearest =

@@ -8,7 +8,7 @@
 use super::{head_of, ArrayFile, Opened};
 use crate::model::{FieldValue, ResultPayload, ResultType};
 use crate::plots::pyramid::{GridPyramid, Source};
-use crate::plots::reduce::grid::{cells_in, grid_view, heatmap_cells, window_blocks};
+use crate::plots::reduce::grid::{blocks, cells_in, grid_view, heatmap_cells, window_blocks};
 use crate::plots::stats::finite_range;
 use crate::plots::view::{PlotData, Zoom};
 use crate::storage::format::ResultRecord;
@@ -55,17 +55,19 @@ impl HeatmapPyramid {
     ) -> Result<Option<PlotData>> {
         let (rows, cols) = self.shape();
         let (max_rows, max_cols) = heatmap_cells(columns);
-        let (max_rows, max_cols) = (max_rows.max(1), max_cols.max(1));
-        if !zoom.is_zoomed() && rows <= max_rows && cols <= max_cols {
+        if !zoom.is_zoomed() && blocks(rows, cols, max_rows, max_cols).is_none() {
             return Ok(None);
         }
         let (x, y) = (self.x.as_deref(), self.y.as_deref());
         let cells = (cells_in(zoom.y, y, rows), cells_in(zoom.x, x, cols));
         let (shown_rows, shown_cols) = (cells.0.len(), cells.1.len());
-        let wanted = (shown_rows.div_ceil(max_rows), shown_cols.div_ceil(max_cols));
+        let wanted = blocks(shown_rows, shown_cols, max_rows, max_cols)
+            .map(|[block_rows, block_cols, ..]| (block_rows, block_cols))
+            .filter(|&(r, c)| shown_rows * shown_cols > GRID_PYRAMID_FROM && r.min(c) > 1);
         // Few cells, or an axis shown cell by cell (tiles would make it four times coarser): the cells.
-        let blocks = if shown_rows * shown_cols <= GRID_PYRAMID_FROM || wanted.0.min(wanted.1) == 1
-        {
+        let blocks = if let Some(wanted) = wanted {
+            self.pyramid.blocks(cells.0, cells.1, wanted)
+        } else {
             let opened = Opened::new(storage, std::slice::from_ref(&self.file))?;
             let mut window = vec![0.0; shown_rows * shown_cols];
             for (r, out) in cells.0.clone().zip(window.chunks_mut(shown_cols.max(1))) {
@@ -77,8 +79,6 @@ impl HeatmapPyramid {
                     })?;
             }
             window_blocks(window, cells, (max_rows, max_cols))
-        } else {
-            self.pyramid.blocks(cells.0, cells.1, wanted)
         };
         Ok(Some(grid_view(
             self.head.clone(),
